@@ -1,0 +1,445 @@
+//! `fincore account …`
+
+use super::present::{account_json, accounts_section};
+use super::{account_argument, not_found_account, Context, Output};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::ledger::accounts::{
+    self, ImportRow, OpenRequest, StatusChange, ACCOUNT_IMPORT_ROWS_MAX,
+};
+use crate::model::{AccountStatus, AccountType};
+use crate::money::{format_minor, Currency};
+use crate::output::{Section, View};
+use crate::store::AccountFilter;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Open an account
+    Open(OpenArgs),
+    /// Show one account
+    Show { number: String },
+    /// List accounts
+    List(ListArgs),
+    /// Freeze an account: no transfers in or out
+    Freeze(ReasonArgs),
+    /// Lift a freeze
+    Unfreeze(ReasonArgs),
+    /// Close an account (zero balance only)
+    Close { number: String },
+    /// Entries with running balance
+    Statement(StatementArgs),
+    /// Import accounts from CSV `number,holder,type,currency,overdraft_limit`
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    #[arg(long)]
+    holder: String,
+    #[arg(long = "type")]
+    account_type: String,
+    #[arg(long)]
+    currency: String,
+    /// 4–34 characters A–Z 0–9 (default: 16 generated digits with a Luhn check digit)
+    #[arg(long)]
+    number: Option<String>,
+    #[arg(long = "overdraft-limit")]
+    overdraft_limit: Option<String>,
+    /// Required for credit accounts
+    #[arg(long = "credit-limit")]
+    credit_limit: Option<String>,
+    #[arg(long = "initial-deposit", requires = "via")]
+    initial_deposit: Option<String>,
+    /// Settlement account the initial deposit comes through
+    #[arg(long, requires = "initial_deposit")]
+    via: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long = "type")]
+    account_type: Option<String>,
+    #[arg(long)]
+    currency: Option<String>,
+    /// Case-insensitive substring of the holder name
+    #[arg(long)]
+    holder: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonArgs {
+    number: String,
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatementArgs {
+    number: String,
+    /// First day (YYYY-MM-DD) or instant (RFC 3339)
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day (inclusive) or instant
+    #[arg(long)]
+    to: Option<String>,
+}
+
+impl AccountCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AccountCommand::Open(_) => "open",
+            AccountCommand::Show { .. } => "show",
+            AccountCommand::List(_) => "list",
+            AccountCommand::Freeze(_) => "freeze",
+            AccountCommand::Unfreeze(_) => "unfreeze",
+            AccountCommand::Close { .. } => "close",
+            AccountCommand::Statement(_) => "statement",
+            AccountCommand::Import { .. } => "import",
+        }
+    }
+
+    pub async fn run(self, context: &Context) -> AppResult<Output> {
+        match self {
+            AccountCommand::Open(arguments) => open(context, arguments).await,
+            AccountCommand::Show { number } => show(context, &number).await,
+            AccountCommand::List(arguments) => list(context, arguments).await,
+            AccountCommand::Freeze(arguments) => {
+                change(context, arguments, StatusChange::Freeze).await
+            }
+            AccountCommand::Unfreeze(arguments) => {
+                change(context, arguments, StatusChange::Unfreeze).await
+            }
+            AccountCommand::Close { number } => {
+                change(
+                    context,
+                    ReasonArgs {
+                        number,
+                        reason: String::new(),
+                    },
+                    StatusChange::Close,
+                )
+                .await
+            }
+            AccountCommand::Statement(arguments) => statement(context, arguments).await,
+            AccountCommand::Import { file } => import(context, &file).await,
+        }
+    }
+}
+
+fn one_account(account: &crate::model::Account) -> Output {
+    Output::view(View::new(
+        account_json(account),
+        vec![accounts_section(std::slice::from_ref(account))],
+    ))
+}
+
+fn open_request(arguments: &OpenArgs) -> AppResult<OpenRequest> {
+    let account_type: AccountType = arguments
+        .account_type
+        .parse()
+        .map_err(|e: AppError| e.context("--type"))?;
+    let currency = Currency::parse(&arguments.currency).map_err(|e| e.context("--currency"))?;
+    let limit = |flag: &str, value: &Option<String>| -> AppResult<i64> {
+        value.as_deref().map_or(Ok(0), |text| {
+            currency
+                .parse_non_negative(text)
+                .map_err(|e| e.context(flag))
+        })
+    };
+    let overdraft_limit_minor = match account_type {
+        AccountType::Credit => {
+            if arguments.credit_limit.is_none() {
+                return Err(AppError::usage(
+                    "--credit-limit is required for credit accounts",
+                ));
+            }
+            limit("--credit-limit", &arguments.credit_limit)?
+        }
+        _ => limit("--overdraft-limit", &arguments.overdraft_limit)?,
+    };
+    let initial_deposit = match (&arguments.initial_deposit, &arguments.via) {
+        (Some(amount), Some(via)) => Some((
+            currency
+                .parse_positive(amount)
+                .map_err(|e| e.context("--initial-deposit"))?,
+            account_argument("--via", via)?,
+        )),
+        _ => None,
+    };
+    Ok(OpenRequest {
+        holder: accounts::validate_holder(&arguments.holder).map_err(|e| e.context("--holder"))?,
+        account_type,
+        currency,
+        number: arguments
+            .number
+            .as_deref()
+            .map(|n| account_argument("--number", n))
+            .transpose()?,
+        overdraft_limit_minor,
+        initial_deposit,
+    })
+}
+
+async fn open(context: &Context, arguments: OpenArgs) -> AppResult<Output> {
+    let request = open_request(&arguments)?;
+    let store = context.store().await?;
+    let account = accounts::open(store, &context.actor, &request).await?;
+    let account = store.account(&account.number).await?.unwrap_or(account);
+    Ok(one_account(&account))
+}
+
+async fn show(context: &Context, number: &str) -> AppResult<Output> {
+    let number = account_argument("NUMBER", number)?;
+    let account = context
+        .store()
+        .await?
+        .account(&number)
+        .await?
+        .ok_or_else(|| not_found_account(&number))?;
+    Ok(one_account(&account))
+}
+
+async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
+    let filter = AccountFilter {
+        status: arguments
+            .status
+            .map(|s| {
+                s.parse::<AccountStatus>()
+                    .map(|s| s.as_str().to_string())
+                    .map_err(|e| e.context("--status"))
+            })
+            .transpose()?,
+        account_type: arguments
+            .account_type
+            .map(|t| {
+                t.parse::<AccountType>()
+                    .map(|t| t.as_str().to_string())
+                    .map_err(|e| e.context("--type"))
+            })
+            .transpose()?,
+        currency: arguments
+            .currency
+            .map(|c| {
+                Currency::parse(&c)
+                    .map(|c| c.code().to_string())
+                    .map_err(|e| e.context("--currency"))
+            })
+            .transpose()?,
+        holder: arguments.holder,
+    };
+    let accounts = context.store().await?.list_accounts(&filter).await?;
+    let json = json!(accounts.iter().map(account_json).collect::<Vec<_>>());
+    Ok(Output::view(View::new(
+        json,
+        vec![accounts_section(&accounts)],
+    )))
+}
+
+async fn change(
+    context: &Context,
+    arguments: ReasonArgs,
+    change: StatusChange,
+) -> AppResult<Output> {
+    let number = account_argument("NUMBER", &arguments.number)?;
+    if change != StatusChange::Close && arguments.reason.trim().is_empty() {
+        return Err(AppError::usage("--reason must not be empty"));
+    }
+    let store = context.store().await?;
+    let account = accounts::change_status(
+        store,
+        &context.actor,
+        &number,
+        change,
+        arguments.reason.trim(),
+    )
+    .await?;
+    Ok(one_account(&account))
+}
+
+async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Output> {
+    let number = account_argument("NUMBER", &arguments.number)?;
+    let from_us = arguments
+        .from
+        .as_deref()
+        .map(clock::parse_date_or_instant)
+        .transpose()
+        .map_err(|e| e.context("--from"))?;
+    let to_us = arguments
+        .to
+        .as_deref()
+        .map(clock::parse_date_or_instant_end)
+        .transpose()
+        .map_err(|e| e.context("--to"))?;
+    let store = context.store().await?;
+    let account = store
+        .account(&number)
+        .await?
+        .ok_or_else(|| not_found_account(&number))?;
+    let from_us = from_us.unwrap_or(i64::MIN);
+    let opening_entries = if from_us == i64::MIN {
+        0
+    } else {
+        store.entry_sum_before(&number, from_us).await?
+    };
+    let lines = store
+        .statement_lines(&number, from_us, to_us.unwrap_or(i64::MAX))
+        .await?;
+    let currency = account.currency;
+    let mut balance = account.balance_effect(opening_entries);
+    let opening = balance;
+    let mut section = Section::new(&[
+        "at",
+        "transfer_id",
+        "kind",
+        "counterparty",
+        "reference",
+        "description",
+        "debit",
+        "credit",
+        "balance",
+    ]);
+    let mut items = Vec::with_capacity(lines.len());
+    for line in &lines {
+        balance += account.balance_effect(line.entry_minor);
+        let (debit, credit) = if line.entry_minor > 0 {
+            (currency.format(line.entry_minor), String::new())
+        } else {
+            (String::new(), currency.format(-line.entry_minor))
+        };
+        section.push(vec![
+            clock::format_instant(line.at_us),
+            line.transfer_id.to_string(),
+            line.kind.clone(),
+            line.counterparty.clone(),
+            line.reference.clone(),
+            line.description.clone(),
+            debit.clone(),
+            credit.clone(),
+            currency.format(balance),
+        ]);
+        items.push(json!({
+            "at": clock::format_instant(line.at_us), "transfer_id": line.transfer_id, "kind": line.kind,
+            "counterparty": line.counterparty, "reference": line.reference, "description": line.description,
+            "debit": debit, "credit": credit, "balance": currency.format(balance),
+        }));
+    }
+    let json = json!({
+        "account": account.number, "currency": currency.code(),
+        "opening_balance": format_minor(opening, currency.minor_units()),
+        "closing_balance": format_minor(balance, currency.minor_units()),
+        "entries": items,
+    });
+    let view = View::new(
+        json,
+        vec![section.titled(format!("Statement of {} ({currency})", account.number))],
+    )
+    .with_note(format!(
+        "opening {}  closing {}",
+        currency.format(opening),
+        currency.format(balance)
+    ));
+    Ok(Output::view(view))
+}
+
+pub(super) async fn import_for_demo(
+    context: &Context,
+    file: &std::path::Path,
+) -> AppResult<Output> {
+    import(context, file).await
+}
+
+async fn import(context: &Context, file: &std::path::Path) -> AppResult<Output> {
+    let rows = read_account_rows(file)?;
+    let store = context.store().await?;
+    let summary = accounts::import(store, &context.actor, &rows).await?;
+    let section = Section::record(&[
+        ("rows", summary.rows.to_string()),
+        ("created", summary.created.to_string()),
+        ("unchanged", summary.unchanged.to_string()),
+    ]);
+    Ok(Output::view(View::new(
+        serde_json::to_value(&summary).expect("summary serialises"),
+        vec![section],
+    )))
+}
+
+/// Validate the whole file before anything is written: a bad row is exit 4 with its line.
+fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
+    let place = file.display().to_string();
+    let mut reader = csv::ReaderBuilder::new()
+        .from_path(file)
+        .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+    let expected = ["number", "holder", "type", "currency", "overdraft_limit"];
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::invalid_input(format!("{place}: header: {e}")))?
+        .clone();
+    let positions: Vec<usize> = expected
+        .iter()
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h.trim() == *name)
+                .ok_or_else(|| {
+                    AppError::invalid_input(format!(
+                        "{place}: header: missing column '{name}' (expected {})",
+                        expected.join(",")
+                    ))
+                })
+        })
+        .collect::<AppResult<_>>()?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| AppError::invalid_input(format!("{place}: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if rows.len() >= ACCOUNT_IMPORT_ROWS_MAX {
+            return Err(AppError::invalid_input(format!(
+                "{place}: more than {ACCOUNT_IMPORT_ROWS_MAX} rows; split the file"
+            )));
+        }
+        let field = |slot: usize| record.get(positions[slot]).unwrap_or("").trim().to_string();
+        let request =
+            account_row_request(&field).map_err(|e| e.context(format!("{place}: line {line}")))?;
+        rows.push(ImportRow { line, request });
+    }
+    Ok(rows)
+}
+
+fn account_row_request(field: &dyn Fn(usize) -> String) -> AppResult<OpenRequest> {
+    let number = match field(0).as_str() {
+        "" => None,
+        text => {
+            Some(crate::ledger::number::validate(text).map_err(|e| e.context("field 'number'"))?)
+        }
+    };
+    let account_type: AccountType = field(2)
+        .parse()
+        .map_err(|e: AppError| e.context("field 'type'"))?;
+    let currency = Currency::parse(&field(3)).map_err(|e| e.context("field 'currency'"))?;
+    let limit_text = field(4);
+    if account_type == AccountType::Credit && limit_text.is_empty() {
+        return Err(AppError::invalid_input(
+            "field 'overdraft_limit': required for credit accounts (the credit limit)",
+        ));
+    }
+    let overdraft_limit_minor = if limit_text.is_empty() {
+        0
+    } else {
+        currency
+            .parse_non_negative(&limit_text)
+            .map_err(|e| e.context("field 'overdraft_limit'"))?
+    };
+    Ok(OpenRequest {
+        holder: accounts::validate_holder(&field(1)).map_err(|e| e.context("field 'holder'"))?,
+        account_type,
+        currency,
+        number,
+        overdraft_limit_minor,
+        initial_deposit: None,
+    })
+}

@@ -1,0 +1,113 @@
+//! Commands parse flags and present results; the work happens in `ledger/`, `store/` and the
+//! other domain modules. Each command group is one file with a `#[derive(Subcommand)]` enum
+//! and a `run` method.
+
+pub mod account;
+pub mod audit;
+pub mod completions;
+pub mod db;
+pub mod demo;
+pub mod ledger;
+pub mod present;
+pub mod report;
+pub mod transfer;
+
+use crate::cli::{Command, GlobalOptions};
+use crate::error::{AppError, AppResult};
+use crate::output::View;
+use crate::store::{Actor, OpenOptions, Store};
+use std::io::IsTerminal;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// What a command hands back to the dispatcher.
+pub struct Output {
+    pub view: Option<View>,
+    /// 0, or 1 for "completed with findings".
+    pub exit_code: u8,
+}
+
+impl Output {
+    pub fn view(view: View) -> Output {
+        Output {
+            view: Some(view),
+            exit_code: 0,
+        }
+    }
+
+    pub fn with_exit_code(mut self, exit_code: u8) -> Output {
+        self.exit_code = exit_code;
+        self
+    }
+}
+
+pub struct Context {
+    pub global: GlobalOptions,
+    pub actor: Actor,
+    store: OnceCell<Store>,
+}
+
+impl Context {
+    pub fn new(global: GlobalOptions, operator: String, trace_id: String) -> AppResult<Context> {
+        let now_us = crate::clock::now_us()?;
+        Ok(Context {
+            global,
+            actor: Actor {
+                operator,
+                trace_id,
+                now_us,
+            },
+            store: OnceCell::new(),
+        })
+    }
+
+    pub fn open_options(&self, migrate: bool) -> OpenOptions {
+        OpenOptions {
+            url: self.global.database_url.clone(),
+            connect_timeout: Duration::from_secs(self.global.db_timeout_seconds.max(1)),
+            migrate,
+        }
+    }
+
+    /// The store, opened and migrated on first use.
+    pub async fn store(&self) -> AppResult<&Store> {
+        self.store
+            .get_or_try_init(|| async { Store::open(&self.open_options(true)).await })
+            .await
+    }
+
+    pub fn progress_enabled(&self) -> bool {
+        !self.global.quiet && !self.global.no_progress && std::io::stderr().is_terminal()
+    }
+
+    pub async fn close(self) {
+        if let Some(store) = self.store.into_inner() {
+            store.close().await;
+        }
+    }
+}
+
+pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> {
+    match command {
+        Command::Account(command) => command.run(context).await,
+        Command::Transfer(command) => command.run(context).await,
+        Command::Report(command) => command.run(context).await,
+        Command::Ledger(command) => command.run(context).await,
+        Command::Audit(command) => command.run(context).await,
+        Command::Db(command) => command.run(context).await,
+        Command::Completions(arguments) => arguments.run(),
+        Command::Demo(arguments) => arguments.run(context).await,
+    }
+}
+
+/// Parse an account number given on the command line (upper-cased, validated).
+pub fn account_argument(flag: &str, number: &str) -> AppResult<String> {
+    crate::ledger::number::validate(number).map_err(|error| error.context(flag))
+}
+
+pub fn not_found_account(number: &str) -> AppError {
+    AppError::new(
+        crate::error::ErrorCode::AccountNotFound,
+        format!("account {number} does not exist"),
+    )
+}

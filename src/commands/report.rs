@@ -1,0 +1,136 @@
+//! `fincore report balances` (and, with the compliance issue, `report compliance`).
+
+use super::{Context, Output};
+use crate::clock;
+use crate::error::AppResult;
+use crate::money::{format_minor_wide, Currency};
+use crate::output::{Section, View};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Trial balance: per currency, total debits = total credits
+    Balances(BalancesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BalancesArgs {
+    /// Balances as of this instant (RFC 3339) or the end of this date
+    #[arg(long = "as-of")]
+    as_of: Option<String>,
+    #[arg(long)]
+    currency: Option<String>,
+}
+
+impl ReportCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReportCommand::Balances(_) => "balances",
+        }
+    }
+
+    pub async fn run(self, context: &Context) -> AppResult<Output> {
+        match self {
+            ReportCommand::Balances(arguments) => balances(context, arguments).await,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    debits_minor: i128,
+    credits_minor: i128,
+}
+
+pub(super) async fn balances_for_demo(context: &Context) -> AppResult<Output> {
+    balances(
+        context,
+        BalancesArgs {
+            as_of: None,
+            currency: None,
+        },
+    )
+    .await
+}
+
+async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Output> {
+    let as_of_us = arguments
+        .as_of
+        .as_deref()
+        .map(clock::parse_date_or_instant_end)
+        .transpose()
+        .map_err(|e| e.context("--as-of"))?;
+    let currency = arguments
+        .currency
+        .as_deref()
+        .map(Currency::parse)
+        .transpose()
+        .map_err(|e| e.context("--currency"))?;
+    let rows = context
+        .store()
+        .await?
+        .trial_balance(as_of_us, currency.as_ref().map(Currency::code))
+        .await?;
+    let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut section = Section::new(&["number", "holder", "type", "currency", "debit", "credit"]);
+    let mut accounts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let minor_units = Currency::parse(&row.currency)?.minor_units();
+        let total = totals.entry(row.currency.clone()).or_default();
+        let (debit, credit) = match row.entry_sum_minor {
+            sum if sum > 0 => {
+                total.debits_minor += i128::from(sum);
+                (
+                    format_minor_wide(i128::from(sum), minor_units),
+                    format_minor_wide(0, minor_units),
+                )
+            }
+            sum => {
+                total.credits_minor += -i128::from(sum);
+                (
+                    format_minor_wide(0, minor_units),
+                    format_minor_wide(-i128::from(sum), minor_units),
+                )
+            }
+        };
+        section.push(vec![
+            row.number.clone(),
+            row.holder.clone(),
+            row.account_type.clone(),
+            row.currency.clone(),
+            debit.clone(),
+            credit.clone(),
+        ]);
+        accounts.push(json!({ "number": row.number, "holder": row.holder, "type": row.account_type, "currency": row.currency, "debit": debit, "credit": credit }));
+    }
+    let mut summary = Section::new(&["currency", "total_debits", "total_credits", "balanced"]);
+    let mut currencies = Vec::new();
+    let mut all_balanced = true;
+    for (code, total) in &totals {
+        let minor_units = Currency::parse(code)?.minor_units();
+        let balanced = total.debits_minor == total.credits_minor;
+        all_balanced &= balanced;
+        let debits = format_minor_wide(total.debits_minor, minor_units);
+        let credits = format_minor_wide(total.credits_minor, minor_units);
+        summary.push(vec![
+            code.clone(),
+            debits.clone(),
+            credits.clone(),
+            balanced.to_string(),
+        ]);
+        currencies.push(json!({ "currency": code, "total_debits": debits, "total_credits": credits, "balanced": balanced }));
+    }
+    let json = json!({
+        "as_of": clock::format_instant(as_of_us.unwrap_or(context.actor.now_us)),
+        "balanced": all_balanced,
+        "currencies": currencies,
+        "accounts": accounts,
+    });
+    let view = View::new(
+        json,
+        vec![section.titled("Trial balance"), summary.titled("Totals")],
+    );
+    Ok(Output::view(view).with_exit_code(if all_balanced { 0 } else { 1 }))
+}

@@ -1,0 +1,424 @@
+//! `fincore transfer …`
+
+use super::present::{transfer_json, transfers_section};
+use super::{account_argument, Context, Output};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::ledger::import::{import_file, ImportObserver, RejectedRow, IMPORT_COLUMNS};
+use crate::ledger::post::{self, require_settlement, PostResult};
+use crate::ledger::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
+use crate::model::{Transfer, TransferKind};
+use crate::money::Currency;
+use crate::output::{Section, View};
+use crate::store::TransferFilter;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+
+/// Default and largest `transfer list --limit`.
+const LIST_LIMIT_DEFAULT: i64 = 100;
+const LIST_LIMIT_MAX: i64 = 100_000;
+
+#[derive(Debug, Subcommand)]
+pub enum TransferCommand {
+    /// Post a transfer: debit --from, credit --to
+    Post(PostArgs),
+    /// Money in through a settlement account (debits the settlement account)
+    Deposit {
+        /// The customer account credited
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        cash: CashArgs,
+    },
+    /// Money out through a settlement account (credits the settlement account)
+    Withdraw {
+        /// The customer account debited
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        cash: CashArgs,
+    },
+    /// Post every row of CSV `key,from,to,amount,currency,at,reference,description`
+    Import(ImportArgs),
+    /// Show one transfer by id or idempotency key
+    Show { id_or_key: String },
+    /// List transfers
+    List(ListArgs),
+    /// Post the opposite transfer, linked to the original (once only)
+    Reverse {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    #[arg(long)]
+    from: String,
+    #[arg(long)]
+    to: String,
+    #[arg(long)]
+    amount: String,
+    #[arg(long)]
+    currency: String,
+    #[command(flatten)]
+    details: Details,
+    /// Booking instant (RFC 3339); default now
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CashArgs {
+    #[arg(long)]
+    amount: String,
+    /// Settlement account the cash moves through
+    #[arg(long)]
+    via: String,
+    #[command(flatten)]
+    details: Details,
+}
+
+#[derive(Debug, Args)]
+pub struct Details {
+    /// Idempotency key: the same key and payload returns the original transfer
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    reference: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    file: PathBuf,
+    /// Write rejected rows here with their error code
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    account: Option<String>,
+    /// From instant (RFC 3339) or date
+    #[arg(long)]
+    from: Option<String>,
+    /// To instant (RFC 3339) or date (inclusive)
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long, default_value_t = LIST_LIMIT_DEFAULT)]
+    limit: i64,
+}
+
+impl TransferCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TransferCommand::Post(_) => "post",
+            TransferCommand::Deposit { .. } => "deposit",
+            TransferCommand::Withdraw { .. } => "withdraw",
+            TransferCommand::Import(_) => "import",
+            TransferCommand::Show { .. } => "show",
+            TransferCommand::List(_) => "list",
+            TransferCommand::Reverse { .. } => "reverse",
+        }
+    }
+
+    pub async fn run(self, context: &Context) -> AppResult<Output> {
+        match self {
+            TransferCommand::Post(arguments) => post_transfer(context, arguments).await,
+            TransferCommand::Deposit {
+                to,
+                cash: arguments,
+            } => cash(context, &to, arguments, TransferKind::Deposit).await,
+            TransferCommand::Withdraw {
+                from,
+                cash: arguments,
+            } => cash(context, &from, arguments, TransferKind::Withdrawal).await,
+            TransferCommand::Import(arguments) => import(context, arguments).await,
+            TransferCommand::Show { id_or_key } => show(context, &id_or_key).await,
+            TransferCommand::List(arguments) => list(context, arguments).await,
+            TransferCommand::Reverse { id, reason } => reverse(context, id, &reason).await,
+        }
+    }
+}
+
+fn one_transfer(transfer: &Transfer, replayed: bool) -> Output {
+    let view = View::new(
+        transfer_json(transfer, replayed),
+        vec![transfers_section(std::slice::from_ref(transfer))],
+    );
+    if replayed {
+        return Output::view(
+            view.with_note("replayed: this key was already used with the same payload"),
+        );
+    }
+    Output::view(view)
+}
+
+fn text_flag(flag: &str, value: Option<String>, length_max: usize) -> AppResult<String> {
+    let text = value.unwrap_or_default();
+    if text.chars().count() > length_max {
+        return Err(AppError::invalid_input(format!(
+            "{flag}: longer than {length_max} characters"
+        )));
+    }
+    Ok(text)
+}
+
+fn key_flag(value: Option<String>) -> AppResult<Option<String>> {
+    match value {
+        Some(key) if key.trim().is_empty() || key.len() > KEY_LENGTH_MAX => Err(
+            AppError::invalid_input(format!("--key: must be 1–{KEY_LENGTH_MAX} characters")),
+        ),
+        other => Ok(other),
+    }
+}
+
+async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Output> {
+    let currency = Currency::parse(&arguments.currency).map_err(|e| e.context("--currency"))?;
+    let request = TransferRequest {
+        kind: TransferKind::Transfer,
+        key: key_flag(arguments.details.key)?,
+        from: account_argument("--from", &arguments.from)?,
+        to: account_argument("--to", &arguments.to)?,
+        amount_minor: currency
+            .parse_positive(&arguments.amount)
+            .map_err(|e| e.context("--amount"))?,
+        currency,
+        reference: text_flag("--reference", arguments.details.reference, TEXT_LENGTH_MAX)?,
+        description: text_flag(
+            "--description",
+            arguments.details.description,
+            TEXT_LENGTH_MAX,
+        )?,
+        at_us: arguments
+            .at
+            .as_deref()
+            .map(clock::parse_instant)
+            .transpose()
+            .map_err(|e| e.context("--at"))?,
+        reverses_id: None,
+    };
+    let store = context.store().await?;
+    let PostResult { transfer, replayed } = post::post(store, &context.actor, &request).await?;
+    Ok(one_transfer(&transfer, replayed))
+}
+
+async fn cash(
+    context: &Context,
+    customer: &str,
+    arguments: CashArgs,
+    kind: TransferKind,
+) -> AppResult<Output> {
+    let flag = if kind == TransferKind::Deposit {
+        "--to"
+    } else {
+        "--from"
+    };
+    let customer = account_argument(flag, customer)?;
+    let via = account_argument("--via", &arguments.via)?;
+    let store = context.store().await?;
+    let settlement = require_settlement(store, &via).await?;
+    let currency = match store.account(&customer).await? {
+        Some(account) => account.currency,
+        None => return Err(super::not_found_account(&customer).context(flag)),
+    };
+    let (from, to) = if kind == TransferKind::Deposit {
+        (settlement.number, customer)
+    } else {
+        (customer, settlement.number)
+    };
+    let request = TransferRequest {
+        kind,
+        key: key_flag(arguments.details.key)?,
+        from,
+        to,
+        amount_minor: currency
+            .parse_positive(&arguments.amount)
+            .map_err(|e| e.context("--amount"))?,
+        currency,
+        reference: text_flag("--reference", arguments.details.reference, TEXT_LENGTH_MAX)?,
+        description: text_flag(
+            "--description",
+            arguments.details.description,
+            TEXT_LENGTH_MAX,
+        )?,
+        at_us: None,
+        reverses_id: None,
+    };
+    let PostResult { transfer, replayed } = post::post(store, &context.actor, &request).await?;
+    Ok(one_transfer(&transfer, replayed))
+}
+
+async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
+    let store = context.store().await?;
+    let by_id = match id_or_key.parse::<i64>() {
+        Ok(id) => store.transfer(id).await?,
+        Err(_) => None,
+    };
+    let transfer = match by_id {
+        Some(transfer) => transfer,
+        None => store.transfer_by_key(id_or_key).await?.ok_or_else(|| {
+            AppError::not_found(format!("no transfer with id or key '{id_or_key}'"))
+        })?,
+    };
+    Ok(one_transfer(&transfer, false))
+}
+
+async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
+    if !(1..=LIST_LIMIT_MAX).contains(&arguments.limit) {
+        return Err(AppError::usage(format!(
+            "--limit must be 1–{LIST_LIMIT_MAX}"
+        )));
+    }
+    let filter = TransferFilter {
+        account: arguments
+            .account
+            .as_deref()
+            .map(|n| account_argument("--account", n))
+            .transpose()?,
+        from_us: arguments
+            .from
+            .as_deref()
+            .map(clock::parse_date_or_instant)
+            .transpose()
+            .map_err(|e| e.context("--from"))?,
+        to_us: arguments
+            .to
+            .as_deref()
+            .map(clock::parse_date_or_instant_end)
+            .transpose()
+            .map_err(|e| e.context("--to"))?,
+        limit: arguments.limit,
+    };
+    let transfers = context.store().await?.list_transfers(&filter).await?;
+    let json = serde_json::json!(transfers
+        .iter()
+        .map(|t| transfer_json(t, false))
+        .collect::<Vec<_>>());
+    Ok(Output::view(View::new(
+        json,
+        vec![transfers_section(&transfers)],
+    )))
+}
+
+async fn reverse(context: &Context, id: i64, reason: &str) -> AppResult<Output> {
+    if reason.trim().is_empty() {
+        return Err(AppError::usage("--reason must not be empty"));
+    }
+    let store = context.store().await?;
+    let reversal = post::reverse(store, &context.actor, id, reason.trim()).await?;
+    Ok(one_transfer(&reversal, false))
+}
+
+/// Writes rejected rows to `--rejects` and draws the progress bar.
+struct ImportReporter {
+    rejects: Option<csv::Writer<std::fs::File>>,
+    progress: ProgressBar,
+}
+
+impl ImportReporter {
+    fn new(
+        rejects: Option<&Path>,
+        total_bytes: u64,
+        show_progress: bool,
+    ) -> AppResult<ImportReporter> {
+        let rejects = match rejects {
+            Some(path) => {
+                let mut writer = csv::Writer::from_path(path).map_err(|e| {
+                    AppError::invalid_input(format!("--rejects {}: {e}", path.display()))
+                })?;
+                let mut header = vec!["line"];
+                header.extend(IMPORT_COLUMNS);
+                header.extend(["error_code", "error_message"]);
+                writer
+                    .write_record(&header)
+                    .map_err(|e| AppError::invalid_input(e.to_string()))?;
+                Some(writer)
+            }
+            None => None,
+        };
+        let progress = if show_progress {
+            let bar =
+                ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} importing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .expect("valid progress template"),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Ok(ImportReporter { rejects, progress })
+    }
+}
+
+impl ImportObserver for ImportReporter {
+    fn rejected(&mut self, row: &RejectedRow) -> AppResult<()> {
+        if let Some(writer) = &mut self.rejects {
+            let mut record = vec![row.line.to_string()];
+            record.extend(
+                (0..IMPORT_COLUMNS.len()).map(|i| row.fields.get(i).cloned().unwrap_or_default()),
+            );
+            record.push(row.error.code.as_str().to_string());
+            record.push(row.error.message.clone());
+            writer
+                .write_record(&record)
+                .map_err(|e| AppError::invalid_input(format!("--rejects: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self, bytes_read: u64) {
+        self.progress.set_position(bytes_read);
+    }
+}
+
+pub(super) async fn import_for_demo(
+    context: &Context,
+    file: &Path,
+    rejects: &Path,
+) -> AppResult<Output> {
+    let arguments = ImportArgs {
+        file: file.to_path_buf(),
+        rejects: Some(rejects.to_path_buf()),
+    };
+    import(context, arguments).await
+}
+
+async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
+    let total_bytes = std::fs::metadata(&arguments.file)
+        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
+        .len();
+    let store = context.store().await?;
+    let mut reporter = ImportReporter::new(
+        arguments.rejects.as_deref(),
+        total_bytes,
+        context.progress_enabled(),
+    )?;
+    let summary = import_file(store, &context.actor, &arguments.file, &mut reporter).await?;
+    reporter.progress.finish_and_clear();
+    if let Some(writer) = &mut reporter.rejects {
+        writer
+            .flush()
+            .map_err(|e| AppError::invalid_input(format!("--rejects: {e}")))?;
+    }
+    let mut json = serde_json::to_value(&summary).expect("summary serialises");
+    json["file"] = serde_json::json!(arguments.file.display().to_string());
+    json["rejects_file"] =
+        serde_json::json!(arguments.rejects.as_ref().map(|p| p.display().to_string()));
+    let section = Section::record(&[
+        ("rows", summary.rows.to_string()),
+        ("posted", summary.posted.to_string()),
+        ("replayed", summary.replayed.to_string()),
+        ("rejected", summary.rejected.to_string()),
+    ]);
+    let exit_code = if summary.rejected > 0 { 1 } else { 0 };
+    Ok(Output::view(View::new(json, vec![section])).with_exit_code(exit_code))
+}

@@ -1,0 +1,273 @@
+//! Account lifecycle: open (with an optional initial deposit), freeze, unfreeze, close, import.
+
+use super::post::post_in;
+use super::{number, write_batch, Outcome, TransferRequest};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::{Account, AccountStatus, AccountType, TransferKind};
+use crate::money::Currency;
+use crate::store::{with_retry, Actor, Store, WriteTx};
+
+pub const HOLDER_LENGTH_MAX: usize = 200;
+/// Account imports run in one transaction; bigger files should be split.
+pub const ACCOUNT_IMPORT_ROWS_MAX: usize = 100_000;
+/// Attempts to find an unused generated number before giving up.
+const NUMBER_ATTEMPTS_MAX: u32 = 8;
+
+#[derive(Debug, Clone)]
+pub struct OpenRequest {
+    pub holder: String,
+    pub account_type: AccountType,
+    pub currency: Currency,
+    pub number: Option<String>,
+    pub overdraft_limit_minor: i64,
+    pub initial_deposit: Option<(i64, String)>,
+}
+
+pub fn validate_holder(holder: &str) -> AppResult<String> {
+    let trimmed = holder.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > HOLDER_LENGTH_MAX {
+        return Err(AppError::invalid_input(format!(
+            "holder must be 1–{HOLDER_LENGTH_MAX} characters"
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn new_account(request: &OpenRequest, number: String, now_us: i64) -> Account {
+    Account {
+        number,
+        holder: request.holder.clone(),
+        account_type: request.account_type,
+        currency: request.currency,
+        status: AccountStatus::Active,
+        balance_minor: 0,
+        overdraft_limit_minor: request.overdraft_limit_minor,
+        created_at_us: now_us,
+        updated_at_us: now_us,
+    }
+}
+
+pub async fn open(store: &Store, actor: &Actor, request: &OpenRequest) -> AppResult<Account> {
+    with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        let account = insert_new(&mut tx, request).await?;
+        if let Some((amount_minor, via)) = &request.initial_deposit {
+            deposit_initial(&mut tx, &account, *amount_minor, via).await?;
+        }
+        tx.commit().await?;
+        Ok(account)
+    })
+    .await
+}
+
+async fn insert_new(tx: &mut WriteTx, request: &OpenRequest) -> AppResult<Account> {
+    let now_us = tx.actor.now_us;
+    let mut attempts = 0;
+    let account = loop {
+        attempts += 1;
+        let number = request.number.clone().unwrap_or_else(number::generate);
+        let account = new_account(request, number, now_us);
+        match tx.insert_account(&account).await {
+            Ok(()) => break account,
+            Err(error)
+                if error.code == ErrorCode::AccountExists
+                    && request.number.is_none()
+                    && attempts < NUMBER_ATTEMPTS_MAX => {}
+            Err(error) => return Err(error),
+        }
+    };
+    tx.audit("account.opened", &account.number, account_details(&account));
+    Ok(account)
+}
+
+async fn deposit_initial(
+    tx: &mut WriteTx,
+    account: &Account,
+    amount_minor: i64,
+    via: &str,
+) -> AppResult<()> {
+    let settlement = tx.account(via).await?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::AccountNotFound,
+            format!("--via account {via} does not exist"),
+        )
+    })?;
+    if settlement.account_type != AccountType::Settlement {
+        return Err(AppError::invalid_input(format!(
+            "--via {via}: not a settlement account"
+        )));
+    }
+    let request = TransferRequest {
+        kind: TransferKind::Deposit,
+        key: None,
+        from: via.to_string(),
+        to: account.number.clone(),
+        amount_minor,
+        currency: account.currency,
+        reference: "initial deposit".to_string(),
+        description: String::new(),
+        at_us: None,
+        reverses_id: None,
+    };
+    let (outcome, book, batch) = post_in(tx, &request).await?;
+    match outcome {
+        Outcome::Posted(_) => write_batch(tx, &book, batch).await,
+        other => Err(other
+            .error()
+            .unwrap_or_else(|| AppError::invalid_input("initial deposit failed"))),
+    }
+}
+
+fn account_details(account: &Account) -> serde_json::Value {
+    serde_json::json!({
+        "number": account.number,
+        "holder": account.holder,
+        "type": account.account_type.as_str(),
+        "currency": account.currency.code(),
+        "overdraft_limit": account.currency.format(account.overdraft_limit_minor),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Freeze,
+    Unfreeze,
+    Close,
+}
+
+pub async fn change_status(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+    change: StatusChange,
+    reason: &str,
+) -> AppResult<Account> {
+    with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        let mut account = tx.account(number).await?.ok_or_else(|| {
+            AppError::new(ErrorCode::AccountNotFound, format!("account {number} does not exist"))
+        })?;
+        let (status, action) = next_status(&account, change)?;
+        tx.set_account_status(number, status, actor.now_us).await?;
+        tx.audit(
+            action,
+            number,
+            serde_json::json!({ "number": number, "from": account.status.as_str(), "to": status.as_str(), "reason": reason }),
+        );
+        tx.commit().await?;
+        account.status = status;
+        account.updated_at_us = actor.now_us;
+        Ok(account)
+    })
+    .await
+}
+
+fn next_status(
+    account: &Account,
+    change: StatusChange,
+) -> AppResult<(AccountStatus, &'static str)> {
+    let number = &account.number;
+    if account.status == AccountStatus::Closed {
+        return Err(AppError::new(
+            ErrorCode::AccountClosed,
+            format!("account {number} is closed"),
+        ));
+    }
+    match change {
+        StatusChange::Freeze if account.status == AccountStatus::Frozen => Err(AppError::new(
+            ErrorCode::InvalidState,
+            format!("account {number} is already frozen"),
+        )),
+        StatusChange::Freeze => Ok((AccountStatus::Frozen, "account.frozen")),
+        StatusChange::Unfreeze if account.status != AccountStatus::Frozen => Err(AppError::new(
+            ErrorCode::InvalidState,
+            format!("account {number} is not frozen"),
+        )),
+        StatusChange::Unfreeze => Ok((AccountStatus::Active, "account.unfrozen")),
+        StatusChange::Close if account.balance_minor != 0 => Err(AppError::new(
+            ErrorCode::BalanceNotZero,
+            format!(
+                "account {number} has balance {} {}; only a zero balance can be closed",
+                account.currency.format(account.balance_minor),
+                account.currency
+            ),
+        )),
+        StatusChange::Close => Ok((AccountStatus::Closed, "account.closed")),
+    }
+}
+
+/// One validated row of an account import file.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: u64,
+    pub request: OpenRequest,
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct AccountImportSummary {
+    pub rows: usize,
+    pub created: usize,
+    pub unchanged: usize,
+    pub numbers: Vec<String>,
+}
+
+/// All rows in one transaction: a conflicting row aborts the whole import (exit 6) so master
+/// data is never half-loaded; identical rows are no-ops.
+pub async fn import(
+    store: &Store,
+    actor: &Actor,
+    rows: &[ImportRow],
+) -> AppResult<AccountImportSummary> {
+    with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        let mut summary = AccountImportSummary {
+            rows: rows.len(),
+            ..Default::default()
+        };
+        for row in rows {
+            let number = import_row(&mut tx, row)
+                .await
+                .map_err(|e| e.context(format!("line {}", row.line)))?;
+            match number {
+                Some(number) => {
+                    summary.created += 1;
+                    summary.numbers.push(number);
+                }
+                None => summary.unchanged += 1,
+            }
+        }
+        tx.commit().await?;
+        Ok(summary)
+    })
+    .await
+}
+
+/// Some(number) when created, None when an identical account already exists.
+async fn import_row(tx: &mut WriteTx, row: &ImportRow) -> AppResult<Option<String>> {
+    let request = &row.request;
+    let existing = match &request.number {
+        Some(number) => tx.account(number).await?,
+        None => {
+            tx.account_like(&request.holder, request.account_type, request.currency)
+                .await?
+        }
+    };
+    if let Some(existing) = existing {
+        let same = existing.holder == request.holder
+            && existing.account_type == request.account_type
+            && existing.currency == request.currency
+            && existing.overdraft_limit_minor == request.overdraft_limit_minor;
+        if same {
+            return Ok(None);
+        }
+        return Err(AppError::new(
+            ErrorCode::AccountExists,
+            format!(
+                "number: account {} exists with different details",
+                existing.number
+            ),
+        ));
+    }
+    let account = insert_new(tx, request).await?;
+    Ok(Some(account.number))
+}

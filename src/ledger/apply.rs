@@ -1,0 +1,359 @@
+//! Apply transfer requests to an in-memory book, then write the batch.
+
+use super::TransferRequest;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::{
+    Account, AccountStatus, Entry, RiskResult, Transfer, TransferKind, TransferStatus,
+};
+use crate::risk::Assessor;
+use crate::store::WriteTx;
+use std::collections::{BTreeSet, HashMap};
+
+/// The accounts a batch may touch, as read under the write lock, plus transfers already bound
+/// to the batch's keys.
+#[derive(Debug, Default)]
+pub struct Book {
+    pub accounts: HashMap<String, Account>,
+    pub keyed: HashMap<String, Transfer>,
+}
+
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub transfers: Vec<Transfer>,
+    pub entries: Vec<Entry>,
+    touched: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Posted(Transfer),
+    /// The key was seen before with the same payload: the original (posted or rejected).
+    Replayed(Transfer),
+    /// A business rule said no; recorded as a rejected transfer bound to its key.
+    Rejected(Transfer),
+    /// Not recorded: unknown account, conflicting key, out-of-range balance.
+    Invalid(AppError),
+}
+
+impl Outcome {
+    /// The error this outcome means for the caller, if any.
+    pub fn error(&self) -> Option<AppError> {
+        match self {
+            Outcome::Posted(_) => None,
+            Outcome::Replayed(transfer) | Outcome::Rejected(transfer) => rejection_error(transfer),
+            Outcome::Invalid(error) => Some(error.clone()),
+        }
+    }
+}
+
+pub fn rejection_error(transfer: &Transfer) -> Option<AppError> {
+    if transfer.status != TransferStatus::Rejected {
+        return None;
+    }
+    let code = transfer
+        .error_code
+        .as_deref()
+        .and_then(ErrorCode::parse)
+        .unwrap_or(ErrorCode::InvalidState);
+    let message = transfer.error_message.clone().unwrap_or_default();
+    Some(AppError::new(
+        code,
+        format!("transfer {} rejected: {message}", transfer.id),
+    ))
+}
+
+/// Everything `apply` needs besides the book.
+pub struct ApplyContext<'a> {
+    pub tx: &'a mut WriteTx,
+    pub assessor: &'a mut dyn Assessor,
+}
+
+pub fn apply(
+    book: &mut Book,
+    batch: &mut Batch,
+    context: &mut ApplyContext<'_>,
+    request: &TransferRequest,
+) -> Outcome {
+    let payload_hash = request.payload_hash();
+    if let Some(key) = &request.key {
+        if let Some(existing) = book.keyed.get(key) {
+            if existing.payload_hash == payload_hash {
+                return Outcome::Replayed(existing.clone());
+            }
+            return Outcome::Invalid(AppError::new(
+                ErrorCode::IdempotencyConflict,
+                format!(
+                    "key '{key}' was used for transfer {} with a different payload",
+                    existing.id
+                ),
+            ));
+        }
+    }
+    let at_us = request.at_us.unwrap_or(context.tx.actor.now_us);
+    let (from, to) = match (
+        book.accounts.get(&request.from),
+        book.accounts.get(&request.to),
+    ) {
+        (Some(from), Some(to)) => (from.clone(), to.clone()),
+        (None, _) => return Outcome::Invalid(account_not_found(&request.from)),
+        (_, None) => return Outcome::Invalid(account_not_found(&request.to)),
+    };
+    let mut transfer = new_transfer(context.tx, request, payload_hash, at_us);
+    if let Err(error) = check_rules(request, &from, &to) {
+        return reject(book, batch, context, transfer, error);
+    }
+    if !matches!(
+        request.kind,
+        TransferKind::Reversal | TransferKind::Adjustment
+    ) {
+        transfer.risk = context.assessor.assess(request, &from, &to, at_us);
+        if transfer.risk.decision.stops_transfer() {
+            let error = risk_error(&transfer.risk);
+            return reject(book, batch, context, transfer, error);
+        }
+    }
+    let (from_balance, to_balance) = match new_balances(&from, &to, request.amount_minor) {
+        Ok(balances) => balances,
+        Err(error) if error.code == ErrorCode::InsufficientFunds => {
+            return reject(book, batch, context, transfer, error)
+        }
+        Err(error) => return Outcome::Invalid(error),
+    };
+    set_balance(book, batch, &from.number, from_balance);
+    set_balance(book, batch, &to.number, to_balance);
+    batch.entries.push(Entry {
+        transfer_id: transfer.id,
+        account: from.number.clone(),
+        amount_minor: request.amount_minor,
+        at_us,
+    });
+    batch.entries.push(Entry {
+        transfer_id: transfer.id,
+        account: to.number.clone(),
+        amount_minor: -request.amount_minor,
+        at_us,
+    });
+    context.assessor.observe(&transfer);
+    record(book, batch, &transfer);
+    Outcome::Posted(transfer)
+}
+
+fn new_transfer(
+    tx: &mut WriteTx,
+    request: &TransferRequest,
+    payload_hash: String,
+    at_us: i64,
+) -> Transfer {
+    Transfer {
+        id: tx.next_transfer_id(),
+        key: request.key.clone(),
+        payload_hash,
+        kind: request.kind,
+        from: request.from.clone(),
+        to: request.to.clone(),
+        amount_minor: request.amount_minor,
+        currency: request.currency,
+        status: TransferStatus::Posted,
+        error_code: None,
+        error_message: None,
+        reference: request.reference.clone(),
+        description: request.description.clone(),
+        at_us,
+        created_at_us: tx.actor.now_us,
+        risk: RiskResult::approve(),
+        reverses_id: request.reverses_id,
+        operator: tx.actor.operator.clone(),
+        trace_id: tx.actor.trace_id.clone(),
+    }
+}
+
+fn check_rules(request: &TransferRequest, from: &Account, to: &Account) -> AppResult<()> {
+    if from.number == to.number {
+        return Err(AppError::new(
+            ErrorCode::AccountsMustBeDifferent,
+            "--from and --to must be different accounts",
+        ));
+    }
+    for account in [from, to] {
+        if account.currency != request.currency {
+            return Err(AppError::new(
+                ErrorCode::CurrencyMismatch,
+                format!(
+                    "account {} is in {}, the transfer is in {}",
+                    account.number, account.currency, request.currency
+                ),
+            ));
+        }
+    }
+    let operator_correction = matches!(
+        request.kind,
+        TransferKind::Reversal | TransferKind::Adjustment
+    );
+    for account in [from, to] {
+        match account.status {
+            AccountStatus::Closed => {
+                return Err(AppError::new(
+                    ErrorCode::AccountClosed,
+                    format!("account {} is closed", account.number),
+                ))
+            }
+            AccountStatus::Frozen if !operator_correction => {
+                return Err(AppError::new(
+                    ErrorCode::AccountFrozen,
+                    format!("account {} is frozen", account.number),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Balances after debiting `from` and crediting `to` by `amount_minor`, or why not.
+fn new_balances(from: &Account, to: &Account, amount_minor: i64) -> AppResult<(i64, i64)> {
+    let out_of_range = || {
+        AppError::new(
+            ErrorCode::AmountOutOfRange,
+            "the resulting balance is beyond the supported range",
+        )
+    };
+    let from_balance = from
+        .balance_minor
+        .checked_add(from.balance_effect(amount_minor))
+        .ok_or_else(out_of_range)?;
+    let to_balance = to
+        .balance_minor
+        .checked_add(to.balance_effect(-amount_minor))
+        .ok_or_else(out_of_range)?;
+    for (account, balance) in [(from, from_balance), (to, to_balance)] {
+        if account.account_type.is_constrained() && balance < -account.overdraft_limit_minor {
+            return Err(AppError::new(
+                ErrorCode::InsufficientFunds,
+                format!(
+                    "account {} has {} {} available",
+                    account.number,
+                    account
+                        .currency
+                        .format(account.balance_minor + account.overdraft_limit_minor),
+                    account.currency
+                ),
+            ));
+        }
+    }
+    Ok((from_balance, to_balance))
+}
+
+fn set_balance(book: &mut Book, batch: &mut Batch, number: &str, balance_minor: i64) {
+    if let Some(account) = book.accounts.get_mut(number) {
+        account.balance_minor = balance_minor;
+    }
+    batch.touched.insert(number.to_string());
+}
+
+fn record(book: &mut Book, batch: &mut Batch, transfer: &Transfer) {
+    if let Some(key) = &transfer.key {
+        book.keyed.insert(key.clone(), transfer.clone());
+    }
+    batch.transfers.push(transfer.clone());
+}
+
+fn reject(
+    book: &mut Book,
+    batch: &mut Batch,
+    context: &mut ApplyContext<'_>,
+    mut transfer: Transfer,
+    error: AppError,
+) -> Outcome {
+    transfer.status = TransferStatus::Rejected;
+    transfer.error_code = Some(error.code.as_str().to_string());
+    transfer.error_message = Some(error.message);
+    context.assessor.observe(&transfer);
+    record(book, batch, &transfer);
+    Outcome::Rejected(transfer)
+}
+
+fn risk_error(risk: &RiskResult) -> AppError {
+    let reasons: Vec<String> = risk
+        .factors
+        .iter()
+        .map(|factor| format!("{} (+{})", factor.rule, factor.points))
+        .collect();
+    AppError::new(
+        ErrorCode::RiskRejected,
+        format!(
+            "risk score {} ({}) → {}: {}",
+            risk.score,
+            risk.level.as_str(),
+            risk.decision.as_str(),
+            reasons.join(", ")
+        ),
+    )
+}
+
+fn account_not_found(number: &str) -> AppError {
+    AppError::new(
+        ErrorCode::AccountNotFound,
+        format!("account {number} does not exist"),
+    )
+}
+
+/// Write a batch's transfers, entries, balances and one audit event per transfer.
+pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
+    // Invariant: a batch's entries net to zero, and every posted transfer has exactly two.
+    let net: i128 = batch
+        .entries
+        .iter()
+        .map(|entry| i128::from(entry.amount_minor))
+        .sum();
+    let posted = batch
+        .transfers
+        .iter()
+        .filter(|t| t.status == TransferStatus::Posted)
+        .count();
+    assert_eq!(net, 0, "batch entries must balance");
+    assert_eq!(
+        batch.entries.len(),
+        posted * 2,
+        "each posted transfer has two entries"
+    );
+    tx.insert_transfers(&batch.transfers).await?;
+    tx.insert_entries(&batch.entries).await?;
+    let balances: Vec<(String, i64)> = batch
+        .touched
+        .iter()
+        .filter_map(|number| {
+            book.accounts
+                .get(number)
+                .map(|a| (number.clone(), a.balance_minor))
+        })
+        .collect();
+    let now_us = tx.actor.now_us;
+    tx.set_balances(&balances, now_us).await?;
+    for transfer in &batch.transfers {
+        let action = match transfer.status {
+            TransferStatus::Posted => "transfer.posted",
+            TransferStatus::Rejected => "transfer.rejected",
+        };
+        tx.audit(
+            action,
+            &format!("transfer:{}", transfer.id),
+            audit_details(transfer),
+        );
+    }
+    Ok(())
+}
+
+fn audit_details(transfer: &Transfer) -> serde_json::Value {
+    serde_json::json!({
+        "id": transfer.id,
+        "key": transfer.key,
+        "kind": transfer.kind.as_str(),
+        "from": transfer.from,
+        "to": transfer.to,
+        "amount": transfer.currency.format(transfer.amount_minor),
+        "currency": transfer.currency.code(),
+        "error_code": transfer.error_code,
+        "risk_score": transfer.risk.score,
+        "reverses_id": transfer.reverses_id,
+    })
+}

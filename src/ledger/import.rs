@@ -1,0 +1,260 @@
+//! `transfer import`: stream a CSV, post it in batches of `IMPORT_BATCH_ROWS`, one write
+//! transaction per batch. Every row ends posted, replayed or in the rejects file. A crash
+//! loses at most the open batch, and a re-run replays committed rows by their keys.
+
+use super::{apply, write_batch, ApplyContext, Batch, Book, Outcome, TransferRequest};
+use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::model::{TransferKind, TransferStatus};
+use crate::money::Currency;
+use crate::risk::ApproveAll;
+use crate::store::{with_retry, Actor, Store};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+pub const IMPORT_BATCH_ROWS: usize = 5_000;
+pub const IMPORT_ROWS_MAX: u64 = 100_000_000;
+pub const IMPORT_COLUMNS: [&str; 8] = [
+    "key",
+    "from",
+    "to",
+    "amount",
+    "currency",
+    "at",
+    "reference",
+    "description",
+];
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ImportSummary {
+    pub rows: u64,
+    pub posted: u64,
+    pub replayed: u64,
+    pub rejected: u64,
+}
+
+/// A row that did not post, with where it came from and why.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub fields: Vec<String>,
+    pub error: AppError,
+}
+
+pub trait ImportObserver {
+    fn rejected(&mut self, row: &RejectedRow) -> AppResult<()>;
+    fn progress(&mut self, bytes_read: u64);
+}
+
+pub async fn import_file(
+    store: &Store,
+    actor: &Actor,
+    path: &Path,
+    observer: &mut dyn ImportObserver,
+) -> AppResult<ImportSummary> {
+    let file = File::open(path)
+        .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let columns = column_positions(&mut reader, path)?;
+    let mut summary = ImportSummary::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let mut pending: Vec<(u64, Vec<String>, TransferRequest)> =
+            Vec::with_capacity(IMPORT_BATCH_ROWS);
+        while pending.len() < IMPORT_BATCH_ROWS {
+            let line = reader.position().line();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(error) => {
+                    let rejected = RejectedRow {
+                        line,
+                        fields: Vec::new(),
+                        error: AppError::invalid_input(format!("unreadable CSV row: {error}")),
+                    };
+                    count_reject(&mut summary, observer, &rejected)?;
+                    continue;
+                }
+            }
+            summary.rows += 1;
+            if summary.rows > IMPORT_ROWS_MAX {
+                return Err(AppError::invalid_input(format!(
+                    "more than {IMPORT_ROWS_MAX} rows; split the file"
+                )));
+            }
+            let fields: Vec<String> = record.iter().map(str::to_string).collect();
+            match parse_row(&fields, &columns) {
+                Ok(request) => pending.push((line, fields, request)),
+                Err(error) => {
+                    let rejected = RejectedRow {
+                        line,
+                        fields,
+                        error: error.context(format!("line {line}")),
+                    };
+                    count_reject(&mut summary, observer, &rejected)?;
+                }
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        post_batch(store, actor, &pending, &mut summary, observer).await?;
+        observer.progress(reader.position().byte());
+    }
+    Ok(summary)
+}
+
+fn count_reject(
+    summary: &mut ImportSummary,
+    observer: &mut dyn ImportObserver,
+    row: &RejectedRow,
+) -> AppResult<()> {
+    summary.rejected += 1;
+    observer.rejected(row)
+}
+
+fn column_positions(
+    reader: &mut csv::Reader<BufReader<File>>,
+    path: &Path,
+) -> AppResult<[usize; 8]> {
+    let headers = reader
+        .headers()
+        .map_err(|error| AppError::invalid_input(format!("{}: header: {error}", path.display())))?
+        .clone();
+    let mut positions = [0usize; 8];
+    for (slot, name) in IMPORT_COLUMNS.iter().enumerate() {
+        positions[slot] = headers
+            .iter()
+            .position(|header| header.trim() == *name)
+            .ok_or_else(|| {
+                AppError::invalid_input(format!(
+                    "{}: header: missing column '{name}' (expected {})",
+                    path.display(),
+                    IMPORT_COLUMNS.join(",")
+                ))
+            })?;
+    }
+    Ok(positions)
+}
+
+fn parse_row(fields: &[String], columns: &[usize; 8]) -> AppResult<TransferRequest> {
+    let field = |slot: usize| {
+        fields
+            .get(columns[slot])
+            .map(|value| value.trim())
+            .unwrap_or("")
+    };
+    let named =
+        |slot: usize, error: AppError| error.context(format!("field '{}'", IMPORT_COLUMNS[slot]));
+    let key = field(0);
+    if key.is_empty() || key.len() > KEY_LENGTH_MAX {
+        return Err(named(
+            0,
+            AppError::invalid_input(format!("required, at most {KEY_LENGTH_MAX} characters")),
+        ));
+    }
+    let currency = Currency::parse(field(4)).map_err(|e| named(4, e))?;
+    let amount_minor = currency.parse_positive(field(3)).map_err(|e| named(3, e))?;
+    let at_us = match field(5) {
+        "" => None,
+        text => Some(clock::parse_instant(text).map_err(|e| named(5, e))?),
+    };
+    for slot in [6, 7] {
+        if field(slot).len() > TEXT_LENGTH_MAX {
+            return Err(named(
+                slot,
+                AppError::invalid_input(format!("longer than {TEXT_LENGTH_MAX} characters")),
+            ));
+        }
+    }
+    for slot in [1, 2] {
+        if field(slot).is_empty() {
+            return Err(named(slot, AppError::invalid_input("required")));
+        }
+    }
+    Ok(TransferRequest {
+        kind: TransferKind::Transfer,
+        key: Some(key.to_string()),
+        from: field(1).to_ascii_uppercase(),
+        to: field(2).to_ascii_uppercase(),
+        amount_minor,
+        currency,
+        reference: field(6).to_string(),
+        description: field(7).to_string(),
+        at_us,
+        reverses_id: None,
+    })
+}
+
+async fn post_batch(
+    store: &Store,
+    actor: &Actor,
+    pending: &[(u64, Vec<String>, TransferRequest)],
+    summary: &mut ImportSummary,
+    observer: &mut dyn ImportObserver,
+) -> AppResult<()> {
+    let span = tracing::info_span!("fincore.import.batch", rows = pending.len());
+    let outcomes = {
+        let _entered = span.enter();
+        with_retry(|| apply_batch(store, actor, pending)).await?
+    };
+    for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
+        match &outcome {
+            Outcome::Posted(_) => summary.posted += 1,
+            Outcome::Replayed(transfer) if transfer.status == TransferStatus::Posted => {
+                summary.replayed += 1
+            }
+            _ => {
+                let error = outcome.error().expect("not posted means an error");
+                let rejected = RejectedRow {
+                    line: *line,
+                    fields: fields.clone(),
+                    error: error.context(format!("line {line}")),
+                };
+                count_reject(summary, observer, &rejected)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn apply_batch(
+    store: &Store,
+    actor: &Actor,
+    pending: &[(u64, Vec<String>, TransferRequest)],
+) -> AppResult<Vec<Outcome>> {
+    let mut tx = store.begin_write(actor).await?;
+    let keys: Vec<&str> = pending
+        .iter()
+        .filter_map(|(_, _, r)| r.key.as_deref())
+        .collect();
+    let numbers: BTreeSet<&str> = pending
+        .iter()
+        .flat_map(|(_, _, r)| [r.from.as_str(), r.to.as_str()])
+        .collect();
+    let numbers: Vec<&str> = numbers.into_iter().collect();
+    let mut book = Book {
+        keyed: tx.transfers_by_keys(&keys).await?,
+        accounts: tx.accounts(&numbers).await?,
+    };
+    let mut batch = Batch::default();
+    let mut assessor = ApproveAll;
+    let mut outcomes = Vec::with_capacity(pending.len());
+    {
+        let mut context = ApplyContext {
+            tx: &mut tx,
+            assessor: &mut assessor,
+        };
+        for (_, _, request) in pending {
+            outcomes.push(apply(&mut book, &mut batch, &mut context, request));
+        }
+    }
+    write_batch(&mut tx, &book, batch).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}

@@ -1,0 +1,19 @@
+//! fincore: the back office of a small bank or payment company.
+//!
+//! Layout tells the architecture: `commands/` parse and present, `ledger/` posts,
+//! `reconcile/` matches, `risk/` scores, `report/` renders, `store/` persists,
+//! `telemetry.rs` traces.
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod error;
+pub mod ledger;
+pub mod model;
+pub mod money;
+pub mod output;
+pub mod risk;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,246 @@
+//! Exact money: amounts are integer minor units (i64) tagged with an ISO 4217 currency.
+//! Text is parsed strictly (no rounding, no truncation) and printed with exactly the
+//! currency's decimals.
+
+use crate::error::{AppError, AppResult, ErrorCode};
+use std::fmt;
+use std::str::FromStr;
+
+/// Largest absolute amount accepted in minor units (15 digits). Sums of many such amounts
+/// still fit in i64 balances for any realistic ledger, and every addition is checked anyway.
+pub const AMOUNT_MINOR_MAX: i64 = 999_999_999_999_999;
+
+/// Longest amount text we look at; anything longer is out of range or garbage.
+const AMOUNT_TEXT_LENGTH_MAX: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 3],
+    minor_units: u8,
+}
+
+impl Currency {
+    pub fn parse(text: &str) -> AppResult<Currency> {
+        let upper = text.trim().to_ascii_uppercase();
+        let iso = iso_currency::Currency::from_code(&upper).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidCurrency,
+                format!("unknown currency '{text}'"),
+            )
+        })?;
+        // Currencies without minor units in ISO 4217 (precious metals, testing codes) cannot
+        // carry money in this ledger.
+        let minor_units = iso.exponent().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidCurrency,
+                format!("currency '{upper}' has no minor units"),
+            )
+        })?;
+        let bytes = upper.as_bytes();
+        Ok(Currency {
+            code: [bytes[0], bytes[1], bytes[2]],
+            minor_units: minor_units as u8,
+        })
+    }
+
+    pub fn code(&self) -> &str {
+        std::str::from_utf8(&self.code).expect("currency codes are ASCII")
+    }
+
+    pub fn minor_units(&self) -> u32 {
+        u32::from(self.minor_units)
+    }
+
+    /// Parse a strictly positive amount (transfers, deposits, withdrawals).
+    pub fn parse_positive(&self, text: &str) -> AppResult<i64> {
+        let minor = self.parse_signed(text)?;
+        if minor <= 0 {
+            return Err(AppError::new(
+                ErrorCode::AmountMustBePositive,
+                format!("amount '{text}' must be greater than zero"),
+            ));
+        }
+        Ok(minor)
+    }
+
+    /// Parse a non-negative amount (limits, tolerances).
+    pub fn parse_non_negative(&self, text: &str) -> AppResult<i64> {
+        let minor = self.parse_signed(text)?;
+        if minor < 0 {
+            return Err(AppError::new(
+                ErrorCode::AmountMustBePositive,
+                format!("amount '{text}' must not be negative"),
+            ));
+        }
+        Ok(minor)
+    }
+
+    /// Parse a signed decimal (`-12.30`, `+5`, `7.5`) into minor units, exactly.
+    pub fn parse_signed(&self, text: &str) -> AppResult<i64> {
+        parse_minor(text, self.minor_units())
+    }
+
+    pub fn format(&self, minor: i64) -> String {
+        format_minor(minor, self.minor_units())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = AppError;
+    fn from_str(text: &str) -> AppResult<Currency> {
+        Currency::parse(text)
+    }
+}
+
+/// Strict grammar `[+-]?[0-9]+(\.[0-9]+)?`; rust_decimal then does the exact conversion.
+pub fn parse_minor(text: &str, minor_units: u32) -> AppResult<i64> {
+    let invalid = || AppError::invalid_input(format!("amount '{text}' is not a decimal number"));
+    if text.is_empty() || text.len() > AMOUNT_TEXT_LENGTH_MAX {
+        if text.len() > AMOUNT_TEXT_LENGTH_MAX && is_decimal_grammar(text) {
+            return Err(out_of_range(text));
+        }
+        return Err(invalid());
+    }
+    if !is_decimal_grammar(text) {
+        return Err(invalid());
+    }
+    let decimal = rust_decimal::Decimal::from_str_exact(text).map_err(|_| out_of_range(text))?;
+    let decimals_given = text
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len()) as u32;
+    if decimals_given > minor_units {
+        // Trailing zeros beyond the currency's decimals are still more precision than the
+        // currency has: the spec says reject, never round.
+        return Err(AppError::new(
+            ErrorCode::AmountPrecisionExceeded,
+            format!(
+                "amount '{text}' has {decimals_given} decimals; the currency allows {minor_units}"
+            ),
+        ));
+    }
+    let mantissa = decimal.mantissa();
+    let scale_factor = 10i128.pow(minor_units - decimal.scale());
+    let minor = mantissa
+        .checked_mul(scale_factor)
+        .filter(|value| value.abs() <= i128::from(AMOUNT_MINOR_MAX))
+        .ok_or_else(|| out_of_range(text))?;
+    Ok(minor as i64)
+}
+
+fn is_decimal_grammar(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && fraction.is_none_or(all_digits)
+}
+
+fn out_of_range(text: &str) -> AppError {
+    AppError::new(
+        ErrorCode::AmountOutOfRange,
+        format!("amount '{text}' is beyond the supported range"),
+    )
+}
+
+pub fn format_minor(minor: i64, minor_units: u32) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let magnitude = minor.unsigned_abs();
+    if minor_units == 0 {
+        return format!("{sign}{magnitude}");
+    }
+    let divisor = 10u64.pow(minor_units);
+    format!(
+        "{sign}{}.{:0width$}",
+        magnitude / divisor,
+        magnitude % divisor,
+        width = minor_units as usize
+    )
+}
+
+/// Format a wide sum (reports add up many amounts) with the currency's decimals.
+pub fn format_minor_wide(minor: i128, minor_units: u32) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let magnitude = minor.unsigned_abs();
+    if minor_units == 0 {
+        return format!("{sign}{magnitude}");
+    }
+    let divisor = 10u128.pow(minor_units);
+    format!(
+        "{sign}{}.{:0width$}",
+        magnitude / divisor,
+        magnitude % divisor,
+        width = minor_units as usize
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("USD").unwrap()
+    }
+
+    #[test]
+    fn parses_exactly() {
+        assert_eq!(usd().parse_positive("1234.50").unwrap(), 123450);
+        assert_eq!(usd().parse_positive("0.01").unwrap(), 1);
+        assert_eq!(usd().parse_positive("7").unwrap(), 700);
+        assert_eq!(
+            Currency::parse("JPY")
+                .unwrap()
+                .parse_positive("15")
+                .unwrap(),
+            15
+        );
+        assert_eq!(
+            Currency::parse("BHD")
+                .unwrap()
+                .parse_positive("1.234")
+                .unwrap(),
+            1234
+        );
+    }
+
+    #[test]
+    fn rejects_with_codes() {
+        let code = |text: &str| usd().parse_positive(text).unwrap_err().code;
+        assert_eq!(code("1.234"), ErrorCode::AmountPrecisionExceeded);
+        assert_eq!(code("1.230"), ErrorCode::AmountPrecisionExceeded);
+        assert_eq!(code("0"), ErrorCode::AmountMustBePositive);
+        assert_eq!(code("-1"), ErrorCode::AmountMustBePositive);
+        assert_eq!(code("abc"), ErrorCode::InvalidInput);
+        assert_eq!(code("1e5"), ErrorCode::InvalidInput);
+        assert_eq!(code("1_000"), ErrorCode::InvalidInput);
+        assert_eq!(code(" 1"), ErrorCode::InvalidInput);
+        assert_eq!(code("10000000000000000"), ErrorCode::AmountOutOfRange);
+        assert_eq!(
+            Currency::parse("JPY")
+                .unwrap()
+                .parse_positive("1.5")
+                .unwrap_err()
+                .code,
+            ErrorCode::AmountPrecisionExceeded
+        );
+        assert_eq!(
+            Currency::parse("XYZ").unwrap_err().code,
+            ErrorCode::InvalidCurrency
+        );
+    }
+
+    #[test]
+    fn formats_with_currency_decimals() {
+        assert_eq!(usd().format(123450), "1234.50");
+        assert_eq!(usd().format(-5), "-0.05");
+        assert_eq!(Currency::parse("JPY").unwrap().format(15), "15");
+        assert_eq!(Currency::parse("BHD").unwrap().format(1), "0.001");
+    }
+}

@@ -1,0 +1,91 @@
+//! What a command prints: one document that renders as a table, JSON or CSV. Each format has
+//! its own file.
+
+mod csv;
+mod json;
+mod table;
+
+use crate::cli::Format;
+use crate::error::AppError;
+use std::io::Write;
+
+/// A titled grid of strings, the shape tables and CSV share.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    pub title: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Section {
+    pub fn new(headers: &[&str]) -> Section {
+        Section {
+            title: None,
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn titled(mut self, title: impl Into<String>) -> Section {
+        self.title = Some(title.into());
+        self
+    }
+
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.headers.len(), "row width matches headers");
+        self.rows.push(row);
+    }
+
+    /// A two-column field/value grid for one record.
+    pub fn record(fields: &[(&str, String)]) -> Section {
+        let mut section = Section::new(&["field", "value"]);
+        for (name, value) in fields {
+            section.push(vec![name.to_string(), value.clone()]);
+        }
+        section
+    }
+}
+
+/// One command's output: the JSON document and the sections for table/CSV.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub json: serde_json::Value,
+    pub sections: Vec<Section>,
+    /// Extra lines shown under tables only (summaries, hints).
+    pub notes: Vec<String>,
+}
+
+impl View {
+    pub fn new(json: serde_json::Value, sections: Vec<Section>) -> View {
+        View {
+            json,
+            sections,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> View {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+pub fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::render(view, out),
+        Format::Json => json::render(&view.json, out),
+        Format::Csv => csv::render(&view.sections, out),
+    }
+}
+
+/// `error: <code>: <message>` on stderr; with JSON output also `{"error":{…}}` on stdout.
+pub fn render_error(error: &AppError, format: Format) {
+    let message = crate::store::scrub(&error.message);
+    eprintln!("error: {}: {}", error.code, message);
+    if format == Format::Json {
+        let document =
+            serde_json::json!({ "error": { "code": error.code.as_str(), "message": message } });
+        let mut stdout = std::io::stdout().lock();
+        let _ = json::render(&document, &mut stdout);
+    }
+}

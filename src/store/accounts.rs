@@ -1,0 +1,134 @@
+//! Account rows inside a write transaction.
+
+use super::rows::{AccountRow, ACCOUNT_COLUMNS};
+use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
+use super::{dispatch, is_unique_violation, INSERT_ROWS_MAX};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::{Account, AccountStatus};
+use std::collections::HashMap;
+
+impl WriteTx {
+    pub async fn account(&mut self, number: &str) -> AppResult<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
+        let row: Option<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_as(&sql).bind(number).fetch_optional(&mut **tx).await?
+        });
+        row.map(AccountRow::into_account).transpose()
+    }
+
+    /// Load the named accounts (those that exist) keyed by number.
+    pub async fn accounts(&mut self, numbers: &[&str]) -> AppResult<HashMap<String, Account>> {
+        let mut found = HashMap::with_capacity(numbers.len());
+        for chunk in numbers.chunks(INSERT_ROWS_MAX) {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query_as(&sql);
+                for number in chunk {
+                    query = query.bind(*number);
+                }
+                query.fetch_all(&mut **tx).await?
+            });
+            for row in rows {
+                let account = row.into_account()?;
+                found.insert(account.number.clone(), account);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn insert_account(&mut self, account: &Account) -> AppResult<()> {
+        let sql = multi_row_insert(
+            &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES "),
+            9,
+            1,
+        );
+        let outcome = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(&sql)
+                .bind(&account.number)
+                .bind(&account.holder)
+                .bind(account.account_type.as_str())
+                .bind(account.currency.code())
+                .bind(account.status.as_str())
+                .bind(account.balance_minor)
+                .bind(account.overdraft_limit_minor)
+                .bind(account.created_at_us)
+                .bind(account.updated_at_us)
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected())
+        });
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(AppError::new(
+                ErrorCode::AccountExists,
+                format!("account {} already exists", account.number),
+            )),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn set_account_status(
+        &mut self,
+        number: &str,
+        status: AccountStatus,
+        now_us: i64,
+    ) -> AppResult<()> {
+        dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query("UPDATE accounts SET status = $1, updated_at_us = $2 WHERE number = $3")
+                .bind(status.as_str())
+                .bind(now_us)
+                .bind(number)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.
+    pub async fn set_balances(&mut self, balances: &[(String, i64)], now_us: i64) -> AppResult<()> {
+        for chunk in balances.chunks(INSERT_ROWS_MAX) {
+            let values = multi_row_insert("", 2, chunk.len());
+            let cast = if self.is_postgres() { "::BIGINT" } else { "" };
+            let sql = format!(
+                "UPDATE accounts SET balance_minor = v.column2{cast}, updated_at_us = ${} \
+                 FROM (VALUES {values}) AS v WHERE accounts.number = v.column1",
+                chunk.len() * 2 + 1
+            );
+            dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query(&sql);
+                for (number, balance_minor) in chunk {
+                    query = query.bind(number).bind(*balance_minor);
+                }
+                query.bind(now_us).execute(&mut **tx).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+}
+
+impl WriteTx {
+    /// An existing account with this holder, type and currency (imports without a number).
+    pub async fn account_like(
+        &mut self,
+        holder: &str,
+        account_type: crate::model::AccountType,
+        currency: crate::money::Currency,
+    ) -> AppResult<Option<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE holder = $1 AND account_type = $2 AND currency = $3 ORDER BY number LIMIT 1"
+        );
+        let row: Option<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_as(&sql)
+                .bind(holder)
+                .bind(account_type.as_str())
+                .bind(currency.code())
+                .fetch_optional(&mut **tx)
+                .await?
+        });
+        row.map(AccountRow::into_account).transpose()
+    }
+}

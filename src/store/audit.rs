@@ -1,0 +1,127 @@
+//! Audit and integrity queries.
+
+use super::{dispatch, Pool, Store};
+use crate::audit::AuditEvent;
+use crate::error::AppResult;
+use sqlx::Row;
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub from_us: Option<i64>,
+    pub to_us: Option<i64>,
+    pub entity: Option<String>,
+    pub limit: i64,
+}
+
+/// Batch size when walking the whole chain, so memory stays flat on big ledgers.
+const AUDIT_PAGE_ROWS: i64 = 10_000;
+
+const AUDIT_COLUMNS: &str =
+    "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash";
+
+impl Store {
+    pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
+        let entity = filter.entity.clone().unwrap_or_default();
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE at_us >= $1 AND at_us <= $2 \
+             AND ($3 = '' OR entity = $3 OR details LIKE $4) ORDER BY seq LIMIT $5"
+        );
+        let events = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as::<_, AuditEvent>(&sql)
+                .bind(filter.from_us.unwrap_or(i64::MIN))
+                .bind(filter.to_us.unwrap_or(i64::MAX))
+                .bind(&entity)
+                .bind(format!("%\"{entity}\"%"))
+                .bind(filter.limit)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(events)
+    }
+
+    /// Walk the whole chain in `seq` order, page by page.
+    pub async fn for_each_audit_event(
+        &self,
+        mut visit: impl FnMut(&AuditEvent) -> bool,
+    ) -> AppResult<()> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        let mut after_seq = i64::MIN;
+        loop {
+            let page = dispatch!(Pool, &self.pool, pool => {
+                sqlx::query_as::<_, AuditEvent>(&sql)
+                    .bind(after_seq)
+                    .bind(AUDIT_PAGE_ROWS)
+                    .fetch_all(pool)
+                    .await?
+            });
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after_seq = last.seq;
+            for event in &page {
+                if !visit(event) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    pub async fn ledger_head(&self) -> AppResult<(i64, String)> {
+        let row = dispatch!(Pool, &self.pool, pool => {
+            let row = sqlx::query("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1")
+                .fetch_one(pool)
+                .await?;
+            (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)
+        });
+        Ok(row)
+    }
+
+    /// Transfers whose entries do not net to zero or are not the expected pair.
+    pub async fn unbalanced_transfers(&self) -> AppResult<Vec<(i64, String)>> {
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(
+                "SELECT t.id, t.status, CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT), COUNT(e.transfer_id), \
+                 CAST(COALESCE(SUM(CASE WHEN e.amount_minor > 0 THEN e.amount_minor ELSE 0 END), 0) AS BIGINT), t.amount_minor \
+                 FROM transfers t LEFT JOIN entries e ON e.transfer_id = t.id \
+                 GROUP BY t.id, t.status, t.amount_minor \
+                 HAVING COALESCE(SUM(e.amount_minor), 0) <> 0 \
+                 OR (t.status = 'posted' AND (COUNT(e.transfer_id) <> 2 OR SUM(CASE WHEN e.amount_minor > 0 THEN e.amount_minor ELSE 0 END) <> t.amount_minor)) \
+                 OR (t.status <> 'posted' AND COUNT(e.transfer_id) <> 0) \
+                 ORDER BY t.id",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<(i64, String), sqlx::Error> {
+                let id: i64 = row.try_get(0)?;
+                let status: String = row.try_get(1)?;
+                let net: i64 = row.try_get(2)?;
+                let count: i64 = row.try_get(3)?;
+                Ok((id, format!("{status} transfer has {count} entries netting to {net} minor units")))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// (number, account_type, stored balance, sum of entries) for every account.
+    pub async fn balances_against_entries(&self) -> AppResult<Vec<(String, String, i64, i64)>> {
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(
+                "SELECT a.number, a.account_type, a.balance_minor, CAST(COALESCE(s.total, 0) AS BIGINT) \
+                 FROM accounts a LEFT JOIN (SELECT account, SUM(amount_minor) AS total FROM entries GROUP BY account) s \
+                 ON s.account = a.number ORDER BY a.number",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<(String, String, i64, i64), sqlx::Error> {
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+}

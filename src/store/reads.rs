@@ -1,0 +1,259 @@
+//! Read-only queries (no write lock).
+
+use super::rows::{AccountRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use super::{dispatch, Pool, Store};
+use crate::error::AppResult;
+use crate::model::{Account, Transfer};
+use sqlx::Row;
+
+#[derive(Debug, Default, Clone)]
+pub struct AccountFilter {
+    pub status: Option<String>,
+    pub account_type: Option<String>,
+    pub currency: Option<String>,
+    pub holder: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct TransferFilter {
+    pub account: Option<String>,
+    pub from_us: Option<i64>,
+    pub to_us: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementLine {
+    pub transfer_id: i64,
+    pub entry_minor: i64,
+    pub at_us: i64,
+    pub kind: String,
+    pub counterparty: String,
+    pub reference: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrialBalanceRow {
+    pub number: String,
+    pub holder: String,
+    pub account_type: String,
+    pub currency: String,
+    /// Sum of this account's entries (+ debit, − credit).
+    pub entry_sum_minor: i64,
+}
+
+/// Where a clause is appended, the next `$N` to use.
+struct Clauses {
+    sql: String,
+    values: Vec<BindValue>,
+}
+
+enum BindValue {
+    Text(String),
+    Integer(i64),
+}
+
+impl Clauses {
+    fn new(base: String) -> Clauses {
+        Clauses {
+            sql: base,
+            values: Vec::new(),
+        }
+    }
+
+    fn and(&mut self, template: &str, value: BindValue) {
+        self.values.push(value);
+        let placeholder = format!("${}", self.values.len());
+        self.sql.push_str(if self.sql.contains(" WHERE ") {
+            " AND "
+        } else {
+            " WHERE "
+        });
+        self.sql.push_str(&template.replace("{}", &placeholder));
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $values:expr) => {{
+        let mut query = $query;
+        for value in $values {
+            query = match value {
+                BindValue::Text(text) => query.bind(text.clone()),
+                BindValue::Integer(number) => query.bind(*number),
+            };
+        }
+        query
+    }};
+}
+
+impl Store {
+    pub async fn account(&self, number: &str) -> AppResult<Option<Account>> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
+        let row: Option<AccountRow> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as(&sql).bind(number).fetch_optional(pool).await?
+        });
+        row.map(AccountRow::into_account).transpose()
+    }
+
+    pub async fn list_accounts(&self, filter: &AccountFilter) -> AppResult<Vec<Account>> {
+        let mut clauses = Clauses::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"));
+        if let Some(status) = &filter.status {
+            clauses.and("status = {}", BindValue::Text(status.clone()));
+        }
+        if let Some(account_type) = &filter.account_type {
+            clauses.and("account_type = {}", BindValue::Text(account_type.clone()));
+        }
+        if let Some(currency) = &filter.currency {
+            clauses.and("currency = {}", BindValue::Text(currency.clone()));
+        }
+        if let Some(holder) = &filter.holder {
+            let pattern = format!("%{}%", holder.to_lowercase());
+            clauses.and("LOWER(holder) LIKE {}", BindValue::Text(pattern));
+        }
+        clauses.sql.push_str(" ORDER BY number");
+        let rows: Vec<AccountRow> = dispatch!(Pool, &self.pool, pool => {
+            bind_all!(sqlx::query_as(&clauses.sql), &clauses.values).fetch_all(pool).await?
+        });
+        rows.into_iter().map(AccountRow::into_account).collect()
+    }
+
+    pub async fn transfer(&self, id: i64) -> AppResult<Option<Transfer>> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
+        let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        row.map(TransferRow::into_transfer).transpose()
+    }
+
+    pub async fn transfer_by_key(&self, key: &str) -> AppResult<Option<Transfer>> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key = $1");
+        let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as(&sql).bind(key).fetch_optional(pool).await?
+        });
+        row.map(TransferRow::into_transfer).transpose()
+    }
+
+    pub async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
+        let mut clauses = Clauses::new(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"));
+        if let Some(account) = &filter.account {
+            clauses.values.push(BindValue::Text(account.clone()));
+            let placeholder = clauses.values.len();
+            clauses.sql.push_str(&format!(
+                " WHERE (from_account = ${placeholder} OR to_account = ${placeholder})"
+            ));
+        }
+        if let Some(from_us) = filter.from_us {
+            clauses.and("at_us >= {}", BindValue::Integer(from_us));
+        }
+        if let Some(to_us) = filter.to_us {
+            clauses.and("at_us <= {}", BindValue::Integer(to_us));
+        }
+        clauses.values.push(BindValue::Integer(filter.limit));
+        clauses.sql.push_str(&format!(
+            " ORDER BY at_us, id LIMIT ${}",
+            clauses.values.len()
+        ));
+        let rows: Vec<TransferRow> = dispatch!(Pool, &self.pool, pool => {
+            bind_all!(sqlx::query_as(&clauses.sql), &clauses.values).fetch_all(pool).await?
+        });
+        rows.into_iter().map(TransferRow::into_transfer).collect()
+    }
+
+    /// Sum of an account's entries strictly before `before_us` (+ debit, − credit).
+    pub async fn entry_sum_before(&self, account: &str, before_us: i64) -> AppResult<i64> {
+        let total: i64 = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM entries WHERE account = $1 AND at_us < $2",
+            )
+            .bind(account)
+            .bind(before_us)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(total)
+    }
+
+    pub async fn statement_lines(
+        &self,
+        account: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> AppResult<Vec<StatementLine>> {
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(
+                "SELECT e.transfer_id, e.amount_minor, e.at_us, t.kind, \
+                 CASE WHEN t.from_account = $1 THEN t.to_account ELSE t.from_account END, \
+                 t.reference, t.description \
+                 FROM entries e JOIN transfers t ON t.id = e.transfer_id \
+                 WHERE e.account = $1 AND e.at_us >= $2 AND e.at_us <= $3 \
+                 ORDER BY e.at_us, e.transfer_id",
+            )
+            .bind(account)
+            .bind(from_us)
+            .bind(to_us)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<StatementLine, sqlx::Error> {
+                Ok(StatementLine {
+                    transfer_id: row.try_get(0)?,
+                    entry_minor: row.try_get(1)?,
+                    at_us: row.try_get(2)?,
+                    kind: row.try_get(3)?,
+                    counterparty: row.try_get(4)?,
+                    reference: row.try_get(5)?,
+                    description: row.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Per account, the sum of its entries, from stored balances or (with `as_of_us`) from the
+    /// entries up to that instant.
+    pub async fn trial_balance(
+        &self,
+        as_of_us: Option<i64>,
+        currency: Option<&str>,
+    ) -> AppResult<Vec<TrialBalanceRow>> {
+        let debit_normal = "CASE WHEN a.account_type = 'settlement' THEN a.balance_minor ELSE -a.balance_minor END";
+        let mut clauses = match as_of_us {
+            None => Clauses::new(format!(
+                "SELECT a.number, a.holder, a.account_type, a.currency, {debit_normal} FROM accounts a"
+            )),
+            Some(as_of_us) => {
+                let mut clauses = Clauses::new(String::new());
+                clauses.values.push(BindValue::Integer(as_of_us));
+                clauses.sql = "SELECT a.number, a.holder, a.account_type, a.currency, \
+                     CAST(COALESCE(s.total, 0) AS BIGINT) FROM accounts a LEFT JOIN \
+                     (SELECT account, SUM(amount_minor) AS total FROM entries WHERE at_us <= $1 GROUP BY account) s \
+                     ON s.account = a.number"
+                    .to_string();
+                clauses
+            }
+        };
+        if let Some(currency) = currency {
+            clauses.and("a.currency = {}", BindValue::Text(currency.to_string()));
+        }
+        clauses.sql.push_str(" ORDER BY a.currency, a.number");
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            bind_all!(sqlx::query(&clauses.sql), &clauses.values)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| -> Result<TrialBalanceRow, sqlx::Error> {
+                    Ok(TrialBalanceRow {
+                        number: row.try_get(0)?,
+                        holder: row.try_get(1)?,
+                        account_type: row.try_get(2)?,
+                        currency: row.try_get(3)?,
+                        entry_sum_minor: row.try_get(4)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+}

@@ -1,0 +1,119 @@
+//! Transfer and entry rows inside a write transaction.
+
+use super::rows::{TransferRow, TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
+use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
+use super::{dispatch, INSERT_ROWS_MAX};
+use crate::error::AppResult;
+use crate::model::{Entry, Transfer};
+use std::collections::HashMap;
+
+impl WriteTx {
+    pub async fn transfers_by_keys(
+        &mut self,
+        keys: &[&str],
+    ) -> AppResult<HashMap<String, Transfer>> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(INSERT_ROWS_MAX) {
+            let sql = format!(
+                "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query_as(&sql);
+                for key in chunk {
+                    query = query.bind(*key);
+                }
+                query.fetch_all(&mut **tx).await?
+            });
+            for row in rows {
+                let transfer = row.into_transfer()?;
+                if let Some(key) = transfer.key.clone() {
+                    found.insert(key, transfer);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn transfer_by_id(&mut self, id: i64) -> AppResult<Option<Transfer>> {
+        let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
+        let row: Option<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?
+        });
+        row.map(TransferRow::into_transfer).transpose()
+    }
+
+    pub async fn reversal_of(&mut self, id: i64) -> AppResult<Option<i64>> {
+        let found: Option<i64> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_scalar("SELECT id FROM transfers WHERE reverses_id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+        });
+        Ok(found)
+    }
+
+    pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
+        for chunk in transfers.chunks(INSERT_ROWS_MAX) {
+            let sql = multi_row_insert(
+                &format!("INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES "),
+                TRANSFER_COLUMN_COUNT,
+                chunk.len(),
+            );
+            dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query(&sql);
+                for transfer in chunk {
+                    let factors = serde_json::to_string(&transfer.risk.factors)
+                        .expect("risk factors serialise");
+                    query = query
+                        .bind(transfer.id)
+                        .bind(transfer.key.as_deref())
+                        .bind(&transfer.payload_hash)
+                        .bind(transfer.kind.as_str())
+                        .bind(&transfer.from)
+                        .bind(&transfer.to)
+                        .bind(transfer.amount_minor)
+                        .bind(transfer.currency.code())
+                        .bind(transfer.status.as_str())
+                        .bind(transfer.error_code.as_deref())
+                        .bind(transfer.error_message.as_deref())
+                        .bind(&transfer.reference)
+                        .bind(&transfer.description)
+                        .bind(transfer.at_us)
+                        .bind(transfer.created_at_us)
+                        .bind(i64::from(transfer.risk.score))
+                        .bind(transfer.risk.level.as_str())
+                        .bind(transfer.risk.decision.as_str())
+                        .bind(factors)
+                        .bind(transfer.reverses_id)
+                        .bind(&transfer.operator)
+                        .bind(&transfer.trace_id);
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
+        for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
+            let sql = multi_row_insert(
+                "INSERT INTO entries (transfer_id, account, amount_minor, at_us) VALUES ",
+                4,
+                chunk.len(),
+            );
+            dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query(&sql);
+                for entry in chunk {
+                    query = query
+                        .bind(entry.transfer_id)
+                        .bind(&entry.account)
+                        .bind(entry.amount_minor)
+                        .bind(entry.at_us);
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+}
