@@ -46,12 +46,12 @@ pub struct OpenArgs {
     /// 4–34 characters A–Z 0–9 (default: 16 generated digits with a Luhn check digit)
     #[arg(long)]
     number: Option<String>,
-    #[arg(long = "overdraft-limit")]
+    #[arg(long = "overdraft-limit", allow_hyphen_values = true)]
     overdraft_limit: Option<String>,
     /// Required for credit accounts
-    #[arg(long = "credit-limit")]
+    #[arg(long = "credit-limit", allow_hyphen_values = true)]
     credit_limit: Option<String>,
-    #[arg(long = "initial-deposit", requires = "via")]
+    #[arg(long = "initial-deposit", requires = "via", allow_hyphen_values = true)]
     initial_deposit: Option<String>,
     /// Settlement account the initial deposit comes through
     #[arg(long, requires = "initial_deposit")]

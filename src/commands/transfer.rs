@@ -59,7 +59,7 @@ pub struct PostArgs {
     from: String,
     #[arg(long)]
     to: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     #[arg(long)]
     currency: String,
@@ -72,7 +72,7 @@ pub struct PostArgs {
 
 #[derive(Debug, Args)]
 pub struct CashArgs {
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// Settlement account the cash moves through
     #[arg(long)]

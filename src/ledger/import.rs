@@ -16,6 +16,15 @@ use std::io::BufReader;
 use std::path::Path;
 
 pub const IMPORT_BATCH_ROWS: usize = 5_000;
+
+/// Rows per transaction; `FINCORE_IMPORT_BATCH_ROWS` may lower it (crash tests use small
+/// batches so kills land between many commits), never raise it.
+fn batch_rows() -> usize {
+    std::env::var("FINCORE_IMPORT_BATCH_ROWS")
+        .ok()
+        .and_then(|text| text.parse::<usize>().ok())
+        .map_or(IMPORT_BATCH_ROWS, |rows| rows.clamp(1, IMPORT_BATCH_ROWS))
+}
 pub const IMPORT_ROWS_MAX: u64 = 100_000_000;
 pub const IMPORT_COLUMNS: [&str; 8] = [
     "key",
@@ -63,10 +72,10 @@ pub async fn import_file(
     let columns = column_positions(&mut reader, path)?;
     let mut summary = ImportSummary::default();
     let mut record = csv::StringRecord::new();
+    let batch_rows = batch_rows();
     loop {
-        let mut pending: Vec<(u64, Vec<String>, TransferRequest)> =
-            Vec::with_capacity(IMPORT_BATCH_ROWS);
-        while pending.len() < IMPORT_BATCH_ROWS {
+        let mut pending: Vec<(u64, Vec<String>, TransferRequest)> = Vec::with_capacity(batch_rows);
+        while pending.len() < batch_rows {
             let line = reader.position().line();
             match reader.read_record(&mut record) {
                 Ok(false) => break,

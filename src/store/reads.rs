@@ -47,6 +47,7 @@ pub struct TrialBalanceRow {
 struct Clauses {
     sql: String,
     values: Vec<BindValue>,
+    has_where: bool,
 }
 
 enum BindValue {
@@ -59,17 +60,16 @@ impl Clauses {
         Clauses {
             sql: base,
             values: Vec::new(),
+            has_where: false,
         }
     }
 
     fn and(&mut self, template: &str, value: BindValue) {
         self.values.push(value);
         let placeholder = format!("${}", self.values.len());
-        self.sql.push_str(if self.sql.contains(" WHERE ") {
-            " AND "
-        } else {
-            " WHERE "
-        });
+        self.sql
+            .push_str(if self.has_where { " AND " } else { " WHERE " });
+        self.has_where = true;
         self.sql.push_str(&template.replace("{}", &placeholder));
     }
 }
@@ -142,6 +142,7 @@ impl Store {
             clauses.sql.push_str(&format!(
                 " WHERE (from_account = ${placeholder} OR to_account = ${placeholder})"
             ));
+            clauses.has_where = true;
         }
         if let Some(from_us) = filter.from_us {
             clauses.and("at_us >= {}", BindValue::Integer(from_us));

@@ -1,1 +1,14 @@
+//! One integration-test target: every test runs the real binary (assert_cmd). Stories that
+//! touch storage run on SQLite and on a throwaway PostgreSQL (`both_backends!`).
 
+mod support;
+
+mod accounts;
+mod amounts;
+mod audit;
+mod concurrency;
+mod crash;
+mod errors;
+mod idempotency;
+mod misc;
+mod transfers;

@@ -1,0 +1,684 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[fincore] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'fincore'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'fincore'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand account 'Open, inspect, freeze and close accounts'
+            cand transfer 'Post, import, show, list and reverse transfers'
+            cand report 'Trial balance and compliance reports'
+            cand ledger 'Ledger integrity checks'
+            cand audit 'The tamper-evident audit chain'
+            cand db 'Schema migrations'
+            cand completions 'Print a shell completion script'
+            cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;account'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand open 'Open an account'
+            cand show 'Show one account'
+            cand list 'List accounts'
+            cand freeze 'Freeze an account: no transfers in or out'
+            cand unfreeze 'Lift a freeze'
+            cand close 'Close an account (zero balance only)'
+            cand statement 'Entries with running balance'
+            cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;account;open'= {
+            cand --holder 'holder'
+            cand --type 'type'
+            cand --currency 'currency'
+            cand --number '4–34 characters A–Z 0–9 (default: 16 generated digits with a Luhn check digit)'
+            cand --overdraft-limit 'overdraft-limit'
+            cand --credit-limit 'Required for credit accounts'
+            cand --initial-deposit 'initial-deposit'
+            cand --via 'Settlement account the initial deposit comes through'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;show'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;list'= {
+            cand --status 'status'
+            cand --type 'type'
+            cand --currency 'currency'
+            cand --holder 'Case-insensitive substring of the holder name'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;freeze'= {
+            cand --reason 'reason'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;unfreeze'= {
+            cand --reason 'reason'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;close'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;statement'= {
+            cand --from 'First day (YYYY-MM-DD) or instant (RFC 3339)'
+            cand --to 'Last day (inclusive) or instant'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;import'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;account;help'= {
+            cand open 'Open an account'
+            cand show 'Show one account'
+            cand list 'List accounts'
+            cand freeze 'Freeze an account: no transfers in or out'
+            cand unfreeze 'Lift a freeze'
+            cand close 'Close an account (zero balance only)'
+            cand statement 'Entries with running balance'
+            cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;account;help;open'= {
+        }
+        &'fincore;account;help;show'= {
+        }
+        &'fincore;account;help;list'= {
+        }
+        &'fincore;account;help;freeze'= {
+        }
+        &'fincore;account;help;unfreeze'= {
+        }
+        &'fincore;account;help;close'= {
+        }
+        &'fincore;account;help;statement'= {
+        }
+        &'fincore;account;help;import'= {
+        }
+        &'fincore;account;help;help'= {
+        }
+        &'fincore;transfer'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand post 'Post a transfer: debit --from, credit --to'
+            cand deposit 'Money in through a settlement account (debits the settlement account)'
+            cand withdraw 'Money out through a settlement account (credits the settlement account)'
+            cand import 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+            cand show 'Show one transfer by id or idempotency key'
+            cand list 'List transfers'
+            cand reverse 'Post the opposite transfer, linked to the original (once only)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;transfer;post'= {
+            cand --from 'from'
+            cand --to 'to'
+            cand --amount 'amount'
+            cand --currency 'currency'
+            cand --key 'Idempotency key: the same key and payload returns the original transfer'
+            cand --reference 'reference'
+            cand --description 'description'
+            cand --at 'Booking instant (RFC 3339); default now'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;deposit'= {
+            cand --to 'The customer account credited'
+            cand --amount 'amount'
+            cand --via 'Settlement account the cash moves through'
+            cand --key 'Idempotency key: the same key and payload returns the original transfer'
+            cand --reference 'reference'
+            cand --description 'description'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;withdraw'= {
+            cand --from 'The customer account debited'
+            cand --amount 'amount'
+            cand --via 'Settlement account the cash moves through'
+            cand --key 'Idempotency key: the same key and payload returns the original transfer'
+            cand --reference 'reference'
+            cand --description 'description'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;import'= {
+            cand --rejects 'Write rejected rows here with their error code'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;show'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;list'= {
+            cand --account 'account'
+            cand --from 'From instant (RFC 3339) or date'
+            cand --to 'To instant (RFC 3339) or date (inclusive)'
+            cand --limit 'limit'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;reverse'= {
+            cand --reason 'reason'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;transfer;help'= {
+            cand post 'Post a transfer: debit --from, credit --to'
+            cand deposit 'Money in through a settlement account (debits the settlement account)'
+            cand withdraw 'Money out through a settlement account (credits the settlement account)'
+            cand import 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+            cand show 'Show one transfer by id or idempotency key'
+            cand list 'List transfers'
+            cand reverse 'Post the opposite transfer, linked to the original (once only)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;transfer;help;post'= {
+        }
+        &'fincore;transfer;help;deposit'= {
+        }
+        &'fincore;transfer;help;withdraw'= {
+        }
+        &'fincore;transfer;help;import'= {
+        }
+        &'fincore;transfer;help;show'= {
+        }
+        &'fincore;transfer;help;list'= {
+        }
+        &'fincore;transfer;help;reverse'= {
+        }
+        &'fincore;transfer;help;help'= {
+        }
+        &'fincore;report'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand balances 'Trial balance: per currency, total debits = total credits'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;report;balances'= {
+            cand --as-of 'Balances as of this instant (RFC 3339) or the end of this date'
+            cand --currency 'currency'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;report;help'= {
+            cand balances 'Trial balance: per currency, total debits = total credits'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;report;help;balances'= {
+        }
+        &'fincore;report;help;help'= {
+        }
+        &'fincore;ledger'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;ledger;verify'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;ledger;help'= {
+            cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;ledger;help;verify'= {
+        }
+        &'fincore;ledger;help;help'= {
+        }
+        &'fincore;audit'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand list 'List audit events'
+            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;audit;list'= {
+            cand --from 'from'
+            cand --to 'to'
+            cand --entity 'An account number or entity (`transfer:42`); account numbers also match their transfers'
+            cand --limit 'limit'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;audit;verify'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;audit;help'= {
+            cand list 'List audit events'
+            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;audit;help;list'= {
+        }
+        &'fincore;audit;help;verify'= {
+        }
+        &'fincore;audit;help;help'= {
+        }
+        &'fincore;db'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand migrate 'Apply pending migrations'
+            cand status 'Show the schema version'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;db;migrate'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;db;status'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;db;help'= {
+            cand migrate 'Apply pending migrations'
+            cand status 'Show the schema version'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;db;help;migrate'= {
+        }
+        &'fincore;db;help;status'= {
+        }
+        &'fincore;db;help;help'= {
+        }
+        &'fincore;completions'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;demo'= {
+            cand --dir 'Where to build the demo ledger (default: a new folder under the system temp dir)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;help'= {
+            cand account 'Open, inspect, freeze and close accounts'
+            cand transfer 'Post, import, show, list and reverse transfers'
+            cand report 'Trial balance and compliance reports'
+            cand ledger 'Ledger integrity checks'
+            cand audit 'The tamper-evident audit chain'
+            cand db 'Schema migrations'
+            cand completions 'Print a shell completion script'
+            cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;help;account'= {
+            cand open 'Open an account'
+            cand show 'Show one account'
+            cand list 'List accounts'
+            cand freeze 'Freeze an account: no transfers in or out'
+            cand unfreeze 'Lift a freeze'
+            cand close 'Close an account (zero balance only)'
+            cand statement 'Entries with running balance'
+            cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+        }
+        &'fincore;help;account;open'= {
+        }
+        &'fincore;help;account;show'= {
+        }
+        &'fincore;help;account;list'= {
+        }
+        &'fincore;help;account;freeze'= {
+        }
+        &'fincore;help;account;unfreeze'= {
+        }
+        &'fincore;help;account;close'= {
+        }
+        &'fincore;help;account;statement'= {
+        }
+        &'fincore;help;account;import'= {
+        }
+        &'fincore;help;transfer'= {
+            cand post 'Post a transfer: debit --from, credit --to'
+            cand deposit 'Money in through a settlement account (debits the settlement account)'
+            cand withdraw 'Money out through a settlement account (credits the settlement account)'
+            cand import 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+            cand show 'Show one transfer by id or idempotency key'
+            cand list 'List transfers'
+            cand reverse 'Post the opposite transfer, linked to the original (once only)'
+        }
+        &'fincore;help;transfer;post'= {
+        }
+        &'fincore;help;transfer;deposit'= {
+        }
+        &'fincore;help;transfer;withdraw'= {
+        }
+        &'fincore;help;transfer;import'= {
+        }
+        &'fincore;help;transfer;show'= {
+        }
+        &'fincore;help;transfer;list'= {
+        }
+        &'fincore;help;transfer;reverse'= {
+        }
+        &'fincore;help;report'= {
+            cand balances 'Trial balance: per currency, total debits = total credits'
+        }
+        &'fincore;help;report;balances'= {
+        }
+        &'fincore;help;ledger'= {
+            cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+        }
+        &'fincore;help;ledger;verify'= {
+        }
+        &'fincore;help;audit'= {
+            cand list 'List audit events'
+            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+        }
+        &'fincore;help;audit;list'= {
+        }
+        &'fincore;help;audit;verify'= {
+        }
+        &'fincore;help;db'= {
+            cand migrate 'Apply pending migrations'
+            cand status 'Show the schema version'
+        }
+        &'fincore;help;db;migrate'= {
+        }
+        &'fincore;help;db;status'= {
+        }
+        &'fincore;help;completions'= {
+        }
+        &'fincore;help;demo'= {
+        }
+        &'fincore;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

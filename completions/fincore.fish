@@ -1,0 +1,529 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_fincore_global_optspecs
+    string join \n db= format= operator= db-timeout= q/quiet no-progress v log-format= h/help V/version
+end
+
+function __fish_fincore_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_fincore_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_fincore_using_subcommand
+    set -l cmd (__fish_fincore_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c fincore -n "__fish_fincore_needs_command" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_needs_command" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_needs_command" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_needs_command" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_needs_command" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_needs_command" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_needs_command" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_needs_command" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_needs_command" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_needs_command" -s V -l version -d 'Print version'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "account" -d 'Open, inspect, freeze and close accounts'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "ledger" -d 'Ledger integrity checks'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "db" -d 'Schema migrations'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "open" -d 'Open an account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "show" -d 'Show one account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "list" -d 'List accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "freeze" -d 'Freeze an account: no transfers in or out'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "unfreeze" -d 'Lift a freeze'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "close" -d 'Close an account (zero balance only)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "statement" -d 'Entries with running balance'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l holder -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l type -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l currency -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l number -d '4–34 characters A–Z 0–9 (default: 16 generated digits with a Luhn check digit)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l overdraft-limit -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l credit-limit -d 'Required for credit accounts' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l initial-deposit -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l via -d 'Settlement account the initial deposit comes through' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l status -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l type -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l currency -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l holder -d 'Case-insensitive substring of the holder name' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l reason -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l reason -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l from -d 'First day (YYYY-MM-DD) or instant (RFC 3339)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l to -d 'Last day (inclusive) or instant' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "open" -d 'Open an account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "list" -d 'List accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "freeze" -d 'Freeze an account: no transfers in or out'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "unfreeze" -d 'Lift a freeze'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close an account (zero balance only)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "statement" -d 'Entries with running balance'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "post" -d 'Post a transfer: debit --from, credit --to'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "deposit" -d 'Money in through a settlement account (debits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "withdraw" -d 'Money out through a settlement account (credits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "import" -d 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "show" -d 'Show one transfer by id or idempotency key'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "list" -d 'List transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l from -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l to -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l amount -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l currency -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l reference -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l at -d 'Booking instant (RFC 3339); default now' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l to -d 'The customer account credited' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l amount -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l via -d 'Settlement account the cash moves through' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l reference -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l from -d 'The customer account debited' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l amount -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l via -d 'Settlement account the cash moves through' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l reference -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rejects -d 'Write rejected rows here with their error code' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l account -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l from -d 'From instant (RFC 3339) or date' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l to -d 'To instant (RFC 3339) or date (inclusive)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l limit -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l reason -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "post" -d 'Post a transfer: debit --from, credit --to'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "deposit" -d 'Money in through a settlement account (debits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "withdraw" -d 'Money out through a settlement account (credits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "import" -d 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one transfer by id or idempotency key'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "list" -d 'List transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l as-of -d 'Balances as of this instant (RFC 3339) or the end of this date' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l currency -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "list" -d 'List audit events'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l from -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l to -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l entity -d 'An account number or entity (`transfer:42`); account numbers also match their transfers' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -f -a "migrate" -d 'Apply pending migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -f -a "status" -d 'Show the schema version'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Apply pending migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the schema version'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l dir -d 'Where to build the demo ledger (default: a new folder under the system temp dir)' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "db" -d 'Schema migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "open" -d 'Open an account'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "freeze" -d 'Freeze an account: no transfers in or out'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "unfreeze" -d 'Lift a freeze'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "close" -d 'Close an account (zero balance only)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "statement" -d 'Entries with running balance'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "post" -d 'Post a transfer: debit --from, credit --to'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "deposit" -d 'Money in through a settlement account (debits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "withdraw" -d 'Money out through a settlement account (credits the settlement account)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "import" -d 'Post every row of CSV `key,from,to,amount,currency,at,reference,description`'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "show" -d 'Show one transfer by id or idempotency key'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "list" -d 'List transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "migrate" -d 'Apply pending migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "status" -d 'Show the schema version'

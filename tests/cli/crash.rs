@@ -1,0 +1,111 @@
+//! SIGKILL `transfer import` part-way, several times, then finish it: the balances must equal
+//! an uninterrupted run's and the ledger must verify.
+
+use crate::support::Ledger;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ROWS: usize = 6_000;
+const ACCOUNTS: usize = 12;
+/// Small batches give the kills many commit points to land between.
+const BATCH_ROWS: &str = "200";
+
+fn transfers_csv() -> String {
+    let mut text = String::from("key,from,to,amount,currency,at,reference,description\n");
+    let mut state: u64 = 42;
+    for row in 0..ROWS {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let from = (state >> 33) as usize % ACCOUNTS;
+        let to = (from + 1 + (state >> 40) as usize % (ACCOUNTS - 1)) % ACCOUNTS;
+        let amount_minor = 1 + (state >> 20) % 90_000;
+        text.push_str(&format!(
+            "k{row},ACCT{from:04},ACCT{to:04},{}.{:02},USD,2026-11-20T{:02}:{:02}:00Z,R{row},\n",
+            amount_minor / 100,
+            amount_minor % 100,
+            row / 600 % 24,
+            row % 60
+        ));
+    }
+    text
+}
+
+fn prepare(ledger: &Ledger) -> std::path::PathBuf {
+    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
+    for index in 0..ACCOUNTS {
+        ledger.open(
+            &format!("Holder {index}"),
+            "checking",
+            "USD",
+            &[
+                "--number",
+                &format!("ACCT{index:04}"),
+                "--initial-deposit",
+                "5000.00",
+                "--via",
+                &settlement,
+            ],
+        );
+    }
+    ledger.write("transfers.csv", &transfers_csv())
+}
+
+fn import(ledger: &Ledger, file: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fincore"));
+    command
+        .env("FINCORE_DATABASE_URL", &ledger.url)
+        .env("FINCORE_IMPORT_BATCH_ROWS", BATCH_ROWS)
+        .args(["--format", "json", "transfer", "import"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn kill_and_resume(ledger: &Ledger) {
+    let reference = Ledger::sqlite();
+    let reference_file = prepare(&reference);
+    let status = import(&reference, &reference_file)
+        .status()
+        .expect("reference import");
+    assert!(status.code() == Some(0) || status.code() == Some(1));
+    let file = prepare(ledger);
+    let transfers = |l: &Ledger| {
+        l.json(&["transfer", "list", "--limit", "100000"])
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let mut counts_after_kills = Vec::new();
+    for delay_ms in [120u64, 260, 400, 700, 1_000] {
+        let mut child = import(ledger, &file).spawn().expect("spawn import");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        counts_after_kills.push(transfers(ledger));
+    }
+    let expected_total = transfers(&reference);
+    assert!(
+        counts_after_kills.iter().any(|&count| count > ACCOUNTS && count < expected_total),
+        "at least one kill landed part-way through the import: {counts_after_kills:?} of {expected_total}"
+    );
+    let finished = import(ledger, &file).status().expect("final import");
+    assert!(finished.code() == Some(0) || finished.code() == Some(1));
+    let expected = reference.json(&["report", "balances"])["accounts"].clone();
+    assert_eq!(
+        ledger.json(&["report", "balances"])["accounts"],
+        expected,
+        "balances equal an uninterrupted run"
+    );
+    assert_eq!(
+        transfers(ledger),
+        expected_total,
+        "no transfer applied twice or lost"
+    );
+    ledger.assert_verified();
+}
+
+crate::both_backends! {
+    sigkill_during_import => kill_and_resume;
+}
