@@ -110,8 +110,11 @@ async fn execute(cli: Cli, operator: String, trace_id: String) -> Result<Output,
 
 fn present(result: Output, format: Format) -> u8 {
     if let Some(view) = &result.view {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(error) = output::render(view, format, &mut stdout) {
+        // Stdout is line-buffered; a 10,000-row report would be 80,000 write calls without this.
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = output::render(view, format, &mut stdout)
+            .and_then(|()| std::io::Write::flush(&mut stdout));
+        if let Err(error) = written {
             // A closed pipe (`| head`) is not the command's failure.
             if error.kind() != std::io::ErrorKind::BrokenPipe {
                 eprintln!("error: invalid_input: cannot write output: {error}");

@@ -14,7 +14,20 @@ use std::collections::{BTreeSet, HashMap};
 #[derive(Debug, Default)]
 pub struct Book {
     pub accounts: HashMap<String, Account>,
+    /// Transfers already stored under the batch's keys.
     pub keyed: HashMap<String, Transfer>,
+    /// Keys first used inside this batch: index into `Batch::transfers`.
+    keyed_in_batch: HashMap<String, usize>,
+}
+
+impl Book {
+    pub fn new(accounts: HashMap<String, Account>, keyed: HashMap<String, Transfer>) -> Book {
+        Book {
+            accounts,
+            keyed,
+            keyed_in_batch: HashMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -76,7 +89,12 @@ pub fn apply(
 ) -> Outcome {
     let payload_hash = request.payload_hash();
     if let Some(key) = &request.key {
-        if let Some(existing) = book.keyed.get(key) {
+        let existing = book.keyed.get(key).or_else(|| {
+            book.keyed_in_batch
+                .get(key)
+                .map(|&index| &batch.transfers[index])
+        });
+        if let Some(existing) = existing {
             if existing.payload_hash == payload_hash {
                 return Outcome::Replayed(existing.clone());
             }
@@ -90,52 +108,74 @@ pub fn apply(
         }
     }
     let at_us = request.at_us.unwrap_or(context.tx.actor.now_us);
-    let (from, to) = match (
-        book.accounts.get(&request.from),
-        book.accounts.get(&request.to),
-    ) {
-        (Some(from), Some(to)) => (from.clone(), to.clone()),
-        (None, _) => return Outcome::Invalid(account_not_found(&request.from)),
-        (_, None) => return Outcome::Invalid(account_not_found(&request.to)),
-    };
+    for number in [&request.from, &request.to] {
+        if !book.accounts.contains_key(number) {
+            return Outcome::Invalid(account_not_found(number));
+        }
+    }
     let mut transfer = new_transfer(context.tx, request, payload_hash, at_us);
-    if let Err(error) = check_rules(request, &from, &to) {
-        return reject(book, batch, context, transfer, error);
-    }
-    if !matches!(
-        request.kind,
-        TransferKind::Reversal | TransferKind::Adjustment
-    ) {
-        transfer.risk = context.assessor.assess(request, &from, &to, at_us);
-        if transfer.risk.decision.stops_transfer() {
-            let error = risk_error(&transfer.risk);
-            return reject(book, batch, context, transfer, error);
-        }
-    }
-    let (from_balance, to_balance) = match new_balances(&from, &to, request.amount_minor) {
-        Ok(balances) => balances,
-        Err(error) if error.code == ErrorCode::InsufficientFunds => {
-            return reject(book, batch, context, transfer, error)
-        }
-        Err(error) => return Outcome::Invalid(error),
+    let verdict = {
+        let from = &book.accounts[&request.from];
+        let to = &book.accounts[&request.to];
+        evaluate(request, from, to, &mut transfer, context.assessor, at_us)
     };
-    set_balance(book, batch, &from.number, from_balance);
-    set_balance(book, batch, &to.number, to_balance);
+    let (from_balance, to_balance) = match verdict {
+        Ok(balances) => balances,
+        Err(Verdict::Reject(error)) => return reject(book, batch, context, transfer, error),
+        Err(Verdict::Invalid(error)) => return Outcome::Invalid(error),
+    };
+    set_balance(book, batch, &request.from, from_balance);
+    set_balance(book, batch, &request.to, to_balance);
     batch.entries.push(Entry {
         transfer_id: transfer.id,
-        account: from.number.clone(),
+        account: request.from.clone(),
         amount_minor: request.amount_minor,
         at_us,
     });
     batch.entries.push(Entry {
         transfer_id: transfer.id,
-        account: to.number.clone(),
+        account: request.to.clone(),
         amount_minor: -request.amount_minor,
         at_us,
     });
     context.assessor.observe(&transfer);
     record(book, batch, &transfer);
     Outcome::Posted(transfer)
+}
+
+enum Verdict {
+    /// A business rule said no: recorded.
+    Reject(AppError),
+    /// Not recordable (balance out of range).
+    Invalid(AppError),
+}
+
+/// Rules, risk and limits for one request, on borrowed accounts: the new balances or why not.
+fn evaluate(
+    request: &TransferRequest,
+    from: &Account,
+    to: &Account,
+    transfer: &mut Transfer,
+    assessor: &mut dyn Assessor,
+    at_us: i64,
+) -> Result<(i64, i64), Verdict> {
+    check_rules(request, from, to).map_err(Verdict::Reject)?;
+    if !matches!(
+        request.kind,
+        TransferKind::Reversal | TransferKind::Adjustment
+    ) {
+        transfer.risk = assessor.assess(request, from, to, at_us);
+        if transfer.risk.decision.stops_transfer() {
+            return Err(Verdict::Reject(risk_error(&transfer.risk)));
+        }
+    }
+    new_balances(from, to, request.amount_minor).map_err(|error| {
+        if error.code == ErrorCode::InsufficientFunds {
+            Verdict::Reject(error)
+        } else {
+            Verdict::Invalid(error)
+        }
+    })
 }
 
 fn new_transfer(
@@ -252,7 +292,8 @@ fn set_balance(book: &mut Book, batch: &mut Batch, number: &str, balance_minor: 
 
 fn record(book: &mut Book, batch: &mut Batch, transfer: &Transfer) {
     if let Some(key) = &transfer.key {
-        book.keyed.insert(key.clone(), transfer.clone());
+        book.keyed_in_batch
+            .insert(key.clone(), batch.transfers.len());
     }
     batch.transfers.push(transfer.clone());
 }
@@ -334,7 +375,7 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
             TransferStatus::Posted => "transfer.posted",
             TransferStatus::Rejected => "transfer.rejected",
         };
-        tx.audit(
+        tx.audit_text(
             action,
             &format!("transfer:{}", transfer.id),
             audit_details(transfer),
@@ -343,17 +384,33 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
     Ok(())
 }
 
-fn audit_details(transfer: &Transfer) -> serde_json::Value {
-    serde_json::json!({
-        "id": transfer.id,
-        "key": transfer.key,
-        "kind": transfer.kind.as_str(),
-        "from": transfer.from,
-        "to": transfer.to,
-        "amount": transfer.currency.format(transfer.amount_minor),
-        "currency": transfer.currency.code(),
-        "error_code": transfer.error_code,
-        "risk_score": transfer.risk.score,
-        "reverses_id": transfer.reverses_id,
-    })
+/// What a transfer's audit event records; serialised straight to text (no JSON tree per row).
+#[derive(serde::Serialize)]
+struct TransferAudit<'a> {
+    id: i64,
+    key: Option<&'a str>,
+    kind: &'static str,
+    from: &'a str,
+    to: &'a str,
+    amount: String,
+    currency: &'a str,
+    error_code: Option<&'a str>,
+    risk_score: u32,
+    reverses_id: Option<i64>,
+}
+
+fn audit_details(transfer: &Transfer) -> String {
+    let details = TransferAudit {
+        id: transfer.id,
+        key: transfer.key.as_deref(),
+        kind: transfer.kind.as_str(),
+        from: &transfer.from,
+        to: &transfer.to,
+        amount: transfer.currency.format(transfer.amount_minor),
+        currency: transfer.currency.code(),
+        error_code: transfer.error_code.as_deref(),
+        risk_score: transfer.risk.score,
+        reverses_id: transfer.reverses_id,
+    };
+    serde_json::to_string(&details).expect("audit details serialise")
 }

@@ -6,16 +6,18 @@ use super::{apply, write_batch, ApplyContext, Batch, Book, Outcome, TransferRequ
 use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::clock;
 use crate::error::{AppError, AppResult};
+use crate::model::Account;
 use crate::model::{TransferKind, TransferStatus};
 use crate::money::Currency;
 use crate::risk::ApproveAll;
-use crate::store::{with_retry, Actor, Store};
-use std::collections::BTreeSet;
+use crate::store::{should_retry, Actor, Store};
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
+use tracing::Instrument;
 
-pub const IMPORT_BATCH_ROWS: usize = 5_000;
+pub const IMPORT_BATCH_ROWS: usize = 20_000;
 
 /// Rows per transaction; `FINCORE_IMPORT_BATCH_ROWS` may lower it (crash tests use small
 /// batches so kills land between many commits), never raise it.
@@ -71,6 +73,7 @@ pub async fn import_file(
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let columns = column_positions(&mut reader, path)?;
     let mut summary = ImportSummary::default();
+    let mut cache = AccountCache::default();
     let mut record = csv::StringRecord::new();
     let batch_rows = batch_rows();
     loop {
@@ -112,7 +115,7 @@ pub async fn import_file(
         if pending.is_empty() {
             break;
         }
-        post_batch(store, actor, &pending, &mut summary, observer).await?;
+        post_batch(store, actor, &pending, &mut cache, &mut summary, observer).await?;
         observer.progress(reader.position().byte());
     }
     Ok(summary)
@@ -204,14 +207,14 @@ async fn post_batch(
     store: &Store,
     actor: &Actor,
     pending: &[(u64, Vec<String>, TransferRequest)],
+    cache: &mut AccountCache,
     summary: &mut ImportSummary,
     observer: &mut dyn ImportObserver,
 ) -> AppResult<()> {
-    let span = tracing::info_span!("fincore.import.batch", rows = pending.len());
-    let outcomes = {
-        let _entered = span.enter();
-        with_retry(|| apply_batch(store, actor, pending)).await?
-    };
+    let span = tracing::info_span!(target: "fincore", "fincore.import.batch", rows = pending.len());
+    let outcomes = apply_with_retry(store, actor, pending, cache)
+        .instrument(span)
+        .await?;
     for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
         match &outcome {
             Outcome::Posted(_) => summary.posted += 1,
@@ -232,25 +235,55 @@ async fn post_batch(
     Ok(())
 }
 
+async fn apply_with_retry(
+    store: &Store,
+    actor: &Actor,
+    pending: &[(u64, Vec<String>, TransferRequest)],
+    cache: &mut AccountCache,
+) -> AppResult<Vec<Outcome>> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match apply_batch(store, actor, pending, cache).await {
+            Err(error) if should_retry(&error, tries).await => {}
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Accounts as this import last wrote them. Valid only while the ledger's version is the one
+/// our previous batch left behind; then a batch reads just the accounts it has not seen.
+#[derive(Debug, Default)]
+pub struct AccountCache {
+    accounts: HashMap<String, Account>,
+    version: Option<i64>,
+}
+
 async fn apply_batch(
     store: &Store,
     actor: &Actor,
     pending: &[(u64, Vec<String>, TransferRequest)],
+    cache: &mut AccountCache,
 ) -> AppResult<Vec<Outcome>> {
     let mut tx = store.begin_write(actor).await?;
+    // Until this batch commits, the cache may hold balances of a batch that never happened.
+    let cached_version = cache.version.take();
+    let mut accounts = std::mem::take(&mut cache.accounts);
+    if cached_version != Some(tx.version_at_begin()) {
+        accounts.clear();
+    }
     let keys: Vec<&str> = pending
         .iter()
         .filter_map(|(_, _, r)| r.key.as_deref())
         .collect();
-    let numbers: BTreeSet<&str> = pending
+    let missing: BTreeSet<&str> = pending
         .iter()
         .flat_map(|(_, _, r)| [r.from.as_str(), r.to.as_str()])
+        .filter(|number| !accounts.contains_key(*number))
         .collect();
-    let numbers: Vec<&str> = numbers.into_iter().collect();
-    let mut book = Book {
-        keyed: tx.transfers_by_keys(&keys).await?,
-        accounts: tx.accounts(&numbers).await?,
-    };
+    let missing: Vec<&str> = missing.into_iter().collect();
+    accounts.extend(tx.accounts(&missing).await?);
+    let mut book = Book::new(accounts, tx.transfers_by_keys(&keys).await?);
     let mut batch = Batch::default();
     let mut assessor = ApproveAll;
     let mut outcomes = Vec::with_capacity(pending.len());
@@ -264,6 +297,9 @@ async fn apply_batch(
         }
     }
     write_batch(&mut tx, &book, batch).await?;
+    let version = tx.version_after();
     tx.commit().await?;
+    cache.accounts = book.accounts;
+    cache.version = Some(version);
     Ok(outcomes)
 }

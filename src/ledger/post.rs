@@ -33,13 +33,14 @@ pub async fn post_in(
     tx: &mut WriteTx,
     request: &TransferRequest,
 ) -> AppResult<(Outcome, Book, Batch)> {
-    let mut book = Book::default();
-    if let Some(key) = &request.key {
-        book.keyed = tx.transfers_by_keys(&[key.as_str()]).await?;
-    }
-    book.accounts = tx
+    let keyed = match &request.key {
+        Some(key) => tx.transfers_by_keys(&[key.as_str()]).await?,
+        None => Default::default(),
+    };
+    let accounts = tx
         .accounts(&[request.from.as_str(), request.to.as_str()])
         .await?;
+    let mut book = Book::new(accounts, keyed);
     let mut batch = Batch::default();
     let mut assessor = ApproveAll;
     let mut context = ApplyContext {

@@ -22,7 +22,7 @@ impl WriteTx {
         for chunk in numbers.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number IN ({})",
-                placeholders(1, chunk.len())
+                placeholders(self.system, 1, chunk.len())
             );
             let rows: Vec<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query_as(&sql);
@@ -41,8 +41,10 @@ impl WriteTx {
 
     pub async fn insert_account(&mut self, account: &Account) -> AppResult<()> {
         let sql = multi_row_insert(
+            self.system,
             &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES "),
             9,
+            1,
             1,
         );
         let outcome = dispatch!(TxInner, &mut self.inner, tx => {
@@ -91,19 +93,19 @@ impl WriteTx {
     /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.
     pub async fn set_balances(&mut self, balances: &[(String, i64)], now_us: i64) -> AppResult<()> {
         for chunk in balances.chunks(INSERT_ROWS_MAX) {
-            let values = multi_row_insert("", 2, chunk.len());
+            let values = multi_row_insert(self.system, "", 2, chunk.len(), 2);
             let cast = if self.is_postgres() { "::BIGINT" } else { "" };
             let sql = format!(
-                "UPDATE accounts SET balance_minor = v.column2{cast}, updated_at_us = ${} \
+                "UPDATE accounts SET updated_at_us = {}, balance_minor = v.column2{cast} \
                  FROM (VALUES {values}) AS v WHERE accounts.number = v.column1",
-                chunk.len() * 2 + 1
+                super::write::placeholder(self.system, 1)
             );
             dispatch!(TxInner, &mut self.inner, tx => {
-                let mut query = sqlx::query(&sql);
+                let mut query = sqlx::query(&sql).bind(now_us);
                 for (number, balance_minor) in chunk {
                     query = query.bind(number).bind(*balance_minor);
                 }
-                query.bind(now_us).execute(&mut **tx).await?.rows_affected()
+                query.execute(&mut **tx).await?.rows_affected()
             });
         }
         Ok(())

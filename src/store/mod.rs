@@ -274,13 +274,20 @@ where
     loop {
         tries += 1;
         match attempt().await {
-            Err(error) if error.retryable && tries < TRANSACTION_ATTEMPTS_MAX => {
-                let jitter_ms = fastrand::u64(0..20);
-                tokio::time::sleep(Duration::from_millis(u64::from(tries) * 10 + jitter_ms)).await;
-            }
+            Err(error) if should_retry(&error, tries).await => {}
             outcome => return outcome,
         }
     }
+}
+
+/// After failed attempt number `tries`: wait a jittered moment and say whether to try again.
+pub async fn should_retry(error: &AppError, tries: u32) -> bool {
+    if !error.retryable || tries >= TRANSACTION_ATTEMPTS_MAX {
+        return false;
+    }
+    let jitter_ms = fastrand::u64(0..20);
+    tokio::time::sleep(Duration::from_millis(u64::from(tries) * 10 + jitter_ms)).await;
+    true
 }
 
 #[cfg(test)]

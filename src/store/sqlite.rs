@@ -13,6 +13,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const CONNECTIONS_MAX: u32 = 4;
+const ROW_CHANNEL_ROWS: usize = 8_192;
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
     let connect_options = SqliteConnectOptions::from_str(&options.url)
@@ -21,7 +22,12 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .pragma("cache_size", "-65536");
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        .pragma("wal_autocheckpoint", "16384")
+        // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
+        // bulk reads (reconciliation, rescoring, reports) stream without a thread handoff per row.
+        .row_buffer_size(ROW_CHANNEL_ROWS);
     SqlitePoolOptions::new()
         .max_connections(CONNECTIONS_MAX)
         .acquire_timeout(BUSY_TIMEOUT)

@@ -16,7 +16,7 @@ impl WriteTx {
         for chunk in keys.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key IN ({})",
-                placeholders(1, chunk.len())
+                placeholders(self.system, 1, chunk.len())
             );
             let rows: Vec<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query_as(&sql);
@@ -56,9 +56,11 @@ impl WriteTx {
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
         for chunk in transfers.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
+                self.system,
                 &format!("INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES "),
                 TRANSFER_COLUMN_COUNT,
                 chunk.len(),
+                1,
             );
             dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query(&sql);
@@ -98,9 +100,11 @@ impl WriteTx {
     pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
         for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
             let sql = multi_row_insert(
+                self.system,
                 "INSERT INTO entries (transfer_id, account, amount_minor, at_us) VALUES ",
                 4,
                 chunk.len(),
+                1,
             );
             dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query(&sql);

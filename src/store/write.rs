@@ -17,6 +17,7 @@ pub struct WriteTx {
     pub(crate) system: DbSystem,
     pub actor: Actor,
     audit_seq: i64,
+    audit_seq_at_begin: i64,
     audit_hash: String,
     transfer_seq: i64,
     pending_audit: Vec<AuditEvent>,
@@ -52,10 +53,23 @@ impl WriteTx {
             system: store.system,
             actor,
             audit_seq,
+            audit_seq_at_begin: audit_seq,
             audit_hash,
             transfer_seq,
             pending_audit: Vec::new(),
         })
+    }
+
+    /// The ledger's version when this transaction took the write lock. Every state change
+    /// appends an audit event, so the chain's last `seq` is a global version number: if it
+    /// still equals what a process left behind after its previous commit, nobody else wrote.
+    pub fn version_at_begin(&self) -> i64 {
+        self.audit_seq_at_begin
+    }
+
+    /// The version this transaction leaves behind once committed.
+    pub fn version_after(&self) -> i64 {
+        self.audit_seq
     }
 
     pub fn next_transfer_id(&mut self) -> i64 {
@@ -68,7 +82,16 @@ impl WriteTx {
         self.audit_at(action, entity, details, self.actor.now_us);
     }
 
+    /// Append an event whose details are already JSON text.
+    pub fn audit_text(&mut self, action: &str, entity: &str, details: String) {
+        self.append_audit(action, entity, details, self.actor.now_us);
+    }
+
     pub fn audit_at(&mut self, action: &str, entity: &str, details: serde_json::Value, at_us: i64) {
+        self.append_audit(action, entity, details.to_string(), at_us);
+    }
+
+    fn append_audit(&mut self, action: &str, entity: &str, details: String, at_us: i64) {
         let seq = self.audit_seq + 1;
         let mut event = AuditEvent {
             seq,
@@ -76,7 +99,7 @@ impl WriteTx {
             operator: self.actor.operator.clone(),
             action: action.to_string(),
             entity: entity.to_string(),
-            details: details.to_string(),
+            details,
             trace_id: self.actor.trace_id.clone(),
             prev_hash: self.audit_hash.clone(),
             hash: String::new(),
@@ -108,9 +131,11 @@ impl WriteTx {
         let events = std::mem::take(&mut self.pending_audit);
         for chunk in events.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
+                self.system,
                 "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
                 9,
                 chunk.len(),
+                1,
             );
             dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query(&sql);
@@ -133,11 +158,27 @@ impl WriteTx {
     }
 }
 
-/// `PREFIX ($1,…,$n),($n+1,…)` for `rows` rows of `columns` columns.
-pub(crate) fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(prefix.len() + rows * columns * 6);
+/// The `index`-th bind parameter. SQLite gets anonymous `?`: its `sqlite3_bind_parameter_name`
+/// scans a list per call, so numbered parameters make a 20,000-value statement quadratic.
+/// Parameters must therefore be bound in the order they appear in the SQL text.
+pub(crate) fn placeholder(system: DbSystem, index: usize) -> String {
+    match system {
+        DbSystem::Sqlite => "?".to_string(),
+        DbSystem::Postgresql => format!("${index}"),
+    }
+}
+
+/// `PREFIX (p1,…,pn),(pn+1,…)` for `rows` rows of `columns` columns, numbering from `first`.
+pub(crate) fn multi_row_insert(
+    system: DbSystem,
+    prefix: &str,
+    columns: usize,
+    rows: usize,
+    first: usize,
+) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * columns * 7);
     sql.push_str(prefix);
-    let mut placeholder = 0;
+    let mut index = first;
     for row in 0..rows {
         if row > 0 {
             sql.push(',');
@@ -147,18 +188,17 @@ pub(crate) fn multi_row_insert(prefix: &str, columns: usize, rows: usize) -> Str
             if column > 0 {
                 sql.push(',');
             }
-            placeholder += 1;
-            sql.push('$');
-            sql.push_str(&placeholder.to_string());
+            sql.push_str(&placeholder(system, index));
+            index += 1;
         }
         sql.push(')');
     }
     sql
 }
 
-pub(crate) fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|index| format!("${index}"))
+pub(crate) fn placeholders(system: DbSystem, first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|index| placeholder(system, index))
         .collect::<Vec<_>>()
         .join(",")
 }

@@ -1,0 +1,165 @@
+//! Deterministic benchmark workloads in fincore's own file formats.
+//!
+//! `fincore-workload ledger --accounts 10000 --transfers 1000000 --out DIR` writes
+//! `DIR/accounts.csv` (SPEC account import format) and `DIR/transfers.csv` (SPEC transfer import
+//! format): the first rows fund every customer account from a settlement account, the rest move
+//! random amounts between customers over 30 days. The same arguments always give the same bytes.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+const SETTLEMENT: &str = "9000000000000001";
+const START_UNIX_SECONDS: i64 = 1_761_955_200; // 2025-11-01T00:00:00Z
+const SPAN_SECONDS: i64 = 30 * 86_400;
+const FUNDING_MINOR: i64 = 10_000_000;
+
+/// xorshift64*: tiny, fast, and the same on every machine.
+struct Sequence(u64);
+
+impl Sequence {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}
+
+fn customer_number(index: usize) -> String {
+    format!("4{index:015}")
+}
+
+fn instant(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn write_ledger(
+    accounts: usize,
+    transfers: usize,
+    out: &PathBuf,
+    seed: u64,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut file = BufWriter::new(std::fs::File::create(out.join("accounts.csv"))?);
+    writeln!(file, "number,holder,type,currency,overdraft_limit")?;
+    writeln!(file, "{SETTLEMENT},Settlement bank,settlement,USD,")?;
+    for index in 0..accounts {
+        writeln!(
+            file,
+            "{},Holder {index},checking,USD,",
+            customer_number(index)
+        )?;
+    }
+    file.flush()?;
+    let mut file =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("transfers.csv"))?);
+    writeln!(file, "key,from,to,amount,currency,at,reference,description")?;
+    let mut sequence = Sequence(seed.max(1));
+    let funding = accounts.min(transfers);
+    for index in 0..funding {
+        let at = instant(START_UNIX_SECONDS + index as i64);
+        writeln!(
+            file,
+            "f{index},{SETTLEMENT},{},{}.00,USD,{at},FUND-{index},funding",
+            customer_number(index),
+            FUNDING_MINOR / 100
+        )?;
+    }
+    let step = SPAN_SECONDS / (transfers.max(1) as i64);
+    for index in funding..transfers {
+        let from = sequence.below(accounts as u64) as usize;
+        let to = (from + 1 + sequence.below(accounts as u64 - 1) as usize) % accounts;
+        let amount_minor = 100 + sequence.below(50_000);
+        let at = instant(START_UNIX_SECONDS + 86_400 + index as i64 * step);
+        writeln!(
+            file,
+            "t{index},{},{},{}.{:02},USD,{at},REF-{index},",
+            customer_number(from),
+            customer_number(to),
+            amount_minor / 100,
+            amount_minor % 100
+        )?;
+    }
+    file.flush()
+}
+
+fn argument(args: &[String], name: &str, default: &str) -> String {
+    args.windows(2)
+        .find(|pair| pair[0] == name)
+        .map_or(default.to_string(), |pair| pair[1].clone())
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let usage =
+        "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR";
+    if args.get(1).map(String::as_str) != Some("ledger") {
+        eprintln!("{usage}");
+        return std::process::ExitCode::from(2);
+    }
+    let parse = |name: &str, default: &str| argument(&args, name, default).parse::<usize>();
+    let (Ok(accounts), Ok(transfers), Ok(seed)) = (
+        parse("--accounts", "10000"),
+        parse("--transfers", "1000000"),
+        parse("--seed", "7"),
+    ) else {
+        eprintln!("{usage}");
+        return std::process::ExitCode::from(2);
+    };
+    let out = PathBuf::from(argument(&args, "--out", "bench-output/ledger"));
+    if accounts < 2 {
+        eprintln!("--accounts must be at least 2");
+        return std::process::ExitCode::from(2);
+    }
+    match write_ledger(accounts, transfers, &out, seed as u64) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::from(4)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::instant(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            super::instant(super::START_UNIX_SECONDS),
+            "2025-11-01T00:00:00Z"
+        );
+        assert_eq!(super::instant(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
