@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod reconcile;
 pub mod risk;
 pub mod store;
 pub mod telemetry;

@@ -1,11 +1,61 @@
-//! Risk assessment hook used by every post. The rule engine lands with the risk issue; until
-//! then every request is approved with score 0.
+//! Risk engine: rules (TOML or built-in), per-transfer assessment over in-memory windows, and
+//! account profiles for batch rescoring. Pure: no database, no clock, no I/O.
+//!
+//! - `rules`: the rules file, `parse_rules`, `RuleSet` (canonical TOML, version).
+//! - `builtin`: `RuleSet::builtin()`, the spec's defaults.
+//! - `assess`: capped scoring (`score_factors`), factor wording.
+//! - `window`: `WindowAssessor`, the `Assessor` the ledger uses for posts and imports.
+//! - `profile`: `profile`, `score_profile` for `risk rescore`.
+//! - `rescore`: `rescore_all`, every account on several threads.
+//! - `generate`: `generate_history`, deterministic synthetic data for benchmarks and demos.
+//!
+//! Decisions where the spec is silent (for the README):
+//! - Features are about the paying account (`from`). Counts and sums include the transfer
+//!   being assessed ("more than 10 in the last hour": the 11th fires); failed attempts count
+//!   earlier rejected transfers only. Distinct counterparties: posted movements either way.
+//! - Rolling windows are `(at − length, at]`; `today` is the transfer's UTC calendar day.
+//!   Events after the assessed instant (back-dated rows) are outside its windows.
+//! - Blacklist: fires when either the sending or the receiving account is listed.
+//! - Settlement and internal payers (deposits, fees) skip the behavioural features (velocity,
+//!   totals, failures, distinct counterparties, age, dormancy): they carry the bank's own
+//!   flows. Bank-side accounts are never scored by `risk rescore` (never frozen).
+//! - Reversals and adjustments are not scored (approve): they correct an assessed transfer.
+//! - Capped score: rules count in file order; the factor crossing 100 keeps the points that fit.
+//! - Money thresholds finer than a currency ("0.5" JPY) are compared exactly, not rounded.
+
+pub mod assess;
+pub mod builtin;
+mod fast_hash;
+pub mod generate;
+pub mod parse;
+pub mod profile;
+pub mod rescore;
+pub mod rules;
+pub mod window;
+
+#[cfg(test)]
+mod bench;
+#[cfg(test)]
+mod profile_tests;
+#[cfg(test)]
+mod rules_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod window_tests;
+
+pub use assess::score_factors;
+pub use generate::generate_history;
+pub use parse::parse_rules;
+pub use profile::{profile, score_profile, Profile};
+pub use rescore::rescore_all;
+pub use rules::RuleSet;
+pub use window::WindowAssessor;
 
 use crate::ledger::TransferRequest;
 use crate::model::{Account, RiskResult, Transfer};
 
-/// Scores a request before it is posted. `observe` sees every posted or rejected transfer so
-/// an import can keep its windows in memory instead of querying per row.
+/// What the ledger asks before every post and import row, and tells after it.
 pub trait Assessor: Send {
     fn assess(
         &mut self,
@@ -14,16 +64,23 @@ pub trait Assessor: Send {
         to: &Account,
         at_us: i64,
     ) -> RiskResult;
-    fn observe(&mut self, transfer: &Transfer);
+    fn observe(&mut self, transfer: &Transfer); // every posted or rejected transfer, in order
 }
 
+/// Approves everything (score 0): for tests and for running without risk.
 #[derive(Debug, Default)]
 pub struct ApproveAll;
 
 impl Assessor for ApproveAll {
-    fn assess(&mut self, _: &TransferRequest, _: &Account, _: &Account, _: i64) -> RiskResult {
+    fn assess(
+        &mut self,
+        _request: &TransferRequest,
+        _from: &Account,
+        _to: &Account,
+        _at_us: i64,
+    ) -> RiskResult {
         RiskResult::approve()
     }
 
-    fn observe(&mut self, _: &Transfer) {}
+    fn observe(&mut self, _transfer: &Transfer) {}
 }

@@ -1,0 +1,49 @@
+//! `--input-format auto`: decide by content, never by file name (banks name files freely).
+
+use super::super::{InputFormat, DETECT_BYTES_MAX};
+use crate::error::{AppError, AppResult};
+use std::io::Read;
+
+const UTF8_BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+const CAMT053_MARKER: &[u8] = b"camt.053";
+
+pub fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
+    let mut head = Vec::with_capacity(DETECT_BYTES_MAX);
+    input
+        .take(DETECT_BYTES_MAX as u64)
+        .read_to_end(&mut head)
+        .map_err(|error| AppError::invalid_input(format!("cannot read statement: {error}")))?;
+    detect_from_head(&head)
+}
+
+/// XML with the camt.053 namespace; MT940 by a `:20:` tag line (or a SWIFT block header);
+/// anything else is read as CSV, whose header check then rejects garbage.
+pub fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
+    let text = head.strip_prefix(UTF8_BYTE_ORDER_MARK).unwrap_or(head);
+    let start = text.trim_ascii_start();
+    if start.is_empty() {
+        return Err(AppError::invalid_input("statement is empty"));
+    }
+    if start.starts_with(b"<") {
+        if contains(start, CAMT053_MARKER) {
+            return Ok(InputFormat::Camt053);
+        }
+        return Err(AppError::invalid_input(
+            "statement is XML but not a camt.053 document (no camt.053 namespace)",
+        ));
+    }
+    let is_mt940 = start.starts_with(b"{1:")
+        || start
+            .split(|byte| *byte == b'\n')
+            .any(|line| line.trim_ascii_start().starts_with(b":20:"));
+    if is_mt940 {
+        return Ok(InputFormat::Mt940);
+    }
+    Ok(InputFormat::Csv)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}

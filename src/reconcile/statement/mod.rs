@@ -1,0 +1,131 @@
+//! Statement readers and what they share: progress reporting, exact amounts, field limits.
+
+pub mod camt053;
+pub mod csv;
+pub mod detect;
+pub mod mt940;
+
+use super::{FIELD_LENGTH_MAX, PROGRESS_STEP_BYTES, STATEMENT_LINES_MAX};
+use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use std::io::Read;
+
+/// Counts the bytes read and reports them to the caller's progress callback.
+pub struct ProgressReader<'a, R> {
+    inner: R,
+    bytes_read: u64,
+    bytes_reported: Option<u64>,
+    on_progress: &'a mut dyn FnMut(u64),
+}
+
+impl<'a, R: Read> ProgressReader<'a, R> {
+    pub fn new(inner: R, on_progress: &'a mut dyn FnMut(u64)) -> ProgressReader<'a, R> {
+        ProgressReader {
+            inner,
+            bytes_read: 0,
+            bytes_reported: None,
+            on_progress,
+        }
+    }
+
+    fn report(&mut self) {
+        self.bytes_reported = Some(self.bytes_read);
+        (self.on_progress)(self.bytes_read);
+    }
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.bytes_read += count as u64;
+        let last = self.bytes_reported;
+        let step_reached = last.is_none_or(|last| self.bytes_read - last >= PROGRESS_STEP_BYTES);
+        // End of input (count 0) always reports, once, so the caller sees 100 %.
+        let finished = count == 0 && last != Some(self.bytes_read);
+        if step_reached || finished {
+            self.report();
+        }
+        Ok(count)
+    }
+}
+
+/// Remembers parsed currencies: a statement uses one or two, and parsing is the costly part.
+#[derive(Default)]
+pub struct CurrencyCache {
+    entries: Vec<(String, Currency)>,
+}
+
+/// Distinct currency spellings remembered; more are parsed every time.
+const CURRENCY_CACHE_ENTRIES_MAX: usize = 16;
+
+impl CurrencyCache {
+    pub fn parse(&mut self, text: &str) -> AppResult<Currency> {
+        if let Some((_, currency)) = self.entries.iter().find(|(known, _)| known == text) {
+            return Ok(*currency);
+        }
+        let currency = Currency::parse(text).map_err(as_invalid_input)?;
+        if self.entries.len() < CURRENCY_CACHE_ENTRIES_MAX {
+            self.entries.push((text.to_string(), currency));
+        }
+        Ok(currency)
+    }
+}
+
+/// Statement problems are all "unreadable statement" (exit 4): keep the message, unify the code.
+pub fn as_invalid_input(error: AppError) -> AppError {
+    AppError::invalid_input(error.message)
+}
+
+/// Parse an amount written with `decimal_separator` exactly into minor units of `currency`.
+/// With `,` decimals a `.` is rejected: it can only be a thousands separator, and accepting it
+/// silently would read `1.234,50` as something else on the next bank's file.
+pub fn parse_amount(text: &str, currency: Currency, decimal_separator: char) -> AppResult<i64> {
+    if decimal_separator == ',' {
+        if text.contains('.') {
+            return Err(AppError::invalid_input(format!(
+                "amount '{text}' contains '.', but the decimal separator is ',' (thousands separators are not accepted)"
+            )));
+        }
+        let normalized = text.replace(',', ".");
+        // The money module quotes the text it saw; show the user the text they wrote.
+        return currency
+            .parse_signed(&normalized)
+            .map_err(|error| AppError::invalid_input(error.message.replace(&normalized, text)));
+    }
+    currency.parse_signed(text).map_err(as_invalid_input)
+}
+
+/// `str::trim`, with a fast path for the usual ASCII edges (a million lines have millions of
+/// fields); Unicode spaces such as NBSP at either edge still go through `str::trim`.
+pub fn trim_text(text: &str) -> &str {
+    let trimmed = text.trim_ascii();
+    let ascii_edges = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
+        && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
+    if ascii_edges {
+        trimmed
+    } else {
+        trimmed.trim()
+    }
+}
+
+/// Trimmed copy of a text field, refused when longer than `FIELD_LENGTH_MAX`.
+pub fn text_field(name: &str, text: &str) -> AppResult<String> {
+    let trimmed = trim_text(text);
+    if trimmed.len() > FIELD_LENGTH_MAX {
+        return Err(AppError::invalid_input(format!(
+            "field '{name}' is {} bytes long; at most {FIELD_LENGTH_MAX} are accepted",
+            trimmed.len()
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Refuse to grow a statement past `STATEMENT_LINES_MAX` lines.
+pub fn check_line_count(lines_so_far: usize) -> AppResult<()> {
+    if lines_so_far as u64 >= STATEMENT_LINES_MAX {
+        return Err(AppError::invalid_input(format!(
+            "statement has more than {STATEMENT_LINES_MAX} lines"
+        )));
+    }
+    Ok(())
+}

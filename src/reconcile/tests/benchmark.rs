@@ -1,0 +1,116 @@
+//! One million lines: `cargo test --release -- --ignored benchmark_ --nocapture --test-threads 1`.
+//! `benchmark_prepare` writes the files; `benchmark_read_and_match` is the measured part (run
+//! it under `/usr/bin/time -v` for peak memory).
+
+use super::super::generator::{
+    generate, write_csv, write_internal_csv, ExpectedCounts, GENERATED_TOLERANCE_MINOR,
+    GENERATED_WINDOW_DAYS,
+};
+use super::super::match_statement;
+use super::*;
+use std::time::{Duration, Instant};
+
+/// CPU time (user + system) of this thread from /proc, so a busy machine does not inflate the
+/// figures the way wall-clock time is inflated. Linux clock ticks are 1/100 s.
+fn thread_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after_name
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect();
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the name.
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+const BENCHMARK_LINES: usize = 1_000_000;
+const BENCHMARK_SEED: u64 = 1_000_000;
+
+fn benchmark_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("reconcile-benchmark-{name}"))
+}
+
+#[test]
+#[ignore = "benchmark: writes 1,000,000-line files"]
+fn benchmark_prepare() {
+    let generated = generate(
+        BENCHMARK_SEED,
+        BENCHMARK_LINES,
+        date("2026-11-20"),
+        currency("EUR"),
+    );
+    write_csv(&benchmark_file("statement.csv"), &generated.statement).unwrap();
+    write_internal_csv(&benchmark_file("internal.csv"), &generated.internal).unwrap();
+    // Kept in a file so the measured test does not generate (and hold) the data again.
+    std::fs::write(
+        benchmark_file("expected.txt"),
+        format!("{:?}", generated.expected),
+    )
+    .unwrap();
+    println!(
+        "statement {} lines, internal {} movements",
+        generated.statement.len(),
+        generated.internal.len()
+    );
+}
+
+#[test]
+#[ignore = "benchmark: needs benchmark_prepare first"]
+fn benchmark_read_and_match() {
+    let internal = read_internal_csv(&benchmark_file("internal.csv")).unwrap();
+    let options = MatchOptions {
+        run_date: date("2026-11-20"),
+        amount_tolerance_minor: GENERATED_TOLERANCE_MINOR,
+        date_window_days: GENERATED_WINDOW_DAYS,
+    };
+    let started = Instant::now();
+    let cpu_started = thread_cpu_time();
+    let statement = read_statement(
+        &benchmark_file("statement.csv"),
+        InputFormat::Csv,
+        &CsvOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let read_elapsed = started.elapsed();
+    let read_cpu = thread_cpu_time() - cpu_started;
+    let matching_started = Instant::now();
+    let result = match_statement(&statement.lines, &internal, &options);
+    let match_elapsed = matching_started.elapsed();
+    let match_cpu = thread_cpu_time() - cpu_started - read_cpu;
+    println!(
+        "read {} lines: {:.3} s (cpu {:.2} s), match against {} movements: {:.3} s (cpu {:.2} s), total {:.3} s (cpu {:.2} s)",
+        statement.lines.len(),
+        read_elapsed.as_secs_f64(),
+        read_cpu.as_secs_f64(),
+        internal.len(),
+        match_elapsed.as_secs_f64(),
+        match_cpu.as_secs_f64(),
+        (read_elapsed + match_elapsed).as_secs_f64(),
+        (read_cpu + match_cpu).as_secs_f64()
+    );
+    let expected = std::fs::read_to_string(benchmark_file("expected.txt")).unwrap();
+    assert_eq!(
+        format!("{:?}", ExpectedCounts::from_result(&result)),
+        expected
+    );
+}
+
+#[test]
+#[ignore = "benchmark: needs benchmark_prepare first"]
+fn benchmark_read_only() {
+    let cpu_started = thread_cpu_time();
+    let statement = read_statement(
+        &benchmark_file("statement.csv"),
+        InputFormat::Csv,
+        &CsvOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    println!(
+        "read {} lines: cpu {:.2} s",
+        statement.lines.len(),
+        (thread_cpu_time() - cpu_started).as_secs_f64()
+    );
+}

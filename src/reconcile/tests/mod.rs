@@ -1,0 +1,86 @@
+//! Tests of the reconciliation engine. Fixtures live in `fixtures/reconcile/` (see its README).
+
+mod benchmark;
+mod formats;
+mod generated;
+mod malformed;
+mod matching;
+
+use super::generator::read_internal_csv;
+use super::{
+    read_statement, CsvOptions, InputFormat, InternalMovement, MatchOptions, Statement,
+    StatementLine,
+};
+use crate::error::AppResult;
+use crate::money::Currency;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/reconcile")
+        .join(name)
+}
+
+fn currency(code: &str) -> Currency {
+    Currency::parse(code).unwrap()
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn read_with(name: &str, format: InputFormat, options: &CsvOptions) -> AppResult<Statement> {
+    read_statement(&fixture(name), format, options, &mut |_| {})
+}
+
+fn read(name: &str, format: InputFormat) -> AppResult<Statement> {
+    read_with(name, format, &CsvOptions::default())
+}
+
+fn fixture_internal() -> Vec<InternalMovement> {
+    read_internal_csv(&fixture("internal.csv")).unwrap()
+}
+
+/// The options the fixtures are documented with.
+fn fixture_options() -> MatchOptions {
+    MatchOptions {
+        run_date: date("2026-11-20"),
+        amount_tolerance_minor: 2,
+        date_window_days: 2,
+    }
+}
+
+fn line(position: u64, reference: &str, amount_minor: i64, day: &str) -> StatementLine {
+    StatementLine {
+        line: position,
+        source_line: position + 1,
+        date: date(day),
+        reference: reference.to_string(),
+        amount_minor,
+        currency: currency("EUR"),
+        counterparty: String::new(),
+        description: String::new(),
+    }
+}
+
+fn movement(transfer_id: i64, reference: &str, amount_minor: i64, day: &str) -> InternalMovement {
+    InternalMovement {
+        transfer_id,
+        date: date(day),
+        reference: reference.to_string(),
+        amount_minor,
+        currency: currency("EUR"),
+    }
+}
+
+/// A temporary file path unique to this process and test.
+fn scratch_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("reconcile-test-{}-{name}", std::process::id()))
+}
+
+fn write_scratch(name: &str, content: &[u8]) -> PathBuf {
+    let path = scratch_path(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}

@@ -1,0 +1,473 @@
+//! Profiles, profile scoring, and rescoring on several threads.
+
+use super::generate::{generate_history, GENERATED_HISTORY_END_US};
+use super::parse::parse_rules;
+use super::profile::{profile, score_profile, WindowTotals};
+use super::rescore::rescore_all;
+use super::rules::RuleSet;
+use super::test_support::*;
+use super::window::WindowAssessor;
+use super::Assessor;
+use crate::ledger::TransferRequest;
+use crate::model::{Account, AccountType, RiskDecision, Transfer, TransferStatus};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+fn totals(count: u64, sum_minor: i64) -> WindowTotals {
+    WindowTotals { count, sum_minor }
+}
+
+fn no_blacklist() -> HashSet<String> {
+    HashSet::new()
+}
+
+#[test]
+fn window_totals_are_as_of_and_half_open() {
+    let as_of = noon();
+    let history = [
+        posted(1, "A1", "B1", 100, as_of - HOUR_US + 1), // in 1h
+        posted(2, "A1", "B1", 200, as_of - HOUR_US),     // 24h, not 1h
+        posted(3, "A1", "C1", 400, as_of - 7 * DAY_US),  // 30d, not 7d
+        posted(4, "A1", "C1", 800, as_of - 30 * DAY_US), // outside 30d
+        posted(5, "C1", "A1", 1_600, as_of - DAY_US + 1), // incoming, in 24h
+        rejected(6, "A1", "B1", 3_200, as_of - MINUTE_US), // failed, not a movement
+        posted(7, "A1", "B1", 6_400, as_of + 1),         // after as_of: ignored
+        posted(8, "X1", "Y1", 12_800, as_of - MINUTE_US), // not this account's
+    ];
+    let result = profile(&customer("A1"), &history, as_of);
+    assert_eq!(result.outgoing.last_1h, totals(1, 100));
+    assert_eq!(result.outgoing.last_24h, totals(2, 300));
+    assert_eq!(result.outgoing.last_7d, totals(2, 300));
+    assert_eq!(result.outgoing.last_30d, totals(3, 700));
+    assert_eq!(result.incoming.last_1h, totals(0, 0));
+    assert_eq!(result.incoming.last_24h, totals(1, 1_600));
+    assert_eq!(result.incoming.last_30d, totals(1, 1_600));
+    assert_eq!(result.failed_attempts_30d, 1);
+    assert_eq!(result.movements_30d, 4);
+    assert_eq!(result.distinct_counterparties_30d, 2);
+    assert_eq!(result.counterparties_30d, ["B1", "C1"]);
+    assert_eq!(result.last_movement_at_us, Some(as_of - HOUR_US + 1));
+}
+
+#[test]
+fn input_order_does_not_matter() {
+    let (accounts, transfers) = generate_history(3, 20, 3_000);
+    let mut shuffled = transfers.clone();
+    shuffle(&mut shuffled, 5);
+    for account in &accounts {
+        let expected = profile(account, &transfers, GENERATED_HISTORY_END_US);
+        assert_eq!(
+            profile(account, &shuffled, GENERATED_HISTORY_END_US),
+            expected
+        );
+    }
+}
+
+#[test]
+fn night_share_is_per_mille_of_movements() {
+    let day = instant("2026-11-10T00:00:00Z");
+    let history = [
+        posted(1, "A1", "B1", 100, day + 2 * HOUR_US),
+        posted(2, "B1", "A1", 100, day + 5 * HOUR_US + 59 * MINUTE_US),
+        posted(3, "A1", "B1", 100, day),
+        posted(4, "A1", "B1", 100, day + 6 * HOUR_US),
+        posted(5, "A1", "B1", 100, day + 13 * HOUR_US),
+        posted(6, "A1", "B1", 100, day + 23 * HOUR_US),
+        rejected(7, "A1", "B1", 100, day + HOUR_US),
+    ];
+    let result = profile(&customer("A1"), &history, noon());
+    assert_eq!((result.night_movements_30d, result.movements_30d), (3, 6));
+    assert_eq!(result.night_share_per_mille, 500);
+    let mut rules = RuleSet::builtin();
+    rules.profile.night_movements_min = 6;
+    let scored = score_profile(&result, &rules, &no_blacklist());
+    assert_eq!(scored.factors[0].rule, "night_activity");
+    assert_eq!(scored.factors[0].detail, "night activity (00:00-06:00 UTC) 500 per mille of 6 movements in the last 30d >= 500 per mille");
+    rules.profile.night_movements_min = 7;
+    assert!(score_profile(&result, &rules, &no_blacklist())
+        .factors
+        .is_empty());
+}
+
+#[test]
+fn dormant_reactivation_takes_the_largest_movement_after_the_gap() {
+    let history = [
+        posted(1, "A1", "B1", 100, noon() - 200 * DAY_US),
+        posted(2, "B1", "A1", 100, noon() - 10 * DAY_US), // ends a 190-day gap
+        posted(3, "A1", "C1", 1_000_000, noon() - 5 * DAY_US), // 10,000.00: the large one
+    ];
+    let result = profile(&customer("A1"), &history, noon());
+    let reactivation = result
+        .dormant_reactivation
+        .expect("a 190-day gap ended 10 days ago");
+    assert_eq!(reactivation.gap_days, 190);
+    assert_eq!(reactivation.reactivated_at_us, noon() - 10 * DAY_US);
+    assert_eq!(reactivation.largest_movement_minor, 1_000_000);
+    let scored = score_profile(&result, &RuleSet::builtin(), &no_blacklist());
+    assert_eq!(scored.factors[0].rule, "dormant_reactivation");
+    assert_eq!(scored.factors[0].detail, "no movement for 190 days until 2026-11-10T12:00:00Z, then a movement of 10000.00 USD >= 10000.00");
+    assert_eq!(scored.score, 30);
+
+    let smaller = [
+        history[0].clone(),
+        history[1].clone(),
+        posted(3, "A1", "C1", 999_999, noon() - 5 * DAY_US),
+    ];
+    let result = profile(&customer("A1"), &smaller, noon());
+    assert!(score_profile(&result, &RuleSet::builtin(), &no_blacklist())
+        .factors
+        .is_empty());
+}
+
+#[test]
+fn gaps_shorter_or_older_are_not_reactivations() {
+    let short_gap = [
+        posted(1, "A1", "B1", 100, noon() - 188 * DAY_US),
+        posted(2, "A1", "B1", 5_000_000, noon() - 9 * DAY_US),
+    ];
+    assert_eq!(
+        profile(&customer("A1"), &short_gap, noon()).dormant_reactivation,
+        None
+    );
+    let ended_long_ago = [
+        posted(1, "A1", "B1", 100, noon() - 400 * DAY_US),
+        posted(2, "A1", "B1", 5_000_000, noon() - 31 * DAY_US),
+    ];
+    assert_eq!(
+        profile(&customer("A1"), &ended_long_ago, noon()).dormant_reactivation,
+        None
+    );
+    // Opening counts as the start of the first gap.
+    let first_ever = [posted(1, "A1", "B1", 5_000_000, noon() - DAY_US)];
+    assert_eq!(
+        profile(&customer("A1"), &first_ever, noon())
+            .dormant_reactivation
+            .map(|found| found.gap_days),
+        Some(687)
+    );
+}
+
+#[test]
+fn velocity_burst_in_the_last_thirty_days_fires_on_the_profile() {
+    let burst_end = noon() - 20 * DAY_US;
+    let burst = |count: i64| -> Vec<Transfer> {
+        (0..count)
+            .map(|index| {
+                posted(
+                    index,
+                    "A1",
+                    "B1",
+                    100,
+                    burst_end - (count - 1 - index) * MINUTE_US,
+                )
+            })
+            .collect()
+    };
+    let eleven = profile(&customer("A1"), &burst(11), noon());
+    let scored = score_profile(&eleven, &RuleSet::builtin(), &no_blacklist());
+    assert_eq!(rule_names(&scored), ["hourly_outgoing_velocity"]);
+    assert_eq!(
+        scored.factors[0].detail,
+        "peak outgoing transfers in the last 1h 11 > 10 (at 2026-10-31T12:00:00Z, last 30d)"
+    );
+    let ten = profile(&customer("A1"), &burst(10), noon());
+    assert!(score_profile(&ten, &RuleSet::builtin(), &no_blacklist())
+        .factors
+        .is_empty());
+    let old = profile(&customer("A1"), &burst(11), noon() + 11 * DAY_US);
+    assert!(
+        score_profile(&old, &RuleSet::builtin(), &no_blacklist())
+            .factors
+            .is_empty(),
+        "31 days later"
+    );
+}
+
+#[test]
+fn blacklisted_counterparty_of_the_last_thirty_days() {
+    let blacklist: HashSet<String> = ["B1".to_string()].into();
+    let recent = [rejected(1, "A1", "B1", 100, noon() - 29 * DAY_US)];
+    let scored = score_profile(
+        &profile(&customer("A1"), &recent, noon()),
+        &RuleSet::builtin(),
+        &blacklist,
+    );
+    assert_eq!(
+        scored.factors[0].detail,
+        "1 counterparties of the last 30d are on the blacklist"
+    );
+    assert_eq!((scored.score, scored.decision), (100, RiskDecision::Block));
+    let old = [posted(1, "B1", "A1", 100, noon() - 30 * DAY_US)];
+    assert!(score_profile(
+        &profile(&customer("A1"), &old, noon()),
+        &RuleSet::builtin(),
+        &blacklist
+    )
+    .factors
+    .is_empty());
+    let listed_itself = score_profile(
+        &profile(&customer("B1"), &[], noon()),
+        &RuleSet::builtin(),
+        &blacklist,
+    );
+    assert_eq!(
+        listed_itself.factors[0].detail,
+        "the account is on the blacklist"
+    );
+}
+
+#[test]
+fn bank_side_accounts_are_not_scored() {
+    let settlement = account_of(
+        "S1",
+        AccountType::Settlement,
+        instant("2020-01-01T00:00:00Z"),
+    );
+    let history: Vec<Transfer> = (0..50)
+        .map(|index| posted(index, "S1", "B1", 9_000_000, noon() - index * MINUTE_US))
+        .collect();
+    let blacklist: HashSet<String> = ["B1".to_string()].into();
+    let result = profile(&settlement, &history, noon());
+    assert!(result.replay.is_none());
+    assert_eq!(result.outgoing.last_1h.count, 50);
+    assert!(score_profile(&result, &RuleSet::builtin(), &blacklist)
+        .factors
+        .is_empty());
+}
+
+#[test]
+fn lowest_value_is_used_for_less_than_rules() {
+    let rules = parse_rules("[[rule]]\nname = \"young\"\ndescription = \"\"\nfeature = \"account_age_days\"\ncomparison = \"<\"\nthreshold = 7\npoints = 15\n[[rule]]\nname = \"night\"\ndescription = \"\"\nfeature = \"hour_of_day\"\ncomparison = \"<\"\nthreshold = 6\npoints = 5\n").unwrap();
+    let opened = noon() - 20 * DAY_US;
+    let young = account_of("N1", AccountType::Checking, opened);
+    let history = [
+        posted(1, "N1", "B1", 100, opened + 6 * DAY_US),
+        posted(2, "N1", "B1", 100, opened + 15 * DAY_US),
+    ];
+    let scored = score_profile(&profile(&young, &history, noon()), &rules, &no_blacklist());
+    assert_eq!(rule_names(&scored), ["young"]);
+    assert_eq!(
+        scored.factors[0].detail,
+        "lowest account age 6 days < 7 (at 2026-11-06T12:00:00Z, last 30d)"
+    );
+    let at_night = [posted(1, "N1", "B1", 100, instant("2026-11-19T03:00:00Z"))];
+    let scored = score_profile(&profile(&young, &at_night, noon()), &rules, &no_blacklist());
+    assert_eq!(
+        scored.factors.last().unwrap().detail,
+        "1 outgoing attempts in the last 30d at hour of day (UTC) < 6"
+    );
+}
+
+/// Rules that fired for each account's outgoing attempts in the last 30 days, replaying the
+/// history through the WindowAssessor in order.
+fn assessor_firings(
+    accounts: &[Account],
+    transfers: &[Transfer],
+    rules: &RuleSet,
+    as_of_us: i64,
+) -> HashMap<String, BTreeSet<String>> {
+    let by_number: HashMap<&str, &Account> = accounts
+        .iter()
+        .map(|account| (account.number.as_str(), account))
+        .collect();
+    let mut assessor = WindowAssessor::new(rules.clone(), no_blacklist());
+    let mut fired: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for transfer in transfers {
+        let request = TransferRequest {
+            kind: transfer.kind,
+            key: None,
+            from: transfer.from.clone(),
+            to: transfer.to.clone(),
+            amount_minor: transfer.amount_minor,
+            currency: transfer.currency,
+            reference: String::new(),
+            description: String::new(),
+            at_us: Some(transfer.at_us),
+            reverses_id: None,
+        };
+        let result = assessor.assess(
+            &request,
+            by_number[transfer.from.as_str()],
+            by_number[transfer.to.as_str()],
+            transfer.at_us,
+        );
+        if transfer.at_us > as_of_us - 30 * DAY_US {
+            let names = fired.entry(transfer.from.clone()).or_default();
+            names.extend(result.factors.iter().map(|factor| factor.rule.clone()));
+        }
+        assessor.observe(transfer);
+    }
+    fired
+}
+
+#[test]
+fn profile_replay_agrees_with_the_assessor() {
+    let (accounts, transfers) = generate_history(21, 120, 40_000);
+    let as_of = GENERATED_HISTORY_END_US;
+    let mut rules = RuleSet::builtin();
+    // Lower thresholds so that every rule fires for some accounts and not for others.
+    let strict = parse_rules(include_str!("../../fixtures/risk/strict.toml")).unwrap();
+    rules.rules.extend(strict.rules.into_iter().filter(|rule| {
+        rule.name != "blacklisted_counterparty" && rule.name != "large_single_transfer"
+    }));
+    let fired = assessor_firings(&accounts, &transfers, &rules, as_of);
+    let mut rule_fired_somewhere = BTreeSet::new();
+    for (number, profile, result) in
+        rescore_all(&accounts, &transfers, as_of, &rules, &no_blacklist(), 2)
+    {
+        if profile.replay.is_none() {
+            // Bank-side accounts are not scored; accounts without attempts have nothing to replay.
+            assert!(result.factors.is_empty() || profile.account_type != AccountType::Settlement);
+            continue;
+        }
+        let from_rules: BTreeSet<String> = result
+            .factors
+            .iter()
+            .map(|factor| factor.rule.clone())
+            .filter(|rule| rule != "dormant_reactivation" && rule != "night_activity")
+            .collect();
+        assert_eq!(
+            from_rules,
+            fired.get(&number).cloned().unwrap_or_default(),
+            "account {number}"
+        );
+        rule_fired_somewhere.extend(from_rules);
+    }
+    assert!(rule_fired_somewhere.len() >= 6, "{rule_fired_somewhere:?}");
+}
+
+#[test]
+fn rescore_is_deterministic_across_thread_counts() {
+    let (accounts, mut transfers) = generate_history(9, 300, 20_000);
+    transfers.push(posted(99_999, "UNKNOWN1", "UNKNOWN2", 100, noon()));
+    // Unlisted counterparties met in different chunks (threads) of the transfers.
+    let listed = accounts[7].number.clone();
+    transfers.insert(
+        0,
+        posted(
+            99_998,
+            &listed,
+            "OUTSIDE1",
+            100,
+            GENERATED_HISTORY_END_US - DAY_US,
+        ),
+    );
+    transfers.push(posted(
+        99_997,
+        "OUTSIDE2",
+        &listed,
+        100,
+        GENERATED_HISTORY_END_US - DAY_US,
+    ));
+    transfers.push(rejected(
+        99_996,
+        &listed,
+        "OUTSIDE1",
+        100,
+        GENERATED_HISTORY_END_US - DAY_US,
+    ));
+    let mut reversed_accounts = accounts.clone();
+    reversed_accounts.reverse();
+    let blacklist: HashSet<String> = [accounts[5].number.clone(), "OUTSIDE2".to_string()].into();
+    let rules = RuleSet::builtin();
+    let one = rescore_all(
+        &reversed_accounts,
+        &transfers,
+        GENERATED_HISTORY_END_US,
+        &rules,
+        &blacklist,
+        1,
+    );
+    let two = rescore_all(
+        &accounts,
+        &transfers,
+        GENERATED_HISTORY_END_US,
+        &rules,
+        &blacklist,
+        2,
+    );
+    let five = rescore_all(
+        &accounts,
+        &transfers,
+        GENERATED_HISTORY_END_US,
+        &rules,
+        &blacklist,
+        5,
+    );
+    assert_eq!(one, two);
+    assert_eq!(two, five);
+    assert_eq!(one.len(), accounts.len());
+    assert!(
+        one.windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "sorted by account number"
+    );
+    for (number, computed, result) in &two {
+        let account = accounts
+            .iter()
+            .find(|account| &account.number == number)
+            .unwrap();
+        let expected = profile(account, &transfers, GENERATED_HISTORY_END_US);
+        assert_eq!(computed, &expected);
+        assert_eq!(result, &score_profile(&expected, &rules, &blacklist));
+    }
+    assert!(
+        two.iter().any(|(_, _, result)| !result.factors.is_empty()),
+        "some accounts are risky"
+    );
+    let (_, outside_profile, outside_result) =
+        two.iter().find(|(number, _, _)| *number == listed).unwrap();
+    assert!(outside_profile
+        .counterparties_30d
+        .iter()
+        .any(|number| number == "OUTSIDE1"));
+    assert!(outside_result
+        .factors
+        .iter()
+        .any(|factor| factor.rule == "blacklisted_counterparty"));
+    assert!(rescore_all(&[], &transfers, noon(), &rules, &blacklist, 2).is_empty());
+}
+
+#[test]
+fn rejected_attempts_count_in_the_replay() {
+    let history: Vec<Transfer> = (0..4)
+        .map(|index| rejected(index, "A1", "B1", 100, noon() - DAY_US - index * MINUTE_US))
+        .collect();
+    let result = profile(&customer("A1"), &history, noon());
+    assert_eq!(result.failed_attempts_30d, 4);
+    let scored = score_profile(&result, &RuleSet::builtin(), &no_blacklist());
+    assert_eq!(rule_names(&scored), ["repeated_failed_attempts"]);
+    assert!(result.outgoing.last_30d == totals(0, 0));
+    assert!(history
+        .iter()
+        .all(|transfer| transfer.status == TransferStatus::Rejected));
+}
+
+#[test]
+fn profile_json_formats_money_and_instants() {
+    let history = [
+        posted(1, "A1", "B1", 123_456, noon() - MINUTE_US),
+        posted(2, "B1", "A1", 5, noon() - 2 * DAY_US),
+    ];
+    let json = profile(&customer("A1"), &history, noon()).to_json();
+    assert_eq!(json["as_of"], "2026-11-20T12:00:00Z");
+    assert_eq!(
+        json["outgoing"]["1h"],
+        serde_json::json!({"count": 1, "sum": "1234.56"})
+    );
+    assert_eq!(
+        json["incoming"]["7d"],
+        serde_json::json!({"count": 1, "sum": "0.05"})
+    );
+    assert_eq!(json["incoming"]["24h"]["sum"], "0.00");
+    assert_eq!(json["last_movement_at"], "2026-11-20T11:59:00Z");
+    // First movements ever, 686 days after the opening: a dormant reactivation.
+    assert_eq!(
+        json["dormant_reactivation"],
+        serde_json::json!({
+            "gap_days": 686,
+            "reactivated_at": "2026-11-18T12:00:00Z",
+            "largest_movement": "1234.56",
+            "largest_movement_at": "2026-11-20T11:59:00Z",
+        })
+    );
+    assert_eq!(json["night_share_per_mille"], 0);
+}
