@@ -429,6 +429,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('balances', 'balances', [CompletionResultType]::ParameterValue, 'Trial balance: per currency, total debits = total credits')
+            [CompletionResult]::new('compliance', 'compliance', [CompletionResultType]::ParameterValue, 'CTR, structuring, sanctions, suspicious activity and audit summary for a period')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -448,12 +449,46 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fincore;report;compliance' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'First day of the period (YYYY-MM-DD, UTC)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Last day of the period, inclusive')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Comma-separated kinds: ctr,structuring,sanctions,suspicious,audit (default: all)')
+            [CompletionResult]::new('--ctr-threshold', '--ctr-threshold', [CompletionResultType]::ParameterName, 'CTR threshold: `10000` for every currency, or per currency `USD=10000,JPY=1000000`')
+            [CompletionResult]::new('--sanctions-list', '--sanctions-list', [CompletionResultType]::ParameterName, 'Sanctions list CSV `name,program,list_id[,aliases]` (required for the sanctions kind)')
+            [CompletionResult]::new('--min-score', '--min-score', [CompletionResultType]::ParameterName, 'Minimum Jaro-Winkler similarity for a sanctions hit (0–1, default 0.90)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the report here; with --format csv and several kinds, a directory of one file per kind')
+            [CompletionResult]::new('--rapid-out-percent', '--rapid-out-percent', [CompletionResultType]::ParameterName, 'rapid_in_out: share of an inflow that leaves within the window (percent, default 90)')
+            [CompletionResult]::new('--rapid-window-hours', '--rapid-window-hours', [CompletionResultType]::ParameterName, 'rapid_in_out: window in hours (default 24)')
+            [CompletionResult]::new('--rapid-inbound-min', '--rapid-inbound-min', [CompletionResultType]::ParameterName, 'rapid_in_out: smallest inflow considered (default 5000)')
+            [CompletionResult]::new('--dormant-days', '--dormant-days', [CompletionResultType]::ParameterName, 'dormant_reactivation: days without activity (default 180)')
+            [CompletionResult]::new('--dormant-large-amount', '--dormant-large-amount', [CompletionResultType]::ParameterName, 'dormant_reactivation: movement size that counts as large (default 10000)')
+            [CompletionResult]::new('--round-unit', '--round-unit', [CompletionResultType]::ParameterName, 'round_amount: unit amounts must be multiples of (default 1000)')
+            [CompletionResult]::new('--round-min', '--round-min', [CompletionResultType]::ParameterName, 'round_amount: smallest round amount (default 5000)')
+            [CompletionResult]::new('--round-count', '--round-count', [CompletionResultType]::ParameterName, 'round_amount: round movements needed per account (default 3)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('--unmask', '--unmask', [CompletionResultType]::ParameterName, 'Show full account numbers (recorded in the audit chain)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'fincore;report;help' {
             [CompletionResult]::new('balances', 'balances', [CompletionResultType]::ParameterValue, 'Trial balance: per currency, total debits = total credits')
+            [CompletionResult]::new('compliance', 'compliance', [CompletionResultType]::ParameterValue, 'CTR, structuring, sanctions, suspicious activity and audit summary for a period')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'fincore;report;help;balances' {
+            break
+        }
+        'fincore;report;help;compliance' {
             break
         }
         'fincore;report;help;help' {
@@ -733,9 +768,13 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         }
         'fincore;help;report' {
             [CompletionResult]::new('balances', 'balances', [CompletionResultType]::ParameterValue, 'Trial balance: per currency, total debits = total credits')
+            [CompletionResult]::new('compliance', 'compliance', [CompletionResultType]::ParameterValue, 'CTR, structuring, sanctions, suspicious activity and audit summary for a period')
             break
         }
         'fincore;help;report;balances' {
+            break
+        }
+        'fincore;help;report;compliance' {
             break
         }
         'fincore;help;ledger' {

@@ -202,6 +202,9 @@ _fincore() {
             fincore__subcmd__help__subcmd__report,balances)
                 cmd="fincore__subcmd__help__subcmd__report__subcmd__balances"
                 ;;
+            fincore__subcmd__help__subcmd__report,compliance)
+                cmd="fincore__subcmd__help__subcmd__report__subcmd__compliance"
+                ;;
             fincore__subcmd__help__subcmd__transfer,deposit)
                 cmd="fincore__subcmd__help__subcmd__transfer__subcmd__deposit"
                 ;;
@@ -238,11 +241,17 @@ _fincore() {
             fincore__subcmd__report,balances)
                 cmd="fincore__subcmd__report__subcmd__balances"
                 ;;
+            fincore__subcmd__report,compliance)
+                cmd="fincore__subcmd__report__subcmd__compliance"
+                ;;
             fincore__subcmd__report,help)
                 cmd="fincore__subcmd__report__subcmd__help"
                 ;;
             fincore__subcmd__report__subcmd__help,balances)
                 cmd="fincore__subcmd__report__subcmd__help__subcmd__balances"
+                ;;
+            fincore__subcmd__report__subcmd__help,compliance)
+                cmd="fincore__subcmd__report__subcmd__help__subcmd__compliance"
                 ;;
             fincore__subcmd__report__subcmd__help,help)
                 cmd="fincore__subcmd__report__subcmd__help__subcmd__help"
@@ -1544,7 +1553,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__report)
-            opts="balances"
+            opts="balances compliance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1558,6 +1567,20 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__report__subcmd__balances)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__report__subcmd__compliance)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1794,7 +1817,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help balances help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help balances compliance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1869,8 +1892,102 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__report__subcmd__compliance)
+            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ctr-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sanctions-list)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-score)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rapid-out-percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rapid-window-hours)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rapid-inbound-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dormant-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dormant-large-amount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --round-unit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --round-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --round-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__report__subcmd__help)
-            opts="balances help"
+            opts="balances compliance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1884,6 +2001,20 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__help__subcmd__balances)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__report__subcmd__help__subcmd__compliance)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -389,6 +389,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand balances 'Trial balance: per currency, total debits = total credits'
+            cand compliance 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;report;balances'= {
@@ -406,11 +407,43 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fincore;report;compliance'= {
+            cand --from 'First day of the period (YYYY-MM-DD, UTC)'
+            cand --to 'Last day of the period, inclusive'
+            cand --kind 'Comma-separated kinds: ctr,structuring,sanctions,suspicious,audit (default: all)'
+            cand --ctr-threshold 'CTR threshold: `10000` for every currency, or per currency `USD=10000,JPY=1000000`'
+            cand --sanctions-list 'Sanctions list CSV `name,program,list_id[,aliases]` (required for the sanctions kind)'
+            cand --min-score 'Minimum Jaro-Winkler similarity for a sanctions hit (0–1, default 0.90)'
+            cand --out 'Write the report here; with --format csv and several kinds, a directory of one file per kind'
+            cand --rapid-out-percent 'rapid_in_out: share of an inflow that leaves within the window (percent, default 90)'
+            cand --rapid-window-hours 'rapid_in_out: window in hours (default 24)'
+            cand --rapid-inbound-min 'rapid_in_out: smallest inflow considered (default 5000)'
+            cand --dormant-days 'dormant_reactivation: days without activity (default 180)'
+            cand --dormant-large-amount 'dormant_reactivation: movement size that counts as large (default 10000)'
+            cand --round-unit 'round_amount: unit amounts must be multiples of (default 1000)'
+            cand --round-min 'round_amount: smallest round amount (default 5000)'
+            cand --round-count 'round_amount: round movements needed per account (default 3)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --unmask 'Show full account numbers (recorded in the audit chain)'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fincore;report;help'= {
             cand balances 'Trial balance: per currency, total debits = total credits'
+            cand compliance 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;report;help;balances'= {
+        }
+        &'fincore;report;help;compliance'= {
         }
         &'fincore;report;help;help'= {
         }
@@ -649,8 +682,11 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;help;report'= {
             cand balances 'Trial balance: per currency, total debits = total credits'
+            cand compliance 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
         }
         &'fincore;help;report;balances'= {
+        }
+        &'fincore;help;report;compliance'= {
         }
         &'fincore;help;ledger'= {
             cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'

@@ -326,20 +326,21 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "list" -d 'List transfers'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s q -l quiet -d 'Print nothing but results and errors'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -l no-progress -d 'Never draw progress bars'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s v -d 'More log output on stderr (-v info, -vv debug)'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
-complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l as-of -d 'Balances as of this instant (RFC 3339) or the end of this date' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l currency -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
@@ -354,7 +355,36 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l from -d 'First day of the period (YYYY-MM-DD, UTC)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l to -d 'Last day of the period, inclusive' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l kind -d 'Comma-separated kinds: ctr,structuring,sanctions,suspicious,audit (default: all)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l ctr-threshold -d 'CTR threshold: `10000` for every currency, or per currency `USD=10000,JPY=1000000`' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l sanctions-list -d 'Sanctions list CSV `name,program,list_id[,aliases]` (required for the sanctions kind)' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l min-score -d 'Minimum Jaro-Winkler similarity for a sanctions hit (0–1, default 0.90)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l out -d 'Write the report here; with --format csv and several kinds, a directory of one file per kind' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l rapid-out-percent -d 'rapid_in_out: share of an inflow that leaves within the window (percent, default 90)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l rapid-window-hours -d 'rapid_in_out: window in hours (default 24)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l rapid-inbound-min -d 'rapid_in_out: smallest inflow considered (default 5000)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l dormant-days -d 'dormant_reactivation: days without activity (default 180)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l dormant-large-amount -d 'dormant_reactivation: movement size that counts as large (default 10000)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l round-unit -d 'round_amount: unit amounts must be multiples of (default 1000)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l round-min -d 'round_amount: smallest round amount (default 5000)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l round-count -d 'round_amount: round movements needed per account (default 3)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l unmask -d 'Show full account numbers (recorded in the audit chain)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l format -d 'Output format' -r -f -a "table\t''
@@ -522,6 +552,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "list" -d 'List transfers'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'

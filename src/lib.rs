@@ -15,6 +15,7 @@ pub mod model;
 pub mod money;
 pub mod output;
 pub mod reconcile;
+pub mod report;
 pub mod risk;
 pub mod store;
 pub mod telemetry;

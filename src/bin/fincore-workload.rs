@@ -114,6 +114,52 @@ fn write_ledger(
     file.flush()
 }
 
+/// `names`: holders with realistic names (some near-misses of list entries) and a sanctions list.
+fn write_names(holders: usize, list_size: usize, out: &PathBuf, seed: u64) -> std::io::Result<()> {
+    use fincore::report::compliance::generator::{generate_list, generate_names};
+    std::fs::create_dir_all(out)?;
+    let mut file = BufWriter::new(std::fs::File::create(out.join("accounts.csv"))?);
+    let mut writer = csv::Writer::from_writer(&mut file);
+    writer.write_record(["number", "holder", "type", "currency", "overdraft_limit"])?;
+    for (index, name) in generate_names(seed, holders).iter().enumerate() {
+        writer.write_record([customer_number(index).as_str(), name, "checking", "USD", ""])?;
+    }
+    writer.flush()?;
+    drop(writer);
+    file.flush()?;
+    let mut writer = csv::Writer::from_path(out.join("sanctions.csv"))?;
+    writer.write_record(["name", "program", "list_id", "aliases"])?;
+    for entry in generate_list(seed, list_size).entries() {
+        writer.write_record([
+            &entry.name,
+            &entry.program,
+            &entry.list_id,
+            &entry.aliases.join(";"),
+        ])?;
+    }
+    writer.flush()
+}
+
+fn names_command(args: &[String], usage: &str) -> std::process::ExitCode {
+    let parse = |name: &str, default: &str| argument(args, name, default).parse::<usize>();
+    let (Ok(holders), Ok(list_size), Ok(seed)) = (
+        parse("--holders", "100000"),
+        parse("--list", "10000"),
+        parse("--seed", "7"),
+    ) else {
+        eprintln!("{usage}");
+        return std::process::ExitCode::from(2);
+    };
+    let out = PathBuf::from(argument(args, "--out", "bench-output/names"));
+    match write_names(holders, list_size, &out, seed as u64) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::from(4)
+        }
+    }
+}
+
 fn argument(args: &[String], name: &str, default: &str) -> String {
     args.windows(2)
         .find(|pair| pair[0] == name)
@@ -123,7 +169,10 @@ fn argument(args: &[String], name: &str, default: &str) -> String {
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let usage =
-        "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR";
+        "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR\n       fincore-workload names [--holders N] [--list N] [--seed N] --out DIR";
+    if args.get(1).map(String::as_str) == Some("names") {
+        return names_command(&args, usage);
+    }
     if args.get(1).map(String::as_str) != Some("ledger") {
         eprintln!("{usage}");
         return std::process::ExitCode::from(2);

@@ -6,8 +6,14 @@ use crate::error::{AppError, AppResult};
 use crate::output::View;
 use std::path::{Path, PathBuf};
 
+const DEMO_NOW: &str = "2026-11-21T06:00:00Z";
 pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
 pub const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
+pub const DEMO_COMPLIANCE_ACCOUNTS_CSV: &str =
+    include_str!("../../fixtures/demo/compliance_accounts.csv");
+pub const DEMO_COMPLIANCE_TRANSFERS_CSV: &str =
+    include_str!("../../fixtures/demo/compliance_transfers.csv");
+pub const DEMO_SANCTIONS_CSV: &str = include_str!("../../fixtures/compliance/sanctions.csv");
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -29,23 +35,36 @@ impl DemoArgs {
             std::env::temp_dir().join(format!("fincore-demo-{}", std::process::id()))
         });
         let demo = prepare(&dir, context)?;
+        let file = |name: &str| dir.join(name);
         let mut steps = Vec::new();
-        steps.push(step(
-            "accounts imported",
-            super::account::import_for_demo(&demo, &dir.join("accounts.csv")).await,
-        )?);
-        steps.push(step(
-            "transfers imported",
-            super::transfer::import_for_demo(
-                &demo,
-                &dir.join("transfers.csv"),
-                &dir.join("rejects.csv"),
-            )
-            .await,
-        )?);
+        let imported = super::account::import_for_demo(&demo, &file("accounts.csv")).await;
+        steps.push(step("accounts imported", imported)?);
+        let imported =
+            super::transfer::import_for_demo(&demo, &file("transfers.csv"), &file("rejects.csv"))
+                .await;
+        steps.push(step("transfers imported", imported)?);
+        let imported =
+            super::account::import_for_demo(&demo, &file("compliance_accounts.csv")).await;
+        steps.push(step("more accounts imported", imported)?);
+        let imported = super::transfer::import_for_demo(
+            &demo,
+            &file("compliance_transfers.csv"),
+            &file("more_rejects.csv"),
+        )
+        .await;
+        steps.push(step("week of cash activity imported", imported)?);
         steps.push(step(
             "trial balance",
             super::report::balances_for_demo(&demo).await,
+        )?);
+        let report = super::compliance::ComplianceArgs::for_demo(
+            "2026-11-14",
+            "2026-11-21",
+            &file("sanctions.csv"),
+        );
+        steps.push(step(
+            "compliance report",
+            super::compliance::run(&demo, report).await,
         )?);
         demo.close().await;
         Ok(combine(&dir, steps))
@@ -59,10 +78,14 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
     for stale in ["demo.db", "demo.db-wal", "demo.db-shm"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
-    for (name, text) in [
+    let files = [
         ("accounts.csv", DEMO_ACCOUNTS_CSV),
         ("transfers.csv", DEMO_TRANSFERS_CSV),
-    ] {
+        ("compliance_accounts.csv", DEMO_COMPLIANCE_ACCOUNTS_CSV),
+        ("compliance_transfers.csv", DEMO_COMPLIANCE_TRANSFERS_CSV),
+        ("sanctions.csv", DEMO_SANCTIONS_CSV),
+    ];
+    for (name, text) in files {
         std::fs::write(dir.join(name), text)
             .map_err(|e| AppError::invalid_input(format!("--dir {}: {e}", dir.display())))?;
     }
@@ -73,7 +96,11 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
         context.actor.operator.clone(),
         context.actor.trace_id.clone(),
     )?;
-    demo.actor.now_us = context.actor.now_us;
+    // The fixtures describe the week of 2026-11-14; the demo's clock stands just after it so every
+    // run prints the same report (FINCORE_NOW still wins).
+    if std::env::var_os("FINCORE_NOW").is_none() {
+        demo.actor.now_us = crate::clock::parse_instant(DEMO_NOW)?;
+    }
     Ok(demo)
 }
 

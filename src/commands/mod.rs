@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod completions;
+pub mod compliance;
 pub mod db;
 pub mod demo;
 pub mod ledger;

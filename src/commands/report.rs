@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 pub enum ReportCommand {
     /// Trial balance: per currency, total debits = total credits
     Balances(BalancesArgs),
+    /// CTR, structuring, sanctions, suspicious activity and audit summary for a period
+    Compliance(Box<super::compliance::ComplianceArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -28,12 +30,16 @@ impl ReportCommand {
     pub fn name(&self) -> &'static str {
         match self {
             ReportCommand::Balances(_) => "balances",
+            ReportCommand::Compliance(_) => "compliance",
         }
     }
 
     pub async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             ReportCommand::Balances(arguments) => balances(context, arguments).await,
+            ReportCommand::Compliance(arguments) => {
+                super::compliance::run(context, *arguments).await
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod compliance;
 mod postgres;
 mod reads;
 mod rows;
@@ -14,6 +15,7 @@ mod transfers;
 mod write;
 
 pub use audit::AuditFilter;
+pub use compliance::AuditSummary;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
 pub use write::WriteTx;
 

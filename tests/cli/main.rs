@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod amounts;
 mod audit;
+mod compliance;
 mod concurrency;
 mod crash;
 mod errors;

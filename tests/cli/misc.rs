@@ -37,6 +37,21 @@ fn demo_builds_a_balanced_ledger() {
     let document = run.json();
     assert_eq!(document["trial_balance"]["balanced"], true);
     assert_eq!(document["transfers_imported"]["rejected"], 4);
+    for kind in ["ctr", "structuring", "sanctions", "suspicious"] {
+        assert!(
+            !document["compliance_report"][kind]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "demo finds {kind}"
+        );
+    }
+    assert!(
+        document["compliance_report"]["audit"]["events_by_action"]["transfer.posted"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
     assert!(fixture("demo/accounts.csv").exists());
     let table = ledger.run(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(table.code, 0);

@@ -1,0 +1,422 @@
+//! `fincore report compliance`: CTR, structuring, sanctions, suspicious activity and the audit
+//! summary for a period. Account numbers are masked unless `--unmask`, which is audited.
+
+use super::{Context, Output};
+use crate::cli::Format;
+use crate::clock::{self, MICROS_PER_DAY};
+use crate::error::{AppError, AppResult};
+use crate::model::AccountType;
+use crate::money::Currency;
+use crate::output::{self, Section, View};
+use crate::report::compliance::{
+    analyse, parse_list, parse_min_score, ComplianceFindings, ComplianceKinds, ComplianceParams,
+    CtrParams, SanctionsList, SuspiciousParams,
+};
+use crate::store::AuditSummary;
+use clap::Args;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const KINDS: [&str; 5] = ["ctr", "structuring", "sanctions", "suspicious", "audit"];
+/// Longest period one report covers; bigger audits are split by the operator.
+const PERIOD_DAYS_MAX: i64 = 3_660;
+
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// First day of the period (YYYY-MM-DD, UTC)
+    #[arg(long)]
+    from: String,
+    /// Last day of the period, inclusive
+    #[arg(long)]
+    to: String,
+    /// Comma-separated kinds: ctr,structuring,sanctions,suspicious,audit (default: all)
+    #[arg(long)]
+    kind: Option<String>,
+    /// CTR threshold: `10000` for every currency, or per currency `USD=10000,JPY=1000000`
+    #[arg(long = "ctr-threshold")]
+    ctr_threshold: Option<String>,
+    /// Sanctions list CSV `name,program,list_id[,aliases]` (required for the sanctions kind)
+    #[arg(long = "sanctions-list")]
+    sanctions_list: Option<PathBuf>,
+    /// Minimum Jaro-Winkler similarity for a sanctions hit (0–1, default 0.90)
+    #[arg(long = "min-score")]
+    min_score: Option<String>,
+    /// Write the report here; with --format csv and several kinds, a directory of one file per kind
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Show full account numbers (recorded in the audit chain)
+    #[arg(long)]
+    unmask: bool,
+    #[command(flatten)]
+    suspicious: SuspiciousFlags,
+}
+
+/// Overrides of the suspicious-activity parameters (defaults documented in the README).
+#[derive(Debug, Args)]
+pub struct SuspiciousFlags {
+    /// rapid_in_out: share of an inflow that leaves within the window (percent, default 90)
+    #[arg(long = "rapid-out-percent")]
+    rapid_out_percent: Option<u32>,
+    /// rapid_in_out: window in hours (default 24)
+    #[arg(long = "rapid-window-hours")]
+    rapid_window_hours: Option<i64>,
+    /// rapid_in_out: smallest inflow considered (default 5000)
+    #[arg(long = "rapid-inbound-min")]
+    rapid_inbound_min: Option<String>,
+    /// dormant_reactivation: days without activity (default 180)
+    #[arg(long = "dormant-days")]
+    dormant_days: Option<i64>,
+    /// dormant_reactivation: movement size that counts as large (default 10000)
+    #[arg(long = "dormant-large-amount")]
+    dormant_large_amount: Option<String>,
+    /// round_amount: unit amounts must be multiples of (default 1000)
+    #[arg(long = "round-unit")]
+    round_unit: Option<String>,
+    /// round_amount: smallest round amount (default 5000)
+    #[arg(long = "round-min")]
+    round_min: Option<String>,
+    /// round_amount: round movements needed per account (default 3)
+    #[arg(long = "round-count")]
+    round_count: Option<usize>,
+}
+
+impl ComplianceArgs {
+    /// The demo's report: every kind over the demo week, masked.
+    pub(super) fn for_demo(from: &str, to: &str, sanctions_list: &Path) -> ComplianceArgs {
+        ComplianceArgs {
+            from: from.to_string(),
+            to: to.to_string(),
+            kind: None,
+            ctr_threshold: None,
+            sanctions_list: Some(sanctions_list.to_path_buf()),
+            min_score: None,
+            out: None,
+            unmask: false,
+            suspicious: SuspiciousFlags {
+                rapid_out_percent: None,
+                rapid_window_hours: None,
+                rapid_inbound_min: None,
+                dormant_days: None,
+                dormant_large_amount: None,
+                round_unit: None,
+                round_min: None,
+                round_count: None,
+            },
+        }
+    }
+}
+
+impl SuspiciousFlags {
+    fn params(&self) -> SuspiciousParams {
+        let mut params = SuspiciousParams::default();
+        if let Some(percent) = self.rapid_out_percent {
+            params.rapid_out_share_percent = percent;
+        }
+        if let Some(hours) = self.rapid_window_hours {
+            params.rapid_window_us = hours * 3_600 * clock::MICROS_PER_SECOND;
+        }
+        if let Some(amount) = &self.rapid_inbound_min {
+            params.rapid_inbound_min = amount.clone();
+        }
+        if let Some(days) = self.dormant_days {
+            params.dormant_gap_us = days * MICROS_PER_DAY;
+        }
+        if let Some(amount) = &self.dormant_large_amount {
+            params.dormant_large_amount = amount.clone();
+        }
+        if let Some(amount) = &self.round_unit {
+            params.round_unit = amount.clone();
+        }
+        if let Some(amount) = &self.round_min {
+            params.round_amount_min = amount.clone();
+        }
+        if let Some(count) = self.round_count {
+            params.round_count_min = count;
+        }
+        params
+    }
+}
+
+struct Request {
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    kinds: Vec<&'static str>,
+    params: ComplianceParams,
+    sanctions: Option<SanctionsList>,
+}
+
+fn parse_kinds(text: Option<&str>) -> AppResult<Vec<&'static str>> {
+    let Some(text) = text else {
+        return Ok(KINDS.to_vec());
+    };
+    let mut kinds = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let kind = KINDS.iter().find(|k| **k == part).ok_or_else(|| {
+            AppError::usage(format!(
+                "--kind: '{part}' is not one of {}",
+                KINDS.join(",")
+            ))
+        })?;
+        if !kinds.contains(kind) {
+            kinds.push(*kind);
+        }
+    }
+    if kinds.is_empty() {
+        return Err(AppError::usage("--kind: name at least one kind"));
+    }
+    Ok(kinds)
+}
+
+fn parse_thresholds(text: Option<&str>) -> AppResult<CtrParams> {
+    let mut params = CtrParams::default();
+    let Some(text) = text else { return Ok(params) };
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((code, amount)) => {
+                let currency = Currency::parse(code).map_err(|e| e.context("--ctr-threshold"))?;
+                let minor = currency
+                    .parse_positive(amount.trim())
+                    .map_err(|e| e.context(format!("--ctr-threshold {code}")))?;
+                params.threshold_minor_by_currency.insert(currency, minor);
+            }
+            None => {
+                // Validated per currency by the engine; check the grammar here.
+                crate::money::parse_minor(part, 3).map_err(|e| e.context("--ctr-threshold"))?;
+                params.default_threshold = part.to_string();
+            }
+        }
+    }
+    Ok(params)
+}
+
+fn read_sanctions(path: &Path) -> AppResult<SanctionsList> {
+    let file = std::fs::File::open(path).map_err(|error| {
+        AppError::invalid_input(format!("--sanctions-list {}: {error}", path.display()))
+    })?;
+    parse_list(std::io::BufReader::new(file))
+        .map_err(|e| e.context(format!("--sanctions-list {}", path.display())))
+}
+
+fn request(arguments: &ComplianceArgs) -> AppResult<Request> {
+    let from = clock::parse_date(&arguments.from).map_err(|e| e.context("--from"))?;
+    let to = clock::parse_date(&arguments.to).map_err(|e| e.context("--to"))?;
+    if to < from || (to - from).num_days() > PERIOD_DAYS_MAX {
+        return Err(AppError::invalid_input(format!(
+            "--from {from} --to {to}: the period must run forwards and span at most {PERIOD_DAYS_MAX} days"
+        )));
+    }
+    let mut kinds = parse_kinds(arguments.kind.as_deref())?;
+    let sanctions = arguments
+        .sanctions_list
+        .as_deref()
+        .map(read_sanctions)
+        .transpose()?;
+    if sanctions.is_none() && kinds.contains(&"sanctions") {
+        if arguments.kind.is_some() {
+            return Err(AppError::usage(
+                "--kind sanctions needs --sanctions-list FILE",
+            ));
+        }
+        kinds.retain(|kind| *kind != "sanctions");
+    }
+    let min_score = arguments
+        .min_score
+        .as_deref()
+        .map(parse_min_score)
+        .transpose()
+        .map_err(|e| e.context("--min-score"))?;
+    Ok(Request {
+        from,
+        to,
+        kinds,
+        params: ComplianceParams {
+            ctr: parse_thresholds(arguments.ctr_threshold.as_deref())?,
+            suspicious: arguments.suspicious.params(),
+            min_score,
+        },
+        sanctions,
+    })
+}
+
+pub async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
+    let request = request(&arguments)?;
+    let store = context.store().await?;
+    let from_us = clock::date_start_us(request.from);
+    let to_us = clock::date_start_us(request.to) + MICROS_PER_DAY - 1;
+    let accounts = store.account_facts().await?;
+    let types: HashMap<String, AccountType> = accounts
+        .iter()
+        .map(|a| (a.number.clone(), a.account_type))
+        .collect();
+    // Dormancy and rapid in-and-out look back before the period.
+    let look_back_us = request.params.suspicious.dormant_gap_us
+        + request.params.suspicious.rapid_window_us
+        + MICROS_PER_DAY;
+    let transfers = store
+        .transfer_facts(from_us - look_back_us, to_us, &types)
+        .await?;
+    let kinds = ComplianceKinds {
+        ctr: request.kinds.contains(&"ctr"),
+        structuring: request.kinds.contains(&"structuring"),
+        sanctions: request.kinds.contains(&"sanctions"),
+        suspicious: request.kinds.contains(&"suspicious"),
+    };
+    let findings = analyse(
+        &transfers,
+        &accounts,
+        &request.params,
+        kinds,
+        request.sanctions.as_ref(),
+        request.from,
+        request.to,
+    )?;
+    let audit = if request.kinds.contains(&"audit") {
+        Some(store.audit_summary(from_us, to_us).await?)
+    } else {
+        None
+    };
+    if arguments.unmask {
+        record_unmask(context, &request).await?;
+    }
+    let findings = findings.masked(arguments.unmask);
+    let view = render(&request, &findings, audit.as_ref());
+    match &arguments.out {
+        Some(path) => write_out(path, &view, &request, context.global.format),
+        None => Ok(Output::view(view)),
+    }
+}
+
+async fn record_unmask(context: &Context, request: &Request) -> AppResult<()> {
+    let store = context.store().await?;
+    let mut tx = store.begin_write(&context.actor).await?;
+    tx.audit(
+        "report.unmasked",
+        "report:compliance",
+        json!({ "from": request.from.to_string(), "to": request.to.to_string(), "kinds": request.kinds }),
+    );
+    tx.commit().await?;
+    Ok(())
+}
+
+fn json_rows<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .map(|item| serde_json::to_value(item).expect("finding serialises"))
+        .collect()
+}
+
+/// One CSV/table section per kind, columns taken from the findings' JSON keys.
+fn section(kind: &str, rows: &[serde_json::Value]) -> Section {
+    let headers: Vec<String> = match rows.first().and_then(|r| r.as_object()) {
+        Some(object) => object.keys().cloned().collect(),
+        None => vec!["finding".to_string()],
+    };
+    let mut section = Section {
+        title: Some(kind.to_string()),
+        headers: headers.clone(),
+        rows: Vec::new(),
+    };
+    for row in rows {
+        section.rows.push(
+            headers
+                .iter()
+                .map(|h| match &row[h] {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        );
+    }
+    section
+}
+
+fn audit_section(summary: &AuditSummary) -> Section {
+    let mut section = Section::new(&["measure", "key", "count"]).titled("audit");
+    for (action, count) in &summary.events_by_action {
+        section.push(vec![
+            "events_by_action".into(),
+            action.clone(),
+            count.to_string(),
+        ]);
+    }
+    for (code, count) in &summary.rejected_transfers_by_code {
+        section.push(vec![
+            "rejected_transfers_by_code".into(),
+            code.clone(),
+            count.to_string(),
+        ]);
+    }
+    section.push(vec![
+        "freezes".into(),
+        String::new(),
+        summary.freezes.to_string(),
+    ]);
+    section
+}
+
+fn render(request: &Request, findings: &ComplianceFindings, audit: Option<&AuditSummary>) -> View {
+    let lists = [
+        ("ctr", json_rows(&findings.ctr)),
+        ("structuring", json_rows(&findings.structuring)),
+        ("sanctions", json_rows(&findings.sanctions)),
+        ("suspicious", json_rows(&findings.suspicious)),
+    ];
+    let mut document =
+        json!({ "period": { "from": request.from.to_string(), "to": request.to.to_string() } });
+    let mut sections = Vec::new();
+    for (kind, rows) in &lists {
+        document[*kind] = json!(rows);
+        if request.kinds.contains(kind) {
+            sections.push(section(kind, rows));
+        }
+    }
+    document["audit"] = audit.map_or(json!({}), |summary| {
+        serde_json::to_value(summary).expect("summary serialises")
+    });
+    if let Some(summary) = audit {
+        sections.push(audit_section(summary));
+    }
+    let counts: Vec<String> = lists
+        .iter()
+        .filter(|(k, _)| request.kinds.contains(k))
+        .map(|(k, rows)| format!("{k} {}", rows.len()))
+        .collect();
+    View::new(document, sections).with_note(format!("findings: {}", counts.join(", ")))
+}
+
+/// `--out`: CSV with several kinds is a directory of `KIND.csv` files; anything else one file.
+fn write_out(path: &Path, view: &View, request: &Request, format: Format) -> AppResult<Output> {
+    let fail = |error: std::io::Error| {
+        AppError::invalid_input(format!("--out {}: {error}", path.display()))
+    };
+    let mut written = Vec::new();
+    if format == Format::Csv && view.sections.len() > 1 {
+        std::fs::create_dir_all(path).map_err(fail)?;
+        for section in &view.sections {
+            let file = path.join(format!(
+                "{}.csv",
+                section.title.as_deref().unwrap_or("report")
+            ));
+            let mut bytes = Vec::new();
+            output::render(
+                &View::new(json!(null), vec![section.clone()]),
+                Format::Csv,
+                &mut bytes,
+            )
+            .map_err(fail)?;
+            std::fs::write(&file, bytes).map_err(fail)?;
+            written.push(file.display().to_string());
+        }
+    } else {
+        let mut bytes = Vec::new();
+        output::render(view, format, &mut bytes).map_err(fail)?;
+        std::fs::write(path, bytes).map_err(fail)?;
+        written.push(path.display().to_string());
+    }
+    let summary =
+        json!({ "period": view.json["period"], "kinds": request.kinds, "written": written });
+    let section = Section::record(&[("written", written.join(" "))]);
+    Ok(Output::view(View::new(summary, vec![section])))
+}

@@ -1,0 +1,161 @@
+//! The report's input resolved once for all kinds: account positions per transfer side,
+//! holder ids, and a helper to spread a pass over the cores.
+
+use super::fast_map::FastMap;
+use super::{AccountFact, TransferFact};
+
+/// Who owns a customer-side account. Transfers naming an account missing from the account
+/// facts are still reported, grouped under that account alone with an empty holder name, so
+/// a gap in the data never hides cash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum HolderKey<'a> {
+    Named(&'a str),
+    UnknownAccount(&'a str),
+}
+
+impl HolderKey<'_> {
+    pub(super) fn holder_name(&self) -> String {
+        match self {
+            HolderKey::Named(name) => (*name).to_string(),
+            HolderKey::UnknownAccount(_) => String::new(),
+        }
+    }
+}
+
+/// Marks a transfer side whose account is not among the account facts.
+pub(super) const UNRESOLVED: u32 = u32::MAX;
+
+/// The report's input with every transfer's `from` and `to` resolved once to positions in
+/// `accounts`: the kinds then compare integers instead of looking up strings, and a report
+/// running several kinds pays for the (cache-missing) string lookups only once.
+pub(super) struct Ledger<'a> {
+    pub(super) transfers: &'a [TransferFact],
+    pub(super) accounts: &'a [AccountFact],
+    /// Positions in `accounts` of each transfer's `from` and `to`, or `UNRESOLVED`.
+    pub(super) sides: Vec<[u32; 2]>,
+}
+
+/// Index of `from` and of `to` in `Ledger::sides`.
+pub(super) const FROM_SIDE: usize = 0;
+pub(super) const TO_SIDE: usize = 1;
+
+impl<'a> Ledger<'a> {
+    pub(super) fn new(transfers: &'a [TransferFact], accounts: &'a [AccountFact]) -> Ledger<'a> {
+        assert!(
+            accounts.len() < UNRESOLVED as usize,
+            "fewer than 4 billion accounts"
+        );
+        assert!(
+            transfers.len() <= u32::MAX as usize,
+            "fewer than 4 billion transfers"
+        );
+        let position_by_number: FastMap<&str, u32> = accounts
+            .iter()
+            .enumerate()
+            .map(|(position, account)| (account.number.as_str(), position as u32))
+            .collect();
+        let position = |number: &str| {
+            position_by_number
+                .get(number)
+                .copied()
+                .unwrap_or(UNRESOLVED)
+        };
+        let sides = parallel_map(transfers, |transfer| {
+            [position(&transfer.from), position(&transfer.to)]
+        });
+        Ledger {
+            transfers,
+            accounts,
+            sides,
+        }
+    }
+
+    pub(super) fn account(&self, position: u32) -> Option<&'a AccountFact> {
+        self.accounts.get(position as usize)
+    }
+}
+
+/// Small integer ids for holders, so grouping compares integers instead of names. Account
+/// numbers missing from the account facts get an id of their own (`UnknownAccount`).
+pub(super) struct HolderIds<'a> {
+    id_by_position: Vec<u32>,
+    id_by_unknown_account: FastMap<&'a str, u32>,
+    keys: Vec<HolderKey<'a>>,
+}
+
+impl<'a> HolderIds<'a> {
+    pub(super) fn new(accounts: &'a [AccountFact]) -> HolderIds<'a> {
+        let mut id_by_holder: FastMap<&'a str, u32> = FastMap::default();
+        let mut keys = Vec::new();
+        let id_by_position = accounts
+            .iter()
+            .map(|account| {
+                *id_by_holder
+                    .entry(account.holder.as_str())
+                    .or_insert_with(|| {
+                        keys.push(HolderKey::Named(account.holder.as_str()));
+                        (keys.len() - 1) as u32
+                    })
+            })
+            .collect();
+        HolderIds {
+            id_by_position,
+            id_by_unknown_account: FastMap::default(),
+            keys,
+        }
+    }
+
+    /// The holder of the account at `position`, or of the unknown account `number`.
+    pub(super) fn id(&mut self, position: u32, number: &'a str) -> u32 {
+        if let Some(id) = self.id_by_position.get(position as usize) {
+            return *id;
+        }
+        if let Some(id) = self.id_by_unknown_account.get(number) {
+            return *id;
+        }
+        self.keys.push(HolderKey::UnknownAccount(number));
+        let id = (self.keys.len() - 1) as u32;
+        self.id_by_unknown_account.insert(number, id);
+        id
+    }
+
+    pub(super) fn key(&self, id: u32) -> HolderKey<'a> {
+        self.keys[id as usize]
+    }
+}
+
+/// Threads for data-parallel passes: this machine's cores, at most `THREADS_MAX`.
+const THREADS_MAX: usize = 8;
+/// Below this many transfers a lookup pass is not worth a thread.
+const TRANSFERS_PER_THREAD_MIN: usize = 16_384;
+
+/// Threads for `items` units of work when a thread needs `items_per_thread_min` of them
+/// to pay for itself; at least one.
+pub(super) fn thread_count(items: usize, items_per_thread_min: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores
+        .min(THREADS_MAX)
+        .min(items / items_per_thread_min)
+        .max(1)
+}
+
+/// `items.iter().map(map).collect()`, with contiguous chunks mapped on scoped threads.
+pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], map: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = thread_count(items.len(), TRANSFERS_PER_THREAD_MIN);
+    if threads == 1 {
+        return items.iter().map(map).collect();
+    }
+    let chunk_length = items.len().div_ceil(threads);
+    let map = &map;
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = items
+            .chunks(chunk_length)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(map).collect::<Vec<R>>()))
+            .collect();
+        let mut mapped = Vec::with_capacity(items.len());
+        for job in jobs {
+            mapped.extend(job.join().expect("worker thread panicked"));
+        }
+        mapped
+    })
+}

@@ -1,0 +1,3 @@
+//! Report builders: compliance findings over the ledger.
+
+pub mod compliance;
