@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::risk::Assessor;
 use crate::store::WriteTx;
+use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 
 /// The accounts a batch may touch, as read under the write lock, plus transfers already bound
@@ -22,6 +23,8 @@ pub struct Batch {
     pub transfers: Vec<Transfer>,
     pub entries: Vec<Entry>,
     touched: BTreeSet<String>,
+    /// Risk assessments made for this batch, counted when it commits.
+    tally: Tally,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +110,7 @@ pub fn apply(
         TransferKind::Reversal | TransferKind::Adjustment
     ) {
         transfer.risk = context.assessor.assess(request, &from, &to, at_us);
+        batch.tally.risk_assessment(transfer.risk.level);
         if transfer.risk.decision.stops_transfer() {
             let error = risk_error(&transfer.risk);
             return reject(book, batch, context, transfer, error);
@@ -316,6 +320,11 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
         posted * 2,
         "each posted transfer has two entries"
     );
+    let mut tally = batch.tally;
+    for transfer in &batch.transfers {
+        tally.transfer(transfer.currency, transfer.status);
+    }
+    tx.tally(tally);
     tx.insert_transfers(&batch.transfers).await?;
     tx.insert_entries(&batch.entries).await?;
     let balances: Vec<(String, i64)> = batch
