@@ -1,7 +1,7 @@
 //! Account rows inside a write transaction.
 
 use super::rows::{AccountRow, ACCOUNT_COLUMNS};
-use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
+use super::write::{bulk_list, multi_row_insert, TxInner, WriteTx};
 use super::{dispatch, is_unique_violation, INSERT_ROWS_MAX};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Account, AccountStatus};
@@ -24,7 +24,7 @@ impl WriteTx {
         for chunk in numbers.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number IN ({})",
-                placeholders(1, chunk.len())
+                bulk_list(self.system, chunk.len())
             );
             let rows: Vec<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query_as(&sql);

@@ -1,7 +1,7 @@
 //! Transfer and entry rows inside a write transaction.
 
 use super::rows::{TransferRow, TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
-use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
+use super::write::{bulk_insert, bulk_list, TxInner, WriteTx};
 use super::{dispatch, INSERT_ROWS_MAX};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
@@ -17,7 +17,7 @@ impl WriteTx {
         for chunk in keys.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key IN ({})",
-                placeholders(1, chunk.len())
+                bulk_list(self.system, chunk.len())
             );
             let rows: Vec<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
                 let mut query = sqlx::query_as(&sql);
@@ -59,7 +59,8 @@ impl WriteTx {
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = transfers.len() as i64))]
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
         for chunk in transfers.chunks(INSERT_ROWS_MAX) {
-            let sql = multi_row_insert(
+            let sql = bulk_insert(
+                self.system,
                 &format!("INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES "),
                 TRANSFER_COLUMN_COUNT,
                 chunk.len(),
@@ -102,7 +103,8 @@ impl WriteTx {
     #[tracing::instrument(target = "fincore", name = "fincore.store.entries.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = entries.len() as i64))]
     pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
         for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
-            let sql = multi_row_insert(
+            let sql = bulk_insert(
+                self.system,
                 "INSERT INTO entries (transfer_id, account, amount_minor, at_us) VALUES ",
                 4,
                 chunk.len(),
