@@ -334,20 +334,24 @@ fn install_subscriber(global: &GlobalOptions, tracer_provider: &SdkTracerProvide
 /// info, `-vv` debug. The exporter's own complaints (a refused connection) stay hidden unless
 /// `-v` or `FINCORE_LOG` asks: they are not the command's failure.
 fn log_filter(global: &GlobalOptions) -> EnvFilter {
-    let (level, exporter_level) = match (global.quiet, global.verbose) {
-        (true, _) => ("error", "off"),
-        (false, 0) => ("warn", "off"),
-        (false, 1) => ("info", "warn"),
-        (false, _) => ("debug", "info"),
-    };
-    let directives = env_value("FINCORE_LOG").unwrap_or_else(|| {
-        format!(
-            "{level},opentelemetry={exporter_level},opentelemetry_sdk={exporter_level},\
-             opentelemetry-otlp={exporter_level},opentelemetry-http={exporter_level},\
-             h2=warn,tonic=warn,hyper=warn,reqwest=warn,sqlx=warn"
-        )
-    });
+    let directives = env_value("FINCORE_LOG")
+        .unwrap_or_else(|| default_log_directives(global.quiet, global.verbose));
     EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("warn"))
+}
+
+/// sqlx's slow-statement warnings (the whole multi-row INSERT) only from `-v`.
+fn default_log_directives(quiet: bool, verbose: u8) -> String {
+    let (level, exporter_level, sqlx_level) = match (quiet, verbose) {
+        (true, _) => ("error", "off", "error"),
+        (false, 0) => ("warn", "off", "warn,sqlx::query=error"),
+        (false, 1) => ("info", "warn", "warn"),
+        (false, _) => ("debug", "info", "warn"),
+    };
+    format!(
+        "{level},opentelemetry={exporter_level},opentelemetry_sdk={exporter_level},\
+         opentelemetry-otlp={exporter_level},opentelemetry-http={exporter_level},\
+         h2=warn,tonic=warn,hyper=warn,reqwest=warn,sqlx={sqlx_level}"
+    )
 }
 
 /// The upstream trace from `TRACEPARENT` (W3C, with `TRACESTATE`), if valid.
@@ -366,6 +370,16 @@ pub fn parent_from_environment() -> Option<opentelemetry::Context> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_log_directives_parse() {
+        for quiet in [false, true] {
+            for verbose in 0..3 {
+                let directives = default_log_directives(quiet, verbose);
+                assert!(EnvFilter::try_new(&directives).is_ok(), "{directives}");
+            }
+        }
+    }
 
     #[test]
     fn protocol_follows_the_endpoint_when_unset() {
