@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -239,7 +240,10 @@ impl Receiver {
                 grpc_listener.local_addr().unwrap(),
                 http_listener.local_addr().unwrap(),
             );
-            let incoming = tonic::transport::server::TcpIncoming::from(grpc_listener);
+            // TCP_NODELAY as real collectors do: without it a response can wait out the
+            // peer's delayed ACK (40 ms).
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
             let service = Grpc(received.clone());
             let metrics = Grpc(received.clone());
             tokio::spawn(async move {
@@ -254,6 +258,9 @@ impl Receiver {
                 .route("/v1/traces", post(http_traces))
                 .route("/v1/metrics", post(http_metrics))
                 .with_state(received.clone());
+            let http_listener = http_listener.tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
             tokio::spawn(async move {
                 axum::serve(http_listener, router)
                     .await
