@@ -10,6 +10,7 @@ use crate::telemetry::{self, Telemetry};
 use clap::Parser;
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::KeyValue;
+use std::time::Instant;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -17,6 +18,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 const RUNTIME_THREADS: usize = 2;
 
 pub fn main_exit_code() -> u8 {
+    let started = Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_exit(error),
@@ -36,7 +38,7 @@ pub fn main_exit_code() -> u8 {
         let _guard = runtime.enter();
         Telemetry::init(&cli.global)
     };
-    let exit_code = runtime.block_on(run(cli));
+    let exit_code = runtime.block_on(run(cli, started));
     telemetry.shutdown();
     exit_code
 }
@@ -63,7 +65,7 @@ fn usage_exit(error: clap::Error) -> u8 {
     }
 }
 
-async fn run(cli: Cli) -> u8 {
+async fn run(cli: Cli, started: Instant) -> u8 {
     let path = cli.command.path();
     let operator = cli.global.operator.clone().unwrap_or_else(login_user);
     let system = DbSystem::from_url(&cli.global.database_url)
@@ -86,18 +88,34 @@ async fn run(cli: Cli) -> u8 {
     let outcome = execute(cli, operator, trace_id)
         .instrument(span.clone())
         .await;
-    let exit_code = match outcome {
-        Ok(result) => present(result, format),
+    let (exit_code, error_code) = match outcome {
+        Ok(result) => (present(result, format), None),
         Err(error) => {
             record_error(&span, &error);
             output::render_error(&error, format);
-            error.exit_code()
+            (error.exit_code(), Some(error.code.as_str()))
         }
     };
     span.set_attribute("fincore.exit_code", i64::from(exit_code));
     if exit_code >= 2 {
-        span.set_status(Status::error(format!("exit code {exit_code}")));
+        let description =
+            error_code.map_or_else(|| format!("exit code {exit_code}"), str::to_string);
+        span.set_status(Status::error(description));
     }
+    let elapsed = started.elapsed();
+    span.in_scope(|| {
+        tracing::info!(
+            target: "fincore",
+            exit_code,
+            elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            "fincore {} finished",
+            path.replace('.', " ")
+        );
+    });
+    telemetry::metrics::record_command(&path, exit_code, elapsed);
+    // End the root span now: background work that captured it (sqlx's SQLite worker holds
+    // `Span::current()` while it serves a request) may drop its handle only after the flush.
+    span.context().span().end();
     exit_code
 }
 
@@ -125,18 +143,21 @@ fn present(result: Output, format: Format) -> u8 {
     result.exit_code
 }
 
+/// The error on the root span (`error.type`, an `exception` event with the code and the
+/// masked message) and in the log (`-v`), with the trace id.
 fn record_error(span: &tracing::Span, error: &AppError) {
+    let message = telemetry::mask_text(&error.message);
+    span.set_attribute("error.type", error.code.as_str());
     span.add_event(
         "exception",
         vec![
             KeyValue::new("exception.type", error.code.as_str()),
-            KeyValue::new(
-                "exception.message",
-                crate::ledger::number::mask_in_text(&crate::store::scrub(&error.message)),
-            ),
+            KeyValue::new("exception.message", message.clone()),
             KeyValue::new("fincore.error_code", error.code.as_str()),
         ],
     );
+    let code = error.code.as_str();
+    span.in_scope(|| tracing::info!(target: "fincore", error_code = code, "{message}"));
 }
 
 fn login_user() -> String {

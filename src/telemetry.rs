@@ -1,186 +1,403 @@
-//! Tracing for a short-lived CLI: every command is one root span `fincore.<command path>`,
-//! exported over OTLP only when an endpoint variable is set (otherwise nothing waits), and
-//! flushed with a bounded shutdown before the process exits.
+//! Telemetry for a short-lived CLI: every command is one root span `fincore.<command path>`,
+//! metrics go out with it, and both are exported over OTLP (gRPC or HTTP/protobuf) only when an
+//! endpoint variable is set — otherwise nothing waits. The flush at exit is bounded, so a
+//! receiver that refuses connections or never answers cannot hold a command.
+//!
+//! Layers: the OpenTelemetry layer sees `fincore` spans only (never log events, so log text
+//! cannot leak into exported data); the log layer writes masked lines with the trace and span
+//! ids (`log.rs`). Masking rules: account numbers show their first and last 4 characters,
+//! database passwords are scrubbed, holder names are never recorded.
+
+mod filter;
+mod log;
+pub mod metrics;
 
 use crate::cli::{GlobalOptions, LogFormat};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::Resource;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing_subscriber::filter::{filter_fn, FilterExt};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{filter, EnvFilter, Layer};
+use tracing_subscriber::{EnvFilter, Layer};
+
+pub use filter::LEAF_FIELD;
+pub use log::mask_value as mask_text;
 
 /// Export timeout when `OTEL_EXPORTER_OTLP_TIMEOUT` is not given: a receiver that accepts and
 /// never answers must not hold the command for the library's 10 s default.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_millis(1_500);
-/// Upper bound on the flush at exit.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// What the flush at exit may add beyond the export timeout (2 s in all by default).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// Metrics are read once at exit; a long command also exports every minute.
+const METRIC_INTERVAL_DEFAULT: Duration = Duration::from_secs(60);
 const SERVICE_NAME_DEFAULT: &str = "fincore";
+/// Instrumentation scope of every span and instrument.
+pub const SCOPE: &str = "fincore";
 
-pub struct Telemetry {
-    tracer_provider: SdkTracerProvider,
-    exporting: bool,
+/// Which signal an endpoint, protocol or timeout variable is looked up for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Metrics,
 }
 
-fn env_set(name: &str) -> bool {
-    std::env::var(name)
-        .map(|value| !value.trim().is_empty())
-        .unwrap_or(false)
-}
+impl Signal {
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "TRACES",
+            Signal::Metrics => "METRICS",
+        }
+    }
 
-fn sdk_disabled() -> bool {
-    std::env::var("OTEL_SDK_DISABLED")
-        .map(|value| value.trim().eq_ignore_ascii_case("true"))
-        .unwrap_or(false)
-}
+    /// `OTEL_EXPORTER_OTLP_<SIGNAL>_<SUFFIX>`, else `OTEL_EXPORTER_OTLP_<SUFFIX>` (non-empty).
+    fn variable(self, suffix: &str) -> Option<String> {
+        env_value(&format!("OTEL_EXPORTER_OTLP_{}_{suffix}", self.name()))
+            .or_else(|| env_value(&format!("OTEL_EXPORTER_OTLP_{suffix}")))
+    }
 
-/// `grpc` or `http/protobuf` from `OTEL_EXPORTER_OTLP_PROTOCOL`; unset, port 4318 in the
-/// endpoint means HTTP and anything else gRPC (what collectors listen on by convention).
-fn protocol() -> Protocol {
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT"))
-        .unwrap_or_default();
-    let chosen = std::env::var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL"))
-        .unwrap_or_default();
-    match chosen.trim() {
-        "grpc" => Protocol::Grpc,
-        "http/protobuf" => Protocol::HttpBinary,
-        "http/json" => Protocol::HttpJson,
-        _ if endpoint.contains(":4318") => Protocol::HttpBinary,
-        _ => Protocol::Grpc,
+    fn exporter_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_TRACES_EXPORTER",
+            Signal::Metrics => "OTEL_METRICS_EXPORTER",
+        }
+    }
+
+    /// Export only with an endpoint, unless the SDK or this signal's exporter is switched off.
+    fn exporting(self) -> bool {
+        !sdk_disabled()
+            && self.variable("ENDPOINT").is_some()
+            && env_value(self.exporter_variable()).is_none_or(|value| value != "none")
     }
 }
 
-fn span_exporter() -> Result<opentelemetry_otlp::SpanExporter, String> {
-    let timeout_given =
-        env_set("OTEL_EXPORTER_OTLP_TIMEOUT") || env_set("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT");
-    let exporter = match protocol() {
-        Protocol::Grpc => {
-            let builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
-            let builder = if timeout_given {
-                builder
-            } else {
-                builder.with_timeout(EXPORT_TIMEOUT)
-            };
-            builder.build()
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
+fn sdk_disabled() -> bool {
+    env_value("OTEL_SDK_DISABLED").is_some_and(|value| value.eq_ignore_ascii_case("true"))
+}
+
+/// `grpc` or `http/protobuf` from `OTEL_EXPORTER_OTLP_[<SIGNAL>_]PROTOCOL`. Unset, the endpoint
+/// decides: port 4318 or an `/v1/…` path means HTTP (the collector's conventions), anything
+/// else gRPC. `http/json` is not built in and falls back to `http/protobuf`.
+/// A problem worth a warning is pushed to `problems` (logged once the subscriber is up).
+pub fn protocol(signal: Signal, problems: &mut Vec<String>) -> Protocol {
+    let endpoint = signal.variable("ENDPOINT").unwrap_or_default();
+    match signal.variable("PROTOCOL").as_deref() {
+        Some("grpc") => Protocol::Grpc,
+        Some("http/protobuf") => Protocol::HttpBinary,
+        Some("http/json") => {
+            problems.push("OTLP protocol http/json is not supported; using http/protobuf".into());
+            Protocol::HttpBinary
         }
-        protocol => {
-            let builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(protocol);
-            let builder = if timeout_given {
-                builder
-            } else {
-                builder.with_timeout(EXPORT_TIMEOUT)
-            };
-            builder.build()
+        Some(unknown) => {
+            problems.push(format!(
+                "unknown OTLP protocol '{unknown}' (expected grpc or http/protobuf); choosing from the endpoint"
+            ));
+            protocol_from_endpoint(&endpoint)
         }
+        None => protocol_from_endpoint(&endpoint),
+    }
+}
+
+fn protocol_from_endpoint(endpoint: &str) -> Protocol {
+    let authority_and_path = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest);
+    let (authority, path) = authority_and_path
+        .split_once('/')
+        .unwrap_or((authority_and_path, ""));
+    if authority.ends_with(":4318") || path.starts_with("v1/") {
+        Protocol::HttpBinary
+    } else {
+        Protocol::Grpc
+    }
+}
+
+/// The export timeout: `OTEL_EXPORTER_OTLP_[<SIGNAL>_]TIMEOUT` in milliseconds, else 1.5 s.
+pub fn export_timeout(signal: Signal) -> Duration {
+    signal
+        .variable("TIMEOUT")
+        .and_then(|text| text.parse::<u64>().ok())
+        .map_or(EXPORT_TIMEOUT, Duration::from_millis)
+}
+
+/// Service name: `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else
+/// `fincore`. Other `OTEL_RESOURCE_ATTRIBUTES` pass through; `service.version` is added.
+pub fn resource() -> Resource {
+    let has = |key: &'static str| {
+        env_value("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|attributes| {
+            attributes
+                .split(',')
+                .any(|pair| pair.split('=').next().map(str::trim) == Some(key))
+        })
+    };
+    let mut builder = Resource::builder();
+    if let Some(name) = env_value("OTEL_SERVICE_NAME") {
+        builder = builder.with_service_name(name);
+    } else if !has("service.name") {
+        builder = builder.with_service_name(SERVICE_NAME_DEFAULT);
+    }
+    if !has("service.version") {
+        builder =
+            builder.with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
+    }
+    builder.build()
+}
+
+fn span_exporter(problems: &mut Vec<String>) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    let timeout = export_timeout(Signal::Traces);
+    let exporter = match protocol(Signal::Traces, problems) {
+        Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_timeout(timeout)
+            .build(),
+        _ => opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpBinary)
+            .with_timeout(timeout)
+            .build(),
     };
     exporter.map_err(|error| error.to_string())
 }
 
-pub fn resource() -> Resource {
-    let builder = Resource::builder();
-    if env_set("OTEL_SERVICE_NAME") {
-        builder.build()
-    } else {
-        builder.with_service_name(SERVICE_NAME_DEFAULT).build()
+/// Cumulative unless `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` says `delta` or
+/// `lowmemory`.
+fn temporality() -> Temporality {
+    match env_value("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE")
+        .map(|value| value.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("delta") => Temporality::Delta,
+        Some("lowmemory") => Temporality::LowMemory,
+        _ => Temporality::Cumulative,
     }
+}
+
+fn metric_exporter(
+    problems: &mut Vec<String>,
+) -> Result<opentelemetry_otlp::MetricExporter, String> {
+    let timeout = export_timeout(Signal::Metrics);
+    let exporter = match protocol(Signal::Metrics, problems) {
+        Protocol::Grpc => opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .with_temporality(temporality())
+            .with_timeout(timeout)
+            .build(),
+        _ => opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpBinary)
+            .with_temporality(temporality())
+            .with_timeout(timeout)
+            .build(),
+    };
+    exporter.map_err(|error| error.to_string())
+}
+
+fn metric_interval() -> Duration {
+    env_value("OTEL_METRIC_EXPORT_INTERVAL")
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|millis| *millis > 0)
+        .map_or(METRIC_INTERVAL_DEFAULT, Duration::from_millis)
+}
+
+pub struct Telemetry {
+    tracer_provider: SdkTracerProvider,
+    meter_provider: Option<SdkMeterProvider>,
+    exporting_traces: bool,
 }
 
 impl Telemetry {
-    /// Must run inside the tokio runtime's context (the gRPC channel is created on it).
+    /// Must run inside the tokio runtime's context (gRPC channels are created on it).
     pub fn init(global: &GlobalOptions) -> Telemetry {
-        let exporting = !sdk_disabled()
-            && (env_set("OTEL_EXPORTER_OTLP_ENDPOINT")
-                || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
-        let mut builder = SdkTracerProvider::builder().with_resource(resource());
-        let mut export_problem = None;
-        if exporting {
-            match span_exporter() {
+        let mut problems = Vec::new();
+        let resource = resource();
+        let mut exporting_traces = Signal::Traces.exporting();
+        let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
+        if exporting_traces {
+            match span_exporter(&mut problems) {
                 Ok(exporter) => builder = builder.with_batch_exporter(exporter),
-                Err(error) => export_problem = Some(error),
+                Err(error) => {
+                    exporting_traces = false;
+                    problems.push(format!("trace export disabled: {error}"));
+                }
             }
         }
+        // Without an exporter the provider still creates real trace ids: they are stored on
+        // every record and printed in logs.
         let tracer_provider = builder.build();
-        let tracer = tracer_provider.tracer("fincore");
+        let meter_provider = if Signal::Metrics.exporting() {
+            match metric_exporter(&mut problems) {
+                Ok(exporter) => {
+                    let reader = PeriodicReader::builder(exporter)
+                        .with_interval(metric_interval())
+                        .build();
+                    let provider = SdkMeterProvider::builder()
+                        .with_resource(resource)
+                        .with_reader(reader)
+                        .build();
+                    metrics::install(&provider);
+                    Some(provider)
+                }
+                Err(error) => {
+                    problems.push(format!("metric export disabled: {error}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         opentelemetry::global::set_text_map_propagator(
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
-        // Separate filters: the log filter must never drop the INFO root span from export.
-        let span_filter = filter::Targets::new().with_target("fincore", tracing::Level::TRACE);
-        let otel_layer = tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            .with_filter(span_filter);
-        let registry = tracing_subscriber::registry().with(otel_layer);
-        let log_filter = log_filter(global);
-        let _ = match global.log_format {
-            LogFormat::Text => registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_writer(std::io::stderr)
-                        .with_ansi(std::env::var_os("NO_COLOR").is_none())
-                        .with_filter(log_filter),
-                )
-                .try_init(),
-            LogFormat::Json => registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .json()
-                        .with_writer(std::io::stderr)
-                        .with_filter(log_filter),
-                )
-                .try_init(),
-        };
-        if let Some(problem) = export_problem {
-            tracing::warn!("telemetry export disabled: {problem}");
+        install_subscriber(global, &tracer_provider);
+        for problem in problems {
+            tracing::warn!("{problem}");
         }
         Telemetry {
             tracer_provider,
-            exporting,
+            meter_provider,
+            exporting_traces,
         }
     }
 
-    /// Flush spans, bounded. Call outside async code: the exporter runs on the runtime's
-    /// worker threads while this thread waits.
+    /// Flush spans and metrics, together bounded by the export timeout plus 0.5 s (2 s by
+    /// default). Call outside async code: the exporters run on the runtime's worker threads
+    /// and their own threads while this thread waits. Failures are not the command's: they
+    /// are logged at INFO (shown with `-v`) and the exit code stands.
     pub fn shutdown(self) {
-        if self.exporting {
-            let _ = self.tracer_provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        let timeout = export_timeout(Signal::Traces).max(export_timeout(Signal::Metrics));
+        let deadline = Instant::now() + timeout + SHUTDOWN_GRACE;
+        let metrics_done = self.meter_provider.map(|provider| {
+            let (done, finished) = std::sync::mpsc::channel();
+            let spawned = std::thread::Builder::new()
+                .name("fincore-metrics-flush".into())
+                .spawn(move || {
+                    let _ = done.send(provider.shutdown());
+                });
+            spawned.ok().map(|_| finished)
+        });
+        if self.exporting_traces {
+            if let Err(error) = self
+                .tracer_provider
+                .shutdown_with_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                tracing::info!("trace export incomplete: {error}");
+            }
+        }
+        if let Some(Some(finished)) = metrics_done {
+            match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::info!("metric export incomplete: {error}"),
+                Err(_) => tracing::info!("metric export gave up after {timeout:?}"),
+            }
         }
     }
 }
 
+/// The OpenTelemetry layer and the log layer, each with its own filter: the log level must
+/// never drop the INFO root span from export, and log events never reach the exported spans.
+fn install_subscriber(global: &GlobalOptions, tracer_provider: &SdkTracerProvider) {
+    let tracer = tracer_provider.tracer(SCOPE);
+    let otel_layer = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+        .with_filter(filter::ExportedSpans);
+    // The log layer sees every fincore span (so a line can name its trace and span even when
+    // the level hides the spans themselves) and the events the log filter allows.
+    let log_filter =
+        filter_fn(|metadata| metadata.is_span() && filter::is_fincore(metadata.target()))
+            .or(log_filter(global));
+    let log_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .event_format(log::MaskedFormat {
+            json: global.log_format == LogFormat::Json,
+        })
+        .with_filter(log_filter);
+    let _ = tracing_subscriber::registry()
+        .with(otel_layer)
+        .with(log_layer)
+        .try_init();
+}
+
+/// `FINCORE_LOG` (EnvFilter directives) when set, else by flags: `-q` error, default warn, `-v`
+/// info, `-vv` debug. The exporter's own complaints (a refused connection) stay hidden unless
+/// `-v` or `FINCORE_LOG` asks: they are not the command's failure.
 fn log_filter(global: &GlobalOptions) -> EnvFilter {
-    let level = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let directives = std::env::var("FINCORE_LOG")
-        .ok()
-        .filter(|text| !text.trim().is_empty())
-        .unwrap_or_else(|| {
-            format!("{level},opentelemetry_sdk=off,opentelemetry_otlp=off,sqlx=warn")
-        });
+    let directives = env_value("FINCORE_LOG")
+        .unwrap_or_else(|| default_log_directives(global.quiet, global.verbose));
     EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("warn"))
 }
 
-/// The upstream trace from `TRACEPARENT` (W3C), if any.
+/// sqlx's slow-statement warnings (the whole multi-row INSERT) only from `-v`.
+fn default_log_directives(quiet: bool, verbose: u8) -> String {
+    let (level, exporter_level, sqlx_level) = match (quiet, verbose) {
+        (true, _) => ("error", "off", "error"),
+        (false, 0) => ("warn", "off", "warn,sqlx::query=error"),
+        (false, 1) => ("info", "warn", "warn"),
+        (false, _) => ("debug", "info", "warn"),
+    };
+    format!(
+        "{level},opentelemetry={exporter_level},opentelemetry_sdk={exporter_level},\
+         opentelemetry-otlp={exporter_level},opentelemetry-http={exporter_level},\
+         h2=warn,tonic=warn,hyper=warn,reqwest=warn,sqlx={sqlx_level}"
+    )
+}
+
+/// The upstream trace from `TRACEPARENT` (W3C, with `TRACESTATE`), if valid.
 pub fn parent_from_environment() -> Option<opentelemetry::Context> {
-    let traceparent = std::env::var("TRACEPARENT")
-        .ok()
-        .filter(|value| !value.trim().is_empty())?;
+    let traceparent = env_value("TRACEPARENT")?;
     let mut carrier = std::collections::HashMap::new();
-    carrier.insert("traceparent".to_string(), traceparent.trim().to_string());
-    if let Ok(tracestate) = std::env::var("TRACESTATE") {
+    carrier.insert("traceparent".to_string(), traceparent);
+    if let Some(tracestate) = env_value("TRACESTATE") {
         carrier.insert("tracestate".to_string(), tracestate);
     }
     let context =
         opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
-    use opentelemetry::trace::TraceContextExt;
     context.span().span_context().is_valid().then_some(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_log_directives_parse() {
+        for quiet in [false, true] {
+            for verbose in 0..3 {
+                let directives = default_log_directives(quiet, verbose);
+                assert!(EnvFilter::try_new(&directives).is_ok(), "{directives}");
+            }
+        }
+    }
+
+    #[test]
+    fn protocol_follows_the_endpoint_when_unset() {
+        assert_eq!(
+            protocol_from_endpoint("http://collector:4318"),
+            Protocol::HttpBinary
+        );
+        assert_eq!(
+            protocol_from_endpoint("http://collector:9000/v1/traces"),
+            Protocol::HttpBinary
+        );
+        assert_eq!(
+            protocol_from_endpoint("http://collector:4317"),
+            Protocol::Grpc
+        );
+        assert_eq!(
+            protocol_from_endpoint("http://127.0.0.1:43180"),
+            Protocol::Grpc
+        );
+    }
 }

@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Account, AccountStatus, AccountType, TransferKind};
 use crate::money::Currency;
 use crate::store::{with_retry, Actor, Store, WriteTx};
+use tracing::Instrument;
 
 pub const HOLDER_LENGTH_MAX: usize = 200;
 /// Account imports run in one transaction; bigger files should be split.
@@ -224,18 +225,30 @@ pub async fn import(
             rows: rows.len(),
             ..Default::default()
         };
-        for row in rows {
-            let number = import_row(&mut tx, row)
-                .await
-                .map_err(|e| e.context(format!("line {}", row.line)))?;
-            match number {
-                Some(number) => {
-                    summary.created += 1;
-                    summary.numbers.push(number);
+        // Per-row lookups and inserts stay out of the export: this one span stands for them.
+        let span = tracing::info_span!(
+            target: "fincore",
+            "fincore.import.accounts",
+            fincore.leaf = true,
+            fincore.rows = rows.len() as i64,
+        );
+        async {
+            for row in rows {
+                let number = import_row(&mut tx, row)
+                    .await
+                    .map_err(|e| e.context(format!("line {}", row.line)))?;
+                match number {
+                    Some(number) => {
+                        summary.created += 1;
+                        summary.numbers.push(number);
+                    }
+                    None => summary.unchanged += 1,
                 }
-                None => summary.unchanged += 1,
             }
+            AppResult::Ok(())
         }
+        .instrument(span)
+        .await?;
         tx.commit().await?;
         Ok(summary)
     })

@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::risk::Assessor;
 use crate::store::WriteTx;
+use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 
 /// The accounts a batch may touch, as read under the write lock, plus transfers already bound
@@ -35,6 +36,8 @@ pub struct Batch {
     pub transfers: Vec<Transfer>,
     pub entries: Vec<Entry>,
     touched: BTreeSet<String>,
+    /// Risk assessments made for this batch, counted when it commits.
+    tally: Tally,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +120,15 @@ pub fn apply(
     let verdict = {
         let from = &book.accounts[&request.from];
         let to = &book.accounts[&request.to];
-        evaluate(request, from, to, &mut transfer, context.assessor, at_us)
+        evaluate(
+            request,
+            from,
+            to,
+            &mut transfer,
+            context.assessor,
+            &mut batch.tally,
+            at_us,
+        )
     };
     let (from_balance, to_balance) = match verdict {
         Ok(balances) => balances,
@@ -157,6 +168,7 @@ fn evaluate(
     to: &Account,
     transfer: &mut Transfer,
     assessor: &mut dyn Assessor,
+    tally: &mut Tally,
     at_us: i64,
 ) -> Result<(i64, i64), Verdict> {
     check_rules(request, from, to).map_err(Verdict::Reject)?;
@@ -165,6 +177,7 @@ fn evaluate(
         TransferKind::Reversal | TransferKind::Adjustment
     ) {
         transfer.risk = assessor.assess(request, from, to, at_us);
+        tally.risk_assessment(transfer.risk.level);
         if transfer.risk.decision.stops_transfer() {
             return Err(Verdict::Reject(risk_error(&transfer.risk)));
         }
@@ -357,6 +370,11 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
         posted * 2,
         "each posted transfer has two entries"
     );
+    let mut tally = batch.tally;
+    for transfer in &batch.transfers {
+        tally.transfer(transfer.currency, transfer.status);
+    }
+    tx.tally(tally);
     tx.insert_transfers(&batch.transfers).await?;
     tx.insert_entries(&batch.entries).await?;
     let balances: Vec<(String, i64)> = batch

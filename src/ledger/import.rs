@@ -211,10 +211,19 @@ async fn post_batch(
     summary: &mut ImportSummary,
     observer: &mut dyn ImportObserver,
 ) -> AppResult<()> {
-    let span = tracing::info_span!(target: "fincore", "fincore.import.batch", rows = pending.len());
+    // One span per batch, never per row: its attributes summarise the rows.
+    let span = tracing::info_span!(
+        target: "fincore",
+        "fincore.import.batch",
+        fincore.rows = pending.len() as i64,
+        fincore.posted = tracing::field::Empty,
+        fincore.replayed = tracing::field::Empty,
+        fincore.rejected = tracing::field::Empty,
+    );
     let outcomes = apply_with_retry(store, actor, pending, cache)
-        .instrument(span)
+        .instrument(span.clone())
         .await?;
+    let before = summary.clone();
     for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
         match &outcome {
             Outcome::Posted(_) => summary.posted += 1,
@@ -232,6 +241,15 @@ async fn post_batch(
             }
         }
     }
+    span.record("fincore.posted", (summary.posted - before.posted) as i64);
+    span.record(
+        "fincore.replayed",
+        (summary.replayed - before.replayed) as i64,
+    );
+    span.record(
+        "fincore.rejected",
+        (summary.rejected - before.rejected) as i64,
+    );
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{AccountType, Transfer, TransferKind, TransferStatus};
-use crate::risk::ApproveAll;
+use crate::risk::{ApproveAll, Traced};
 use crate::store::{with_retry, Actor, Store, WriteTx};
 
 #[derive(Debug, Clone)]
@@ -43,9 +43,10 @@ pub async fn post_in(
     let mut book = Book::new(accounts, keyed);
     let mut batch = Batch::default();
     let mut assessor = ApproveAll;
+    let mut traced = Traced(&mut assessor);
     let mut context = ApplyContext {
         tx,
-        assessor: &mut assessor,
+        assessor: &mut traced,
     };
     let outcome = apply(&mut book, &mut batch, &mut context, request);
     Ok((outcome, book, batch))

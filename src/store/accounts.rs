@@ -8,6 +8,7 @@ use crate::model::{Account, AccountStatus};
 use std::collections::HashMap;
 
 impl WriteTx {
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn account(&mut self, number: &str) -> AppResult<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
         let row: Option<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
@@ -17,6 +18,7 @@ impl WriteTx {
     }
 
     /// Load the named accounts (those that exist) keyed by number.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str(), fincore.rows = numbers.len() as i64))]
     pub async fn accounts(&mut self, numbers: &[&str]) -> AppResult<HashMap<String, Account>> {
         let mut found = HashMap::with_capacity(numbers.len());
         for chunk in numbers.chunks(INSERT_ROWS_MAX) {
@@ -39,6 +41,7 @@ impl WriteTx {
         Ok(found)
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn insert_account(&mut self, account: &Account) -> AppResult<()> {
         let sql = multi_row_insert(
             self.system,
@@ -72,6 +75,7 @@ impl WriteTx {
         }
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn set_account_status(
         &mut self,
         number: &str,
@@ -91,6 +95,7 @@ impl WriteTx {
     }
 
     /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = balances.len() as i64))]
     pub async fn set_balances(&mut self, balances: &[(String, i64)], now_us: i64) -> AppResult<()> {
         for chunk in balances.chunks(INSERT_ROWS_MAX) {
             let values = multi_row_insert(self.system, "", 2, chunk.len(), 2);
@@ -114,6 +119,7 @@ impl WriteTx {
 
 impl WriteTx {
     /// An existing account with this holder, type and currency (imports without a number).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn account_like(
         &mut self,
         holder: &str,

@@ -20,6 +20,7 @@ const AUDIT_COLUMNS: &str =
     "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash";
 
 impl Store {
+    #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
         let entity = filter.entity.clone().unwrap_or_default();
         let sql = format!(
@@ -40,6 +41,7 @@ impl Store {
     }
 
     /// Walk the whole chain in `seq` order, page by page.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn for_each_audit_event(
         &self,
         mut visit: impl FnMut(&AuditEvent) -> bool,
@@ -68,6 +70,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn ledger_head(&self) -> AppResult<(i64, String)> {
         let row = dispatch!(Pool, &self.pool, pool => {
             let row = sqlx::query("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1")
@@ -79,6 +82,7 @@ impl Store {
     }
 
     /// Transfers whose entries do not net to zero or are not the expected pair.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn unbalanced_transfers(&self) -> AppResult<Vec<(i64, String)>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(
@@ -107,6 +111,7 @@ impl Store {
     }
 
     /// (number, account_type, stored balance, sum of entries) for every account.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.balances.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn balances_against_entries(&self) -> AppResult<Vec<(String, String, i64, i64)>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(

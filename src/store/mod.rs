@@ -95,6 +95,7 @@ pub struct SchemaStatus {
 }
 
 impl Store {
+    #[tracing::instrument(target = "fincore", name = "fincore.store.open", skip_all, fields(db.system = DbSystem::from_url(&options.url).map_or("other_sql", DbSystem::as_str)))]
     pub async fn open(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
         let pool = match system {
@@ -115,6 +116,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.schema", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn schema_status(&self) -> AppResult<SchemaStatus> {
         let migrator = self.migrator();
         let binary_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
@@ -149,6 +151,7 @@ impl Store {
 
     /// Bring the schema up to this binary's version. A schema newer than the binary is refused
     /// (exit 7) rather than touched.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.migrate", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn migrate(&self) -> AppResult<SchemaStatus> {
         let status = self.schema_status().await?;
         if status.applied_version > status.binary_version {

@@ -88,6 +88,7 @@ macro_rules! bind_all {
 }
 
 impl Store {
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn account(&self, number: &str) -> AppResult<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
         let row: Option<AccountRow> = dispatch!(Pool, &self.pool, pool => {
@@ -96,6 +97,7 @@ impl Store {
         row.map(AccountRow::into_account).transpose()
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn list_accounts(&self, filter: &AccountFilter) -> AppResult<Vec<Account>> {
         let mut clauses = Clauses::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"));
         if let Some(status) = &filter.status {
@@ -118,6 +120,7 @@ impl Store {
         rows.into_iter().map(AccountRow::into_account).collect()
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn transfer(&self, id: i64) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
         let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
@@ -126,6 +129,7 @@ impl Store {
         row.map(TransferRow::into_transfer).transpose()
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn transfer_by_key(&self, key: &str) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key = $1");
         let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
@@ -134,6 +138,7 @@ impl Store {
         row.map(TransferRow::into_transfer).transpose()
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
         let mut clauses = Clauses::new(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"));
         if let Some(account) = &filter.account {
@@ -162,6 +167,7 @@ impl Store {
     }
 
     /// Sum of an account's entries strictly before `before_us` (+ debit, − credit).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn entry_sum_before(&self, account: &str, before_us: i64) -> AppResult<i64> {
         let total: i64 = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_scalar(
@@ -175,6 +181,7 @@ impl Store {
         Ok(total)
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn statement_lines(
         &self,
         account: &str,
@@ -214,6 +221,7 @@ impl Store {
 
     /// Per account, the sum of its entries, from stored balances or (with `as_of_us`) from the
     /// entries up to that instant.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.balances.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn trial_balance(
         &self,
         as_of_us: Option<i64>,

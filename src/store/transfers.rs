@@ -8,6 +8,7 @@ use crate::model::{Entry, Transfer};
 use std::collections::HashMap;
 
 impl WriteTx {
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str(), fincore.rows = keys.len() as i64))]
     pub async fn transfers_by_keys(
         &mut self,
         keys: &[&str],
@@ -35,6 +36,7 @@ impl WriteTx {
         Ok(found)
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn transfer_by_id(&mut self, id: i64) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
         let row: Option<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
@@ -43,6 +45,7 @@ impl WriteTx {
         row.map(TransferRow::into_transfer).transpose()
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn reversal_of(&mut self, id: i64) -> AppResult<Option<i64>> {
         let found: Option<i64> = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query_scalar("SELECT id FROM transfers WHERE reverses_id = $1")
@@ -53,6 +56,7 @@ impl WriteTx {
         Ok(found)
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = transfers.len() as i64))]
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
         for chunk in transfers.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
@@ -97,6 +101,7 @@ impl WriteTx {
         Ok(())
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = entries.len() as i64))]
     pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
         for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
             let sql = multi_row_insert(

@@ -5,6 +5,7 @@
 use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::audit::{chain_hash, AuditEvent};
 use crate::error::AppResult;
+use crate::telemetry::metrics::Tally;
 use sqlx::Row;
 
 pub(crate) enum TxInner {
@@ -21,9 +22,13 @@ pub struct WriteTx {
     audit_hash: String,
     transfer_seq: i64,
     pending_audit: Vec<AuditEvent>,
+    /// Metrics counted when (and only if) this transaction commits.
+    tally: Tally,
 }
 
 impl WriteTx {
+    /// Waits for the ledger's write lock: a long `fincore.store.begin` span is contention.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.begin", skip_all, fields(db.system = store.system.as_str()))]
     pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<WriteTx, sqlx::Error> {
         let (inner, row) = match &store.pool {
             Pool::Sqlite(pool) => {
@@ -57,6 +62,7 @@ impl WriteTx {
             audit_hash,
             transfer_seq,
             pending_audit: Vec::new(),
+            tally: Tally::default(),
         })
     }
 
@@ -110,10 +116,12 @@ impl WriteTx {
         self.pending_audit.push(event);
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.commit", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         self.flush_audit().await?;
         let (audit_seq, audit_hash, transfer_seq) =
             (self.audit_seq, self.audit_hash.clone(), self.transfer_seq);
+        let tally = std::mem::take(&mut self.tally);
         dispatch!(TxInner, self.inner, mut tx => {
             sqlx::query(
                 "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
@@ -123,8 +131,15 @@ impl WriteTx {
             .bind(transfer_seq)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await
-        })
+            tx.commit().await?
+        });
+        tally.record();
+        Ok(())
+    }
+
+    /// Add counts to record when this transaction commits.
+    pub fn tally(&mut self, tally: Tally) {
+        self.tally.merge(tally);
     }
 
     async fn flush_audit(&mut self) -> Result<(), sqlx::Error> {
@@ -208,6 +223,7 @@ impl WriteTx {
         self.system == DbSystem::Postgresql
     }
 
+    #[tracing::instrument(target = "fincore", name = "fincore.store.rollback", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn rollback(self) -> AppResult<()> {
         dispatch!(TxInner, self.inner, tx => tx.rollback().await?);
         Ok(())

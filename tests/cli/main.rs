@@ -12,4 +12,5 @@ mod crash;
 mod errors;
 mod idempotency;
 mod misc;
+mod telemetry;
 mod transfers;

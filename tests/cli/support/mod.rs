@@ -1,5 +1,6 @@
 //! Test harness: run the real `fincore` binary against a fresh database on either backend.
 
+pub mod otlp;
 pub mod postgres;
 
 use assert_cmd::Command;

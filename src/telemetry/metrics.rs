@@ -1,0 +1,176 @@
+//! Metric instruments and the small API the domain modules call. Every function is a no-op
+//! (one atomic load) when no metrics endpoint is configured.
+//!
+//! | instrument | kind | unit | attributes |
+//! |---|---|---|---|
+//! | `fincore.transfers` | counter | `{transfer}` | `fincore.currency`, `fincore.outcome` (`posted`, `rejected`) |
+//! | `fincore.command.duration` | histogram | `s` | `fincore.command`, `fincore.exit_code` |
+//! | `fincore.reconciliation.breaks` | counter | `{break}` | `fincore.break.kind` |
+//! | `fincore.risk.assessments` | counter | `{assessment}` | `fincore.risk.level` |
+//!
+//! Transfers and the risk assessments made while posting are counted when their write
+//! transaction commits (a [`Tally`] rides along with it), so a retried or rolled-back
+//! transaction is never counted twice.
+
+use crate::model::{RiskLevel, TransferStatus};
+use crate::money::Currency;
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const TRANSFERS: &str = "fincore.transfers";
+pub const COMMAND_DURATION: &str = "fincore.command.duration";
+pub const RECONCILIATION_BREAKS: &str = "fincore.reconciliation.breaks";
+pub const RISK_ASSESSMENTS: &str = "fincore.risk.assessments";
+
+/// Seconds: from a 5 ms lookup to a 10-minute import.
+const DURATION_BOUNDARIES: [f64; 19] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 30.0, 60.0,
+    120.0, 300.0, 600.0,
+];
+
+struct Instruments {
+    transfers: Counter<u64>,
+    command_duration: Histogram<f64>,
+    breaks: Counter<u64>,
+    assessments: Counter<u64>,
+}
+
+static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
+
+/// Create the instruments on the exporting provider (once per process).
+pub(super) fn install(provider: &SdkMeterProvider) {
+    let meter = provider.meter(super::SCOPE);
+    let _ = INSTRUMENTS.set(instruments(&meter));
+}
+
+fn instruments(meter: &Meter) -> Instruments {
+    Instruments {
+        transfers: meter
+            .u64_counter(TRANSFERS)
+            .with_description("Transfers recorded, by currency and outcome")
+            .with_unit("{transfer}")
+            .build(),
+        command_duration: meter
+            .f64_histogram(COMMAND_DURATION)
+            .with_description("Wall time of a fincore command, by command and exit code")
+            .with_unit("s")
+            .with_boundaries(DURATION_BOUNDARIES.to_vec())
+            .build(),
+        breaks: meter
+            .u64_counter(RECONCILIATION_BREAKS)
+            .with_description("Reconciliation breaks found, by kind")
+            .with_unit("{break}")
+            .build(),
+        assessments: meter
+            .u64_counter(RISK_ASSESSMENTS)
+            .with_description("Risk assessments made, by level")
+            .with_unit("{assessment}")
+            .build(),
+    }
+}
+
+/// One transfer recorded (posted or rejected). Prefer a [`Tally`] in loops.
+pub fn record_transfer(currency: Currency, outcome: TransferStatus) {
+    record_transfers(currency, outcome, 1);
+}
+
+pub fn record_transfers(currency: Currency, outcome: TransferStatus, count: u64) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.transfers.add(
+            count,
+            &[
+                KeyValue::new("fincore.currency", currency.code().to_string()),
+                KeyValue::new("fincore.outcome", outcome.as_str()),
+            ],
+        );
+    }
+}
+
+/// A command finished: its wall time and exit code.
+pub fn record_command(command: &str, exit_code: u8, duration: Duration) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.command_duration.record(
+            duration.as_secs_f64(),
+            &[
+                KeyValue::new("fincore.command", command.to_string()),
+                KeyValue::new("fincore.exit_code", i64::from(exit_code)),
+            ],
+        );
+    }
+}
+
+/// One reconciliation break of `kind` (`missing_internal`, `amount_mismatch`, …).
+pub fn record_break(kind: &str) {
+    record_breaks(kind, 1);
+}
+
+pub fn record_breaks(kind: &str, count: u64) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.breaks.add(
+            count,
+            &[KeyValue::new("fincore.break.kind", kind.to_string())],
+        );
+    }
+}
+
+/// One risk assessment at `level` (rescoring; posts count through their [`Tally`]).
+pub fn record_risk_assessment(level: RiskLevel) {
+    record_risk_assessments(level, 1);
+}
+
+pub fn record_risk_assessments(level: RiskLevel, count: u64) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.assessments.add(
+            count,
+            &[KeyValue::new("fincore.risk.level", level.as_str())],
+        );
+    }
+}
+
+/// Counts gathered inside a write transaction and recorded when it commits: one `add` per
+/// (currency, outcome) and level instead of one per row.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    transfers: HashMap<(Currency, TransferStatus), u64>,
+    assessments: HashMap<RiskLevel, u64>,
+}
+
+impl Tally {
+    pub fn transfer(&mut self, currency: Currency, outcome: TransferStatus) {
+        *self.transfers.entry((currency, outcome)).or_default() += 1;
+    }
+
+    pub fn risk_assessment(&mut self, level: RiskLevel) {
+        *self.assessments.entry(level).or_default() += 1;
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        for (key, count) in other.transfers {
+            *self.transfers.entry(key).or_default() += count;
+        }
+        for (level, count) in other.assessments {
+            *self.assessments.entry(level).or_default() += count;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.transfers.is_empty() && self.assessments.is_empty()
+    }
+
+    /// The transaction committed: count it.
+    pub fn record(self) {
+        if INSTRUMENTS.get().is_none() {
+            return;
+        }
+        for ((currency, outcome), count) in self.transfers {
+            record_transfers(currency, outcome, count);
+        }
+        for (level, count) in self.assessments {
+            record_risk_assessments(level, count);
+        }
+    }
+}
