@@ -1,5 +1,7 @@
 //! Reconciliation engine: reads a bank statement (CSV, camt.053, MT940) and matches its lines
-//! against our ledger movements on the settlement account. Pure: no database, no terminal.
+//! against our ledger movements on the settlement account. The engine (`read_statement`,
+//! `match_statement`, `generator`) is pure: no database, no terminal. `run` ties it to the
+//! store (runs, items, resolutions); `record` holds the stored shapes.
 //!
 //! # Decisions where SPEC.md is silent
 //!
@@ -63,7 +65,9 @@
 
 pub mod generator;
 mod matching;
+pub mod record;
 mod reference;
+pub mod run;
 mod statement;
 #[cfg(test)]
 mod tests;

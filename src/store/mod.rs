@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod postgres;
 mod reads;
+mod reconcile;
 mod rows;
 mod sqlite;
 mod transfers;
@@ -15,6 +16,7 @@ mod write;
 
 pub use audit::AuditFilter;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
+pub use reconcile::RunFilter;
 pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult, ErrorCode};
