@@ -14,7 +14,10 @@
 //!   now, if earlier), so the balance check of that day sees it; `--accept` only records.
 
 use super::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
-use super::{match_statement, read_statement, BreakKind, CsvOptions, InputFormat, MatchOptions};
+use super::{
+    match_statement, read_statement_with, BreakKind, CsvOptions, InputFormat, LineDetails,
+    MatchOptions,
+};
 use crate::clock::{date_start_us, MICROS_PER_DAY};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::post::post_in;
@@ -100,20 +103,30 @@ pub async fn run(
     let (format, csv) = (request.format, request.csv.clone());
     let reading = tokio::task::spawn_blocking(move || {
         let mut on_progress = on_progress;
-        read_statement(&statement_path, format, &csv, &mut *on_progress)
+        read_statement_with(
+            &statement_path,
+            format,
+            &csv,
+            LineDetails::Skip,
+            &mut *on_progress,
+        )
     });
-    let (movements, ledger_closing) = tokio::join!(
-        store.reconcile_movements(
+    let started = std::time::Instant::now();
+    let elapsed_ms = || started.elapsed().as_millis() as u64;
+    let movements = store
+        .reconcile_movements(
             &account.number,
             currency,
             date_start_us(first_day),
             date_start_us(after_last_day),
-        ),
-        store.entry_sum_before(&account.number, day_end_us),
-    );
+        )
+        .await;
+    tracing::info!(elapsed_ms = elapsed_ms(), "movements loaded");
+    let ledger_closing = store.entry_sum_before(&account.number, day_end_us).await;
     let statement = reading.await.map_err(|error| {
         AppError::invalid_input(format!("reading the statement failed: {error}"))
     })??;
+    tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
     let movements = movements?;
     let mut ledger_closing_minor = ledger_closing?;
 
@@ -123,7 +136,7 @@ pub async fn run(
         date_window_days: request.date_window_days,
     };
     let result = match_statement(&statement.lines, &movements, &options);
-    drop(movements);
+    tracing::info!(elapsed_ms = elapsed_ms(), "matched");
     let balance = match statement.balances {
         Some(balances) => {
             let date = balances.closing_date.unwrap_or(request.date);
@@ -163,14 +176,17 @@ pub async fn run(
         trace_id: actor.trace_id.clone(),
         created_at_us: actor.now_us,
     };
-    drop(statement);
-    with_retry(|| async {
+    // Millions of small allocations: freed on another thread while the run is stored.
+    std::thread::spawn(move || drop((statement, movements)));
+    let outcome = with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let outcome = store_run(&mut tx, &template, &result.items).await?;
         tx.commit().await?;
         Ok(outcome)
     })
-    .await
+    .await;
+    tracing::info!(elapsed_ms = elapsed_ms(), "run stored");
+    outcome
 }
 
 #[tracing::instrument(name = "reconcile.store_run", skip_all, fields(items = breaks.len()))]

@@ -1,5 +1,6 @@
 //! Reconciliation: the settlement account's movements, stored runs and break items.
 
+use super::sqlite::direct::{self, Parameter};
 use super::write::{multi_row_insert, TxInner, WriteTx};
 use super::{dispatch, Pool, Store, INSERT_ROWS_MAX};
 use crate::clock::MICROS_PER_DAY;
@@ -80,26 +81,61 @@ impl Store {
             date: NaiveDate::MIN,
         };
         let mut movements = Vec::new();
-        dispatch!(Pool, &self.pool, pool => {
-            let mut rows = Box::pin(
-                sqlx::query(MOVEMENTS_SQL)
-                    .bind(account)
-                    .bind(from_us)
-                    .bind(to_us)
-                    .fetch(pool),
-            );
-            while let Some(row) = next_row(&mut rows).await {
-                let row = row?;
-                let at_us: i64 = row.try_get(1)?;
-                movements.push(InternalMovement {
-                    transfer_id: row.try_get(0)?,
-                    date: days.date(at_us)?,
-                    amount_minor: row.try_get(2)?,
-                    reference: row.try_get(3)?,
-                    currency,
-                });
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                // Straight from SQLite on this thread (see `sqlite::direct`).
+                let mut connection = pool.acquire().await?;
+                let mut handle = connection.lock_handle().await?;
+                let database = handle.as_raw_handle();
+                let parameters = [
+                    Parameter::Text(account),
+                    Parameter::Integer(from_us),
+                    Parameter::Integer(to_us),
+                ];
+                let mut read = || {
+                    // SAFETY: the handle is locked for us until `handle` drops, after this.
+                    unsafe {
+                        direct::for_each_row(database, MOVEMENTS_SQL, &parameters, |row| {
+                            movements.push(InternalMovement {
+                                transfer_id: row.integer(0),
+                                date: days.date(row.integer(1))?,
+                                amount_minor: row.integer(2),
+                                reference: row.text(3)?.to_string(),
+                                currency,
+                            });
+                            Ok(())
+                        })
+                    }
+                };
+                let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+                    == tokio::runtime::RuntimeFlavor::MultiThread;
+                if multi_thread {
+                    tokio::task::block_in_place(read)?;
+                } else {
+                    read()?;
+                }
             }
-        });
+            Pool::Postgres(pool) => {
+                // Rows are decoded from the socket buffer in this task; streamed, not collected.
+                let mut rows = Box::pin(
+                    sqlx::query(MOVEMENTS_SQL)
+                        .bind(account)
+                        .bind(from_us)
+                        .bind(to_us)
+                        .fetch(pool),
+                );
+                while let Some(row) = next_row(&mut rows).await {
+                    let row = row?;
+                    movements.push(InternalMovement {
+                        transfer_id: row.try_get(0)?,
+                        date: days.date(row.try_get(1)?)?,
+                        amount_minor: row.try_get(2)?,
+                        reference: row.try_get(3)?,
+                        currency,
+                    });
+                }
+            }
+        }
         tracing::Span::current().record("rows", movements.len());
         Ok(movements)
     }
