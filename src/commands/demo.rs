@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 
 pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
 pub const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
+/// The bank's statement of the USD settlement account for 2026-11-20: one break of each kind
+/// against the demo ledger (see `fixtures/demo/README.md`).
+pub const DEMO_STATEMENT_CSV: &str = include_str!("../../fixtures/demo/statement.csv");
+const DEMO_SETTLEMENT: &str = "9000000000000001";
+const DEMO_DATE: &str = "2026-11-20";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -47,6 +52,17 @@ impl DemoArgs {
             "trial balance",
             super::report::balances_for_demo(&demo).await,
         )?);
+        steps.push(step(
+            "reconciliation",
+            super::reconcile::run_for_demo(
+                &demo,
+                DEMO_SETTLEMENT,
+                DEMO_DATE,
+                &dir.join("statement.csv"),
+                "0.00",
+            )
+            .await,
+        )?);
         demo.close().await;
         Ok(combine(&dir, steps))
     }
@@ -62,6 +78,7 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
     for (name, text) in [
         ("accounts.csv", DEMO_ACCOUNTS_CSV),
         ("transfers.csv", DEMO_TRANSFERS_CSV),
+        ("statement.csv", DEMO_STATEMENT_CSV),
     ] {
         std::fs::write(dir.join(name), text)
             .map_err(|e| AppError::invalid_input(format!("--dir {}: {e}", dir.display())))?;

@@ -450,10 +450,17 @@ fn items_section(items: &[ItemRecord]) -> Section {
             item.id.to_string(),
             item.kind.to_string(),
             item.reference.clone(),
-            text(optional_amount(
-                item.internal_currency,
-                item.internal_amount_minor,
-            )),
+            match item.internal_currency {
+                // Say so when the sides are in different currencies.
+                Some(currency) if currency != item.currency => item
+                    .internal_amount_minor
+                    .map(|minor| format!("{} {currency}", currency.format(minor)))
+                    .unwrap_or_default(),
+                _ => text(optional_amount(
+                    item.internal_currency,
+                    item.internal_amount_minor,
+                )),
+            },
             text(optional_amount(
                 Some(item.currency),
                 item.external_amount_minor,
