@@ -168,7 +168,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|row| run_from_row(row))
+                .map(run_from_row)
                 .collect()
         })
     }
@@ -206,7 +206,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|row| item_from_row(row))
+                .map(item_from_row)
                 .collect()
         })
     }
@@ -364,7 +364,7 @@ impl WriteTx {
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
-                .map(|row| item_from_row(row))
+                .map(item_from_row)
                 .collect()
         })
     }
