@@ -4,6 +4,7 @@
 # generator, `fincore-workload statement`). Imports the movements, then times `reconcile run`
 # end to end (median of RUNS, default 3) with peak RSS from /usr/bin/time -v, and checks the
 # run's counts against the generator's ground truth and its items against the engine's own.
+# Wall time depends on what else the machine runs: the CPU time (user+sys) is printed too.
 # Usage: scripts/bench-reconcile.sh [LINES]
 # FINCORE_BENCH_DB=postgres://… runs against PostgreSQL instead of a fresh SQLite file (the
 # database must be empty).
@@ -40,9 +41,10 @@ for run in $(seq "$runs"); do
   [ "$status" -le 1 ] || { echo "reconcile run failed with exit $status"; exit 1; }
   elapsed=$(grep "Elapsed (wall clock)" "$work/run-$run.time" | awk '{print $NF}')
   rss_kib=$(grep "Maximum resident set size" "$work/run-$run.time" | awk '{print $NF}')
+  cpu=$(awk -F': ' '/User time|System time/ {sum += $2} END {print sum}' "$work/run-$run.time")
   seconds=$(python3 -c "p='$elapsed'.split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))")
-  echo "$seconds $rss_kib" >> "$work/runs.txt"
-  echo "run $run: ${seconds} s, peak RSS $((rss_kib / 1024)) MiB, exit $status"
+  echo "$seconds $rss_kib $cpu" >> "$work/runs.txt"
+  echo "run $run: ${seconds} s wall, ${cpu} s CPU (user+sys), peak RSS $((rss_kib / 1024)) MiB, exit $status, load $(cut -d' ' -f1 /proc/loadavg)"
 done
 
 python3 - "$work" "$data" "$lines" <<'PY'
@@ -51,6 +53,7 @@ work, data, lines = sys.argv[1], sys.argv[2], int(sys.argv[3])
 runs = [tuple(map(float, line.split())) for line in open(f"{work}/runs.txt")]
 seconds = statistics.median(r[0] for r in runs)
 rss_mib = statistics.median(r[1] for r in runs) / 1024
+cpu = statistics.median(r[2] for r in runs)
 expected = json.load(open(f"{data}/expected.json"))
 run = json.load(open(f"{work}/run-{len(runs)}.json"))
 keys = ["statement_lines", "internal_entries", "matched", "matched_fuzzy", "breaks"]
@@ -59,7 +62,7 @@ want = sorted(tuple(row.values()) for row in csv.DictReader(open(f"{data}/expect
 got = sorted((i["kind"], i["reference"], i["internal_amount"] or "", i["external_amount"] or "",
               i["difference"] or "", str(i["statement_line"] or "")) for i in run["items"])
 print(f"reconcile run: median {seconds:.2f} s over {len(runs)} runs = {lines / seconds:,.0f} statement lines/s, "
-      f"peak RSS {rss_mib:.0f} MiB (median)")
+      f"peak RSS {rss_mib:.0f} MiB (median); CPU user+sys median {cpu:.2f} s")
 print(f"breaks: {json.dumps(run['breaks'], sort_keys=True)}; matched {run['matched']}, fuzzy {run['matched_fuzzy']}, "
       f"internal entries {run['internal_entries']} of {expected['internal_movements']} movements")
 print("ground truth counts:", "equal" if not mismatches else f"DIFFER in {mismatches}")

@@ -101,7 +101,11 @@ pub async fn run(
     // The statement is parsed on a blocking thread while the ledger is read.
     let statement_path = request.statement.clone();
     let (format, csv) = (request.format, request.csv.clone());
+    // The blocking thread does not inherit the command's span: enter it, so the reading span
+    // is a child of the command's root span.
+    let span = tracing::Span::current();
     let reading = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         let mut on_progress = on_progress;
         read_statement_with(
             &statement_path,
