@@ -43,6 +43,9 @@ pub struct RunFilter {
     pub limit: i64,
 }
 
+/// Page cache of the connection while it scans the movements, in KiB.
+const SCAN_CACHE_KIB: i64 = 2048;
+
 /// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
 struct DayCache {
     day: i64,
@@ -95,16 +98,28 @@ impl Store {
                 let mut read = || {
                     // SAFETY: the handle is locked for us until `handle` drops, after this.
                     unsafe {
-                        direct::for_each_row(database, MOVEMENTS_SQL, &parameters, |row| {
-                            movements.push(InternalMovement {
-                                transfer_id: row.integer(0),
-                                date: days.date(row.integer(1))?,
-                                amount_minor: row.integer(2),
-                                reference: row.text(3)?.to_string(),
-                                currency,
+                        // A scan reads each page once: a small page cache saves allocating and
+                        // faulting in the pool's large one (a fifth of the CPU of the read).
+                        direct::execute(
+                            database,
+                            &format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"),
+                        )?;
+                        let outcome =
+                            direct::for_each_row(database, MOVEMENTS_SQL, &parameters, |row| {
+                                movements.push(InternalMovement {
+                                    transfer_id: row.integer(0),
+                                    date: days.date(row.integer(1))?,
+                                    amount_minor: row.integer(2),
+                                    reference: row.text(3)?.to_string(),
+                                    currency,
+                                });
+                                Ok(())
                             });
-                            Ok(())
-                        })
+                        let restored = direct::execute(
+                            database,
+                            &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB),
+                        );
+                        outcome.and(restored)
                     }
                 };
                 let multi_thread = tokio::runtime::Handle::current().runtime_flavor()

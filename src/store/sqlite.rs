@@ -13,6 +13,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const CONNECTIONS_MAX: u32 = 4;
+/// Page cache per connection, in KiB.
+pub const CACHE_SIZE_KIB: i64 = 65536;
 const ROW_CHANNEL_ROWS: usize = 8_192;
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
@@ -22,7 +24,7 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
         .pragma("temp_store", "memory")
         .pragma("wal_autocheckpoint", "16384")
         // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
@@ -101,6 +103,14 @@ pub(crate) mod direct {
             .to_string_lossy()
             .into_owned();
         AppError::storage(format!("SQLite error {code}: {message}"))
+    }
+
+    /// Run one statement that returns nothing of interest (a PRAGMA).
+    ///
+    /// # Safety
+    /// As `for_each_row`.
+    pub unsafe fn execute(database: NonNull<ffi::sqlite3>, sql: &str) -> AppResult<()> {
+        for_each_row(database, sql, &[], |_| Ok(()))
     }
 
     /// Prepare `sql`, bind `parameters` (`?1`, `?2`, … in order) and call `visit` per row.
