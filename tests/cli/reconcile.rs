@@ -837,6 +837,16 @@ fn malformed_statements_store_nothing(ledger: &Ledger) {
             "mt940",
             vec!["does not balance", "10710.76"],
         ),
+        (
+            "unbalanced.camt053.xml",
+            "auto",
+            vec!["does not balance", "10710.85"],
+        ),
+        (
+            "bad_amount.camt053.xml",
+            "camt053",
+            vec!["line 68", "Ntry", "500.005"],
+        ),
         ("statement.mt940", "camt053", vec!["statement.mt940"]),
     ] {
         let mut extra = FIXTURE_OPTIONS.to_vec();
