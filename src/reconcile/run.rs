@@ -127,9 +127,10 @@ pub async fn run(
         .await;
     tracing::info!(elapsed_ms = elapsed_ms(), "movements loaded");
     let ledger_closing = store.entry_sum_before(&account.number, day_end_us).await;
-    let statement = reading.await.map_err(|error| {
-        AppError::invalid_input(format!("reading the statement failed: {error}"))
-    })??;
+    // A panic while reading is a bug, not an unreadable statement: let it surface as one.
+    let statement = reading
+        .await
+        .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
     tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
     let movements = movements?;
     let mut ledger_closing_minor = ledger_closing?;
@@ -181,7 +182,10 @@ pub async fn run(
         created_at_us: actor.now_us,
     };
     // Millions of small allocations: freed on another thread while the run is stored.
-    std::thread::spawn(move || drop((statement, movements)));
+    // (If no thread can be started, the closure and its data are dropped right here.)
+    let _ = std::thread::Builder::new()
+        .name("reconcile-free".to_string())
+        .spawn(move || drop((statement, movements)));
     let outcome = with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let outcome = store_run(&mut tx, &template, &result.items).await?;
