@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('account', 'account', [CompletionResultType]::ParameterValue, 'Open, inspect, freeze and close accounts')
             [CompletionResult]::new('transfer', 'transfer', [CompletionResultType]::ParameterValue, 'Post, import, show, list and reverse transfers')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Trial balance and compliance reports')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile a bank statement against a settlement account; list, show, resolve breaks')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'Ledger integrity checks')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The tamper-evident audit chain')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Schema migrations')
@@ -494,6 +495,120 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         'fincore;report;help;help' {
             break
         }
+        'fincore;reconcile' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;reconcile;run' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The settlement account the statement is for')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'The statement''s day, YYYY-MM-DD')
+            [CompletionResult]::new('--statement', '--statement', [CompletionResultType]::ParameterName, 'The bank statement file')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
+            [CompletionResult]::new('--amount-tolerance', '--amount-tolerance', [CompletionResultType]::ParameterName, 'Largest amount difference still matched, in the account''s currency (default 0)')
+            [CompletionResult]::new('--date-window', '--date-window', [CompletionResultType]::ParameterName, 'Days either side of the run date a movement may be dated and still match by amount')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)')
+            [CompletionResult]::new('--date-format', '--date-format', [CompletionResultType]::ParameterName, 'CSV: chrono format of the date column, e.g. %d.%m.%Y')
+            [CompletionResult]::new('--decimal-separator', '--decimal-separator', [CompletionResultType]::ParameterName, 'CSV: decimal separator of amounts, ''.'' or '',''')
+            [CompletionResult]::new('--delimiter', '--delimiter', [CompletionResultType]::ParameterName, 'CSV: field delimiter: '','' '';'' ''|'' or ''tab''')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;reconcile;list' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Only runs of this settlement account')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Only runs of this date')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;reconcile;show' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;reconcile;resolve' {
+            [CompletionResult]::new('--post-to', '--post-to', [CompletionResultType]::ParameterName, 'Post the item''s difference between the settlement account and this account')
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'Why (required; recorded on the item and in the audit chain)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('--accept', '--accept', [CompletionResultType]::ParameterName, 'Accept the item as it is')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;reconcile;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;reconcile;help;run' {
+            break
+        }
+        'fincore;reconcile;help;list' {
+            break
+        }
+        'fincore;reconcile;help;show' {
+            break
+        }
+        'fincore;reconcile;help;resolve' {
+            break
+        }
+        'fincore;reconcile;help;help' {
+            break
+        }
         'fincore;ledger' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -692,6 +807,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('account', 'account', [CompletionResultType]::ParameterValue, 'Open, inspect, freeze and close accounts')
             [CompletionResult]::new('transfer', 'transfer', [CompletionResultType]::ParameterValue, 'Post, import, show, list and reverse transfers')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Trial balance and compliance reports')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile a bank statement against a settlement account; list, show, resolve breaks')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'Ledger integrity checks')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The tamper-evident audit chain')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Schema migrations')
@@ -775,6 +891,25 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;help;report;compliance' {
+            break
+        }
+        'fincore;help;reconcile' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            break
+        }
+        'fincore;help;reconcile;run' {
+            break
+        }
+        'fincore;help;reconcile;list' {
+            break
+        }
+        'fincore;help;reconcile;show' {
+            break
+        }
+        'fincore;help;reconcile;resolve' {
             break
         }
         'fincore;help;ledger' {

@@ -37,6 +37,9 @@ _fincore() {
             fincore,ledger)
                 cmd="fincore__subcmd__ledger"
                 ;;
+            fincore,reconcile)
+                cmd="fincore__subcmd__reconcile"
+                ;;
             fincore,report)
                 cmd="fincore__subcmd__report"
                 ;;
@@ -154,6 +157,9 @@ _fincore() {
             fincore__subcmd__help,ledger)
                 cmd="fincore__subcmd__help__subcmd__ledger"
                 ;;
+            fincore__subcmd__help,reconcile)
+                cmd="fincore__subcmd__help__subcmd__reconcile"
+                ;;
             fincore__subcmd__help,report)
                 cmd="fincore__subcmd__help__subcmd__report"
                 ;;
@@ -199,6 +205,18 @@ _fincore() {
             fincore__subcmd__help__subcmd__ledger,verify)
                 cmd="fincore__subcmd__help__subcmd__ledger__subcmd__verify"
                 ;;
+            fincore__subcmd__help__subcmd__reconcile,list)
+                cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__list"
+                ;;
+            fincore__subcmd__help__subcmd__reconcile,resolve)
+                cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__resolve"
+                ;;
+            fincore__subcmd__help__subcmd__reconcile,run)
+                cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__run"
+                ;;
+            fincore__subcmd__help__subcmd__reconcile,show)
+                cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__show"
+                ;;
             fincore__subcmd__help__subcmd__report,balances)
                 cmd="fincore__subcmd__help__subcmd__report__subcmd__balances"
                 ;;
@@ -237,6 +255,36 @@ _fincore() {
                 ;;
             fincore__subcmd__ledger__subcmd__help,verify)
                 cmd="fincore__subcmd__ledger__subcmd__help__subcmd__verify"
+                ;;
+            fincore__subcmd__reconcile,help)
+                cmd="fincore__subcmd__reconcile__subcmd__help"
+                ;;
+            fincore__subcmd__reconcile,list)
+                cmd="fincore__subcmd__reconcile__subcmd__list"
+                ;;
+            fincore__subcmd__reconcile,resolve)
+                cmd="fincore__subcmd__reconcile__subcmd__resolve"
+                ;;
+            fincore__subcmd__reconcile,run)
+                cmd="fincore__subcmd__reconcile__subcmd__run"
+                ;;
+            fincore__subcmd__reconcile,show)
+                cmd="fincore__subcmd__reconcile__subcmd__show"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,help)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__help"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,list)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__list"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,resolve)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__resolve"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,run)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__run"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,show)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__show"
                 ;;
             fincore__subcmd__report,balances)
                 cmd="fincore__subcmd__report__subcmd__balances"
@@ -311,7 +359,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report ledger audit db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1259,7 +1307,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help)
-            opts="account transfer report ledger audit db completions demo help"
+            opts="account transfer report reconcile ledger audit db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1552,6 +1600,76 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__help__subcmd__reconcile)
+            opts="run list show resolve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__reconcile__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__reconcile__subcmd__resolve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__reconcile__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__reconcile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__help__subcmd__report)
             opts="balances compliance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1783,6 +1901,320 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger__subcmd__verify)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help run list show resolve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help)
+            opts="run list show resolve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__resolve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__list)
+            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__resolve)
+            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --post-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__run)
+            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto csv camt053 mt940" -- "${cur}"))
+                    return 0
+                    ;;
+                --amount-tolerance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decimal-separator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__show)
             opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand account 'Open, inspect, freeze and close accounts'
             cand transfer 'Post, import, show, list and reverse transfers'
             cand report 'Trial balance and compliance reports'
+            cand reconcile 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
             cand db 'Schema migrations'
@@ -447,6 +448,109 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;report;help;help'= {
         }
+        &'fincore;reconcile'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand list 'List reconciliation runs, newest first'
+            cand show 'Show one run with its break items'
+            cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;reconcile;run'= {
+            cand --account 'The settlement account the statement is for'
+            cand --date 'The statement''s day, YYYY-MM-DD'
+            cand --statement 'The bank statement file'
+            cand --input-format 'Statement format; auto detects by content'
+            cand --amount-tolerance 'Largest amount difference still matched, in the account''s currency (default 0)'
+            cand --date-window 'Days either side of the run date a movement may be dated and still match by amount'
+            cand --map 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)'
+            cand --date-format 'CSV: chrono format of the date column, e.g. %d.%m.%Y'
+            cand --decimal-separator 'CSV: decimal separator of amounts, ''.'' or '','''
+            cand --delimiter 'CSV: field delimiter: '','' '';'' ''|'' or ''tab'''
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;reconcile;list'= {
+            cand --account 'Only runs of this settlement account'
+            cand --date 'Only runs of this date'
+            cand --limit 'limit'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;reconcile;show'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;reconcile;resolve'= {
+            cand --post-to 'Post the item''s difference between the settlement account and this account'
+            cand --note 'Why (required; recorded on the item and in the audit chain)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --accept 'Accept the item as it is'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;reconcile;help'= {
+            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand list 'List reconciliation runs, newest first'
+            cand show 'Show one run with its break items'
+            cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;reconcile;help;run'= {
+        }
+        &'fincore;reconcile;help;list'= {
+        }
+        &'fincore;reconcile;help;show'= {
+        }
+        &'fincore;reconcile;help;resolve'= {
+        }
+        &'fincore;reconcile;help;help'= {
+        }
         &'fincore;ledger'= {
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
@@ -624,6 +728,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand account 'Open, inspect, freeze and close accounts'
             cand transfer 'Post, import, show, list and reverse transfers'
             cand report 'Trial balance and compliance reports'
+            cand reconcile 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
             cand db 'Schema migrations'
@@ -687,6 +792,20 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;report;balances'= {
         }
         &'fincore;help;report;compliance'= {
+        }
+        &'fincore;help;reconcile'= {
+            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand list 'List reconciliation runs, newest first'
+            cand show 'Show one run with its break items'
+            cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+        }
+        &'fincore;help;reconcile;run'= {
+        }
+        &'fincore;help;reconcile;list'= {
+        }
+        &'fincore;help;reconcile;show'= {
+        }
+        &'fincore;help;reconcile;resolve'= {
         }
         &'fincore;help;ledger'= {
             cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'

@@ -40,6 +40,7 @@ complete -c fincore -n "__fish_fincore_needs_command" -s V -l version -d 'Print 
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "account" -d 'Open, inspect, freeze and close accounts'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "ledger" -d 'Ledger integrity checks'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "audit" -d 'The tamper-evident audit chain'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "db" -d 'Schema migrations'
@@ -386,6 +387,95 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "list" -d 'List reconciliation runs, newest first'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "show" -d 'Show one run with its break items'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l account -d 'The settlement account the statement is for' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date -d 'The statement\'s day, YYYY-MM-DD' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l statement -d 'The bank statement file' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l input-format -d 'Statement format; auto detects by content' -r -f -a "auto\t''
+csv\t''
+camt053\t''
+mt940\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l amount-tolerance -d 'Largest amount difference still matched, in the account\'s currency (default 0)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run date a movement may be dated and still match by amount' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l map -d 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-format -d 'CSV: chrono format of the date column, e.g. %d.%m.%Y' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l decimal-separator -d 'CSV: decimal separator of amounts, \'.\' or \',\'' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l delimiter -d 'CSV: field delimiter: \',\' \';\' \'|\' or \'tab\'' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l account -d 'Only runs of this settlement account' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l date -d 'Only runs of this date' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l limit -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l post-to -d 'Post the item\'s difference between the settlement account and this account' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l note -d 'Why (required; recorded on the item and in the audit chain)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l accept -d 'Accept the item as it is'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List reconciliation runs, newest first'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one run with its break items'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -527,15 +617,16 @@ complete -c fincore -n "__fish_fincore_using_subcommand demo" -s q -l quiet -d '
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "db" -d 'Schema migrations'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report ledger audit db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "db" -d 'Schema migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "open" -d 'Open an account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
@@ -553,6 +644,10 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "list" -d 'List reconciliation runs, newest first'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "show" -d 'Show one run with its break items'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'

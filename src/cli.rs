@@ -80,6 +80,9 @@ pub enum Command {
     /// Trial balance and compliance reports
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
+    /// Reconcile a bank statement against a settlement account; list, show, resolve breaks
+    #[command(subcommand)]
+    Reconcile(commands::reconcile::ReconcileCommand),
     /// Ledger integrity checks
     #[command(subcommand)]
     Ledger(commands::ledger::LedgerCommand),
@@ -102,6 +105,7 @@ impl Command {
             Command::Account(command) => ("account", command.name()),
             Command::Transfer(command) => ("transfer", command.name()),
             Command::Report(command) => ("report", command.name()),
+            Command::Reconcile(command) => ("reconcile", command.name()),
             Command::Ledger(command) => ("ledger", command.name()),
             Command::Audit(command) => ("audit", command.name()),
             Command::Db(command) => ("db", command.name()),

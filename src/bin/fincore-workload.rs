@@ -4,6 +4,14 @@
 //! `DIR/accounts.csv` (SPEC account import format) and `DIR/transfers.csv` (SPEC transfer import
 //! format): the first rows fund every customer account from a settlement account, the rest move
 //! random amounts between customers over 30 days. The same arguments always give the same bytes.
+//!
+//! `fincore-workload statement --lines 1000000 --out DIR` writes a reconciliation workload from
+//! the engine's deterministic generator (`fincore::reconcile::generator`): `DIR/accounts.csv`
+//! (a EUR settlement account and its clearing counterpart), `DIR/transfers.csv` (the internal
+//! movements as a transfer import into the settlement account), `DIR/statement.csv` (the spec
+//! CSV statement, about 1 % of each break kind), `DIR/expected.json` (the ground truth: counts
+//! by construction, plus the run options) and `DIR/expected-items.csv` (the engine's own break
+//! items on the same data, without transfer ids, to compare a stored run item by item).
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -160,6 +168,103 @@ fn names_command(args: &[String], usage: &str) -> std::process::ExitCode {
     }
 }
 
+pub const STATEMENT_SETTLEMENT: &str = "DE89370400440532013000";
+pub const STATEMENT_COUNTERPARTY: &str = "CLEARING0001";
+const STATEMENT_DATE: &str = "2026-11-20";
+
+fn write_statement_workload(lines: usize, seed: u64, out: &std::path::Path) -> Result<(), String> {
+    use fincore::money::Currency;
+    use fincore::reconcile::generator::{
+        generate, write_csv, write_transfers_csv, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS,
+    };
+    use fincore::reconcile::match_statement;
+    std::fs::create_dir_all(out).map_err(|error| error.to_string())?;
+    let currency = Currency::parse("EUR").map_err(|error| error.message)?;
+    let date = fincore::clock::parse_date(STATEMENT_DATE).map_err(|error| error.message)?;
+    let generated = generate(seed, lines, date, currency);
+    std::fs::write(
+        out.join("accounts.csv"),
+        format!(
+            "number,holder,type,currency,overdraft_limit\n\
+             {STATEMENT_SETTLEMENT},Bank settlement EUR,settlement,EUR,\n\
+             {STATEMENT_COUNTERPARTY},Clearing EUR,internal,EUR,\n"
+        ),
+    )
+    .map_err(|error| error.to_string())?;
+    write_transfers_csv(
+        &out.join("transfers.csv"),
+        &generated.internal,
+        STATEMENT_SETTLEMENT,
+        STATEMENT_COUNTERPARTY,
+    )
+    .map_err(|error| error.message)?;
+    write_csv(&out.join("statement.csv"), &generated.statement).map_err(|error| error.message)?;
+    let result = match_statement(
+        &generated.statement,
+        &generated.internal,
+        &generated.options,
+    );
+    let expected = generated.expected;
+    let document = serde_json::json!({
+        "account": STATEMENT_SETTLEMENT,
+        "date": STATEMENT_DATE,
+        "amount_tolerance": currency.format(GENERATED_TOLERANCE_MINOR),
+        "date_window": GENERATED_WINDOW_DAYS,
+        "statement_lines": expected.statement_lines,
+        "internal_movements": generated.internal.len(),
+        "internal_entries": expected.internal_entries,
+        "matched": expected.matched,
+        "matched_fuzzy": expected.matched_fuzzy,
+        "breaks": {
+            "missing_internal": expected.missing_internal,
+            "missing_external": expected.missing_external,
+            "amount_mismatch": expected.amount_mismatch,
+            "duplicate_external": expected.duplicate_external,
+            "ambiguous": expected.ambiguous,
+            "currency_mismatch": expected.currency_mismatch,
+        },
+    });
+    let text = serde_json::to_string_pretty(&document).map_err(|error| error.to_string())?;
+    std::fs::write(out.join("expected.json"), text + "\n").map_err(|error| error.to_string())?;
+    let file =
+        std::fs::File::create(out.join("expected-items.csv")).map_err(|error| error.to_string())?;
+    let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+    let failed = |error: csv::Error| error.to_string();
+    writer
+        .write_record([
+            "kind",
+            "reference",
+            "internal_amount",
+            "external_amount",
+            "difference",
+            "statement_line",
+        ])
+        .map_err(failed)?;
+    for item in &result.items {
+        let amount = |minor: Option<i64>, currency: Currency| {
+            minor
+                .map(|minor| currency.format(minor))
+                .unwrap_or_default()
+        };
+        writer
+            .write_record([
+                item.kind.as_str().to_string(),
+                item.reference.clone(),
+                amount(
+                    item.internal_amount_minor,
+                    item.internal_currency.unwrap_or(item.currency),
+                ),
+                amount(item.external_amount_minor, item.currency),
+                amount(item.difference_minor, item.currency),
+                item.statement_line
+                    .map(|line| line.to_string())
+                    .unwrap_or_default(),
+            ])
+            .map_err(failed)?;
+    }
+    writer.flush().map_err(|error| error.to_string())
+}
+
 fn argument(args: &[String], name: &str, default: &str) -> String {
     args.windows(2)
         .find(|pair| pair[0] == name)
@@ -168,10 +273,25 @@ fn argument(args: &[String], name: &str, default: &str) -> String {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let usage =
-        "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR\n       fincore-workload names [--holders N] [--list N] [--seed N] --out DIR";
+    let usage = "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR\n       fincore-workload statement [--lines N] [--seed N] --out DIR\n       fincore-workload names [--holders N] [--list N] [--seed N] --out DIR";
     if args.get(1).map(String::as_str) == Some("names") {
         return names_command(&args, usage);
+    }
+    if args.get(1).map(String::as_str) == Some("statement") {
+        let parse = |name: &str, default: &str| argument(&args, name, default).parse::<u64>();
+        let (Ok(lines), Ok(seed)) = (parse("--lines", "1000000"), parse("--seed", "20261120"))
+        else {
+            eprintln!("{usage}");
+            return std::process::ExitCode::from(2);
+        };
+        let out = PathBuf::from(argument(&args, "--out", "bench-output/reconcile"));
+        return match write_statement_workload(lines as usize, seed, &out) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::ExitCode::from(4)
+            }
+        };
     }
     if args.get(1).map(String::as_str) != Some("ledger") {
         eprintln!("{usage}");

@@ -14,6 +14,11 @@ pub const DEMO_COMPLIANCE_ACCOUNTS_CSV: &str =
 pub const DEMO_COMPLIANCE_TRANSFERS_CSV: &str =
     include_str!("../../fixtures/demo/compliance_transfers.csv");
 pub const DEMO_SANCTIONS_CSV: &str = include_str!("../../fixtures/compliance/sanctions.csv");
+/// The bank's statement of the USD settlement account for 2026-11-20: one break of each kind
+/// against the demo ledger (see `fixtures/demo/README.md`).
+pub const DEMO_STATEMENT_CSV: &str = include_str!("../../fixtures/demo/statement.csv");
+const DEMO_SETTLEMENT: &str = "9000000000000001";
+const DEMO_DATE: &str = "2026-11-20";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -43,6 +48,20 @@ impl DemoArgs {
             super::transfer::import_for_demo(&demo, &file("transfers.csv"), &file("rejects.csv"))
                 .await;
         steps.push(step("transfers imported", imported)?);
+        steps.push(step(
+            "trial balance",
+            super::report::balances_for_demo(&demo).await,
+        )?);
+        // The bank's statement covers 2026-11-20 as the ledger stood after that day's import.
+        let reconciled = super::reconcile::run_for_demo(
+            &demo,
+            DEMO_SETTLEMENT,
+            DEMO_DATE,
+            &file("statement.csv"),
+            "0.00",
+        )
+        .await;
+        steps.push(step("reconciliation", reconciled)?);
         let imported =
             super::account::import_for_demo(&demo, &file("compliance_accounts.csv")).await;
         steps.push(step("more accounts imported", imported)?);
@@ -53,10 +72,6 @@ impl DemoArgs {
         )
         .await;
         steps.push(step("week of cash activity imported", imported)?);
-        steps.push(step(
-            "trial balance",
-            super::report::balances_for_demo(&demo).await,
-        )?);
         let report = super::compliance::ComplianceArgs::for_demo(
             "2026-11-14",
             "2026-11-21",
@@ -84,6 +99,7 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
         ("compliance_accounts.csv", DEMO_COMPLIANCE_ACCOUNTS_CSV),
         ("compliance_transfers.csv", DEMO_COMPLIANCE_TRANSFERS_CSV),
         ("sanctions.csv", DEMO_SANCTIONS_CSV),
+        ("statement.csv", DEMO_STATEMENT_CSV),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text)

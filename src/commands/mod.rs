@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod ledger;
 pub mod present;
+pub mod reconcile;
 pub mod report;
 pub mod transfer;
 
@@ -93,6 +94,7 @@ pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> 
         Command::Account(command) => command.run(context).await,
         Command::Transfer(command) => command.run(context).await,
         Command::Report(command) => command.run(context).await,
+        Command::Reconcile(command) => command.run(context).await,
         Command::Ledger(command) => command.run(context).await,
         Command::Audit(command) => command.run(context).await,
         Command::Db(command) => command.run(context).await,

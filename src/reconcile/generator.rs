@@ -532,3 +532,74 @@ fn parse_internal_record(record: &csv::StringRecord) -> AppResult<InternalMoveme
         currency,
     })
 }
+
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+/// Columns of `transfer import` (SPEC.md).
+const TRANSFER_IMPORT_COLUMNS: [&str; 8] = [
+    "key",
+    "from",
+    "to",
+    "amount",
+    "currency",
+    "at",
+    "reference",
+    "description",
+];
+
+/// Write movements as a `transfer import` file that books each one on `settlement` against
+/// `counterparty`: a positive amount debits the settlement account (money in), a negative one
+/// credits it. Rows are in transfer id order, so the ledger numbers them in the same order and
+/// every tie the matcher breaks by transfer id falls the same way. Booking times grow with the
+/// transfer id within each date (as a ledger posted in time order has them), spread over the day.
+pub fn write_transfers_csv(
+    path: &Path,
+    movements: &[InternalMovement],
+    settlement: &str,
+    counterparty: &str,
+) -> AppResult<()> {
+    let mut ordered: Vec<&InternalMovement> = movements.iter().collect();
+    ordered.sort_by_key(|movement| movement.transfer_id);
+    let first_id = ordered.first().map_or(0, |movement| movement.transfer_id);
+    let last_id = ordered.last().map_or(0, |movement| movement.transfer_id);
+    let step_ms = (MILLIS_PER_DAY / (last_id - first_id + 1)).max(1);
+    let file = std::fs::File::create(path).map_err(|error| write_error(path, error))?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+    writer
+        .write_record(TRANSFER_IMPORT_COLUMNS)
+        .map_err(|error| write_error(path, error))?;
+    for movement in ordered {
+        let (from, to) = if movement.amount_minor >= 0 {
+            (settlement, counterparty)
+        } else {
+            (counterparty, settlement)
+        };
+        let millis = ((movement.transfer_id - first_id) * step_ms).min(MILLIS_PER_DAY - 1);
+        let at = format!(
+            "{}T{:02}:{:02}:{:02}.{:03}Z",
+            movement.date.format("%Y-%m-%d"),
+            millis / 3_600_000,
+            millis / 60_000 % 60,
+            millis / 1000 % 60,
+            millis % 1000
+        );
+        let key = format!("m{}", movement.transfer_id);
+        let amount = movement
+            .currency
+            .format(movement.amount_minor.saturating_abs());
+        let record = [
+            key.as_str(),
+            from,
+            to,
+            &amount,
+            movement.currency.code(),
+            &at,
+            &movement.reference,
+            "",
+        ];
+        writer
+            .write_record(record)
+            .map_err(|error| write_error(path, error))?;
+    }
+    writer.flush().map_err(|error| write_error(path, error))
+}

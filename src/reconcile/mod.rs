@@ -1,5 +1,7 @@
 //! Reconciliation engine: reads a bank statement (CSV, camt.053, MT940) and matches its lines
-//! against our ledger movements on the settlement account. Pure: no database, no terminal.
+//! against our ledger movements on the settlement account. The engine (`read_statement`,
+//! `match_statement`, `generator`) is pure: no database, no terminal. `run` ties it to the
+//! store (runs, items, resolutions); `record` holds the stored shapes.
 //!
 //! # Decisions where SPEC.md is silent
 //!
@@ -63,10 +65,14 @@
 
 pub mod generator;
 mod matching;
+pub mod record;
 mod reference;
+pub mod run;
 mod statement;
 #[cfg(test)]
 mod tests;
+
+pub use statement::LineDetails;
 
 pub use matching::{
     match_statement, BreakItem, BreakKind, FuzzyMatch, InternalMovement, MatchOptions, MatchResult,
@@ -254,11 +260,23 @@ pub struct Statement {
 
 /// Read and check a statement file. `on_progress` receives the bytes read so far, about once per
 /// `PROGRESS_STEP_BYTES` and once at the end. Balances, when present, are verified.
-#[tracing::instrument(name = "reconcile.read_statement", skip_all, fields(format = %format))]
 pub fn read_statement(
     path: &Path,
     format: InputFormat,
     options: &CsvOptions,
+    on_progress: &mut dyn FnMut(u64),
+) -> AppResult<Statement> {
+    read_statement_with(path, format, options, LineDetails::Keep, on_progress)
+}
+
+/// `read_statement`, keeping or skipping each line's counterparty and description (matching
+/// needs neither; they are validated either way).
+#[tracing::instrument(name = "reconcile.read_statement", skip_all, fields(format = %format))]
+pub fn read_statement_with(
+    path: &Path,
+    format: InputFormat,
+    options: &CsvOptions,
+    details: LineDetails,
     on_progress: &mut dyn FnMut(u64),
 ) -> AppResult<Statement> {
     let place = path.display();
@@ -276,9 +294,9 @@ pub fn read_statement(
     let statement = match resolved {
         InputFormat::Csv => options
             .validate()
-            .and_then(|()| statement::csv::read(input, options)),
-        InputFormat::Camt053 => statement::camt053::read(input),
-        InputFormat::Mt940 => statement::mt940::read(input),
+            .and_then(|()| statement::csv::read(input, options, details)),
+        InputFormat::Camt053 => statement::camt053::read(input, details),
+        InputFormat::Mt940 => statement::mt940::read(input, details),
         InputFormat::Auto => unreachable!("detect_format never answers Auto"),
     }
     .map_err(|error| error.context(&place))?;

@@ -9,6 +9,7 @@ mod audit;
 mod compliance;
 mod postgres;
 mod reads;
+mod reconcile;
 mod rows;
 mod sqlite;
 mod transfers;
@@ -17,6 +18,7 @@ mod write;
 pub use audit::AuditFilter;
 pub use compliance::AuditSummary;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
+pub use reconcile::RunFilter;
 pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -13,6 +13,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const CONNECTIONS_MAX: u32 = 4;
+/// Page cache per connection, in KiB.
+pub const CACHE_SIZE_KIB: i64 = 65536;
 const ROW_CHANNEL_ROWS: usize = 8_192;
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
@@ -22,7 +24,7 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
         .pragma("temp_store", "memory")
         .pragma("wal_autocheckpoint", "16384")
         // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
@@ -39,3 +41,127 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
 }
 
 pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Rows of one statement read on the calling thread straight from SQLite.
+///
+/// sqlx runs each SQLite connection on a worker thread and hands every row over a channel;
+/// for a million-row read the handover (a thread wake-up per row when either side waits)
+/// costs several microseconds a row, ten times the read itself. Bulk reads that must be fast
+/// (reconciliation's movements) lock the pooled connection and step the statement here.
+pub(crate) mod direct {
+    use crate::error::{AppError, AppResult};
+    use libsqlite3_sys as ffi;
+    use std::ffi::{c_char, c_int, CStr};
+    use std::ptr::{self, NonNull};
+
+    pub enum Parameter<'a> {
+        Text(&'a str),
+        Integer(i64),
+    }
+
+    /// One result row: columns are read by index, valid until the next step.
+    pub struct Row {
+        statement: *mut ffi::sqlite3_stmt,
+    }
+
+    impl Row {
+        pub fn integer(&self, column: c_int) -> i64 {
+            // SAFETY: `statement` is a live statement positioned on a row (see `for_each_row`).
+            unsafe { ffi::sqlite3_column_int64(self.statement, column) }
+        }
+
+        pub fn text(&self, column: c_int) -> AppResult<&str> {
+            // SAFETY: as above; the text pointer stays valid until the next step, and this
+            // borrow of `self` ends before that.
+            let bytes = unsafe {
+                let text = ffi::sqlite3_column_text(self.statement, column);
+                let length = ffi::sqlite3_column_bytes(self.statement, column);
+                if text.is_null() || length <= 0 {
+                    return Ok("");
+                }
+                std::slice::from_raw_parts(text, length as usize)
+            };
+            std::str::from_utf8(bytes)
+                .map_err(|_| AppError::storage("stored text is not valid UTF-8"))
+        }
+    }
+
+    struct Statement(*mut ffi::sqlite3_stmt);
+
+    impl Drop for Statement {
+        fn drop(&mut self) {
+            // SAFETY: finalizing a prepared statement (or null) exactly once.
+            unsafe {
+                ffi::sqlite3_finalize(self.0);
+            }
+        }
+    }
+
+    fn error(database: *mut ffi::sqlite3, code: c_int) -> AppError {
+        // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by the connection.
+        let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(database)) }
+            .to_string_lossy()
+            .into_owned();
+        AppError::storage(format!("SQLite error {code}: {message}"))
+    }
+
+    /// Run one statement that returns nothing of interest (a PRAGMA).
+    ///
+    /// # Safety
+    /// As `for_each_row`.
+    pub unsafe fn execute(database: NonNull<ffi::sqlite3>, sql: &str) -> AppResult<()> {
+        for_each_row(database, sql, &[], |_| Ok(()))
+    }
+
+    /// Prepare `sql`, bind `parameters` (`?1`, `?2`, … in order) and call `visit` per row.
+    ///
+    /// # Safety
+    /// `database` must be an open connection that nothing else uses until this returns (the
+    /// caller holds sqlx's lock on the connection's handle).
+    pub unsafe fn for_each_row(
+        database: NonNull<ffi::sqlite3>,
+        sql: &str,
+        parameters: &[Parameter<'_>],
+        mut visit: impl FnMut(&Row) -> AppResult<()>,
+    ) -> AppResult<()> {
+        let database = database.as_ptr();
+        let mut raw = ptr::null_mut();
+        let code = ffi::sqlite3_prepare_v2(
+            database,
+            sql.as_ptr() as *const c_char,
+            sql.len() as c_int,
+            &mut raw,
+            ptr::null_mut(),
+        );
+        let statement = Statement(raw);
+        if code != ffi::SQLITE_OK {
+            return Err(error(database, code));
+        }
+        for (index, parameter) in parameters.iter().enumerate() {
+            let position = index as c_int + 1;
+            let code = match parameter {
+                Parameter::Text(text) => ffi::sqlite3_bind_text(
+                    statement.0,
+                    position,
+                    text.as_ptr() as *const c_char,
+                    text.len() as c_int,
+                    ffi::SQLITE_TRANSIENT(),
+                ),
+                Parameter::Integer(value) => ffi::sqlite3_bind_int64(statement.0, position, *value),
+            };
+            if code != ffi::SQLITE_OK {
+                return Err(error(database, code));
+            }
+        }
+        let row = Row {
+            statement: statement.0,
+        };
+        loop {
+            match ffi::sqlite3_step(statement.0) {
+                ffi::SQLITE_ROW => visit(&row)?,
+                ffi::SQLITE_DONE => return Ok(()),
+                code => return Err(error(database, code)),
+            }
+        }
+    }
+}

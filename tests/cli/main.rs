@@ -12,5 +12,6 @@ mod crash;
 mod errors;
 mod idempotency;
 mod misc;
+mod reconcile;
 mod telemetry;
 mod transfers;

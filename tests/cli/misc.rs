@@ -52,8 +52,19 @@ fn demo_builds_a_balanced_ledger() {
             .unwrap()
             > 0
     );
+    assert_eq!(document["transfers_imported"]["posted"], 18);
+    // The reconciliation step finds one break of each kind and the demo still succeeds.
+    let reconciliation = &document["reconciliation"];
+    assert_eq!(reconciliation["statement_lines"], 9);
+    assert_eq!(reconciliation["matched"], 3);
+    assert_eq!(reconciliation["matched_fuzzy"], 1);
+    for (kind, count) in reconciliation["breaks"].as_object().unwrap() {
+        assert_eq!(count, 1, "{kind}");
+    }
+    assert_eq!(reconciliation["breaks"].as_object().unwrap().len(), 6);
     assert!(fixture("demo/accounts.csv").exists());
     let table = ledger.run(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(table.code, 0);
     assert!(table.stdout.contains("trial balance"));
+    assert!(table.stdout.contains("== reconciliation =="));
 }

@@ -7,7 +7,9 @@
 use super::super::{
     InputFormat, Statement, StatementBalances, StatementLine, FIELD_LENGTH_MAX, XML_DEPTH_MAX,
 };
-use super::{as_invalid_input, check_line_count, text_field, CurrencyCache};
+use super::{
+    as_invalid_input, check_line_count, detail_field, text_field, CurrencyCache, LineDetails,
+};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use chrono::NaiveDate;
@@ -150,9 +152,10 @@ struct CamtReader {
     entry_depth: usize,
     lines: Vec<StatementLine>,
     currencies: CurrencyCache,
+    details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R) -> AppResult<Statement> {
+pub fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
     let counting = LineCountingReader {
         inner: BufReader::new(input),
         newlines: 0,
@@ -160,7 +163,10 @@ pub fn read<R: Read>(input: R) -> AppResult<Statement> {
     };
     let mut reader = NsReader::from_reader(counting);
     reader.config_mut().expand_empty_elements = true;
-    let mut state = CamtReader::default();
+    let mut state = CamtReader {
+        details,
+        ..CamtReader::default()
+    };
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
@@ -506,11 +512,12 @@ impl CamtReader {
             reference: text_field("reference", &reference)?,
             amount_minor: sign * magnitude,
             currency,
-            counterparty: text_field(
+            counterparty: detail_field(
                 "counterparty",
                 &own_party.or(other_party).unwrap_or_default(),
+                self.details,
             )?,
-            description: text_field("description", &description)?,
+            description: detail_field("description", &description, self.details)?,
         })
     }
 

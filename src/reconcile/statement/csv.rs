@@ -2,7 +2,9 @@
 //! header name (renamed with `--map`), so their order in the file does not matter.
 
 use super::super::{CsvOptions, InputFormat, Statement, StatementLine};
-use super::{check_line_count, parse_amount, text_field, trim_text, CurrencyCache};
+use super::{
+    check_line_count, detail_field, parse_amount, text_field, trim_text, CurrencyCache, LineDetails,
+};
 use crate::error::{AppError, AppResult};
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDate;
@@ -27,9 +29,10 @@ struct RecordParser<'o> {
     date_items: Vec<Item<'static>>,
     decimal_separator: char,
     currencies: CurrencyCache,
+    details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R, options: &CsvOptions) -> AppResult<Statement> {
+pub fn read<R: Read>(input: R, options: &CsvOptions, details: LineDetails) -> AppResult<Statement> {
     // No `Trim` here: fields are trimmed when read, so newlines inside quoted fields stay
     // countable for line numbers.
     let mut reader = ::csv::ReaderBuilder::new()
@@ -46,6 +49,7 @@ pub fn read<R: Read>(input: R, options: &CsvOptions) -> AppResult<Statement> {
         date_items: parse_date_format(&options.date_format)?,
         decimal_separator: options.decimal_separator,
         currencies: CurrencyCache::default(),
+        details,
     };
     // StringRecord checks UTF-8 once per record (all-ASCII records in one pass).
     let mut record = ::csv::StringRecord::new();
@@ -141,8 +145,18 @@ impl RecordParser<'_> {
             reference: text_field("reference", field(record, self.columns.reference))?,
             amount_minor,
             currency,
-            counterparty: optional_text(record, self.columns.counterparty, "counterparty")?,
-            description: optional_text(record, self.columns.description, "description")?,
+            counterparty: optional_text(
+                record,
+                self.columns.counterparty,
+                "counterparty",
+                self.details,
+            )?,
+            description: optional_text(
+                record,
+                self.columns.description,
+                "description",
+                self.details,
+            )?,
         })
     }
 
@@ -234,9 +248,10 @@ fn optional_text(
     record: &::csv::StringRecord,
     index: Option<usize>,
     name: &str,
+    details: LineDetails,
 ) -> AppResult<String> {
     match index {
-        Some(index) => text_field(name, field(record, index)),
+        Some(index) => detail_field(name, field(record, index), details),
         None => Ok(String::new()),
     }
 }

@@ -108,6 +108,32 @@ pub fn trim_text(text: &str) -> &str {
     }
 }
 
+/// Whether readers keep the counterparty and description of each line. Matching needs neither,
+/// so a reconciliation run skips them (a million lines hold two million fewer strings); they
+/// are checked either way, so both modes accept and refuse the same files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineDetails {
+    #[default]
+    Keep,
+    Skip,
+}
+
+/// `text_field` for counterparty and description: checked always, kept only with `Keep`.
+pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<String> {
+    match details {
+        LineDetails::Keep => text_field(name, text),
+        LineDetails::Skip => {
+            let length = trim_text(text).len();
+            if length > FIELD_LENGTH_MAX {
+                return Err(AppError::invalid_input(format!(
+                    "field '{name}' is {length} bytes long; at most {FIELD_LENGTH_MAX} are accepted"
+                )));
+            }
+            Ok(String::new())
+        }
+    }
+}
+
 /// Trimmed copy of a text field, refused when longer than `FIELD_LENGTH_MAX`.
 pub fn text_field(name: &str, text: &str) -> AppResult<String> {
     let trimmed = trim_text(text);

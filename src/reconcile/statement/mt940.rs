@@ -6,7 +6,9 @@
 //! that real bank exports contain, and reports pest positions instead of file lines.
 
 use super::super::{InputFormat, Statement, StatementBalances, StatementLine, FIELD_LENGTH_MAX};
-use super::{as_invalid_input, check_line_count, parse_amount, text_field};
+use super::{
+    as_invalid_input, check_line_count, detail_field, parse_amount, text_field, LineDetails,
+};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use chrono::{Datelike, NaiveDate};
@@ -47,11 +49,15 @@ struct Mt940Reader {
     lines: Vec<StatementLine>,
     /// The last field was a `:61:`, so a `:86:` now describes that line.
     awaiting_details: bool,
+    details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R) -> AppResult<Statement> {
+pub fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
     let mut input = BufReader::new(input);
-    let mut state = Mt940Reader::default();
+    let mut state = Mt940Reader {
+        details,
+        ..Mt940Reader::default()
+    };
     let mut pending: Option<Field> = None;
     let mut raw = Vec::new();
     let mut line_number = 0u64;
@@ -227,7 +233,7 @@ impl Mt940Reader {
             amount_minor: entry.amount_minor,
             currency,
             counterparty: String::new(),
-            description: text_field("description", &entry.supplementary)?,
+            description: detail_field("description", &entry.supplementary, self.details)?,
         });
         Ok(())
     }
@@ -237,9 +243,9 @@ impl Mt940Reader {
             return Ok(());
         };
         let details = parse_details(value);
-        line.counterparty = text_field("counterparty", &details.counterparty)?;
+        line.counterparty = detail_field("counterparty", &details.counterparty, self.details)?;
         if !details.description.is_empty() {
-            line.description = text_field("description", &details.description)?;
+            line.description = detail_field("description", &details.description, self.details)?;
         }
         Ok(())
     }

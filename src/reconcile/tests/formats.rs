@@ -1,7 +1,7 @@
 //! The four fixture formats, format detection and reader details.
 
 use super::super::statement::{camt053, detect::detect_from_head, mt940};
-use super::super::{match_statement, BreakKind, FuzzyMatch, MatchResult};
+use super::super::{match_statement, BreakKind, FuzzyMatch, LineDetails, MatchResult};
 use super::*;
 
 fn semicolon_options() -> CsvOptions {
@@ -229,7 +229,7 @@ fn mt940_marks_dates_and_funds_codes() {
 :61:2512310102RD10,NTRFREF-1\n\
 :61:251231RCR5,5NCHGNONREF//BANK-2\n\
 :61:0101C1,00S202A\n:62F:C260102EUR104,50\n";
-    let statement = mt940::read(&text[..]).unwrap_err();
+    let statement = mt940::read(&text[..], LineDetails::Keep).unwrap_err();
     assert!(
         statement.message.contains("line 6"),
         "{}",
@@ -239,7 +239,7 @@ fn mt940_marks_dates_and_funds_codes() {
 :61:2512310102RD10,NTRFREF-1\n\
 :61:251231RCR5,5NCHGNONREF//BANK-2\n\
 :62F:C260102EUR104,50\n";
-    let statement = mt940::read(&valid[..]).unwrap();
+    let statement = mt940::read(&valid[..], LineDetails::Keep).unwrap();
     let first = &statement.lines[0];
     assert_eq!(
         (first.date, first.amount_minor, first.reference.as_str()),
@@ -255,7 +255,7 @@ fn mt940_marks_dates_and_funds_codes() {
 #[test]
 fn mt940_latin1_lines_are_read() {
     let text = b":20:X\n:60F:C261120EUR0,\n:61:261120C1,NTRFR1\n:86:M\xfcller\n:62F:C261120EUR1,\n";
-    let statement = mt940::read(&text[..]).unwrap();
+    let statement = mt940::read(&text[..], LineDetails::Keep).unwrap();
     assert_eq!(statement.lines[0].description, "Müller");
 }
 
@@ -269,7 +269,7 @@ fn camt(version: &str, body: &str) -> String {
 fn camt053_batch_entry_takes_the_bank_reference() {
     let body = r#"<Ntry><Amt Ccy="EUR">30.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>BATCH-1</AcctSvcrRef>
 <NtryDtls><TxDtls><Refs><EndToEndId>E1</EndToEndId></Refs></TxDtls><TxDtls><Refs><EndToEndId>E2</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>"#;
-    let statement = camt053::read(camt("02", body).as_bytes()).unwrap();
+    let statement = camt053::read(camt("02", body).as_bytes(), LineDetails::Keep).unwrap();
     assert_eq!(statement.account.as_deref(), Some("12345"));
     assert_eq!(statement.lines[0].reference, "BATCH-1");
     assert_eq!(statement.balances, None);
@@ -281,7 +281,7 @@ fn camt053_prefixed_namespace_and_value_date() {
 <c:Ntry><c:Amt Ccy="JPY">1500</c:Amt><c:CdtDbtInd>DBIT</c:CdtDbtInd><c:ValDt><c:DtTm>2026-11-19T23:00:00Z</c:DtTm></c:ValDt>
 <c:NtryDtls><c:TxDtls><c:RltdPties><c:Cdtr><c:Pty><c:Nm>Tanaka &#x26; Sons</c:Nm></c:Pty></c:Cdtr></c:RltdPties></c:TxDtls></c:NtryDtls></c:Ntry>
 </c:Stmt></c:BkToCstmrStmt></c:Document>"#;
-    let statement = camt053::read(text.as_bytes()).unwrap();
+    let statement = camt053::read(text.as_bytes(), LineDetails::Keep).unwrap();
     let line = &statement.lines[0];
     assert_eq!((line.amount_minor, line.date), (-1500, date("2026-11-19")));
     assert_eq!(line.currency, currency("JPY"));
@@ -294,26 +294,34 @@ fn camt053_version_decides_the_party_shape() {
     let body = r#"<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-20</Dt></BookgDt>
 <NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>Nested</Nm></Pty></Dbtr></RltdPties></TxDtls></NtryDtls></Ntry>"#;
     assert_eq!(
-        camt053::read(camt("02", body).as_bytes()).unwrap().lines[0].counterparty,
+        camt053::read(camt("02", body).as_bytes(), LineDetails::Keep)
+            .unwrap()
+            .lines[0]
+            .counterparty,
         ""
     );
     assert_eq!(
-        camt053::read(camt("08", body).as_bytes()).unwrap().lines[0].counterparty,
+        camt053::read(camt("08", body).as_bytes(), LineDetails::Keep)
+            .unwrap()
+            .lines[0]
+            .counterparty,
         "Nested"
     );
 }
 
 #[test]
 fn camt053_rejects_other_versions_and_documents() {
-    let unsupported = camt053::read(camt("04", "").as_bytes()).unwrap_err();
+    let unsupported = camt053::read(camt("04", "").as_bytes(), LineDetails::Keep).unwrap_err();
     assert!(
         unsupported.message.contains("camt.053.001.04"),
         "{}",
         unsupported.message
     );
-    let other =
-        camt053::read(&b"<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03\"/>"[..])
-            .unwrap_err();
+    let other = camt053::read(
+        &b"<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03\"/>"[..],
+        LineDetails::Keep,
+    )
+    .unwrap_err();
     assert!(
         other.message.contains("not a camt.053"),
         "{}",
@@ -323,7 +331,7 @@ fn camt053_rejects_other_versions_and_documents() {
         "02",
         r#"<Ntry><Amt Ccy="EUR">-1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-20</Dt></BookgDt></Ntry>"#,
     );
-    let error = camt053::read(signed.as_bytes()).unwrap_err();
+    let error = camt053::read(signed.as_bytes(), LineDetails::Keep).unwrap_err();
     assert!(error.message.contains("unsigned"), "{}", error.message);
 }
 
@@ -427,4 +435,58 @@ fn progress_reports_every_byte() {
     .unwrap();
     assert_eq!(reports.last(), Some(&size));
     assert!(reports.windows(2).all(|pair| pair[0] <= pair[1]));
+}
+
+#[test]
+fn skipping_details_keeps_everything_matching_needs() {
+    use super::super::{read_statement_with, FIELD_LENGTH_MAX};
+    for (name, format) in [
+        ("statement.csv", InputFormat::Csv),
+        ("statement.camt053.v02.xml", InputFormat::Camt053),
+        ("statement.camt053.v08.xml", InputFormat::Camt053),
+        ("statement.mt940", InputFormat::Mt940),
+    ] {
+        let full = read(name, format).unwrap();
+        let lean = read_statement_with(
+            &fixture(name),
+            format,
+            &CsvOptions::default(),
+            LineDetails::Skip,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(full.lines.iter().any(|line| !line.description.is_empty()));
+        let stripped: Vec<StatementLine> = full
+            .lines
+            .iter()
+            .cloned()
+            .map(|mut line| {
+                line.counterparty.clear();
+                line.description.clear();
+                line
+            })
+            .collect();
+        assert_eq!(lean.lines, stripped, "{name}");
+        assert_eq!(lean.balances, full.balances, "{name}");
+        assert_eq!(lean.account, full.account, "{name}");
+    }
+    // Skipped fields are still checked: both modes refuse the same files.
+    let text = format!(
+        "date,reference,amount,currency,description\n2026-11-20,R-1,1.00,EUR,{}\n",
+        "x".repeat(FIELD_LENGTH_MAX + 1)
+    );
+    let path = write_scratch("long-description.csv", text.as_bytes());
+    for details in [LineDetails::Keep, LineDetails::Skip] {
+        let error = read_statement_with(
+            &path,
+            InputFormat::Csv,
+            &CsvOptions::default(),
+            details,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(error.message.contains("description"), "{}", error.message);
+        assert!(error.message.contains("line 2"), "{}", error.message);
+    }
+    std::fs::remove_file(&path).unwrap();
 }

@@ -138,7 +138,8 @@ fn mt940_structure_errors_name_the_line() {
         ),
     ];
     for (content, expected) in cases {
-        let error = super::super::statement::mt940::read(content).unwrap_err();
+        let error = super::super::statement::mt940::read(content, super::super::LineDetails::Keep)
+            .unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidInput);
         assert_mentions(&error.message, &[expected]);
     }

@@ -282,6 +282,7 @@ fn long_references_compare_as_text() {
 #[test]
 fn mt940_text_starting_with_a_dash_is_kept() {
     let text = b":20:X\n:60F:C261120EUR0,\n:61:261120C1,NTRFR1\n:86:Rechnung\n-Teil 2\n-\n:62F:C261120EUR1,\n";
-    let statement = super::super::statement::mt940::read(&text[..]).unwrap();
+    let statement =
+        super::super::statement::mt940::read(&text[..], super::super::LineDetails::Keep).unwrap();
     assert_eq!(statement.lines[0].description, "Rechnung -Teil 2");
 }

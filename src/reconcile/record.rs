@@ -1,0 +1,191 @@
+//! Stored reconciliation runs and break items, as plain records (the store reads and writes
+//! them; `run` builds them; the commands render them).
+
+use super::{BreakItem, BreakKind, InputFormat};
+use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use chrono::NaiveDate;
+use std::fmt;
+use std::str::FromStr;
+
+/// The statement's booked balances against ours at the end of the closing date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalanceCheck {
+    /// The statement's balance currency.
+    pub currency: Currency,
+    /// The statement's closing date (else the run date).
+    pub date: NaiveDate,
+    pub statement_opening_minor: i64,
+    pub statement_closing_minor: i64,
+    /// Our settlement account's balance at the end of `date` (entries before next midnight).
+    pub ledger_closing_minor: i64,
+}
+
+impl BalanceCheck {
+    /// Statement closing − our closing, in one currency; `None` when the statement is in
+    /// another currency than the account.
+    pub fn difference_minor(&self, account_currency: Currency) -> Option<i64> {
+        (self.currency == account_currency).then(|| {
+            self.statement_closing_minor
+                .saturating_sub(self.ledger_closing_minor)
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub account: String,
+    pub date: NaiveDate,
+    /// The run that replaced this one; `None` while it is the account and date's active run.
+    pub superseded_by: Option<i64>,
+    /// The run this one replaced.
+    pub supersedes: Option<i64>,
+    /// The settlement account's currency.
+    pub currency: Currency,
+    pub statement_file: String,
+    pub input_format: InputFormat,
+    /// The bank's account identifier from the statement (IBAN, MT940 `:25:`), when present.
+    pub statement_account: Option<String>,
+    pub amount_tolerance_minor: i64,
+    pub date_window_days: i64,
+    pub statement_lines: u64,
+    pub internal_entries: u64,
+    pub matched: u64,
+    pub matched_fuzzy: u64,
+    /// Per break kind, in `BreakKind::ALL` order.
+    pub breaks: [u64; 6],
+    pub balance: Option<BalanceCheck>,
+    pub operator: String,
+    pub trace_id: String,
+    pub created_at_us: i64,
+}
+
+impl RunRecord {
+    pub fn break_count(&self, kind: BreakKind) -> u64 {
+        let index = BreakKind::ALL
+            .iter()
+            .position(|known| *known == kind)
+            .expect("every kind is in ALL");
+        self.breaks[index]
+    }
+
+    pub fn total_breaks(&self) -> u64 {
+        self.breaks.iter().sum()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.superseded_by.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolutionKind {
+    /// The difference was posted as an adjustment transfer.
+    Posted,
+    /// Accepted as is, with a note.
+    Accepted,
+}
+
+impl ResolutionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolutionKind::Posted => "posted",
+            ResolutionKind::Accepted => "accepted",
+        }
+    }
+}
+
+impl fmt::Display for ResolutionKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ResolutionKind {
+    type Err = AppError;
+    fn from_str(text: &str) -> AppResult<ResolutionKind> {
+        match text {
+            "posted" => Ok(ResolutionKind::Posted),
+            "accepted" => Ok(ResolutionKind::Accepted),
+            _ => Err(AppError::invalid_input(format!(
+                "'{text}' is not a resolution"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    pub kind: ResolutionKind,
+    pub note: String,
+    /// The adjustment transfer, for `Posted`.
+    pub transfer_id: Option<i64>,
+    pub by: String,
+    pub at_us: i64,
+    /// Where the resolution was made, when this item carries it over from an earlier run.
+    pub resolved_in_item: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub kind: BreakKind,
+    pub reference: String,
+    /// The statement line's currency; the movement's for `missing_external`.
+    pub currency: Currency,
+    pub internal_currency: Option<Currency>,
+    pub internal_amount_minor: Option<i64>,
+    pub external_amount_minor: Option<i64>,
+    pub difference_minor: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub statement_line: Option<u64>,
+    pub resolution: Option<Resolution>,
+}
+
+impl ItemRecord {
+    pub fn from_break(id: i64, run_id: i64, item: &BreakItem) -> ItemRecord {
+        ItemRecord {
+            id,
+            run_id,
+            kind: item.kind,
+            reference: item.reference.clone(),
+            currency: item.currency,
+            internal_currency: item.internal_currency,
+            internal_amount_minor: item.internal_amount_minor,
+            external_amount_minor: item.external_amount_minor,
+            difference_minor: item.difference_minor,
+            transfer_id: item.transfer_id,
+            statement_line: item.statement_line,
+            resolution: None,
+        }
+    }
+
+    /// What makes two items of runs of the same account and date "the same break", so a
+    /// re-run carries an earlier resolution over.
+    pub fn identity(&self) -> ItemIdentity<'_> {
+        ItemIdentity {
+            kind: self.kind,
+            reference: &self.reference,
+            currency: self.currency,
+            internal_currency: self.internal_currency,
+            internal_amount_minor: self.internal_amount_minor,
+            external_amount_minor: self.external_amount_minor,
+            transfer_id: self.transfer_id,
+            statement_line: self.statement_line,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ItemIdentity<'a> {
+    kind: BreakKind,
+    reference: &'a str,
+    currency: Currency,
+    internal_currency: Option<Currency>,
+    internal_amount_minor: Option<i64>,
+    external_amount_minor: Option<i64>,
+    transfer_id: Option<i64>,
+    statement_line: Option<u64>,
+}

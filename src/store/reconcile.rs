@@ -1,0 +1,550 @@
+//! Reconciliation: the settlement account's movements, stored runs and break items.
+
+use super::sqlite::direct::{self, Parameter};
+use super::write::{multi_row_insert, TxInner, WriteTx};
+use super::{dispatch, Pool, Store, INSERT_ROWS_MAX};
+use crate::clock::MICROS_PER_DAY;
+use crate::error::{AppError, AppResult};
+use crate::money::Currency;
+use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
+use crate::reconcile::{BreakKind, InternalMovement};
+use chrono::NaiveDate;
+use futures_core::Stream;
+use sqlx::Row;
+use std::pin::Pin;
+
+/// The settlement account's movements in `[from_us, to_us)`, without reconciliation
+/// adjustments (they never appear on a bank statement) and reversals of them. Streamed: only
+/// the movements are kept, never the rows.
+const MOVEMENTS_SQL: &str = "SELECT e.transfer_id, e.at_us, e.amount_minor, t.reference \
+     FROM entries e JOIN transfers t ON t.id = e.transfer_id \
+     WHERE e.account = $1 AND e.at_us >= $2 AND e.at_us < $3 AND t.kind <> 'adjustment' \
+     AND (t.reverses_id IS NULL OR NOT EXISTS \
+     (SELECT 1 FROM transfers a WHERE a.id = t.reverses_id AND a.kind = 'adjustment'))";
+
+const RUN_COLUMNS: &str = "id, account, run_date, superseded_by, supersedes, currency, \
+     statement_file, input_format, statement_account, amount_tolerance_minor, date_window_days, \
+     statement_lines, internal_entries, matched, matched_fuzzy, missing_internal, \
+     missing_external, amount_mismatch, duplicate_external, ambiguous, currency_mismatch, \
+     balance_currency, balance_date, statement_opening_minor, statement_closing_minor, \
+     ledger_closing_minor, operator, trace_id, created_at_us";
+const RUN_COLUMN_COUNT: usize = 29;
+
+const ITEM_COLUMNS: &str = "id, run_id, kind, reference, currency, internal_currency, \
+     internal_amount_minor, external_amount_minor, difference_minor, transfer_id, \
+     statement_line, resolution, resolution_note, resolution_transfer_id, resolved_by, \
+     resolved_at_us, resolved_in_item";
+const ITEM_COLUMN_COUNT: usize = 17;
+
+#[derive(Debug, Default, Clone)]
+pub struct RunFilter {
+    pub account: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub limit: i64,
+}
+
+/// Page cache of the connection while it scans the movements, in KiB.
+const SCAN_CACHE_KIB: i64 = 2048;
+
+/// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
+struct DayCache {
+    day: i64,
+    date: NaiveDate,
+}
+
+impl DayCache {
+    fn date(&mut self, at_us: i64) -> AppResult<NaiveDate> {
+        let day = at_us.div_euclid(MICROS_PER_DAY);
+        if day != self.day {
+            self.date = crate::clock::to_datetime(at_us).date_naive();
+            self.day = day;
+        }
+        Ok(self.date)
+    }
+}
+
+async fn next_row<S, R>(stream: &mut Pin<Box<S>>) -> Option<Result<R, sqlx::Error>>
+where
+    S: Stream<Item = Result<R, sqlx::Error>> + ?Sized,
+{
+    std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
+}
+
+impl Store {
+    #[tracing::instrument(name = "store.reconcile_movements", skip_all, fields(rows))]
+    pub async fn reconcile_movements(
+        &self,
+        account: &str,
+        currency: Currency,
+        from_us: i64,
+        to_us: i64,
+    ) -> AppResult<Vec<InternalMovement>> {
+        let mut days = DayCache {
+            day: i64::MIN,
+            date: NaiveDate::MIN,
+        };
+        let mut movements = Vec::new();
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                // Straight from SQLite on this thread (see `sqlite::direct`).
+                let mut connection = pool.acquire().await?;
+                let mut handle = connection.lock_handle().await?;
+                let database = handle.as_raw_handle();
+                let parameters = [
+                    Parameter::Text(account),
+                    Parameter::Integer(from_us),
+                    Parameter::Integer(to_us),
+                ];
+                let mut read = || {
+                    // SAFETY: the handle is locked for us until `handle` drops, after this.
+                    unsafe {
+                        // A scan reads each page once: a small page cache saves allocating and
+                        // faulting in the pool's large one (a fifth of the CPU of the read).
+                        direct::execute(
+                            database,
+                            &format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"),
+                        )?;
+                        let outcome =
+                            direct::for_each_row(database, MOVEMENTS_SQL, &parameters, |row| {
+                                movements.push(InternalMovement {
+                                    transfer_id: row.integer(0),
+                                    date: days.date(row.integer(1))?,
+                                    amount_minor: row.integer(2),
+                                    reference: row.text(3)?.to_string(),
+                                    currency,
+                                });
+                                Ok(())
+                            });
+                        let restored = direct::execute(
+                            database,
+                            &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB),
+                        );
+                        outcome.and(restored)
+                    }
+                };
+                let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+                    == tokio::runtime::RuntimeFlavor::MultiThread;
+                if multi_thread {
+                    tokio::task::block_in_place(read)?;
+                } else {
+                    read()?;
+                }
+            }
+            Pool::Postgres(pool) => {
+                // Rows are decoded from the socket buffer in this task; streamed, not collected.
+                let mut rows = Box::pin(
+                    sqlx::query(MOVEMENTS_SQL)
+                        .bind(account)
+                        .bind(from_us)
+                        .bind(to_us)
+                        .fetch(pool),
+                );
+                while let Some(row) = next_row(&mut rows).await {
+                    let row = row?;
+                    movements.push(InternalMovement {
+                        transfer_id: row.try_get(0)?,
+                        date: days.date(row.try_get(1)?)?,
+                        amount_minor: row.try_get(2)?,
+                        reference: row.try_get(3)?,
+                        currency,
+                    });
+                }
+            }
+        }
+        tracing::Span::current().record("rows", movements.len());
+        Ok(movements)
+    }
+
+    pub async fn reconcile_run(&self, id: i64) -> AppResult<Option<RunRecord>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1");
+        let row = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(&sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| run_from_row(&row))
+        });
+        row.transpose()
+    }
+
+    pub async fn reconcile_runs(&self, filter: &RunFilter) -> AppResult<Vec<RunRecord>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM reconcile_runs \
+             WHERE ($1 = '' OR account = $1) AND ($2 = '' OR run_date = $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let account = filter.account.clone().unwrap_or_default();
+        let date = filter.date.map(|date| date.to_string()).unwrap_or_default();
+        dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(&sql)
+                .bind(&account)
+                .bind(&date)
+                .bind(filter.limit)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(run_from_row)
+                .collect()
+        })
+    }
+
+    /// Open (unresolved) items per run, for listings.
+    pub async fn reconcile_open_items(&self, run_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
+        if run_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT run_id, COUNT(*) FROM reconcile_items WHERE resolution IS NULL AND run_id IN ({}) GROUP BY run_id",
+            super::write::placeholders(self.system, 1, run_ids.len())
+        );
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            let mut query = sqlx::query(&sql);
+            for id in run_ids {
+                query = query.bind(*id);
+            }
+            query
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect::<Result<Vec<(i64, i64)>, sqlx::Error>>()?
+        });
+        Ok(rows)
+    }
+
+    pub async fn reconcile_items(&self, run_id: i64) -> AppResult<Vec<ItemRecord>> {
+        let sql =
+            format!("SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE run_id = $1 ORDER BY id");
+        dispatch!(Pool, &self.pool, pool => {
+            sqlx::query(&sql)
+                .bind(run_id)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(item_from_row)
+                .collect()
+        })
+    }
+}
+
+impl WriteTx {
+    /// The active run of an account and date, if any.
+    pub async fn active_reconcile_run(
+        &mut self,
+        account: &str,
+        date: NaiveDate,
+    ) -> AppResult<Option<i64>> {
+        let found: Option<i64> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_scalar(
+                "SELECT id FROM reconcile_runs WHERE account = $1 AND run_date = $2 AND superseded_by IS NULL",
+            )
+            .bind(account)
+            .bind(date.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+        });
+        Ok(found)
+    }
+
+    /// The next free run id and item id. Ids are taken under the write lock, so no other
+    /// writer can take them meanwhile.
+    pub async fn next_reconcile_ids(&mut self) -> AppResult<(i64, i64)> {
+        let ids: (i64, i64) = dispatch!(TxInner, &mut self.inner, tx => {
+            let row = sqlx::query(
+                "SELECT CAST(COALESCE((SELECT MAX(id) FROM reconcile_runs), 0) AS BIGINT), \
+                 CAST(COALESCE((SELECT MAX(id) FROM reconcile_items), 0) AS BIGINT)",
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            (row.try_get(0)?, row.try_get(1)?)
+        });
+        Ok((ids.0 + 1, ids.1 + 1))
+    }
+
+    pub async fn supersede_reconcile_run(&mut self, old: i64, new: i64) -> AppResult<()> {
+        dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query("UPDATE reconcile_runs SET superseded_by = $1 WHERE id = $2")
+                .bind(new)
+                .bind(old)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    pub async fn insert_reconcile_run(&mut self, run: &RunRecord) -> AppResult<()> {
+        let sql = multi_row_insert(
+            self.system,
+            &format!("INSERT INTO reconcile_runs ({RUN_COLUMNS}) VALUES "),
+            RUN_COLUMN_COUNT,
+            1,
+            1,
+        );
+        let balance = run.balance.as_ref();
+        let count = |value: u64| value as i64;
+        dispatch!(TxInner, &mut self.inner, tx => {
+            let mut query = sqlx::query(&sql)
+                .bind(run.id)
+                .bind(&run.account)
+                .bind(run.date.to_string())
+                .bind(run.superseded_by)
+                .bind(run.supersedes)
+                .bind(run.currency.code())
+                .bind(&run.statement_file)
+                .bind(run.input_format.as_str())
+                .bind(run.statement_account.as_deref())
+                .bind(run.amount_tolerance_minor)
+                .bind(run.date_window_days)
+                .bind(count(run.statement_lines))
+                .bind(count(run.internal_entries))
+                .bind(count(run.matched))
+                .bind(count(run.matched_fuzzy));
+            for breaks in run.breaks {
+                query = query.bind(count(breaks));
+            }
+            query
+                .bind(balance.map(|balance| balance.currency.code()))
+                .bind(balance.map(|balance| balance.date.to_string()))
+                .bind(balance.map(|balance| balance.statement_opening_minor))
+                .bind(balance.map(|balance| balance.statement_closing_minor))
+                .bind(balance.map(|balance| balance.ledger_closing_minor))
+                .bind(&run.operator)
+                .bind(&run.trace_id)
+                .bind(run.created_at_us)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Multi-row INSERTs of `INSERT_ROWS_MAX` items.
+    pub async fn insert_reconcile_items(&mut self, items: &[ItemRecord]) -> AppResult<()> {
+        let mut full_chunk_sql = None;
+        for chunk in items.chunks(INSERT_ROWS_MAX) {
+            let build = |rows| {
+                multi_row_insert(
+                    self.system,
+                    &format!("INSERT INTO reconcile_items ({ITEM_COLUMNS}) VALUES "),
+                    ITEM_COLUMN_COUNT,
+                    rows,
+                    1,
+                )
+            };
+            let sql = if chunk.len() == INSERT_ROWS_MAX {
+                full_chunk_sql
+                    .get_or_insert_with(|| build(INSERT_ROWS_MAX))
+                    .clone()
+            } else {
+                build(chunk.len())
+            };
+            dispatch!(TxInner, &mut self.inner, tx => {
+                let mut query = sqlx::query(&sql);
+                for item in chunk {
+                    let resolution = item.resolution.as_ref();
+                    query = query
+                        .bind(item.id)
+                        .bind(item.run_id)
+                        .bind(item.kind.as_str())
+                        .bind(&item.reference)
+                        .bind(item.currency.code())
+                        .bind(item.internal_currency.map(|currency| currency.code().to_string()))
+                        .bind(item.internal_amount_minor)
+                        .bind(item.external_amount_minor)
+                        .bind(item.difference_minor)
+                        .bind(item.transfer_id)
+                        .bind(item.statement_line.map(|line| line as i64))
+                        .bind(resolution.map(|resolution| resolution.kind.as_str()))
+                        .bind(resolution.map(|resolution| resolution.note.clone()))
+                        .bind(resolution.and_then(|resolution| resolution.transfer_id))
+                        .bind(resolution.map(|resolution| resolution.by.clone()))
+                        .bind(resolution.map(|resolution| resolution.at_us))
+                        .bind(resolution.and_then(|resolution| resolution.resolved_in_item));
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            });
+        }
+        Ok(())
+    }
+
+    /// Items of a run that carry a resolution.
+    pub async fn resolved_reconcile_items(&mut self, run_id: i64) -> AppResult<Vec<ItemRecord>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE run_id = $1 AND resolution IS NOT NULL ORDER BY id"
+        );
+        dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(&sql)
+                .bind(run_id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(item_from_row)
+                .collect()
+        })
+    }
+
+    pub async fn reconcile_item(&mut self, id: i64) -> AppResult<Option<ItemRecord>> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE id = $1");
+        let row = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(&sql)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| item_from_row(&row))
+        });
+        row.transpose()
+    }
+
+    pub async fn reconcile_run_in_tx(&mut self, id: i64) -> AppResult<Option<RunRecord>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1");
+        let row = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(&sql)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| run_from_row(&row))
+        });
+        row.transpose()
+    }
+
+    pub async fn resolve_reconcile_item(
+        &mut self,
+        id: i64,
+        resolution: &Resolution,
+    ) -> AppResult<()> {
+        dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(
+                "UPDATE reconcile_items SET resolution = $1, resolution_note = $2, \
+                 resolution_transfer_id = $3, resolved_by = $4, resolved_at_us = $5, \
+                 resolved_in_item = $6 WHERE id = $7 AND resolution IS NULL",
+            )
+            .bind(resolution.kind.as_str())
+            .bind(&resolution.note)
+            .bind(resolution.transfer_id)
+            .bind(&resolution.by)
+            .bind(resolution.at_us)
+            .bind(resolution.resolved_in_item)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
+    }
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> AppError {
+    AppError::storage(format!("stored {what} is not valid: {detail}"))
+}
+
+fn parse_date(text: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|error| corrupt("date", error))
+}
+
+fn parse_currency(text: &str) -> AppResult<Currency> {
+    Currency::parse(text).map_err(|error| corrupt("currency", error.message))
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn run_from_row<R>(row: &R) -> AppResult<RunRecord>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text = |index: usize| -> Result<String, sqlx::Error> { row.try_get(index) };
+    let optional_text =
+        |index: usize| -> Result<Option<String>, sqlx::Error> { row.try_get(index) };
+    let integer = |index: usize| -> Result<i64, sqlx::Error> { row.try_get(index) };
+    let optional_integer =
+        |index: usize| -> Result<Option<i64>, sqlx::Error> { row.try_get(index) };
+    let mut breaks = [0; 6];
+    for (offset, slot) in breaks.iter_mut().enumerate() {
+        *slot = count(integer(15 + offset)?);
+    }
+    let balance = match (optional_text(21)?, optional_text(22)?) {
+        (Some(currency), Some(date)) => Some(BalanceCheck {
+            currency: parse_currency(&currency)?,
+            date: parse_date(&date)?,
+            statement_opening_minor: optional_integer(23)?.unwrap_or(0),
+            statement_closing_minor: optional_integer(24)?.unwrap_or(0),
+            ledger_closing_minor: optional_integer(25)?.unwrap_or(0),
+        }),
+        _ => None,
+    };
+    Ok(RunRecord {
+        id: integer(0)?,
+        account: text(1)?,
+        date: parse_date(&text(2)?)?,
+        superseded_by: optional_integer(3)?,
+        supersedes: optional_integer(4)?,
+        currency: parse_currency(&text(5)?)?,
+        statement_file: text(6)?,
+        input_format: text(7)?
+            .parse()
+            .map_err(|error: AppError| corrupt("input format", error.message))?,
+        statement_account: optional_text(8)?,
+        amount_tolerance_minor: integer(9)?,
+        date_window_days: integer(10)?,
+        statement_lines: count(integer(11)?),
+        internal_entries: count(integer(12)?),
+        matched: count(integer(13)?),
+        matched_fuzzy: count(integer(14)?),
+        breaks,
+        balance,
+        operator: text(26)?,
+        trace_id: text(27)?,
+        created_at_us: integer(28)?,
+    })
+}
+
+fn item_from_row<R>(row: &R) -> AppResult<ItemRecord>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let text = |index: usize| -> Result<String, sqlx::Error> { row.try_get(index) };
+    let optional_text =
+        |index: usize| -> Result<Option<String>, sqlx::Error> { row.try_get(index) };
+    let integer = |index: usize| -> Result<i64, sqlx::Error> { row.try_get(index) };
+    let optional_integer =
+        |index: usize| -> Result<Option<i64>, sqlx::Error> { row.try_get(index) };
+    let resolution = match optional_text(11)? {
+        Some(kind) => Some(Resolution {
+            kind: kind
+                .parse::<ResolutionKind>()
+                .map_err(|error| corrupt("resolution", error.message))?,
+            note: optional_text(12)?.unwrap_or_default(),
+            transfer_id: optional_integer(13)?,
+            by: optional_text(14)?.unwrap_or_default(),
+            at_us: optional_integer(15)?.unwrap_or(0),
+            resolved_in_item: optional_integer(16)?,
+        }),
+        None => None,
+    };
+    Ok(ItemRecord {
+        id: integer(0)?,
+        run_id: integer(1)?,
+        kind: text(2)?
+            .parse::<BreakKind>()
+            .map_err(|error| corrupt("break kind", error.message))?,
+        reference: text(3)?,
+        currency: parse_currency(&text(4)?)?,
+        internal_currency: optional_text(5)?
+            .map(|code| parse_currency(&code))
+            .transpose()?,
+        internal_amount_minor: optional_integer(6)?,
+        external_amount_minor: optional_integer(7)?,
+        difference_minor: optional_integer(8)?,
+        transfer_id: optional_integer(9)?,
+        statement_line: optional_integer(10)?.map(count),
+        resolution,
+    })
+}
