@@ -15,6 +15,8 @@ pub struct AuditSummary {
     pub events_by_action: std::collections::BTreeMap<String, i64>,
     pub rejected_transfers_by_code: std::collections::BTreeMap<String, i64>,
     pub freezes: i64,
+    /// Break items of the active (not superseded) reconciliation runs dated in the period.
+    pub reconciliation_breaks_by_kind: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -115,7 +117,9 @@ impl Store {
     }
 
     pub async fn audit_summary(&self, from_us: i64, to_us: i64) -> AppResult<AuditSummary> {
-        let (actions, codes) = dispatch!(Pool, &self.pool, pool => {
+        let from_date = crate::clock::date_of_us(from_us).to_string();
+        let to_date = crate::clock::date_of_us(to_us).to_string();
+        let (actions, codes, breaks) = dispatch!(Pool, &self.pool, pool => {
             let actions: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT action, COUNT(*) FROM audit_events WHERE at_us >= $1 AND at_us <= $2 GROUP BY action ORDER BY action",
             )
@@ -131,7 +135,15 @@ impl Store {
             .bind(to_us)
             .fetch_all(pool)
             .await?;
-            (actions, codes)
+            let breaks: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT i.kind, COUNT(*) FROM reconcile_items i JOIN reconcile_runs r ON r.id = i.run_id \
+                 WHERE r.superseded_by IS NULL AND r.run_date >= $1 AND r.run_date <= $2 GROUP BY i.kind ORDER BY i.kind",
+            )
+            .bind(&from_date)
+            .bind(&to_date)
+            .fetch_all(pool)
+            .await?;
+            (actions, codes, breaks)
         });
         let freezes = actions
             .iter()
@@ -142,6 +154,7 @@ impl Store {
             events_by_action: actions.into_iter().collect(),
             rejected_transfers_by_code: codes.into_iter().collect(),
             freezes,
+            reconciliation_breaks_by_kind: breaks.into_iter().collect(),
         })
     }
 }

@@ -53,6 +53,12 @@ fn demo_builds_a_balanced_ledger() {
             > 0
     );
     assert_eq!(document["transfers_imported"]["posted"], 18);
+    let breaks = &document["compliance_report"]["audit"]["reconciliation_breaks_by_kind"];
+    assert_eq!(
+        breaks.as_object().unwrap().len(),
+        6,
+        "the audit summary counts the demo's breaks: {breaks}"
+    );
     // The reconciliation step finds one break of each kind and the demo still succeeds.
     let reconciliation = &document["reconciliation"];
     assert_eq!(reconciliation["statement_lines"], 9);
