@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
 pub const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
+/// Compliance put this account (Erin Walsh) on the blacklist after the day's import.
+pub const DEMO_BLACKLISTED: &str = "4000000000000051";
+/// The fixtures' transfers all happen on 2026-11-20: rescoring looks at that day.
+pub const DEMO_RESCORE_AS_OF: &str = "2026-11-20T23:59:59Z";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -46,6 +50,19 @@ impl DemoArgs {
         steps.push(step(
             "trial balance",
             super::report::balances_for_demo(&demo).await,
+        )?);
+        steps.push(step(
+            "blacklist",
+            super::risk::blacklist_for_demo(
+                &demo,
+                DEMO_BLACKLISTED,
+                "demo: sanctions screening hit",
+            )
+            .await,
+        )?);
+        steps.push(step(
+            "risk rescoring",
+            super::risk::rescore_for_demo(&demo, DEMO_RESCORE_AS_OF).await,
         )?);
         demo.close().await;
         Ok(combine(&dir, steps))

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod ledger;
 pub mod present;
 pub mod report;
+pub mod risk;
 pub mod transfer;
 
 use crate::cli::{Command, GlobalOptions};
@@ -94,6 +95,7 @@ pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> 
         Command::Report(command) => command.run(context).await,
         Command::Ledger(command) => command.run(context).await,
         Command::Audit(command) => command.run(context).await,
+        Command::Risk(command) => command.run(context).await,
         Command::Db(command) => command.run(context).await,
         Command::Completions(arguments) => arguments.run(),
         Command::Demo(arguments) => arguments.run(context).await,

@@ -2,6 +2,7 @@
 //! transaction per batch. Every row ends posted, replayed or in the rejects file. A crash
 //! loses at most the open batch, and a re-run replays committed rows by their keys.
 
+use super::risk::{ImportRisk, RiskOptions};
 use super::{apply, write_batch, ApplyContext, Batch, Book, Outcome, TransferRequest};
 use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::clock;
@@ -9,7 +10,6 @@ use crate::error::{AppError, AppResult};
 use crate::model::Account;
 use crate::model::{TransferKind, TransferStatus};
 use crate::money::Currency;
-use crate::risk::ApproveAll;
 use crate::store::{should_retry, Actor, Store};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -65,6 +65,7 @@ pub async fn import_file(
     actor: &Actor,
     path: &Path,
     observer: &mut dyn ImportObserver,
+    risk: RiskOptions,
 ) -> AppResult<ImportSummary> {
     let file = File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
@@ -73,7 +74,7 @@ pub async fn import_file(
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let columns = column_positions(&mut reader, path)?;
     let mut summary = ImportSummary::default();
-    let mut cache = AccountCache::default();
+    let mut cache = AccountCache::new(risk);
     let mut record = csv::StringRecord::new();
     let batch_rows = batch_rows();
     loop {
@@ -251,12 +252,23 @@ async fn apply_with_retry(
     }
 }
 
-/// Accounts as this import last wrote them. Valid only while the ledger's version is the one
-/// our previous batch left behind; then a batch reads just the accounts it has not seen.
-#[derive(Debug, Default)]
+/// Accounts as this import last wrote them, and the risk windows of the rows posted so far.
+/// Valid only while the ledger's version is the one our previous batch left behind; then a
+/// batch reads just the accounts (and risk history) it has not seen.
 pub struct AccountCache {
     accounts: HashMap<String, Account>,
+    risk: ImportRisk,
     version: Option<i64>,
+}
+
+impl AccountCache {
+    pub fn new(risk: RiskOptions) -> AccountCache {
+        AccountCache {
+            accounts: HashMap::new(),
+            risk: ImportRisk::new(risk),
+            version: None,
+        }
+    }
 }
 
 async fn apply_batch(
@@ -271,6 +283,7 @@ async fn apply_batch(
     let mut accounts = std::mem::take(&mut cache.accounts);
     if cached_version != Some(tx.version_at_begin()) {
         accounts.clear();
+        cache.risk.reset();
     }
     let keys: Vec<&str> = pending
         .iter()
@@ -285,12 +298,17 @@ async fn apply_batch(
     accounts.extend(tx.accounts(&missing).await?);
     let mut book = Book::new(accounts, tx.transfers_by_keys(&keys).await?);
     let mut batch = Batch::default();
-    let mut assessor = ApproveAll;
+    let requests = pending.iter().map(|(_, _, request)| request);
+    let assessor = cache
+        .risk
+        .prepare(&mut tx, &book.accounts, requests)
+        .instrument(tracing::info_span!(target: "fincore", "fincore.risk.seed"))
+        .await?;
     let mut outcomes = Vec::with_capacity(pending.len());
     {
         let mut context = ApplyContext {
             tx: &mut tx,
-            assessor: &mut assessor,
+            assessor,
         };
         for (_, _, request) in pending {
             outcomes.push(apply(&mut book, &mut batch, &mut context, request));

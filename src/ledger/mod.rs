@@ -7,6 +7,7 @@ mod apply;
 pub mod import;
 pub mod number;
 pub mod post;
+pub mod risk;
 pub mod verify;
 
 pub use apply::{apply, rejection_error, write_batch, ApplyContext, Batch, Book, Outcome};

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod postgres;
 mod reads;
+mod risk;
 mod rows;
 mod sqlite;
 mod transfers;
@@ -15,6 +16,9 @@ mod write;
 
 pub use audit::AuditFilter;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
+pub use risk::{
+    BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
+};
 pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult, ErrorCode};
