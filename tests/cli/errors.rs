@@ -91,7 +91,9 @@ fn usage_errors_exit_2_with_one_error_line() {
 fn db_migrate_and_status() {
     let ledger = Ledger::sqlite();
     let status = ledger.json(&["db", "status"]);
-    assert_eq!(status["pending"], 1);
+    // A fresh database has every migration pending (one per schema change, per backend).
+    assert!(status["pending"].as_u64().unwrap() >= 1, "{status}");
+    assert_eq!(status["applied_version"], 0);
     let migrated = ledger.json(&["db", "migrate"]);
     assert_eq!(migrated["pending"], 0);
     assert_eq!(migrated["applied_version"], migrated["binary_version"]);
