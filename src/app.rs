@@ -17,6 +17,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 const RUNTIME_THREADS: usize = 2;
 
 pub fn main_exit_code() -> u8 {
+    crate::store::configure_sqlite();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_exit(error),

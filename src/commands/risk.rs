@@ -8,7 +8,7 @@ use crate::ledger::risk::{load_rules_file, rules_for_read, ChosenRules, RulesSou
 use crate::model::{Account, AccountStatus, RiskFactor, RiskLevel, RiskResult};
 use crate::output::{Section, View};
 use crate::risk::rules::{is_bank_side, Rule, RuleSet, Threshold};
-use crate::risk::{rescore_all, Profile};
+use crate::risk::{rescore_movements, Movements, Profile};
 use crate::store::{AccountFilter, LatestRisk, NewAssessment, NewRun, Store};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -207,9 +207,8 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
     let rescored = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let threads = std::thread::available_parallelism().map_or(2, |count| count.get());
-        let results = rescore_all(&accounts, &transfers, as_of_us, &rules, &blacklist, threads);
-        // Dropping a million transfers takes a while: not on the way to the output.
-        std::thread::spawn(move || drop(transfers));
+        let results =
+            rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist, threads);
         accounts
             .into_iter()
             .zip(results)
@@ -242,13 +241,13 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
     ))
 }
 
-/// Accounts (in number order: `rescore_all` returns them so) and their transfers.
+/// Accounts (in number order: `rescore_movements` returns them so) and their transfers.
 async fn load_for_rescore(
     store: &Store,
     only: Option<&str>,
     as_of_us: i64,
     progress: &ProgressBar,
-) -> AppResult<(Vec<Account>, Vec<crate::model::Transfer>)> {
+) -> AppResult<(Vec<Account>, Movements)> {
     progress.set_message("reading transfers");
     match only {
         Some(number) => {
@@ -258,13 +257,13 @@ async fn load_for_rescore(
                 .ok_or_else(|| not_found_account(number).context("--account"))?;
             let transfers = store.risk_transfers_of(number, as_of_us).await?;
             progress.set_position(transfers.len() as u64);
-            Ok((vec![account], transfers))
+            Ok((vec![account], Movements::of_transfers(&transfers)))
         }
         None => {
             let accounts = store.list_accounts(&AccountFilter::default()).await?;
             let parts = std::thread::available_parallelism().map_or(2, |count| count.get());
             let report = |rows: u64| progress.set_position(rows);
-            let transfers = store.risk_transfers_all(as_of_us, parts, &report).await?;
+            let transfers = store.risk_movements(as_of_us, parts, &report).await?;
             Ok((accounts, transfers))
         }
     }

@@ -19,6 +19,7 @@ pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
 pub use risk::{
     BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
 };
+pub use sqlite::configure_library as configure_sqlite;
 pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult, ErrorCode};

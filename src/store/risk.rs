@@ -7,6 +7,7 @@ use super::{dispatch, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::error::{AppError, AppResult};
 use crate::model::{RiskDecision, RiskLevel, RiskResult, Transfer, TransferKind, TransferStatus};
 use crate::money::Currency;
+use crate::risk::Movements;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 
@@ -511,6 +512,93 @@ impl WriteTx {
     }
 }
 
+/// Rows between two progress reports of a bulk read.
+const PROGRESS_EVERY: u64 = 50_000;
+
+/// SQLite: each id range on its own connection and thread, through the SQLite library
+/// directly (see `sqlite::raw`).
+async fn read_ranges_raw(
+    pool: &sqlx::SqlitePool,
+    ranges: &[(i64, i64)],
+    as_of_us: i64,
+    read: &std::sync::atomic::AtomicU64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<Movements> {
+    use super::sqlite::raw;
+    let sql = format!(
+        "SELECT {MOVEMENT_COLUMNS} FROM transfers WHERE id >= ?1 AND id < ?2 AND at_us <= ?3 ORDER BY id"
+    );
+    let mut connections = Vec::with_capacity(ranges.len());
+    for _ in ranges {
+        connections.push(pool.acquire().await?);
+    }
+    let mut locked = Vec::with_capacity(connections.len());
+    for connection in connections.iter_mut() {
+        locked.push(connection.lock_handle().await?);
+    }
+    let handles: Vec<raw::Handle> = locked
+        .iter_mut()
+        .map(|handle| raw::Handle(handle.as_raw_handle()))
+        .collect();
+    let parts: Vec<Result<Movements, String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = handles
+            .into_iter()
+            .zip(ranges)
+            .map(|(handle, (start, end))| {
+                let sql = &sql;
+                scope.spawn(move || {
+                    let mut transfers =
+                        Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
+                    raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
+                        transfers.push(
+                            row.integer(0),
+                            row.text(1)?,
+                            row.text(2)?,
+                            row.integer(3),
+                            row.integer(5),
+                            movement_posted(row.integer(0), row.text(4)?).map_err(|e| e.message)?,
+                        );
+                        if transfers.len() as u64 % PROGRESS_EVERY == 0 {
+                            let total = read
+                                .fetch_add(PROGRESS_EVERY, std::sync::atomic::Ordering::Relaxed);
+                            progress(total + PROGRESS_EVERY);
+                        }
+                        Ok(())
+                    })?;
+                    Ok(transfers)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a reading thread panicked"))
+            .collect()
+    });
+    drop(locked);
+    let mut all = Movements::default();
+    for part in parts {
+        let part =
+            part.map_err(|message| AppError::storage(format!("reading transfers: {message}")))?;
+        if all.is_empty() {
+            all = part;
+        } else {
+            all.append(part);
+        }
+    }
+    Ok(all)
+}
+
+/// The columns of a movement read, in `Movements::push` order (status before at).
+const MOVEMENT_COLUMNS: &str = "id, from_account, to_account, amount_minor, status, at_us";
+
+fn movement_posted(id: i64, status: &str) -> AppResult<bool> {
+    match status {
+        "posted" => Ok(true),
+        "rejected" => Ok(false),
+        other => Err(corrupt(format!("transfer {id}: status '{other}'"))),
+    }
+}
+
 impl Store {
     pub async fn active_rule_set(&self) -> AppResult<Option<StoredRuleSet>> {
         let row = dispatch!(Pool, &self.pool, pool => {
@@ -569,15 +657,14 @@ impl Store {
         Ok(transfers)
     }
 
-    /// Every transfer up to `as_of_us`, read as `parts` id ranges on as many connections at
-    /// once (the SQLite driver decodes rows on one thread per connection). `progress` gets
-    /// the number of rows read so far, now and then.
-    pub async fn risk_transfers_all(
+    /// Every transfer up to `as_of_us` as movements, read as `parts` id ranges on as many
+    /// connections at once. `progress` gets the number of rows read so far, now and then.
+    pub async fn risk_movements(
         &self,
         as_of_us: i64,
         parts: usize,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> AppResult<Vec<Transfer>> {
+    ) -> AppResult<Movements> {
         let (low, high) = dispatch!(Pool, &self.pool, pool => {
             let row = sqlx::query(
                 "SELECT CAST(COALESCE(MIN(id), 0) AS BIGINT), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM transfers",
@@ -594,8 +681,11 @@ impl Store {
             .map(|part| (low + part * step, (low + (part + 1) * step).min(high + 1)))
             .filter(|(start, end)| start < end)
             .collect();
+        if let Pool::Sqlite(pool) = &self.pool {
+            return read_ranges_raw(pool, &ranges, as_of_us, &read, progress).await;
+        }
         let sql = format!(
-            "SELECT {LEAN_COLUMNS} FROM transfers WHERE id >= $1 AND id < $2 AND at_us <= $3 ORDER BY id"
+            "SELECT {MOVEMENT_COLUMNS} FROM transfers WHERE id >= $1 AND id < $2 AND at_us <= $3 ORDER BY id"
         );
         let reads = ranges.iter().map(|(start, end)| {
             let (sql, read) = (&sql, &read);
@@ -604,13 +694,13 @@ impl Store {
                     .await
             }
         });
-        let mut all = Vec::new();
+        let mut all = Movements::default();
         for part in futures_util::future::join_all(reads).await {
             let part = part?;
             if all.is_empty() {
                 all = part;
             } else {
-                all.extend(part);
+                all.append(part);
             }
         }
         Ok(all)
@@ -624,15 +714,21 @@ impl Store {
         as_of_us: i64,
         read: &std::sync::atomic::AtomicU64,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> AppResult<Vec<Transfer>> {
+    ) -> AppResult<Movements> {
         use futures_util::TryStreamExt;
-        const PROGRESS_EVERY: u64 = 50_000;
-        let mut decoder = LeanDecoder::default();
-        let mut transfers = Vec::with_capacity((end - start).clamp(0, 1 << 24) as usize);
+        let mut transfers = Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
         dispatch!(Pool, &self.pool, pool => {
             let mut rows = sqlx::query(sql).bind(start).bind(end).bind(as_of_us).fetch(pool);
             while let Some(row) = rows.try_next().await? {
-                transfers.push(lean_row!(decoder, &row)?);
+                let id: i64 = row.try_get(0)?;
+                transfers.push(
+                    id,
+                    row.try_get::<&str, _>(1)?,
+                    row.try_get::<&str, _>(2)?,
+                    row.try_get(3)?,
+                    row.try_get(5)?,
+                    movement_posted(id, row.try_get::<&str, _>(4)?)?,
+                );
                 if transfers.len() as u64 % PROGRESS_EVERY == 0 {
                     let total = read.fetch_add(PROGRESS_EVERY, std::sync::atomic::Ordering::Relaxed);
                     progress(total + PROGRESS_EVERY);
