@@ -549,7 +549,10 @@ async fn read_ranges_raw(
                 scope.spawn(move || {
                     let mut transfers =
                         Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
-                    raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
+                    // A scan reads each page once: a big page cache only costs fresh memory
+                    // (the operating system caches the file anyway).
+                    raw::execute(&handle, "PRAGMA cache_size = -2048")?;
+                    let scanned = raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
                         transfers.push(
                             row.integer(0),
                             row.text(1)?,
@@ -564,7 +567,12 @@ async fn read_ranges_raw(
                             progress(total + PROGRESS_EVERY);
                         }
                         Ok(())
-                    })?;
+                    });
+                    raw::execute(
+                        &handle,
+                        &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_KIB),
+                    )?;
+                    scanned?;
                     Ok(transfers)
                 })
             })

@@ -13,6 +13,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 const CONNECTIONS_MAX: u32 = 4;
+/// Page cache per connection (KiB, as `PRAGMA cache_size` takes it negated).
+pub const CACHE_KIB: i64 = 65_536;
 const ROW_CHANNEL_ROWS: usize = 8_192;
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
@@ -22,7 +24,7 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", format!("-{CACHE_KIB}"))
         .pragma("temp_store", "memory")
         .pragma("wal_autocheckpoint", "16384")
         // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
@@ -116,6 +118,26 @@ pub mod raw {
                 return "unknown SQLite error".to_string();
             }
             CStr::from_ptr(text).to_string_lossy().into_owned()
+        }
+    }
+
+    /// Run statements that return nothing (pragmas).
+    pub fn execute(handle: &Handle, sql: &str) -> Result<(), String> {
+        let text = CString::new(sql).map_err(|error| error.to_string())?;
+        // SAFETY: valid handle and NUL-terminated SQL, no callback.
+        let code = unsafe {
+            ffi::sqlite3_exec(
+                handle.0.as_ptr(),
+                text.as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        if code == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(message(handle))
         }
     }
 
