@@ -552,22 +552,26 @@ async fn read_ranges_raw(
                     // A scan reads each page once: a big page cache only costs fresh memory
                     // (the operating system caches the file anyway).
                     raw::execute(&handle, "PRAGMA cache_size = -2048")?;
-                    let scanned = raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
-                        transfers.push(
-                            row.integer(0),
-                            row.text(1)?,
-                            row.text(2)?,
-                            row.integer(3),
-                            row.integer(5),
-                            movement_posted(row.integer(0), row.text(4)?).map_err(|e| e.message)?,
-                        );
-                        if transfers.len() as u64 % PROGRESS_EVERY == 0 {
-                            let total = read
-                                .fetch_add(PROGRESS_EVERY, std::sync::atomic::Ordering::Relaxed);
-                            progress(total + PROGRESS_EVERY);
-                        }
-                        Ok(())
-                    });
+                    let scanned =
+                        raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
+                            transfers.push(
+                                row.integer(0),
+                                row.text(1)?,
+                                row.text(2)?,
+                                row.integer(3),
+                                row.integer(5),
+                                movement_posted(row.integer(0), row.text(4)?)
+                                    .map_err(|e| e.message)?,
+                            );
+                            if transfers.len() as u64 % PROGRESS_EVERY == 0 {
+                                let total = read.fetch_add(
+                                    PROGRESS_EVERY,
+                                    std::sync::atomic::Ordering::Relaxed,
+                                );
+                                progress(total + PROGRESS_EVERY);
+                            }
+                            Ok(())
+                        });
                     raw::execute(
                         &handle,
                         &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_KIB),
