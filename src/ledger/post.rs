@@ -65,11 +65,15 @@ pub async fn post_in(
     };
     let mut book = Book::new(accounts, keyed);
     let mut batch = Batch::default();
+    let mut ids = tx.transfer_ids();
     let mut context = ApplyContext {
-        tx,
+        ids: &mut ids,
+        actor: &tx.actor,
         assessor: assessor.as_mut(),
+        sent: &[],
     };
     let outcome = apply(&mut book, &mut batch, &mut context, request);
+    tx.set_transfer_ids(&ids);
     Ok((outcome, book, batch))
 }
 

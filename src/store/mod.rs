@@ -20,7 +20,7 @@ pub use risk::{
     BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
 };
 pub use sqlite::configure_library as configure_sqlite;
-pub use write::WriteTx;
+pub use write::{TransferIds, WriteTx};
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use std::time::Duration;

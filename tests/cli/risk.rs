@@ -1104,3 +1104,60 @@ fn concurrent_posts_see_each_other(ledger: &Ledger) {
     let reviewed = decisions.iter().filter(|d| *d == "review").count();
     assert_eq!(reviewed, posts - 10, "{decisions:?}");
 }
+
+/// Imports apply a batch in parts while earlier parts are written: a key repeated within
+/// the batch must still replay (or conflict) whichever part holds its first use.
+#[test]
+fn import_replays_keys_across_pipelined_parts() {
+    let ledger = Ledger::sqlite();
+    let (_, payer) = ledger.funded("USD", "100000.00");
+    let receiver = ledger.open("Receiver", "checking", "USD", &[]);
+    let mut csv = String::from("key,from,to,amount,currency,at,reference,description\n");
+    let row = |key: &str, amount: &str, minute: usize| {
+        format!(
+            "{key},{payer},{receiver},{amount},USD,2026-11-{:02}T{:02}:{:02}:00Z,,\n",
+            1 + minute / 1440,
+            minute / 60 % 24,
+            minute % 60
+        )
+    };
+    for index in 0..2_500 {
+        csv.push_str(&row(&format!("k{index}"), "1.00", index * 7));
+    }
+    // Same key and payload as row 10 (an earlier part): replayed.
+    csv.push_str(&row("k10", "1.00", 70));
+    // Key of row 1500 with another amount: conflict.
+    csv.push_str(&row("k1500", "2.00", 1500 * 7));
+    let file = ledger.write("many.csv", &csv);
+    let run = ledger.run(&[
+        "--format",
+        "json",
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["posted"], 2_500);
+    assert_eq!(summary["replayed"], 1);
+    assert_eq!(summary["rejected"], 1);
+    assert_eq!(ledger.balance(&receiver), "2500.00");
+    let ids: Vec<i64> = ledger
+        .json(&["transfer", "list", "--limit", "100000"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|transfer| transfer["id"].as_i64().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        2_501,
+        "ids are unique (funding deposit included)"
+    );
+    assert_eq!(sorted.last(), Some(&2_501), "ids are consecutive");
+    ledger.assert_verified();
+    assert_eq!(ledger.run(&["audit", "verify"]).code, 0);
+}
