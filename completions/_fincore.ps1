@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile a bank statement against a settlement account; list, show, resolve breaks')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'Ledger integrity checks')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The tamper-evident audit chain')
+            [CompletionResult]::new('risk', 'risk', [CompletionResultType]::ParameterValue, 'Risk: batch rescoring, assessments, rule sets and the blacklist')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Schema migrations')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Build a demo ledger from fixtures/ and run the daily jobs on it')
@@ -267,6 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--reference', '--reference', [CompletionResultType]::ParameterName, 'reference')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Booking instant (RFC 3339); default now')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
@@ -287,6 +289,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Idempotency key: the same key and payload returns the original transfer')
             [CompletionResult]::new('--reference', '--reference', [CompletionResultType]::ParameterName, 'reference')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
@@ -307,6 +310,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Idempotency key: the same key and payload returns the original transfer')
             [CompletionResult]::new('--reference', '--reference', [CompletionResultType]::ParameterName, 'reference')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
@@ -322,6 +326,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         }
         'fincore;transfer;import' {
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected rows here with their error code')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
@@ -714,6 +719,244 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         'fincore;audit;help;help' {
             break
         }
+        'fincore;risk' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('rescore', 'rescore', [CompletionResultType]::ParameterValue, 'Recompute account profiles and scores, store them, print the changes')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The current stored assessment of an account (with --history: all of them)')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'The rule set in force, or import a new one')
+            [CompletionResult]::new('blacklist', 'blacklist', [CompletionResultType]::ParameterValue, 'Accounts whose transfers are blocked as counterparties')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;rescore' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Rescore this account only')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'Profile as of this instant (RFC 3339) or the end of this date; default now')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Rescore every account (the default)')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Freeze accounts whose new level is critical (audited)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;show' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Every stored assessment, newest first')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;rules' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The rule set in force (or the file given with --rules), with levels and decisions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Validate a rules TOML file and make it the active set (a new version)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;rules;show' {
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;rules;import' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;rules;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The rule set in force (or the file given with --rules), with levels and decisions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Validate a rules TOML file and make it the active set (a new version)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;rules;help;show' {
+            break
+        }
+        'fincore;risk;rules;help;import' {
+            break
+        }
+        'fincore;risk;rules;help;help' {
+            break
+        }
+        'fincore;risk;blacklist' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Put an account number on the blacklist')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Take an account number off the blacklist')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the blacklist')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;blacklist;add' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'reason')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;blacklist;remove' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;blacklist;list' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'fincore;risk;blacklist;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Put an account number on the blacklist')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Take an account number off the blacklist')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the blacklist')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;blacklist;help;add' {
+            break
+        }
+        'fincore;risk;blacklist;help;remove' {
+            break
+        }
+        'fincore;risk;blacklist;help;list' {
+            break
+        }
+        'fincore;risk;blacklist;help;help' {
+            break
+        }
+        'fincore;risk;help' {
+            [CompletionResult]::new('rescore', 'rescore', [CompletionResultType]::ParameterValue, 'Recompute account profiles and scores, store them, print the changes')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The current stored assessment of an account (with --history: all of them)')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'The rule set in force, or import a new one')
+            [CompletionResult]::new('blacklist', 'blacklist', [CompletionResultType]::ParameterValue, 'Accounts whose transfers are blocked as counterparties')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'fincore;risk;help;rescore' {
+            break
+        }
+        'fincore;risk;help;show' {
+            break
+        }
+        'fincore;risk;help;rules' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The rule set in force (or the file given with --rules), with levels and decisions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Validate a rules TOML file and make it the active set (a new version)')
+            break
+        }
+        'fincore;risk;help;rules;show' {
+            break
+        }
+        'fincore;risk;help;rules;import' {
+            break
+        }
+        'fincore;risk;help;blacklist' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Put an account number on the blacklist')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Take an account number off the blacklist')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the blacklist')
+            break
+        }
+        'fincore;risk;help;blacklist;add' {
+            break
+        }
+        'fincore;risk;help;blacklist;remove' {
+            break
+        }
+        'fincore;risk;help;blacklist;list' {
+            break
+        }
+        'fincore;risk;help;help' {
+            break
+        }
         'fincore;db' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -810,6 +1053,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile a bank statement against a settlement account; list, show, resolve breaks')
             [CompletionResult]::new('ledger', 'ledger', [CompletionResultType]::ParameterValue, 'Ledger integrity checks')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The tamper-evident audit chain')
+            [CompletionResult]::new('risk', 'risk', [CompletionResultType]::ParameterValue, 'Risk: batch rescoring, assessments, rule sets and the blacklist')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Schema migrations')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Build a demo ledger from fixtures/ and run the daily jobs on it')
@@ -928,6 +1172,45 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;help;audit;verify' {
+            break
+        }
+        'fincore;help;risk' {
+            [CompletionResult]::new('rescore', 'rescore', [CompletionResultType]::ParameterValue, 'Recompute account profiles and scores, store them, print the changes')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The current stored assessment of an account (with --history: all of them)')
+            [CompletionResult]::new('rules', 'rules', [CompletionResultType]::ParameterValue, 'The rule set in force, or import a new one')
+            [CompletionResult]::new('blacklist', 'blacklist', [CompletionResultType]::ParameterValue, 'Accounts whose transfers are blocked as counterparties')
+            break
+        }
+        'fincore;help;risk;rescore' {
+            break
+        }
+        'fincore;help;risk;show' {
+            break
+        }
+        'fincore;help;risk;rules' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The rule set in force (or the file given with --rules), with levels and decisions')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Validate a rules TOML file and make it the active set (a new version)')
+            break
+        }
+        'fincore;help;risk;rules;show' {
+            break
+        }
+        'fincore;help;risk;rules;import' {
+            break
+        }
+        'fincore;help;risk;blacklist' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Put an account number on the blacklist')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Take an account number off the blacklist')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the blacklist')
+            break
+        }
+        'fincore;help;risk;blacklist;add' {
+            break
+        }
+        'fincore;help;risk;blacklist;remove' {
+            break
+        }
+        'fincore;help;risk;blacklist;list' {
             break
         }
         'fincore;help;db' {

@@ -43,6 +43,9 @@ _fincore() {
             fincore,report)
                 cmd="fincore__subcmd__report"
                 ;;
+            fincore,risk)
+                cmd="fincore__subcmd__risk"
+                ;;
             fincore,transfer)
                 cmd="fincore__subcmd__transfer"
                 ;;
@@ -163,6 +166,9 @@ _fincore() {
             fincore__subcmd__help,report)
                 cmd="fincore__subcmd__help__subcmd__report"
                 ;;
+            fincore__subcmd__help,risk)
+                cmd="fincore__subcmd__help__subcmd__risk"
+                ;;
             fincore__subcmd__help,transfer)
                 cmd="fincore__subcmd__help__subcmd__transfer"
                 ;;
@@ -222,6 +228,33 @@ _fincore() {
                 ;;
             fincore__subcmd__help__subcmd__report,compliance)
                 cmd="fincore__subcmd__help__subcmd__report__subcmd__compliance"
+                ;;
+            fincore__subcmd__help__subcmd__risk,blacklist)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__blacklist"
+                ;;
+            fincore__subcmd__help__subcmd__risk,rescore)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__rescore"
+                ;;
+            fincore__subcmd__help__subcmd__risk,rules)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__rules"
+                ;;
+            fincore__subcmd__help__subcmd__risk,show)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__show"
+                ;;
+            fincore__subcmd__help__subcmd__risk__subcmd__blacklist,add)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__add"
+                ;;
+            fincore__subcmd__help__subcmd__risk__subcmd__blacklist,list)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__list"
+                ;;
+            fincore__subcmd__help__subcmd__risk__subcmd__blacklist,remove)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__remove"
+                ;;
+            fincore__subcmd__help__subcmd__risk__subcmd__rules,import)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__rules__subcmd__import"
+                ;;
+            fincore__subcmd__help__subcmd__risk__subcmd__rules,show)
+                cmd="fincore__subcmd__help__subcmd__risk__subcmd__rules__subcmd__show"
                 ;;
             fincore__subcmd__help__subcmd__transfer,deposit)
                 cmd="fincore__subcmd__help__subcmd__transfer__subcmd__deposit"
@@ -304,6 +337,93 @@ _fincore() {
             fincore__subcmd__report__subcmd__help,help)
                 cmd="fincore__subcmd__report__subcmd__help__subcmd__help"
                 ;;
+            fincore__subcmd__risk,blacklist)
+                cmd="fincore__subcmd__risk__subcmd__blacklist"
+                ;;
+            fincore__subcmd__risk,help)
+                cmd="fincore__subcmd__risk__subcmd__help"
+                ;;
+            fincore__subcmd__risk,rescore)
+                cmd="fincore__subcmd__risk__subcmd__rescore"
+                ;;
+            fincore__subcmd__risk,rules)
+                cmd="fincore__subcmd__risk__subcmd__rules"
+                ;;
+            fincore__subcmd__risk,show)
+                cmd="fincore__subcmd__risk__subcmd__show"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist,add)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__add"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist,help)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__help"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist,list)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__list"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist,remove)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__remove"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist__subcmd__help,add)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__add"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist__subcmd__help,help)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__help"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist__subcmd__help,list)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__list"
+                ;;
+            fincore__subcmd__risk__subcmd__blacklist__subcmd__help,remove)
+                cmd="fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__remove"
+                ;;
+            fincore__subcmd__risk__subcmd__help,blacklist)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__blacklist"
+                ;;
+            fincore__subcmd__risk__subcmd__help,help)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__help"
+                ;;
+            fincore__subcmd__risk__subcmd__help,rescore)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__rescore"
+                ;;
+            fincore__subcmd__risk__subcmd__help,rules)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__rules"
+                ;;
+            fincore__subcmd__risk__subcmd__help,show)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__show"
+                ;;
+            fincore__subcmd__risk__subcmd__help__subcmd__blacklist,add)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__add"
+                ;;
+            fincore__subcmd__risk__subcmd__help__subcmd__blacklist,list)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__list"
+                ;;
+            fincore__subcmd__risk__subcmd__help__subcmd__blacklist,remove)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__remove"
+                ;;
+            fincore__subcmd__risk__subcmd__help__subcmd__rules,import)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__rules__subcmd__import"
+                ;;
+            fincore__subcmd__risk__subcmd__help__subcmd__rules,show)
+                cmd="fincore__subcmd__risk__subcmd__help__subcmd__rules__subcmd__show"
+                ;;
+            fincore__subcmd__risk__subcmd__rules,help)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__help"
+                ;;
+            fincore__subcmd__risk__subcmd__rules,import)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__import"
+                ;;
+            fincore__subcmd__risk__subcmd__rules,show)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__show"
+                ;;
+            fincore__subcmd__risk__subcmd__rules__subcmd__help,help)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__help"
+                ;;
+            fincore__subcmd__risk__subcmd__rules__subcmd__help,import)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__import"
+                ;;
+            fincore__subcmd__risk__subcmd__rules__subcmd__help,show)
+                cmd="fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__show"
+                ;;
             fincore__subcmd__transfer,deposit)
                 cmd="fincore__subcmd__transfer__subcmd__deposit"
                 ;;
@@ -359,7 +479,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1307,7 +1427,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help)
-            opts="account transfer report reconcile ledger audit db completions demo help"
+            opts="account transfer report reconcile ledger audit risk db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1699,6 +1819,146 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__report__subcmd__compliance)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk)
+            opts="rescore show rules blacklist"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__blacklist)
+            opts="add remove list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__blacklist__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__rescore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__rules)
+            opts="show import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__rules__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__rules__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__risk__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2474,6 +2734,650 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__risk)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__add)
+            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__help)
+            opts="add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__list)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__blacklist__subcmd__remove)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help)
+            opts="rescore show rules blacklist help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__blacklist)
+            opts="add remove list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__blacklist__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__rescore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__rules)
+            opts="show import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__rules__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__rules__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rescore)
+            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help show import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__help)
+            opts="show import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__import)
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__rules__subcmd__show)
+            opts="-q -v -h --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__risk__subcmd__show)
+            opts="-q -v -h --history --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__transfer)
             opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2509,7 +3413,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__deposit)
-            opts="-q -v -h --to --amount --via --key --reference --description --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --to --amount --via --key --reference --description --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2536,6 +3440,10 @@ _fincore() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2693,13 +3601,17 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__import)
-            opts="-q -v -h --rejects --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rejects --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2781,7 +3693,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__post)
-            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2816,6 +3728,10 @@ _fincore() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2919,7 +3835,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__withdraw)
-            opts="-q -v -h --from --amount --via --key --reference --description --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --amount --via --key --reference --description --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2946,6 +3862,10 @@ _fincore() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand reconcile 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
+            cand risk 'Risk: batch rescoring, assessments, rule sets and the blacklist'
             cand db 'Schema migrations'
             cand completions 'Print a shell completion script'
             cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -243,6 +244,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --reference 'reference'
             cand --description 'description'
             cand --at 'Booking instant (RFC 3339); default now'
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -262,6 +264,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --key 'Idempotency key: the same key and payload returns the original transfer'
             cand --reference 'reference'
             cand --description 'description'
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -281,6 +284,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --key 'Idempotency key: the same key and payload returns the original transfer'
             cand --reference 'reference'
             cand --description 'description'
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -295,6 +299,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;transfer;import'= {
             cand --rejects 'Write rejected rows here with their error code'
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -644,6 +649,214 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;audit;help;help'= {
         }
+        &'fincore;risk'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand rescore 'Recompute account profiles and scores, store them, print the changes'
+            cand show 'The current stored assessment of an account (with --history: all of them)'
+            cand rules 'The rule set in force, or import a new one'
+            cand blacklist 'Accounts whose transfers are blocked as counterparties'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;rescore'= {
+            cand --account 'Rescore this account only'
+            cand --as-of 'Profile as of this instant (RFC 3339) or the end of this date; default now'
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --all 'Rescore every account (the default)'
+            cand --apply 'Freeze accounts whose new level is critical (audited)'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;show'= {
+            cand --limit 'limit'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --history 'Every stored assessment, newest first'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;rules'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand show 'The rule set in force (or the file given with --rules), with levels and decisions'
+            cand import 'Validate a rules TOML file and make it the active set (a new version)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;rules;show'= {
+            cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;rules;import'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;rules;help'= {
+            cand show 'The rule set in force (or the file given with --rules), with levels and decisions'
+            cand import 'Validate a rules TOML file and make it the active set (a new version)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;rules;help;show'= {
+        }
+        &'fincore;risk;rules;help;import'= {
+        }
+        &'fincore;risk;rules;help;help'= {
+        }
+        &'fincore;risk;blacklist'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Put an account number on the blacklist'
+            cand remove 'Take an account number off the blacklist'
+            cand list 'List the blacklist'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;blacklist;add'= {
+            cand --reason 'reason'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;blacklist;remove'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;blacklist;list'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;risk;blacklist;help'= {
+            cand add 'Put an account number on the blacklist'
+            cand remove 'Take an account number off the blacklist'
+            cand list 'List the blacklist'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;blacklist;help;add'= {
+        }
+        &'fincore;risk;blacklist;help;remove'= {
+        }
+        &'fincore;risk;blacklist;help;list'= {
+        }
+        &'fincore;risk;blacklist;help;help'= {
+        }
+        &'fincore;risk;help'= {
+            cand rescore 'Recompute account profiles and scores, store them, print the changes'
+            cand show 'The current stored assessment of an account (with --history: all of them)'
+            cand rules 'The rule set in force, or import a new one'
+            cand blacklist 'Accounts whose transfers are blocked as counterparties'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;risk;help;rescore'= {
+        }
+        &'fincore;risk;help;show'= {
+        }
+        &'fincore;risk;help;rules'= {
+            cand show 'The rule set in force (or the file given with --rules), with levels and decisions'
+            cand import 'Validate a rules TOML file and make it the active set (a new version)'
+        }
+        &'fincore;risk;help;rules;show'= {
+        }
+        &'fincore;risk;help;rules;import'= {
+        }
+        &'fincore;risk;help;blacklist'= {
+            cand add 'Put an account number on the blacklist'
+            cand remove 'Take an account number off the blacklist'
+            cand list 'List the blacklist'
+        }
+        &'fincore;risk;help;blacklist;add'= {
+        }
+        &'fincore;risk;help;blacklist;remove'= {
+        }
+        &'fincore;risk;help;blacklist;list'= {
+        }
+        &'fincore;risk;help;help'= {
+        }
         &'fincore;db'= {
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
@@ -731,6 +944,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand reconcile 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
+            cand risk 'Risk: batch rescoring, assessments, rule sets and the blacklist'
             cand db 'Schema migrations'
             cand completions 'Print a shell completion script'
             cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -819,6 +1033,35 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;audit;list'= {
         }
         &'fincore;help;audit;verify'= {
+        }
+        &'fincore;help;risk'= {
+            cand rescore 'Recompute account profiles and scores, store them, print the changes'
+            cand show 'The current stored assessment of an account (with --history: all of them)'
+            cand rules 'The rule set in force, or import a new one'
+            cand blacklist 'Accounts whose transfers are blocked as counterparties'
+        }
+        &'fincore;help;risk;rescore'= {
+        }
+        &'fincore;help;risk;show'= {
+        }
+        &'fincore;help;risk;rules'= {
+            cand show 'The rule set in force (or the file given with --rules), with levels and decisions'
+            cand import 'Validate a rules TOML file and make it the active set (a new version)'
+        }
+        &'fincore;help;risk;rules;show'= {
+        }
+        &'fincore;help;risk;rules;import'= {
+        }
+        &'fincore;help;risk;blacklist'= {
+            cand add 'Put an account number on the blacklist'
+            cand remove 'Take an account number off the blacklist'
+            cand list 'List the blacklist'
+        }
+        &'fincore;help;risk;blacklist;add'= {
+        }
+        &'fincore;help;risk;blacklist;remove'= {
+        }
+        &'fincore;help;risk;blacklist;list'= {
         }
         &'fincore;help;db'= {
             cand migrate 'Apply pending migrations'

@@ -43,6 +43,7 @@ complete -c fincore -n "__fish_fincore_needs_command" -f -a "report" -d 'Trial b
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "ledger" -d 'Ledger integrity checks'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "risk" -d 'Risk: batch rescoring, assessments, rule sets and the blacklist'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "db" -d 'Schema migrations'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -217,6 +218,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l reference -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l description -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l at -d 'Booking instant (RFC 3339); default now' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -235,6 +237,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l reference -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -253,6 +256,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l reference -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -266,6 +270,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rejects -d 'Write rejected rows here with their error code' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -550,6 +555,90 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -f -a "rescore" -d 'Recompute account profiles and scores, store them, print the changes'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -f -a "show" -d 'The current stored assessment of an account (with --history: all of them)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -f -a "rules" -d 'The rule set in force, or import a new one'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -f -a "blacklist" -d 'Accounts whose transfers are blocked as counterparties'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l account -d 'Rescore this account only' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l as-of -d 'Profile as of this instant (RFC 3339) or the end of this date; default now' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l all -d 'Rescore every account (the default)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l apply -d 'Freeze accounts whose new level is critical (audited)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l limit -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l history -d 'Every stored assessment, newest first'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -f -a "show" -d 'The rule set in force (or the file given with --rules), with levels and decisions'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -f -a "import" -d 'Validate a rules TOML file and make it the active set (a new version)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -f -a "add" -d 'Put an account number on the blacklist'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -f -a "remove" -d 'Take an account number off the blacklist'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -f -a "list" -d 'List the blacklist'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "rescore" -d 'Recompute account profiles and scores, store them, print the changes'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "show" -d 'The current stored assessment of an account (with --history: all of them)'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "rules" -d 'The rule set in force, or import a new one'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "blacklist" -d 'Accounts whose transfers are blocked as counterparties'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -617,16 +706,17 @@ complete -c fincore -n "__fish_fincore_using_subcommand demo" -s q -l quiet -d '
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "db" -d 'Schema migrations'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "risk" -d 'Risk: batch rescoring, assessments, rule sets and the blacklist'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "db" -d 'Schema migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "open" -d 'Open an account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
@@ -651,5 +741,9 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "rescore" -d 'Recompute account profiles and scores, store them, print the changes'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "show" -d 'The current stored assessment of an account (with --history: all of them)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "rules" -d 'The rule set in force, or import a new one'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "blacklist" -d 'Accounts whose transfers are blocked as counterparties'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "migrate" -d 'Apply pending migrations'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "status" -d 'Show the schema version'

@@ -19,6 +19,7 @@ const RUNTIME_THREADS: usize = 2;
 
 pub fn main_exit_code() -> u8 {
     let started = Instant::now();
+    crate::store::configure_sqlite();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_exit(error),

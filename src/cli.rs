@@ -89,6 +89,9 @@ pub enum Command {
     /// The tamper-evident audit chain
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Risk: batch rescoring, assessments, rule sets and the blacklist
+    #[command(subcommand)]
+    Risk(commands::risk::RiskCommand),
     /// Schema migrations
     #[command(subcommand)]
     Db(commands::db::DbCommand),
@@ -108,6 +111,7 @@ impl Command {
             Command::Reconcile(command) => ("reconcile", command.name()),
             Command::Ledger(command) => ("ledger", command.name()),
             Command::Audit(command) => ("audit", command.name()),
+            Command::Risk(command) => ("risk", command.name()),
             Command::Db(command) => ("db", command.name()),
             Command::Completions(_) => ("completions", ""),
             Command::Demo(_) => ("demo", ""),

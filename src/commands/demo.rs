@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 const DEMO_NOW: &str = "2026-11-21T06:00:00Z";
 pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
 pub const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
+/// Transfers booked later on 2026-11-20 that trip every built-in risk rule.
+pub const DEMO_RISK_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/risk_transfers.csv");
 pub const DEMO_COMPLIANCE_ACCOUNTS_CSV: &str =
     include_str!("../../fixtures/demo/compliance_accounts.csv");
 pub const DEMO_COMPLIANCE_TRANSFERS_CSV: &str =
@@ -19,6 +21,10 @@ pub const DEMO_SANCTIONS_CSV: &str = include_str!("../../fixtures/compliance/san
 pub const DEMO_STATEMENT_CSV: &str = include_str!("../../fixtures/demo/statement.csv");
 const DEMO_SETTLEMENT: &str = "9000000000000001";
 const DEMO_DATE: &str = "2026-11-20";
+/// Compliance put this account (Erin Walsh) on the blacklist after the day's import.
+pub const DEMO_BLACKLISTED: &str = "4000000000000051";
+/// The fixtures' transfers all happen on 2026-11-20: rescoring looks at that day.
+pub const DEMO_RESCORE_AS_OF: &str = "2026-11-20T23:59:59Z";
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -62,6 +68,24 @@ impl DemoArgs {
         )
         .await;
         steps.push(step("reconciliation", reconciled)?);
+        let imported = super::transfer::import_for_demo(
+            &demo,
+            &file("risk_transfers.csv"),
+            &file("risk_rejects.csv"),
+        )
+        .await;
+        steps.push(step("late transfers imported", imported)?);
+        let listed = super::risk::blacklist_for_demo(
+            &demo,
+            DEMO_BLACKLISTED,
+            "demo: sanctions screening hit",
+        )
+        .await;
+        steps.push(step("blacklist", listed)?);
+        steps.push(step(
+            "risk rescoring",
+            super::risk::rescore_for_demo(&demo, DEMO_RESCORE_AS_OF).await,
+        )?);
         let imported =
             super::account::import_for_demo(&demo, &file("compliance_accounts.csv")).await;
         steps.push(step("more accounts imported", imported)?);
@@ -100,6 +124,7 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
         ("compliance_transfers.csv", DEMO_COMPLIANCE_TRANSFERS_CSV),
         ("sanctions.csv", DEMO_SANCTIONS_CSV),
         ("statement.csv", DEMO_STATEMENT_CSV),
+        ("risk_transfers.csv", DEMO_RISK_TRANSFERS_CSV),
     ];
     for (name, text) in files {
         std::fs::write(dir.join(name), text)

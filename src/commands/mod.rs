@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod present;
 pub mod reconcile;
 pub mod report;
+pub mod risk;
 pub mod transfer;
 
 use crate::cli::{Command, GlobalOptions};
@@ -97,6 +98,7 @@ pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> 
         Command::Reconcile(command) => command.run(context).await,
         Command::Ledger(command) => command.run(context).await,
         Command::Audit(command) => command.run(context).await,
+        Command::Risk(command) => command.run(context).await,
         Command::Db(command) => command.run(context).await,
         Command::Completions(arguments) => arguments.run(),
         Command::Demo(arguments) => arguments.run(context).await,

@@ -6,6 +6,7 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::ledger::import::{import_file, ImportObserver, RejectedRow, IMPORT_COLUMNS};
 use crate::ledger::post::{self, require_settlement, PostResult};
+use crate::ledger::risk::RiskOptions;
 use crate::ledger::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::model::{Transfer, TransferKind};
 use crate::money::Currency;
@@ -68,6 +69,22 @@ pub struct PostArgs {
     /// Booking instant (RFC 3339); default now
     #[arg(long)]
     at: Option<String>,
+    #[command(flatten)]
+    risk: RulesArg,
+}
+
+/// `--rules FILE`: assess with this rules file instead of the database's active set.
+#[derive(Debug, Args, Default)]
+pub struct RulesArg {
+    /// Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+impl RulesArg {
+    pub fn options(&self) -> AppResult<RiskOptions> {
+        RiskOptions::from_file(self.rules.as_deref()).map_err(|error| error.context("--rules"))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +96,8 @@ pub struct CashArgs {
     via: String,
     #[command(flatten)]
     details: Details,
+    #[command(flatten)]
+    risk: RulesArg,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +117,8 @@ pub struct ImportArgs {
     /// Write rejected rows here with their error code
     #[arg(long)]
     rejects: Option<PathBuf>,
+    #[command(flatten)]
+    risk: RulesArg,
 }
 
 #[derive(Debug, Args)]
@@ -203,8 +224,10 @@ async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Outp
             .map_err(|e| e.context("--at"))?,
         reverses_id: None,
     };
+    let risk = arguments.risk.options()?;
     let store = context.store().await?;
-    let PostResult { transfer, replayed } = post::post(store, &context.actor, &request).await?;
+    let PostResult { transfer, replayed } =
+        post::post(store, &context.actor, &request, &risk).await?;
     Ok(one_transfer(&transfer, replayed))
 }
 
@@ -221,6 +244,7 @@ async fn cash(
     };
     let customer = account_argument(flag, customer)?;
     let via = account_argument("--via", &arguments.via)?;
+    let risk = arguments.risk.options()?;
     let store = context.store().await?;
     let settlement = require_settlement(store, &via).await?;
     let currency = match store.account(&customer).await? {
@@ -250,7 +274,8 @@ async fn cash(
         at_us: None,
         reverses_id: None,
     };
-    let PostResult { transfer, replayed } = post::post(store, &context.actor, &request).await?;
+    let PostResult { transfer, replayed } =
+        post::post(store, &context.actor, &request, &risk).await?;
     Ok(one_transfer(&transfer, replayed))
 }
 
@@ -388,11 +413,13 @@ pub(super) async fn import_for_demo(
     let arguments = ImportArgs {
         file: file.to_path_buf(),
         rejects: Some(rejects.to_path_buf()),
+        risk: RulesArg::default(),
     };
     import(context, arguments).await
 }
 
 async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
+    let risk = arguments.risk.options()?;
     let total_bytes = std::fs::metadata(&arguments.file)
         .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
         .len();
@@ -402,7 +429,7 @@ async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
         total_bytes,
         context.progress_enabled(),
     )?;
-    let summary = import_file(store, &context.actor, &arguments.file, &mut reporter).await?;
+    let summary = import_file(store, &context.actor, &arguments.file, &mut reporter, risk).await?;
     reporter.progress.finish_and_clear();
     if let Some(writer) = &mut reporter.rejects {
         writer

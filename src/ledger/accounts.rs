@@ -110,7 +110,8 @@ async fn deposit_initial(
         at_us: None,
         reverses_id: None,
     };
-    let (outcome, book, batch) = post_in(tx, &request).await?;
+    let (outcome, book, batch) =
+        post_in(tx, &request, &super::risk::RiskOptions::default()).await?;
     match outcome {
         Outcome::Posted(_) => write_batch(tx, &book, batch).await,
         other => Err(other

@@ -6,7 +6,7 @@ use crate::model::{
     Account, AccountStatus, Entry, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::risk::Assessor;
-use crate::store::WriteTx;
+use crate::store::{Actor, TransferIds, WriteTx};
 use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,7 +17,8 @@ pub struct Book {
     pub accounts: HashMap<String, Account>,
     /// Transfers already stored under the batch's keys.
     pub keyed: HashMap<String, Transfer>,
-    /// Keys first used inside this batch: index into `Batch::transfers`.
+    /// Keys first used inside this batch: position among the batch's transfers (those
+    /// already sent first, see `Batch::take_unsent`).
     keyed_in_batch: HashMap<String, usize>,
 }
 
@@ -33,11 +34,46 @@ impl Book {
 
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// Transfers not yet handed to the database.
     pub transfers: Vec<Transfer>,
     pub entries: Vec<Entry>,
     touched: BTreeSet<String>,
+    /// Transfers taken out by `take_unsent` so far (they come first).
+    sent_count: usize,
     /// Risk assessments made for this batch, counted when it commits.
     tally: Tally,
+}
+
+impl Batch {
+    /// Move out the transfers and entries applied since the last call, to be written while
+    /// the batch goes on (`ApplyContext::sent` must then hold them, in order).
+    pub fn take_unsent(&mut self) -> (Vec<Transfer>, Vec<Entry>) {
+        self.sent_count += self.transfers.len();
+        (
+            std::mem::take(&mut self.transfers),
+            std::mem::take(&mut self.entries),
+        )
+    }
+
+    /// Accounts whose balance the batch changed.
+    pub fn touched(&self) -> impl Iterator<Item = &String> {
+        self.touched.iter()
+    }
+
+    /// The transfer at `position` among all of the batch's transfers.
+    fn transfer_at<'b>(&'b self, sent: &'b [Vec<Transfer>], position: usize) -> &'b Transfer {
+        if let Some(unsent) = position.checked_sub(self.sent_count) {
+            return &self.transfers[unsent];
+        }
+        let mut remaining = position;
+        for chunk in sent {
+            if remaining < chunk.len() {
+                return &chunk[remaining];
+            }
+            remaining -= chunk.len();
+        }
+        panic!("transfer position {position} is in neither the sent nor the unsent transfers")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -78,10 +114,14 @@ pub fn rejection_error(transfer: &Transfer) -> Option<AppError> {
     ))
 }
 
-/// Everything `apply` needs besides the book.
+/// Everything `apply` needs besides the book: nothing that touches the database, so an
+/// import can apply rows while its transaction writes earlier ones.
 pub struct ApplyContext<'a> {
-    pub tx: &'a mut WriteTx,
+    pub ids: &'a mut TransferIds,
+    pub actor: &'a Actor,
     pub assessor: &'a mut dyn Assessor,
+    /// The batch's transfers already taken out with `Batch::take_unsent`, in order.
+    pub sent: &'a [Vec<Transfer>],
 }
 
 pub fn apply(
@@ -95,7 +135,7 @@ pub fn apply(
         let existing = book.keyed.get(key).or_else(|| {
             book.keyed_in_batch
                 .get(key)
-                .map(|&index| &batch.transfers[index])
+                .map(|&position| batch.transfer_at(context.sent, position))
         });
         if let Some(existing) = existing {
             if existing.payload_hash == payload_hash {
@@ -110,13 +150,13 @@ pub fn apply(
             ));
         }
     }
-    let at_us = request.at_us.unwrap_or(context.tx.actor.now_us);
+    let at_us = request.at_us.unwrap_or(context.actor.now_us);
     for number in [&request.from, &request.to] {
         if !book.accounts.contains_key(number) {
             return Outcome::Invalid(account_not_found(number));
         }
     }
-    let mut transfer = new_transfer(context.tx, request, payload_hash, at_us);
+    let mut transfer = new_transfer(context, request, payload_hash, at_us);
     let verdict = {
         let from = &book.accounts[&request.from];
         let to = &book.accounts[&request.to];
@@ -192,13 +232,14 @@ fn evaluate(
 }
 
 fn new_transfer(
-    tx: &mut WriteTx,
+    context: &mut ApplyContext<'_>,
     request: &TransferRequest,
     payload_hash: String,
     at_us: i64,
 ) -> Transfer {
+    let actor = context.actor;
     Transfer {
-        id: tx.next_transfer_id(),
+        id: context.ids.allocate(),
         key: request.key.clone(),
         payload_hash,
         kind: request.kind,
@@ -212,11 +253,11 @@ fn new_transfer(
         reference: request.reference.clone(),
         description: request.description.clone(),
         at_us,
-        created_at_us: tx.actor.now_us,
+        created_at_us: actor.now_us,
         risk: RiskResult::approve(),
         reverses_id: request.reverses_id,
-        operator: tx.actor.operator.clone(),
-        trace_id: tx.actor.trace_id.clone(),
+        operator: actor.operator.clone(),
+        trace_id: actor.trace_id.clone(),
     }
 }
 
@@ -306,7 +347,7 @@ fn set_balance(book: &mut Book, batch: &mut Batch, number: &str, balance_minor: 
 fn record(book: &mut Book, batch: &mut Batch, transfer: &Transfer) {
     if let Some(key) = &transfer.key {
         book.keyed_in_batch
-            .insert(key.clone(), batch.transfers.len());
+            .insert(key.clone(), batch.sent_count + batch.transfers.len());
     }
     batch.transfers.push(transfer.clone());
 }
@@ -353,33 +394,38 @@ fn account_not_found(number: &str) -> AppError {
 
 /// Write a batch's transfers, entries, balances and one audit event per transfer.
 pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
-    // Invariant: a batch's entries net to zero, and every posted transfer has exactly two.
-    let net: i128 = batch
-        .entries
+    assert_balanced(&batch.transfers, &batch.entries);
+    tx.insert_transfers(&batch.transfers).await?;
+    tx.insert_entries(&batch.entries).await?;
+    write_balances(tx, book, &batch).await?;
+    audit_transfers(tx, &batch.transfers);
+    Ok(())
+}
+
+/// Invariant: entries net to zero, and every posted transfer has exactly two. Holds for a
+/// whole batch and for every part `Batch::take_unsent` hands out (a transfer's entries are
+/// pushed together with it).
+pub fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
+    let net: i128 = entries
         .iter()
         .map(|entry| i128::from(entry.amount_minor))
         .sum();
-    let posted = batch
-        .transfers
+    let posted = transfers
         .iter()
         .filter(|t| t.status == TransferStatus::Posted)
         .count();
     assert_eq!(net, 0, "batch entries must balance");
     assert_eq!(
-        batch.entries.len(),
+        entries.len(),
         posted * 2,
         "each posted transfer has two entries"
     );
-    let mut tally = batch.tally;
-    for transfer in &batch.transfers {
-        tally.transfer(transfer.currency, transfer.status);
-    }
-    tx.tally(tally);
-    tx.insert_transfers(&batch.transfers).await?;
-    tx.insert_entries(&batch.entries).await?;
+}
+
+/// The new balances of every account the batch touched.
+pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> AppResult<()> {
     let balances: Vec<(String, i64)> = batch
-        .touched
-        .iter()
+        .touched()
         .filter_map(|number| {
             book.accounts
                 .get(number)
@@ -387,8 +433,15 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
         })
         .collect();
     let now_us = tx.actor.now_us;
-    tx.set_balances(&balances, now_us).await?;
-    for transfer in &batch.transfers {
+    tx.tally(batch.tally.clone());
+    tx.set_balances(&balances, now_us).await
+}
+
+/// One audit event per transfer, in order.
+pub fn audit_transfers(tx: &mut WriteTx, transfers: &[Transfer]) {
+    let mut tally = Tally::default();
+    for transfer in transfers {
+        tally.transfer(transfer.currency, transfer.status);
         let action = match transfer.status {
             TransferStatus::Posted => "transfer.posted",
             TransferStatus::Rejected => "transfer.rejected",
@@ -399,7 +452,7 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
             audit_details(transfer),
         );
     }
-    Ok(())
+    tx.tally(tally);
 }
 
 /// What a transfer's audit event records; serialised straight to text (no JSON tree per row).

@@ -2,15 +2,18 @@
 //! transaction per batch. Every row ends posted, replayed or in the rejects file. A crash
 //! loses at most the open batch, and a re-run replays committed rows by their keys.
 
-use super::{apply, write_batch, ApplyContext, Batch, Book, Outcome, TransferRequest};
+use super::risk::{ImportRisk, RiskOptions};
+use super::{
+    apply, assert_balanced, audit_transfers, write_balances, ApplyContext, Batch, Book, Outcome,
+    TransferRequest,
+};
 use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::model::Account;
+use crate::model::{Account, Entry, Transfer};
 use crate::model::{TransferKind, TransferStatus};
 use crate::money::Currency;
-use crate::risk::ApproveAll;
-use crate::store::{should_retry, Actor, Store};
+use crate::store::{should_retry, Actor, Store, WriteTx};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::BufReader;
@@ -18,6 +21,10 @@ use std::path::Path;
 use tracing::Instrument;
 
 pub const IMPORT_BATCH_ROWS: usize = 20_000;
+/// Rows applied while the previous part of the batch is written (one INSERT of each kind).
+const PIPELINE_ROWS: usize = crate::store::INSERT_ROWS_MAX;
+/// Rows applied between two chances for the pending write to send its next statement.
+const YIELD_EVERY_ROWS: usize = 128;
 
 /// Rows per transaction; `FINCORE_IMPORT_BATCH_ROWS` may lower it (crash tests use small
 /// batches so kills land between many commits), never raise it.
@@ -65,6 +72,7 @@ pub async fn import_file(
     actor: &Actor,
     path: &Path,
     observer: &mut dyn ImportObserver,
+    risk: RiskOptions,
 ) -> AppResult<ImportSummary> {
     let file = File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
@@ -73,7 +81,7 @@ pub async fn import_file(
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let columns = column_positions(&mut reader, path)?;
     let mut summary = ImportSummary::default();
-    let mut cache = AccountCache::default();
+    let mut cache = AccountCache::new(risk);
     let mut record = csv::StringRecord::new();
     let batch_rows = batch_rows();
     loop {
@@ -269,12 +277,23 @@ async fn apply_with_retry(
     }
 }
 
-/// Accounts as this import last wrote them. Valid only while the ledger's version is the one
-/// our previous batch left behind; then a batch reads just the accounts it has not seen.
-#[derive(Debug, Default)]
+/// Accounts as this import last wrote them, and the risk windows of the rows posted so far.
+/// Valid only while the ledger's version is the one our previous batch left behind; then a
+/// batch reads just the accounts (and risk history) it has not seen.
 pub struct AccountCache {
     accounts: HashMap<String, Account>,
+    risk: ImportRisk,
     version: Option<i64>,
+}
+
+impl AccountCache {
+    pub fn new(risk: RiskOptions) -> AccountCache {
+        AccountCache {
+            accounts: HashMap::new(),
+            risk: ImportRisk::new(risk),
+            version: None,
+        }
+    }
 }
 
 async fn apply_batch(
@@ -289,6 +308,7 @@ async fn apply_batch(
     let mut accounts = std::mem::take(&mut cache.accounts);
     if cached_version != Some(tx.version_at_begin()) {
         accounts.clear();
+        cache.risk.reset();
     }
     let keys: Vec<&str> = pending
         .iter()
@@ -303,21 +323,67 @@ async fn apply_batch(
     accounts.extend(tx.accounts(&missing).await?);
     let mut book = Book::new(accounts, tx.transfers_by_keys(&keys).await?);
     let mut batch = Batch::default();
-    let mut assessor = ApproveAll;
+    let requests = pending.iter().map(|(_, _, request)| request);
+    let assessor = cache
+        .risk
+        .prepare(&mut tx, &book.accounts, requests)
+        .instrument(tracing::info_span!(target: "fincore", "fincore.risk.seed"))
+        .await?;
+    // Pipelined: while the connection's worker thread writes one part of the batch, this
+    // thread applies the next (both cores busy). Still one transaction per batch.
+    let actor = tx.actor.clone();
+    let mut ids = tx.transfer_ids();
+    let mut sent: Vec<Vec<Transfer>> = Vec::new();
+    let mut entries_to_write: Vec<Entry> = Vec::new();
     let mut outcomes = Vec::with_capacity(pending.len());
-    {
-        let mut context = ApplyContext {
-            tx: &mut tx,
-            assessor: &mut assessor,
+    for rows in pending.chunks(PIPELINE_ROWS) {
+        let (written, ()) = {
+            let write = write_part(&mut tx, sent.last(), &entries_to_write);
+            let mut context = ApplyContext {
+                ids: &mut ids,
+                actor: &actor,
+                assessor: &mut *assessor,
+                sent: &sent,
+            };
+            let (book, batch, outcomes) = (&mut book, &mut batch, &mut outcomes);
+            let work = async move {
+                for (index, (_, _, request)) in rows.iter().enumerate() {
+                    if index % YIELD_EVERY_ROWS == YIELD_EVERY_ROWS - 1 {
+                        // Lets the write go on to its next statement.
+                        tokio::task::yield_now().await;
+                    }
+                    outcomes.push(apply(book, batch, &mut context, request));
+                }
+            };
+            tokio::join!(write, work)
         };
-        for (_, _, request) in pending {
-            outcomes.push(apply(&mut book, &mut batch, &mut context, request));
-        }
+        written?;
+        let (transfers, entries) = batch.take_unsent();
+        assert_balanced(&transfers, &entries);
+        audit_transfers(&mut tx, &transfers);
+        sent.push(transfers);
+        entries_to_write = entries;
     }
-    write_batch(&mut tx, &book, batch).await?;
+    write_part(&mut tx, sent.last(), &entries_to_write).await?;
+    tx.set_transfer_ids(&ids);
+    write_balances(&mut tx, &book, &batch).await?;
     let version = tx.version_after();
     tx.commit().await?;
     cache.accounts = book.accounts;
     cache.version = Some(version);
     Ok(outcomes)
+}
+
+/// Write one applied part of a batch: its transfers, entries and the audit events appended
+/// so far.
+async fn write_part(
+    tx: &mut WriteTx,
+    transfers: Option<&Vec<Transfer>>,
+    entries: &[Entry],
+) -> AppResult<()> {
+    if let Some(transfers) = transfers {
+        tx.insert_transfers(transfers).await?;
+    }
+    tx.insert_entries(entries).await?;
+    tx.flush_pending_audit().await
 }

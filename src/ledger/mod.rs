@@ -7,9 +7,13 @@ mod apply;
 pub mod import;
 pub mod number;
 pub mod post;
+pub mod risk;
 pub mod verify;
 
-pub use apply::{apply, rejection_error, write_batch, ApplyContext, Batch, Book, Outcome};
+pub use apply::{
+    apply, assert_balanced, audit_transfers, rejection_error, write_balances, write_batch,
+    ApplyContext, Batch, Book, Outcome,
+};
 
 use crate::audit::to_hex;
 use crate::model::TransferKind;

@@ -1,12 +1,14 @@
 //! Single posts (post, deposit, withdraw) and reversals: one request, one write transaction.
 
+use super::risk::{is_assessed, single_post_assessor, RiskOptions};
 use super::{
     apply, rejection_error, write_batch, ApplyContext, Batch, Book, Outcome, TransferRequest,
 };
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{AccountType, Transfer, TransferKind, TransferStatus};
-use crate::risk::{ApproveAll, Traced};
+use crate::risk::{ApproveAll, Assessor, Traced};
 use crate::store::{with_retry, Actor, Store, WriteTx};
+use tracing::Instrument;
 
 #[derive(Debug, Clone)]
 pub struct PostResult {
@@ -18,20 +20,22 @@ pub async fn post(
     store: &Store,
     actor: &Actor,
     request: &TransferRequest,
+    risk: &RiskOptions,
 ) -> AppResult<PostResult> {
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
-        let outcome = post_in(&mut tx, request).await?;
+        let outcome = post_in(&mut tx, request, risk).await?;
         finish(tx, outcome).await
     })
     .await
 }
 
 /// Apply one request inside an open write transaction (also used by account opening's
-/// initial deposit).
+/// initial deposit). The request is assessed first unless it is a reversal or adjustment.
 pub async fn post_in(
     tx: &mut WriteTx,
     request: &TransferRequest,
+    risk: &RiskOptions,
 ) -> AppResult<(Outcome, Book, Batch)> {
     let keyed = match &request.key {
         Some(key) => tx.transfers_by_keys(&[key.as_str()]).await?,
@@ -40,15 +44,38 @@ pub async fn post_in(
     let accounts = tx
         .accounts(&[request.from.as_str(), request.to.as_str()])
         .await?;
+    // A replayed key, an unknown account or an operator correction needs no assessment.
+    let replay = request
+        .key
+        .as_ref()
+        .is_some_and(|key| keyed.contains_key(key));
+    let payer = accounts.get(&request.from).cloned();
+    let mut assessor: Box<dyn Assessor> = match payer {
+        Some(from)
+            if !replay && is_assessed(request.kind) && accounts.contains_key(&request.to) =>
+        {
+            let span = tracing::info_span!(target: "fincore", "fincore.risk.seed");
+            Box::new(
+                single_post_assessor(tx, risk, request, &from)
+                    .instrument(span)
+                    .await?,
+            )
+        }
+        _ => Box::new(ApproveAll),
+    };
     let mut book = Book::new(accounts, keyed);
     let mut batch = Batch::default();
-    let mut assessor = ApproveAll;
-    let mut traced = Traced(&mut assessor);
+    let mut ids = tx.transfer_ids();
+    // A single post's assessment is its own span, with the score it produced.
+    let mut traced = Traced(assessor.as_mut());
     let mut context = ApplyContext {
-        tx,
+        ids: &mut ids,
+        actor: &tx.actor,
         assessor: &mut traced,
+        sent: &[],
     };
     let outcome = apply(&mut book, &mut batch, &mut context, request);
+    tx.set_transfer_ids(&ids);
     Ok((outcome, book, batch))
 }
 
@@ -124,7 +151,7 @@ pub async fn reverse(store: &Store, actor: &Actor, id: i64, reason: &str) -> App
             at_us: None,
             reverses_id: Some(original.id),
         };
-        let (outcome, book, batch) = post_in(&mut tx, &request).await?;
+        let (outcome, book, batch) = post_in(&mut tx, &request, &RiskOptions::default()).await?;
         let Outcome::Posted(reversal) = outcome else {
             // A reversal that cannot be posted is not recorded: it would hold the
             // once-only slot of the original.

@@ -455,7 +455,8 @@ async fn post_difference(
         at_us: Some(end_of_run_date.min(tx.actor.now_us)),
         reverses_id: None,
     };
-    let (outcome, book, batch) = post_in(tx, &request).await?;
+    let (outcome, book, batch) =
+        post_in(tx, &request, &crate::ledger::risk::RiskOptions::default()).await?;
     // A refused adjustment is not recorded (the transaction rolls back): the item stays open
     // and the operator may try another account.
     let transfer = match outcome {

@@ -48,7 +48,7 @@ pub use assess::score_factors;
 pub use generate::generate_history;
 pub use parse::parse_rules;
 pub use profile::{profile, score_profile, Profile};
-pub use rescore::rescore_all;
+pub use rescore::{rescore_all, rescore_movements, Movement, Movements};
 pub use rules::RuleSet;
 pub use window::WindowAssessor;
 

@@ -279,6 +279,21 @@ impl AccountEvent {
         }
     }
 
+    pub(super) fn of_movement(
+        movement: &super::rescore::Movement,
+        side: Side,
+        counterparty: u32,
+    ) -> AccountEvent {
+        AccountEvent {
+            at_us: movement.at_us,
+            id: movement.id,
+            amount_minor: movement.amount_minor,
+            counterparty,
+            side,
+            posted: movement.posted,
+        }
+    }
+
     pub(super) fn of(transfer: &Transfer, side: Side, counterparty: u32) -> AccountEvent {
         AccountEvent {
             at_us: transfer.at_us,

@@ -1,16 +1,113 @@
 //! `risk rescore`: every account's profile and profile-level risk, on several threads.
 //!
-//! The transfers are split into one contiguous chunk per thread; each thread reads its large
-//! `Transfer` records once, in memory order, and groups them into compact per-account events
-//! (a counting sort). The accounts are then profiled in parallel, each from the small
-//! contiguous pieces the chunks hold for it.
+//! Input is a compact `Movement` per transfer with interned account numbers (`Movements`),
+//! built while reading from the database (or from `Transfer`s by `rescore_all`). The
+//! movements are split into one contiguous chunk per thread; each thread groups its chunk
+//! into per-account events (a counting sort). The accounts are then profiled in parallel,
+//! each from the small contiguous pieces the chunks hold for it.
 
 use super::fast_hash::FastMap;
 use super::profile::{profile_from_events, score_profile, AccountEvent, Profile, Side};
 use super::rules::RuleSet;
-use crate::model::{Account, RiskResult, Transfer};
+use crate::model::{Account, RiskResult, Transfer, TransferStatus};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One transfer as rescoring sees it: 40 bytes instead of a full `Transfer`, accounts as
+/// indexes into `Movements::names`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Movement {
+    pub id: i64,
+    pub at_us: i64,
+    pub amount_minor: i64,
+    pub from: u32,
+    pub to: u32,
+    /// Posted (a movement of money) rather than rejected (an attempt).
+    pub posted: bool,
+}
+
+/// Movements with their account numbers interned.
+#[derive(Debug, Default, Clone)]
+pub struct Movements {
+    pub names: Vec<String>,
+    pub movements: Vec<Movement>,
+    ids: FastMap<String, u32>,
+}
+
+impl Movements {
+    pub fn with_capacity(movements: usize) -> Movements {
+        Movements {
+            movements: Vec::with_capacity(movements),
+            ..Movements::default()
+        }
+    }
+
+    /// The index of `number`, interned on first sight.
+    pub fn intern(&mut self, number: &str) -> u32 {
+        if let Some(id) = self.ids.get(number) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 4 billion accounts");
+        self.names.push(number.to_string());
+        self.ids.insert(number.to_string(), id);
+        id
+    }
+
+    pub fn push(
+        &mut self,
+        id: i64,
+        from: &str,
+        to: &str,
+        amount_minor: i64,
+        at_us: i64,
+        posted: bool,
+    ) {
+        let from = self.intern(from);
+        let to = self.intern(to);
+        self.movements.push(Movement {
+            id,
+            at_us,
+            amount_minor,
+            from,
+            to,
+            posted,
+        });
+    }
+
+    pub fn of_transfers(transfers: &[Transfer]) -> Movements {
+        let mut movements = Movements::with_capacity(transfers.len());
+        for transfer in transfers {
+            movements.push(
+                transfer.id,
+                &transfer.from,
+                &transfer.to,
+                transfer.amount_minor,
+                transfer.at_us,
+                transfer.status == TransferStatus::Posted,
+            );
+        }
+        movements
+    }
+
+    /// Append `other` (read separately, e.g. on another thread), re-interning its names.
+    pub fn append(&mut self, other: Movements) {
+        let remap: Vec<u32> = other.names.iter().map(|name| self.intern(name)).collect();
+        self.movements
+            .extend(other.movements.into_iter().map(|mut movement| {
+                movement.from = remap[movement.from as usize];
+                movement.to = remap[movement.to as usize];
+                movement
+            }));
+    }
+
+    pub fn len(&self) -> usize {
+        self.movements.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.movements.is_empty()
+    }
+}
 
 /// Accounts handed to a thread at a time: small enough to balance uneven accounts (a busy
 /// settlement account next to quiet savings), large enough to keep the counter cold.
@@ -30,10 +127,23 @@ pub fn rescore_all(
     blacklist: &HashSet<String>,
     threads: usize,
 ) -> Vec<Rescored> {
+    let movements = Movements::of_transfers(transfers);
+    rescore_movements(accounts, &movements, as_of_us, rules, blacklist, threads)
+}
+
+/// `rescore_all` over movements already interned.
+pub fn rescore_movements(
+    accounts: &[Account],
+    movements: &Movements,
+    as_of_us: i64,
+    rules: &RuleSet,
+    blacklist: &HashSet<String>,
+    threads: usize,
+) -> Vec<Rescored> {
     let threads = threads.max(1);
     let mut order: Vec<usize> = (0..accounts.len()).collect();
     order.sort_unstable_by(|left, right| accounts[*left].number.cmp(&accounts[*right].number));
-    let grouped = group_by_account(accounts, transfers, threads);
+    let grouped = group_by_account(accounts, movements, threads);
     let next_task = AtomicUsize::new(0);
     let worker = || {
         let mut done: Vec<(usize, Rescored)> = Vec::new();
@@ -77,128 +187,78 @@ pub fn rescore_all(
         .collect()
 }
 
-/// The events of one chunk of transfers, grouped by listed account.
-struct ChunkGroups<'a> {
+/// The events of one chunk of movements, grouped by listed account.
+struct ChunkGroups {
     /// Events of listed account `a` are `events[offsets[a]..offsets[a + 1]]`.
     offsets: Vec<usize>,
     events: Vec<AccountEvent>,
-    /// Counterparties outside the list met in this chunk: counterparty `listed + k` of an
-    /// event here is `unlisted[k]`.
-    unlisted: Vec<&'a str>,
 }
 
 struct Grouped<'a> {
-    listed: usize,
-    /// Counterparty numbers: the accounts in input order, then unlisted counterparties.
+    /// Counterparty numbers: counterparty ids are indexes into `Movements::names`.
     names: Vec<&'a str>,
-    chunks: Vec<ChunkGroups<'a>>,
-    /// Per chunk: global counterparty id of each of its unlisted counterparties.
-    unlisted_ids: Vec<Vec<u32>>,
+    chunks: Vec<ChunkGroups>,
 }
 
 impl Grouped<'_> {
-    /// All events of listed account `account`, with counterparties numbered globally.
+    /// All events of listed account `account`.
     fn events_of(&self, account: usize) -> Vec<AccountEvent> {
         let pieces = self
             .chunks
             .iter()
             .map(|chunk| &chunk.events[chunk.offsets[account]..chunk.offsets[account + 1]]);
         let mut events = Vec::with_capacity(pieces.clone().map(<[AccountEvent]>::len).sum());
-        for (piece, unlisted_ids) in pieces.zip(&self.unlisted_ids) {
-            events.extend(piece.iter().map(|event| {
-                let mut event = *event;
-                if let Some(unlisted) = (event.counterparty as usize).checked_sub(self.listed) {
-                    event.counterparty = unlisted_ids[unlisted];
-                }
-                event
-            }));
+        for piece in pieces {
+            events.extend_from_slice(piece);
         }
         events
     }
 }
 
 fn group_by_account<'a>(
-    accounts: &'a [Account],
-    transfers: &'a [Transfer],
+    accounts: &[Account],
+    movements: &'a Movements,
     threads: usize,
 ) -> Grouped<'a> {
     let listed = accounts.len();
-    let mut ids: FastMap<&'a str, u32> = FastMap::default();
-    ids.reserve(listed);
+    // Name id → listed account index (or NO_ACCOUNT).
+    let mut listed_of = vec![NO_ACCOUNT; movements.names.len()];
     for (index, account) in accounts.iter().enumerate() {
-        ids.insert(account.number.as_str(), index as u32);
+        if let Some(id) = movements.ids.get(account.number.as_str()) {
+            listed_of[*id as usize] = index as u32;
+        }
     }
-    let chunk_length = transfers.len().div_ceil(threads).max(1);
-    let chunks: Vec<ChunkGroups<'a>> = std::thread::scope(|scope| {
-        let ids = &ids;
-        let handles: Vec<_> = transfers
+    let chunk_length = movements.len().div_ceil(threads).max(1);
+    let chunks: Vec<ChunkGroups> = std::thread::scope(|scope| {
+        let listed_of = &listed_of;
+        let handles: Vec<_> = movements
+            .movements
             .chunks(chunk_length)
-            .map(|chunk| scope.spawn(move || group_chunk(chunk, ids, listed)))
+            .map(|chunk| scope.spawn(move || group_chunk(chunk, listed_of, listed)))
             .collect();
         handles
             .into_iter()
             .map(|handle| handle.join().expect("a grouping thread panicked"))
             .collect()
     });
-    let mut names: Vec<&'a str> = accounts
-        .iter()
-        .map(|account| account.number.as_str())
-        .collect();
-    let mut global_unlisted: FastMap<&'a str, u32> = FastMap::default();
-    let unlisted_ids = chunks
-        .iter()
-        .map(|chunk| {
-            let intern = |name: &&'a str| {
-                *global_unlisted.entry(*name).or_insert_with(|| {
-                    names.push(*name);
-                    (names.len() - 1) as u32
-                })
-            };
-            chunk.unlisted.iter().map(intern).collect()
-        })
-        .collect();
     Grouped {
-        listed,
-        names,
+        names: movements.names.iter().map(String::as_str).collect(),
         chunks,
-        unlisted_ids,
     }
 }
 
-/// Counting sort of one chunk's transfers into per-account events.
-fn group_chunk<'a>(
-    transfers: &'a [Transfer],
-    ids: &FastMap<&str, u32>,
-    listed: usize,
-) -> ChunkGroups<'a> {
-    let mut unlisted: Vec<&'a str> = Vec::new();
-    let mut unlisted_ids: FastMap<&'a str, u32> = FastMap::default();
+/// Counting sort of one chunk's movements into per-account events.
+fn group_chunk(movements: &[Movement], listed_of: &[u32], listed: usize) -> ChunkGroups {
     let mut counts = vec![0usize; listed];
-    let mut sides: Vec<(u32, u32)> = Vec::with_capacity(transfers.len());
-    for transfer in transfers {
-        let from = ids.get(transfer.from.as_str()).copied();
-        let to = ids.get(transfer.to.as_str()).copied();
-        if from.is_none() && to.is_none() {
-            sides.push((NO_ACCOUNT, NO_ACCOUNT));
-            continue;
+    for movement in movements {
+        let from = listed_of[movement.from as usize];
+        let to = listed_of[movement.to as usize];
+        if from != NO_ACCOUNT {
+            counts[from as usize] += 1;
         }
-        // An unlisted counterparty still needs a name (blacklist screening).
-        let mut id_of = |known: Option<u32>, number: &'a str| {
-            known.unwrap_or_else(|| {
-                *unlisted_ids.entry(number).or_insert_with(|| {
-                    unlisted.push(number);
-                    (listed + unlisted.len() - 1) as u32
-                })
-            })
-        };
-        let from_id = id_of(from, &transfer.from);
-        let to_id = id_of(to, &transfer.to);
-        for (account, counted) in [(from_id, true), (to_id, to_id != from_id)] {
-            if counted && (account as usize) < listed {
-                counts[account as usize] += 1;
-            }
+        if to != NO_ACCOUNT && movement.to != movement.from {
+            counts[to as usize] += 1;
         }
-        sides.push((from_id, to_id));
     }
     let mut offsets = Vec::with_capacity(listed + 1);
     let mut total = 0;
@@ -208,24 +268,25 @@ fn group_chunk<'a>(
     }
     offsets.push(total);
     let mut cursors = offsets[..listed].to_vec();
-    let placeholder = AccountEvent::placeholder();
-    let mut events = vec![placeholder; total];
-    for (transfer, (from_id, to_id)) in transfers.iter().zip(&sides) {
+    let mut events = vec![AccountEvent::placeholder(); total];
+    for movement in movements {
         let entries = [
-            (*from_id, Side::Outgoing, *to_id, true),
-            (*to_id, Side::Incoming, *from_id, to_id != from_id),
+            (movement.from, Side::Outgoing, movement.to, true),
+            (
+                movement.to,
+                Side::Incoming,
+                movement.from,
+                movement.to != movement.from,
+            ),
         ];
         for (account, side, counterparty, wanted) in entries {
-            if wanted && (account as usize) < listed {
-                let cursor = &mut cursors[account as usize];
-                events[*cursor] = AccountEvent::of(transfer, side, counterparty);
+            let slot = listed_of[account as usize];
+            if wanted && slot != NO_ACCOUNT {
+                let cursor = &mut cursors[slot as usize];
+                events[*cursor] = AccountEvent::of_movement(movement, side, counterparty);
                 *cursor += 1;
             }
         }
     }
-    ChunkGroups {
-        offsets,
-        events,
-        unlisted,
-    }
+    ChunkGroups { offsets, events }
 }

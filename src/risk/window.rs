@@ -271,6 +271,49 @@ impl WindowAssessor {
         }
     }
 
+    /// Replace the histories of `accounts` with what `history` holds about them: their
+    /// transfers as loaded from the database, in any order. Only the listed accounts' sides
+    /// are recorded (a counterparty's own history is left as it was), so an account seen
+    /// earlier only as a counterparty, or seeded before, can be (re)seeded without counting
+    /// anything twice. Each transfer must appear once.
+    pub fn seed_accounts(
+        &mut self,
+        accounts: &[&str],
+        history: impl IntoIterator<Item = Transfer>,
+    ) {
+        let mut seeding = vec![false; self.histories.len()];
+        for number in accounts {
+            let id = self.account_id(number) as usize;
+            if seeding.len() <= id {
+                seeding.resize(id + 1, false);
+            }
+            seeding[id] = true;
+            self.histories[id] = AccountHistory::default();
+        }
+        let seeded = |id: u32| seeding.get(id as usize).copied().unwrap_or(false);
+        let mut transfers: Vec<Transfer> = history.into_iter().collect();
+        transfers.sort_by_key(|transfer| (transfer.at_us, transfer.id));
+        for transfer in &transfers {
+            let from = self.account_id(&transfer.from);
+            let to = self.account_id(&transfer.to);
+            match transfer.status {
+                TransferStatus::Posted => {
+                    if seeded(from) {
+                        self.record(from, transfer, to, EventKind::Outgoing);
+                    }
+                    if from != to && seeded(to) {
+                        self.record(to, transfer, from, EventKind::Incoming);
+                    }
+                }
+                TransferStatus::Rejected => {
+                    if seeded(from) {
+                        self.record(from, transfer, to, EventKind::Failed);
+                    }
+                }
+            }
+        }
+    }
+
     /// Events currently held in memory (all accounts).
     pub fn retained_events(&self) -> usize {
         self.histories.iter().map(AccountHistory::len).sum()

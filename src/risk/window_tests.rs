@@ -539,3 +539,41 @@ fn factors_always_add_up_under_many_rules() {
         assessor.observe(&outcome(index, "A1", &to, amount_minor, at_us));
     }
 }
+
+#[test]
+fn seeding_replaces_an_accounts_history_without_double_counting() {
+    // A1 pays B1 nine times; B1 then sends to A1 once (B1 seen first only as a counterparty).
+    let history = outgoing_burst("A1", 9, noon(), 100);
+    let mut assessor = builtin_assessor();
+    observe_all(&mut assessor, &history);
+    // Seeding A1 again from the same (database) history replaces, not adds.
+    assessor.seed_accounts(&["A1"], history.clone());
+    let tenth = assess_at(&mut assessor, "A1", "B1", 100, noon());
+    assert!(tenth.factors.is_empty(), "{tenth:?}");
+    let mut with_tenth = history.clone();
+    with_tenth.push(posted(10, "A1", "B1", 100, noon()));
+    assessor.seed_accounts(&["A1"], with_tenth.clone());
+    let eleventh = assess_at(&mut assessor, "A1", "B1", 100, noon());
+    assert_eq!(rule_names(&eleventh), ["hourly_outgoing_velocity"]);
+    // Seeding B1 records only B1's sides: A1's counts do not move.
+    assessor.seed_accounts(&["B1"], with_tenth);
+    let again = assess_at(&mut assessor, "A1", "B1", 100, noon());
+    assert_eq!(rule_names(&again), ["hourly_outgoing_velocity"]);
+    let from_b1 = assess_at(&mut assessor, "B1", "A1", 100, noon());
+    assert!(from_b1.factors.is_empty(), "{from_b1:?}");
+}
+
+#[test]
+fn seeding_records_failed_attempts_of_the_seeded_payer_only() {
+    let attempts: Vec<Transfer> = (0..3)
+        .map(|index| rejected(index + 1, "A1", "B1", 100, noon() - (index + 1) * MINUTE_US))
+        .collect();
+    let mut assessor = builtin_assessor();
+    assessor.seed_accounts(&["B1"], attempts.clone());
+    assert!(assess_at(&mut assessor, "A1", "B1", 100, noon())
+        .factors
+        .is_empty());
+    assessor.seed_accounts(&["A1"], attempts);
+    let result = assess_at(&mut assessor, "A1", "B1", 100, noon());
+    assert_eq!(rule_names(&result), ["repeated_failed_attempts"]);
+}

@@ -10,6 +10,7 @@ mod compliance;
 mod postgres;
 mod reads;
 mod reconcile;
+mod risk;
 mod rows;
 mod sqlite;
 mod transfers;
@@ -19,7 +20,11 @@ pub use audit::AuditFilter;
 pub use compliance::AuditSummary;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
 pub use reconcile::RunFilter;
-pub use write::WriteTx;
+pub use risk::{
+    BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
+};
+pub use sqlite::configure_library as configure_sqlite;
+pub use write::{TransferIds, WriteTx};
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use std::time::Duration;

@@ -13,6 +13,19 @@ pub(crate) enum TxInner {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// Transfer ids of a transaction, handed out one by one (see `WriteTx::transfer_ids`).
+#[derive(Debug)]
+pub struct TransferIds {
+    last: i64,
+}
+
+impl TransferIds {
+    pub fn allocate(&mut self) -> i64 {
+        self.last += 1;
+        self.last
+    }
+}
+
 pub struct WriteTx {
     pub(crate) inner: TxInner,
     pub(crate) system: DbSystem,
@@ -81,6 +94,25 @@ impl WriteTx {
     pub fn next_transfer_id(&mut self) -> i64 {
         self.transfer_seq += 1;
         self.transfer_seq
+    }
+
+    /// Hand out transfer ids away from the transaction (while it writes something else);
+    /// `set_transfer_ids` takes them back before anything else uses ids or commits.
+    pub fn transfer_ids(&self) -> TransferIds {
+        TransferIds {
+            last: self.transfer_seq,
+        }
+    }
+
+    pub fn set_transfer_ids(&mut self, ids: &TransferIds) {
+        assert!(ids.last >= self.transfer_seq, "transfer ids only grow");
+        self.transfer_seq = ids.last;
+    }
+
+    /// Write the audit events appended so far now rather than at commit (same transaction).
+    pub async fn flush_pending_audit(&mut self) -> AppResult<()> {
+        self.flush_audit().await?;
+        Ok(())
     }
 
     /// Append an audit event to the chain; it is written with the rest at commit.

@@ -37,6 +37,14 @@ fn newer_schema_is_refused(ledger: &Ledger) {
     let status = ledger.run(&["--format", "json", "db", "status"]);
     assert_eq!(status.code, 0);
     assert_eq!(status.json()["applied_version"], 29991231000000i64);
+    let binary_version = status.json()["binary_version"].to_string();
+    let run = ledger.run(&["account", "list"]);
+    run.assert_error(7, "storage_unavailable");
+    assert!(
+        run.stderr.contains("29991231000000") && run.stderr.contains(&binary_version),
+        "names both versions: {}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -13,5 +13,6 @@ mod errors;
 mod idempotency;
 mod misc;
 mod reconcile;
+mod risk;
 mod telemetry;
 mod transfers;

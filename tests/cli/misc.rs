@@ -68,9 +68,35 @@ fn demo_builds_a_balanced_ledger() {
         assert_eq!(count, 1, "{kind}");
     }
     assert_eq!(reconciliation["breaks"].as_object().unwrap().len(), 6);
+    assert_eq!(document["late_transfers_imported"]["rejected"], 3);
+    // The rescoring step: every built-in rule fires at least once, critical accounts frozen.
+    let rescoring = &document["risk_rescoring"];
+    let mut fired: Vec<String> = rescoring["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|change| change["factors"].as_array().unwrap().clone())
+        .map(|factor| factor["rule"].as_str().unwrap().to_string())
+        .collect();
+    fired.sort();
+    fired.dedup();
+    for rule in [
+        "large_single_transfer",
+        "daily_outgoing_total",
+        "hourly_outgoing_velocity",
+        "blacklisted_counterparty",
+        "repeated_failed_attempts",
+    ] {
+        assert!(
+            fired.contains(&rule.to_string()),
+            "{rule} fires in the demo: {fired:?}"
+        );
+    }
+    assert_eq!(rescoring["frozen"].as_array().unwrap().len(), 2);
     assert!(fixture("demo/accounts.csv").exists());
     let table = ledger.run(&["demo", "--dir", dir.to_str().unwrap()]);
     assert_eq!(table.code, 0);
     assert!(table.stdout.contains("trial balance"));
     assert!(table.stdout.contains("== reconciliation =="));
+    assert!(table.stdout.contains("risk rescoring"));
 }

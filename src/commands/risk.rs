@@ -1,0 +1,863 @@
+//! `fincore risk …`: batch rescoring, stored assessments, rule sets and the blacklist.
+
+use super::transfer::RulesArg;
+use super::{account_argument, not_found_account, Context, Output};
+use crate::clock::{self, format_instant};
+use crate::error::{AppError, AppResult};
+use crate::ledger::risk::{load_rules_file, rules_for_read, ChosenRules, RulesSource};
+use crate::model::{Account, AccountStatus, RiskFactor, RiskLevel, RiskResult};
+use crate::output::{Section, View};
+use crate::risk::rules::{is_bank_side, Rule, RuleSet, Threshold};
+use crate::risk::{rescore_movements, Movements, Profile};
+use crate::store::{AccountFilter, LatestRisk, NewAssessment, NewRun, Store};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tracing::Instrument;
+
+/// Most assessments `risk show --history` prints.
+const HISTORY_LIMIT_MAX: i64 = 10_000;
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Recompute account profiles and scores, store them, print the changes
+    Rescore(RescoreArgs),
+    /// The current stored assessment of an account (with --history: all of them)
+    Show(ShowArgs),
+    /// The rule set in force, or import a new one
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Accounts whose transfers are blocked as counterparties
+    #[command(subcommand)]
+    Blacklist(BlacklistCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// Rescore this account only
+    #[arg(long, conflicts_with = "all")]
+    account: Option<String>,
+    /// Rescore every account (the default)
+    #[arg(long)]
+    all: bool,
+    /// Profile as of this instant (RFC 3339) or the end of this date; default now
+    #[arg(long = "as-of")]
+    as_of: Option<String>,
+    /// Freeze accounts whose new level is critical (audited)
+    #[arg(long)]
+    apply: bool,
+    #[command(flatten)]
+    risk: RulesArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    number: String,
+    /// Every stored assessment, newest first
+    #[arg(long)]
+    history: bool,
+    #[arg(long, default_value_t = 100)]
+    limit: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The rule set in force (or the file given with --rules), with levels and decisions
+    Show {
+        #[command(flatten)]
+        risk: RulesArg,
+    },
+    /// Validate a rules TOML file and make it the active set (a new version)
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlacklistCommand {
+    /// Put an account number on the blacklist
+    Add {
+        number: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Take an account number off the blacklist
+    Remove { number: String },
+    /// List the blacklist
+    List,
+}
+
+impl RiskCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RiskCommand::Rescore(_) => "rescore",
+            RiskCommand::Show(_) => "show",
+            RiskCommand::Rules(RulesCommand::Show { .. }) => "rules.show",
+            RiskCommand::Rules(RulesCommand::Import { .. }) => "rules.import",
+            RiskCommand::Blacklist(BlacklistCommand::Add { .. }) => "blacklist.add",
+            RiskCommand::Blacklist(BlacklistCommand::Remove { .. }) => "blacklist.remove",
+            RiskCommand::Blacklist(BlacklistCommand::List) => "blacklist.list",
+        }
+    }
+
+    pub async fn run(self, context: &Context) -> AppResult<Output> {
+        match self {
+            RiskCommand::Rescore(arguments) => rescore(context, arguments).await,
+            RiskCommand::Show(arguments) => show(context, arguments).await,
+            RiskCommand::Rules(RulesCommand::Show { risk }) => rules_show(context, risk).await,
+            RiskCommand::Rules(RulesCommand::Import { file }) => rules_import(context, &file).await,
+            RiskCommand::Blacklist(BlacklistCommand::Add { number, reason }) => {
+                blacklist_add(context, &number, &reason).await
+            }
+            RiskCommand::Blacklist(BlacklistCommand::Remove { number }) => {
+                blacklist_remove(context, &number).await
+            }
+            RiskCommand::Blacklist(BlacklistCommand::List) => blacklist_list(context).await,
+        }
+    }
+}
+
+/// SPEC "Assessment JSON".
+pub fn assessment_json(account: &str, result: &RiskResult, as_of_us: i64) -> Value {
+    json!({
+        "account": account,
+        "score": result.score,
+        "level": result.level.as_str(),
+        "decision": result.decision.as_str(),
+        "factors": result.factors.iter().map(factor_json).collect::<Vec<_>>(),
+        "as_of": format_instant(as_of_us),
+    })
+}
+
+fn factor_json(factor: &RiskFactor) -> Value {
+    json!({"rule": factor.rule, "points": factor.points, "detail": factor.detail})
+}
+
+fn factors_section(factors: &[RiskFactor]) -> Section {
+    let mut section = Section::new(&["rule", "points", "detail"]);
+    for factor in factors {
+        section.push(vec![
+            factor.rule.clone(),
+            factor.points.to_string(),
+            factor.detail.clone(),
+        ]);
+    }
+    section.titled("Factors")
+}
+
+/// "large_single_transfer +30, blacklisted_counterparty +70"
+fn factors_summary(factors: &[RiskFactor]) -> String {
+    factors
+        .iter()
+        .map(|factor| format!("{} +{}", factor.rule, factor.points))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A spinner with a message on stderr, or nothing when progress is off.
+fn progress_bar(context: &Context) -> ProgressBar {
+    if !context.progress_enabled() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} {elapsed}")
+            .expect("valid progress template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    bar
+}
+
+/// One account's outcome in a rescoring run.
+struct Rescored {
+    account: Account,
+    profile: Profile,
+    result: RiskResult,
+}
+
+async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output> {
+    let options = arguments.risk.options()?;
+    let as_of_us = match arguments.as_of.as_deref() {
+        Some(text) => clock::parse_date_or_instant_end(text).map_err(|e| e.context("--as-of"))?,
+        None => context.actor.now_us,
+    };
+    let only = arguments
+        .account
+        .as_deref()
+        .map(|number| account_argument("--account", number))
+        .transpose()?;
+    let store = context.store().await?;
+    let chosen = rules_for_read(store, &options).await?;
+    let progress = progress_bar(context);
+    let (accounts, transfers) = load_for_rescore(store, only.as_deref(), as_of_us, &progress)
+        .instrument(tracing::info_span!(target: "fincore", "fincore.risk.load"))
+        .await?;
+    let blacklist: HashSet<String> = store
+        .blacklist()
+        .await?
+        .into_iter()
+        .map(|entry| entry.number)
+        .collect();
+    progress.set_message("scoring accounts");
+    progress.set_position(accounts.len() as u64);
+    let rules = chosen.rules.clone();
+    let span =
+        tracing::info_span!(target: "fincore", "fincore.risk.score", accounts = accounts.len());
+    let rescored = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let threads = std::thread::available_parallelism().map_or(2, |count| count.get());
+        let results =
+            rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist, threads);
+        accounts
+            .into_iter()
+            .zip(results)
+            .map(|(account, (number, profile, result))| {
+                debug_assert_eq!(account.number, number);
+                Rescored {
+                    account,
+                    profile,
+                    result,
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|error| AppError::storage(format!("rescoring failed: {error}")))?;
+    progress.set_message("storing");
+    let stored = store_rescore(
+        context,
+        store,
+        &chosen,
+        as_of_us,
+        arguments.apply,
+        &rescored,
+    )
+    .instrument(tracing::info_span!(target: "fincore", "fincore.risk.store"))
+    .await?;
+    progress.finish_and_clear();
+    Ok(rescore_output(
+        context, &chosen, as_of_us, &rescored, &stored,
+    ))
+}
+
+/// Accounts (in number order: `rescore_movements` returns them so) and their transfers.
+async fn load_for_rescore(
+    store: &Store,
+    only: Option<&str>,
+    as_of_us: i64,
+    progress: &ProgressBar,
+) -> AppResult<(Vec<Account>, Movements)> {
+    progress.set_message("reading transfers");
+    match only {
+        Some(number) => {
+            let account = store
+                .account(number)
+                .await?
+                .ok_or_else(|| not_found_account(number).context("--account"))?;
+            let transfers = store.risk_transfers_of(number, as_of_us).await?;
+            progress.set_position(transfers.len() as u64);
+            Ok((vec![account], Movements::of_transfers(&transfers)))
+        }
+        None => {
+            let accounts = store.list_accounts(&AccountFilter::default()).await?;
+            let parts = std::thread::available_parallelism().map_or(2, |count| count.get());
+            let report = |rows: u64| progress.set_position(rows);
+            let transfers = store.risk_movements(as_of_us, parts, &report).await?;
+            Ok((accounts, transfers))
+        }
+    }
+}
+
+struct StoredRun {
+    run_id: i64,
+    previous: Vec<Option<LatestRisk>>,
+    changed: Vec<bool>,
+    frozen: Vec<String>,
+}
+
+/// A change: the level or score differs from the current assessment (none counts as 0, low).
+fn is_change(previous: Option<&LatestRisk>, result: &RiskResult) -> bool {
+    match previous {
+        Some(previous) => {
+            previous.score != result.score
+                || previous.level != result.level
+                || previous.decision != result.decision
+        }
+        None => result.score != 0,
+    }
+}
+
+async fn store_rescore(
+    context: &Context,
+    store: &Store,
+    chosen: &ChosenRules,
+    as_of_us: i64,
+    apply: bool,
+    rescored: &[Rescored],
+) -> AppResult<StoredRun> {
+    let profiles: Vec<String> = rescored
+        .iter()
+        .map(|item| item.profile.to_json().to_string())
+        .collect();
+    let fingerprint = chosen.rules.version();
+    crate::store::with_retry(|| async {
+        let mut tx = store.begin_write(&context.actor).await?;
+        let latest = tx.latest_risks().await?;
+        let previous: Vec<Option<LatestRisk>> = rescored
+            .iter()
+            .map(|item| latest.get(&item.account.number).cloned())
+            .collect();
+        let changed: Vec<bool> = rescored
+            .iter()
+            .zip(&previous)
+            .map(|(item, previous)| is_change(previous.as_ref(), &item.result))
+            .collect();
+        let critical: Vec<&Rescored> = rescored
+            .iter()
+            .filter(|item| item.result.level == RiskLevel::Critical)
+            .filter(|item| !is_bank_side(item.account.account_type))
+            .collect();
+        let mut to_freeze: Vec<(String, u32)> = Vec::new();
+        if apply && !critical.is_empty() {
+            let numbers: Vec<&str> = critical
+                .iter()
+                .map(|item| item.account.number.as_str())
+                .collect();
+            // Statuses as they are now, under the write lock.
+            let current = tx.accounts(&numbers).await?;
+            for item in &critical {
+                let active = current
+                    .get(&item.account.number)
+                    .is_some_and(|account| account.status == AccountStatus::Active);
+                if active {
+                    to_freeze.push((item.account.number.clone(), item.result.score));
+                }
+            }
+        }
+        let assessments: Vec<NewAssessment> = rescored
+            .iter()
+            .zip(&profiles)
+            .map(|(item, profile)| NewAssessment {
+                account: &item.account.number,
+                as_of_us,
+                result: &item.result,
+                profile: profile.clone(),
+            })
+            .collect();
+        let run = NewRun {
+            as_of_us,
+            rules_fingerprint: &fingerprint,
+            accounts: rescored.len() as i64,
+            changed: changed.iter().filter(|changed| **changed).count() as i64,
+            frozen: to_freeze.len() as i64,
+        };
+        let run_id = tx.insert_risk_run(&run, &assessments).await?;
+        tx.audit(
+            "risk.rescored",
+            &format!("risk_run:{run_id}"),
+            json!({
+                "run_id": run_id,
+                "as_of": format_instant(as_of_us),
+                "accounts": run.accounts,
+                "changed": run.changed,
+                "frozen": run.frozen,
+                "rules": chosen.source.describe(),
+                "rules_fingerprint": fingerprint,
+            }),
+        );
+        let now_us = tx.actor.now_us;
+        for (number, score) in &to_freeze {
+            tx.set_account_status(number, AccountStatus::Frozen, now_us)
+                .await?;
+            tx.audit(
+                "account.frozen",
+                number,
+                json!({
+                    "number": number,
+                    "from": AccountStatus::Active.as_str(),
+                    "to": AccountStatus::Frozen.as_str(),
+                    "reason": format!("risk rescore run {run_id}: critical risk (score {score})"),
+                    "run_id": run_id,
+                }),
+            );
+        }
+        tx.commit().await?;
+        Ok(StoredRun {
+            run_id,
+            previous,
+            changed,
+            frozen: to_freeze.into_iter().map(|(number, _)| number).collect(),
+        })
+    })
+    .await
+}
+
+fn rules_json(chosen: &ChosenRules) -> Value {
+    json!({
+        "source": chosen.source.kind(),
+        "path": match &chosen.source { RulesSource::File(path) => Some(path.clone()), _ => None },
+        "version": chosen.stored.as_ref().map(|stored| stored.version),
+        "fingerprint": chosen.rules.version(),
+    })
+}
+
+fn previous_json(previous: Option<&LatestRisk>) -> Value {
+    match previous {
+        Some(previous) => json!({
+            "score": previous.score,
+            "level": previous.level.as_str(),
+            "decision": previous.decision.as_str(),
+            "as_of": format_instant(previous.as_of_us),
+        }),
+        None => Value::Null,
+    }
+}
+
+fn rescore_output(
+    context: &Context,
+    chosen: &ChosenRules,
+    as_of_us: i64,
+    rescored: &[Rescored],
+    stored: &StoredRun,
+) -> Output {
+    let frozen: HashSet<&str> = stored.frozen.iter().map(String::as_str).collect();
+    let mut changes = Vec::new();
+    let mut section = Section::new(&[
+        "account", "holder", "previous", "score", "level", "decision", "frozen", "factors",
+    ]);
+    let single = rescored.len() == 1;
+    for ((item, previous), changed) in rescored.iter().zip(&stored.previous).zip(&stored.changed) {
+        // One account asked for by name is always shown.
+        if !*changed && !single {
+            continue;
+        }
+        let number = item.account.number.as_str();
+        let mut change = assessment_json(number, &item.result, as_of_us);
+        change["previous"] = previous_json(previous.as_ref());
+        change["frozen"] = json!(frozen.contains(number));
+        changes.push(change);
+        section.push(vec![
+            number.to_string(),
+            item.account.holder.clone(),
+            previous.as_ref().map_or_else(
+                || "-".to_string(),
+                |previous| format!("{} {}", previous.level.as_str(), previous.score),
+            ),
+            item.result.score.to_string(),
+            item.result.level.as_str().to_string(),
+            item.result.decision.as_str().to_string(),
+            if frozen.contains(number) { "yes" } else { "" }.to_string(),
+            factors_summary(&item.result.factors),
+        ]);
+    }
+    let changed_count = stored.changed.iter().filter(|changed| **changed).count();
+    let mut by_level = serde_json::Map::new();
+    for level in [
+        RiskLevel::Low,
+        RiskLevel::Medium,
+        RiskLevel::High,
+        RiskLevel::Critical,
+    ] {
+        let count = rescored
+            .iter()
+            .filter(|item| item.result.level == level)
+            .count();
+        by_level.insert(level.as_str().to_string(), json!(count));
+    }
+    let json = json!({
+        "run_id": stored.run_id,
+        "as_of": format_instant(as_of_us),
+        "rules": rules_json(chosen),
+        "accounts": rescored.len(),
+        "changed": changed_count,
+        "levels": by_level,
+        "frozen": stored.frozen,
+        "changes": changes,
+        "trace_id": context.actor.trace_id,
+    });
+    let summary = Section::record(&[
+        ("run_id", stored.run_id.to_string()),
+        ("as_of", format_instant(as_of_us)),
+        ("rules", chosen.source.describe()),
+        ("accounts", rescored.len().to_string()),
+        ("changed", changed_count.to_string()),
+        ("frozen", stored.frozen.len().to_string()),
+    ]);
+    let mut sections = vec![summary.titled("Rescore"), section.titled("Changes")];
+    if single {
+        if let Some(item) = rescored.first() {
+            sections.push(factors_section(&item.result.factors));
+        }
+    }
+    Output::view(View::new(json, sections))
+}
+
+async fn show(context: &Context, arguments: ShowArgs) -> AppResult<Output> {
+    let number = account_argument("number", &arguments.number)?;
+    if !(1..=HISTORY_LIMIT_MAX).contains(&arguments.limit) {
+        return Err(AppError::usage(format!(
+            "--limit must be 1–{HISTORY_LIMIT_MAX}"
+        )));
+    }
+    let store = context.store().await?;
+    if store.account(&number).await?.is_none() {
+        return Err(not_found_account(&number));
+    }
+    if arguments.history {
+        let history = store.risk_history_of(&number, arguments.limit).await?;
+        let mut section = Section::new(&["as_of", "score", "level", "decision", "factors"]);
+        let mut documents = Vec::with_capacity(history.len());
+        for stored in &history {
+            documents.push(assessment_json(
+                &stored.account,
+                &stored.result,
+                stored.as_of_us,
+            ));
+            section.push(vec![
+                format_instant(stored.as_of_us),
+                stored.result.score.to_string(),
+                stored.result.level.as_str().to_string(),
+                stored.result.decision.as_str().to_string(),
+                factors_summary(&stored.result.factors),
+            ]);
+        }
+        return Ok(Output::view(View::new(
+            Value::Array(documents),
+            vec![section.titled(format!("Assessments of {number}"))],
+        )));
+    }
+    let stored = store.latest_risk(&number).await?.ok_or_else(|| {
+        AppError::not_found(format!(
+            "account {number} has no stored assessment; run `fincore risk rescore --account {number}`"
+        ))
+    })?;
+    let json = assessment_json(&stored.account, &stored.result, stored.as_of_us);
+    let record = Section::record(&[
+        ("account", stored.account.clone()),
+        ("score", stored.result.score.to_string()),
+        ("level", stored.result.level.as_str().to_string()),
+        ("decision", stored.result.decision.as_str().to_string()),
+        ("as_of", format_instant(stored.as_of_us)),
+    ]);
+    let sections = vec![
+        record.titled("Assessment"),
+        factors_section(&stored.result.factors),
+        profile_section(&stored.profile),
+    ];
+    Ok(Output::view(View::new(json, sections)))
+}
+
+/// The stored profile's window totals as a grid.
+fn profile_section(profile: &Value) -> Section {
+    let mut section = Section::new(&[
+        "window",
+        "outgoing",
+        "outgoing_sum",
+        "incoming",
+        "incoming_sum",
+    ]);
+    for window in ["1h", "24h", "7d", "30d"] {
+        let cell = |direction: &str, field: &str| {
+            let value = &profile[direction][window][field];
+            value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string())
+        };
+        section.push(vec![
+            window.to_string(),
+            cell("outgoing", "count"),
+            cell("outgoing", "sum"),
+            cell("incoming", "count"),
+            cell("incoming", "sum"),
+        ]);
+    }
+    let mut title = String::from("Profile");
+    for (label, key) in [
+        ("distinct counterparties 30d", "distinct_counterparties_30d"),
+        ("failed attempts 30d", "failed_attempts_30d"),
+        ("night share ‰", "night_share_per_mille"),
+    ] {
+        title.push_str(&format!("; {label}: {}", profile[key]));
+    }
+    section.titled(title)
+}
+
+fn rule_json(rule: &Rule) -> Value {
+    json!({
+        "name": rule.name,
+        "description": rule.description,
+        "feature": rule.feature.as_str(),
+        "window": rule.window.map(|window| window.as_str()),
+        "comparison": rule.comparison.as_str(),
+        "threshold": match &rule.threshold {
+            Threshold::Money(money) => json!(money.text()),
+            Threshold::Count(count) => json!(count),
+        },
+        "points": rule.points,
+    })
+}
+
+fn rule_set_view(chosen: &ChosenRules, extra: &[(&str, Value)]) -> View {
+    let rules: &RuleSet = &chosen.rules;
+    let levels = &rules.levels;
+    let decisions = &rules.decisions;
+    let settings = &rules.profile;
+    let mut json = rules_json(chosen);
+    json["imported_at"] = json!(chosen
+        .stored
+        .as_ref()
+        .map(|stored| format_instant(stored.imported_at_us)));
+    json["levels"] =
+        json!({"medium": levels.medium, "high": levels.high, "critical": levels.critical});
+    json["decisions"] = json!({
+        "low": decisions.low.as_str(),
+        "medium": decisions.medium.as_str(),
+        "high": decisions.high.as_str(),
+        "critical": decisions.critical.as_str(),
+    });
+    json["profile"] = json!({
+        "dormant_reactivation_amount": settings.dormant_reactivation_amount.text(),
+        "dormant_reactivation_points": settings.dormant_reactivation_points,
+        "night_share_per_mille": settings.night_share_per_mille,
+        "night_movements_min": settings.night_movements_min,
+        "night_activity_points": settings.night_activity_points,
+    });
+    json["rules"] = Value::Array(rules.rules.iter().map(rule_json).collect());
+    json["toml"] = json!(rules.to_toml());
+    for (key, value) in extra {
+        json[*key] = value.clone();
+    }
+    let summary = Section::record(&[
+        ("source", chosen.source.describe()),
+        ("fingerprint", rules.version()),
+        (
+            "levels",
+            format!(
+                "low < {} ≤ medium < {} ≤ high < {} ≤ critical",
+                levels.medium, levels.high, levels.critical
+            ),
+        ),
+        (
+            "decisions",
+            format!(
+                "low → {}, medium → {}, high → {}, critical → {}",
+                decisions.low.as_str(),
+                decisions.medium.as_str(),
+                decisions.high.as_str(),
+                decisions.critical.as_str()
+            ),
+        ),
+    ]);
+    let mut section = Section::new(&[
+        "name",
+        "feature",
+        "window",
+        "comparison",
+        "threshold",
+        "points",
+        "description",
+    ]);
+    for rule in &rules.rules {
+        section.push(vec![
+            rule.name.clone(),
+            rule.feature.as_str().to_string(),
+            rule.window.map_or("", |window| window.as_str()).to_string(),
+            rule.comparison.as_str().to_string(),
+            match &rule.threshold {
+                Threshold::Money(money) => money.text().to_string(),
+                Threshold::Count(count) => count.to_string(),
+            },
+            rule.points.to_string(),
+            rule.description.clone(),
+        ]);
+    }
+    View::new(
+        json,
+        vec![summary.titled("Rule set"), section.titled("Rules")],
+    )
+}
+
+async fn rules_show(context: &Context, risk: RulesArg) -> AppResult<Output> {
+    let options = risk.options()?;
+    let store = context.store().await?;
+    let chosen = rules_for_read(store, &options).await?;
+    Ok(Output::view(rule_set_view(&chosen, &[])))
+}
+
+async fn rules_import(context: &Context, file: &std::path::Path) -> AppResult<Output> {
+    let rules = load_rules_file(file)?;
+    let fingerprint = rules.version();
+    let canonical = rules.to_toml();
+    let source = file.display().to_string();
+    let store = context.store().await?;
+    let (stored, imported) = crate::store::with_retry(|| async {
+        let mut tx = store.begin_write(&context.actor).await?;
+        if let Some(active) = tx.active_rule_set().await? {
+            if active.fingerprint == fingerprint {
+                tx.rollback().await?;
+                return Ok((active, false));
+            }
+        }
+        let version = tx
+            .insert_rule_set(&fingerprint, &canonical, &source)
+            .await?;
+        tx.audit(
+            "risk.rules.imported",
+            &format!("risk_rules:{version}"),
+            json!({
+                "version": version,
+                "fingerprint": fingerprint,
+                "source": source,
+                "rules": rules.rules.iter().map(|rule| rule.name.as_str()).collect::<Vec<_>>(),
+            }),
+        );
+        let stored = tx
+            .active_rule_set()
+            .await?
+            .ok_or_else(|| AppError::storage("the imported rule set is not active"))?;
+        tx.commit().await?;
+        Ok((stored, true))
+    })
+    .await?;
+    let chosen = ChosenRules {
+        rules: Arc::new(rules),
+        source: RulesSource::Database {
+            version: stored.version,
+        },
+        stored: Some(stored),
+    };
+    let view = rule_set_view(&chosen, &[("imported", json!(imported))]);
+    let note = if imported {
+        "imported: this rule set is now active"
+    } else {
+        "unchanged: this rule set is already the active one"
+    };
+    Ok(Output::view(view.with_note(note)))
+}
+
+fn blacklist_json(entry: &crate::store::BlacklistEntry) -> Value {
+    json!({
+        "number": entry.number,
+        "reason": entry.reason,
+        "added_at": format_instant(entry.added_at_us),
+        "operator": entry.operator,
+    })
+}
+
+fn blacklist_section(entries: &[crate::store::BlacklistEntry]) -> Section {
+    let mut section = Section::new(&["number", "reason", "added_at", "operator"]);
+    for entry in entries {
+        section.push(vec![
+            entry.number.clone(),
+            entry.reason.clone(),
+            format_instant(entry.added_at_us),
+            entry.operator.clone(),
+        ]);
+    }
+    section
+}
+
+async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResult<Output> {
+    let number = account_argument("number", number)?;
+    let reason = reason.trim().to_string();
+    if reason.chars().count() > crate::ledger::TEXT_LENGTH_MAX {
+        return Err(AppError::invalid_input(format!(
+            "--reason: longer than {} characters",
+            crate::ledger::TEXT_LENGTH_MAX
+        )));
+    }
+    let store = context.store().await?;
+    let added = crate::store::with_retry(|| async {
+        let mut tx = store.begin_write(&context.actor).await?;
+        let added = tx.blacklist_add(&number, &reason).await?;
+        if !added {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.audit(
+            "risk.blacklist.added",
+            &number,
+            json!({"number": number, "reason": reason}),
+        );
+        tx.commit().await?;
+        Ok(true)
+    })
+    .await?;
+    let entries = store.blacklist().await?;
+    let entry = entries
+        .iter()
+        .find(|entry| entry.number == number)
+        .ok_or_else(|| AppError::storage("the blacklist entry was not stored"))?;
+    let mut json = blacklist_json(entry);
+    json["added"] = json!(added);
+    let view = View::new(json, vec![blacklist_section(std::slice::from_ref(entry))]);
+    let view = if added {
+        view
+    } else {
+        view.with_note("unchanged: the number was already on the blacklist")
+    };
+    Ok(Output::view(view))
+}
+
+async fn blacklist_remove(context: &Context, number: &str) -> AppResult<Output> {
+    let number = account_argument("number", number)?;
+    let store = context.store().await?;
+    let removed = crate::store::with_retry(|| async {
+        let mut tx = store.begin_write(&context.actor).await?;
+        let Some(entry) = tx.blacklist_remove(&number).await? else {
+            tx.rollback().await?;
+            return Err(AppError::not_found(format!(
+                "{number} is not on the blacklist"
+            )));
+        };
+        tx.audit(
+            "risk.blacklist.removed",
+            &number,
+            json!({"number": number, "reason_added": entry.reason}),
+        );
+        tx.commit().await?;
+        Ok(entry)
+    })
+    .await?;
+    let mut json = blacklist_json(&removed);
+    json["removed"] = json!(true);
+    Ok(Output::view(View::new(
+        json,
+        vec![blacklist_section(std::slice::from_ref(&removed))],
+    )))
+}
+
+async fn blacklist_list(context: &Context) -> AppResult<Output> {
+    let entries = context.store().await?.blacklist().await?;
+    let json = Value::Array(entries.iter().map(blacklist_json).collect());
+    Ok(Output::view(View::new(
+        json,
+        vec![blacklist_section(&entries)],
+    )))
+}
+
+/// The demo's blacklist step.
+pub(super) async fn blacklist_for_demo(
+    context: &Context,
+    number: &str,
+    reason: &str,
+) -> AppResult<Output> {
+    blacklist_add(context, number, reason).await
+}
+
+/// The demo's rescoring step: every account as of `as_of`, critical ones frozen.
+pub(super) async fn rescore_for_demo(context: &Context, as_of: &str) -> AppResult<Output> {
+    rescore(
+        context,
+        RescoreArgs {
+            account: None,
+            all: true,
+            as_of: Some(as_of.to_string()),
+            apply: true,
+            risk: RulesArg::default(),
+        },
+    )
+    .await
+}
