@@ -121,7 +121,7 @@ impl Telemetry {
             LogFormat::Text => registry
                 .with(
                     tracing_subscriber::fmt::layer()
-                        .with_writer(std::io::stderr)
+                        .with_writer(ScrubbedStderr)
                         .with_ansi(std::env::var_os("NO_COLOR").is_none())
                         .with_filter(log_filter),
                 )
@@ -130,7 +130,7 @@ impl Telemetry {
                 .with(
                     tracing_subscriber::fmt::layer()
                         .json()
-                        .with_writer(std::io::stderr)
+                        .with_writer(ScrubbedStderr)
                         .with_filter(log_filter),
                 )
                 .try_init(),
@@ -153,18 +153,46 @@ impl Telemetry {
     }
 }
 
+/// Log lines go to stderr with every registered database password replaced by `***`. The fmt
+/// layer formats each event completely and hands it over in one write, so a secret is never
+/// split across two calls.
+struct ScrubbedStderr;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ScrubbedStderr {
+    type Writer = ScrubbedStderr;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubbedStderr
+    }
+}
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(bytes);
+        std::io::stderr()
+            .lock()
+            .write_all(crate::store::scrub(&text).as_bytes())?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 fn log_filter(global: &GlobalOptions) -> EnvFilter {
-    let level = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+    // sqlx reports statements slower than 1 s at WARN: a 20,000-row import batch is not news.
+    let (level, sqlx) = match (global.quiet, global.verbose) {
+        (true, _) => ("error", "error"),
+        (false, 0) => ("warn", "error"),
+        (false, 1) => ("info", "warn"),
+        (false, _) => ("debug", "info"),
     };
     let directives = std::env::var("FINCORE_LOG")
         .ok()
         .filter(|text| !text.trim().is_empty())
         .unwrap_or_else(|| {
-            format!("{level},opentelemetry_sdk=off,opentelemetry_otlp=off,sqlx=warn")
+            format!("{level},opentelemetry_sdk=off,opentelemetry_otlp=off,sqlx={sqlx}")
         });
     EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new("warn"))
 }

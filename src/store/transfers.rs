@@ -1,8 +1,9 @@
-//! Transfer and entry rows inside a write transaction.
+//! Transfer and entry rows inside a write transaction. PostgreSQL takes its bulk path in
+//! `postgres.rs` (typed arrays); the statements here serve SQLite.
 
 use super::rows::{TransferRow, TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
 use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
-use super::{dispatch, INSERT_ROWS_MAX};
+use super::{dispatch, postgres, INSERT_ROWS_MAX};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
 use std::collections::HashMap;
@@ -13,6 +14,15 @@ impl WriteTx {
         keys: &[&str],
     ) -> AppResult<HashMap<String, Transfer>> {
         let mut found = HashMap::with_capacity(keys.len());
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            for row in postgres::transfers_by_keys(tx, keys).await? {
+                let transfer = row.into_transfer()?;
+                if let Some(key) = transfer.key.clone() {
+                    found.insert(key, transfer);
+                }
+            }
+            return Ok(found);
+        }
         for chunk in keys.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key IN ({})",
@@ -54,6 +64,9 @@ impl WriteTx {
     }
 
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::insert_transfers(tx, transfers).await?);
+        }
         for chunk in transfers.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
                 self.system,
@@ -98,6 +111,9 @@ impl WriteTx {
     }
 
     pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::insert_entries(tx, entries).await?);
+        }
         for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
             let sql = multi_row_insert(
                 self.system,

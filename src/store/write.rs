@@ -1,6 +1,8 @@
 //! A write transaction: takes the global write lock first (SQLite `BEGIN IMMEDIATE`,
 //! PostgreSQL `ledger_head … FOR UPDATE`), reads the ledger head (audit chain tip, last transfer
 //! id), buffers audit events, and on commit writes them and the new head with the change.
+//! PostgreSQL's bulk statements (typed arrays and `UNNEST`) live in `postgres.rs`; the
+//! multi-row `VALUES` statements here serve SQLite.
 
 use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::audit::{chain_hash, AuditEvent};
@@ -39,7 +41,7 @@ impl WriteTx {
                 )
             }
             Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(postgres::begin_write()).await?;
                 let row = sqlx::query(postgres::LOCK_HEAD).fetch_one(&mut *tx).await?;
                 (
                     TxInner::Postgres(tx),
@@ -129,6 +131,9 @@ impl WriteTx {
 
     async fn flush_audit(&mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.pending_audit);
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return postgres::insert_audit_events(tx, &events).await;
+        }
         for chunk in events.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
                 self.system,
