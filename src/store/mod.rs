@@ -426,7 +426,10 @@ mod tests {
             redact_url("postgres://app:p%40ss@word@db/ledger?sslmode=require&password=two"),
             "postgres://app:***@db/ledger?sslmode=require&password=***"
         );
-        assert_eq!(redact_url("postgres://app@db/ledger"), "postgres://app@db/ledger");
+        assert_eq!(
+            redact_url("postgres://app@db/ledger"),
+            "postgres://app@db/ledger"
+        );
         assert_eq!(redact_url("sqlite://fincore.db"), "sqlite://fincore.db");
     }
 
@@ -434,7 +437,10 @@ mod tests {
     fn secrets_cover_every_spelling() {
         let secrets = secrets_in_url("postgres://app:p%40ss%23w@db/ledger?password=a%2Bb+c");
         for expected in ["p%40ss%23w", "p@ss#w", "a%2Bb+c", "a+b c", "a+b+c"] {
-            assert!(secrets.contains(&expected.to_string()), "{expected}: {secrets:?}");
+            assert!(
+                secrets.contains(&expected.to_string()),
+                "{expected}: {secrets:?}"
+            );
         }
         assert!(secrets_in_url("postgres://app@db/ledger").is_empty());
         assert!(secrets_in_url("sqlite://fincore.db").is_empty());
@@ -546,7 +552,10 @@ mod tests {
                 .saturating_mul(1 << (tries - 1))
                 .min(RETRY_BACKOFF_CAP);
             let delay = retry_delay(tries);
-            assert!(delay >= ceiling / 2 && delay <= ceiling, "{tries}: {delay:?}");
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{tries}: {delay:?}"
+            );
         }
     }
 }

@@ -50,7 +50,8 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::PgPool> {
     let connect_options = PgConnectOptions::from_str(&options.url)
         .map_err(|_| AppError::usage(format!("--db '{shown}' is not a valid PostgreSQL URL")))?
         .application_name("fincore");
-    let fail = |problem: String| AppError::storage(format!("cannot connect to '{shown}': {problem}"));
+    let fail =
+        |problem: String| AppError::storage(format!("cannot connect to '{shown}': {problem}"));
     let bound = options.connect_timeout;
     let connect = PgPoolOptions::new()
         .max_connections(CONNECTIONS_MAX)
@@ -131,7 +132,10 @@ pub(super) async fn accounts(
     numbers: &[&str],
 ) -> Result<Vec<AccountRow>, sqlx::Error> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = ANY($1)");
-    sqlx::query_as(&sql).bind(numbers).fetch_all(connection).await
+    sqlx::query_as(&sql)
+        .bind(numbers)
+        .fetch_all(connection)
+        .await
 }
 
 pub(super) async fn insert_transfers(
@@ -243,7 +247,10 @@ impl CopyText {
 
     fn text(&mut self, value: &str) {
         self.separate();
-        if !value.bytes().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t')) {
+        if !value
+            .bytes()
+            .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t'))
+        {
             self.buffer.push_str(value);
             return;
         }

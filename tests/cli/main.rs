@@ -11,4 +11,5 @@ mod crash;
 mod errors;
 mod idempotency;
 mod misc;
+mod postgres;
 mod transfers;

@@ -59,7 +59,6 @@ pub struct PasswordRole {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: String,
     pub database: String,
 }
 
@@ -117,7 +116,6 @@ pub fn password_role(password: &str) -> Option<PasswordRole> {
         host: server.host.clone(),
         port: server.port,
         user,
-        password: password.to_string(),
         database,
     })
 }
