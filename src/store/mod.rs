@@ -125,22 +125,25 @@ impl Store {
     pub async fn schema_status(&self) -> AppResult<SchemaStatus> {
         let migrator = self.migrator();
         let binary_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Vec<i64> = dispatch!(Pool, &self.pool, pool => {
-            let exists: Option<i64> = sqlx::query_scalar(sqlite_or_pg(
-                self.system,
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-                "SELECT 1::BIGINT FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()",
-            ))
-            .fetch_optional(pool)
-            .await?;
-            if exists.is_none() {
-                Vec::new()
-            } else {
-                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        let applied: Vec<i64> = match &self.pool {
+            Pool::Postgres(pool) => postgres::applied_migrations(pool).await?,
+            Pool::Sqlite(pool) => {
+                let exists: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?;
+                if exists.is_none() {
+                    Vec::new()
+                } else {
+                    sqlx::query_scalar(
+                        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                    )
                     .fetch_all(pool)
                     .await?
+                }
             }
-        });
+        };
         let applied_version = applied.iter().copied().max().unwrap_or(0);
         let pending = migrator
             .iter()
@@ -196,17 +199,6 @@ pub struct Actor {
     pub operator: String,
     pub trace_id: String,
     pub now_us: i64,
-}
-
-pub(crate) fn sqlite_or_pg(
-    system: DbSystem,
-    sqlite: &'static str,
-    pg: &'static str,
-) -> &'static str {
-    match system {
-        DbSystem::Sqlite => sqlite,
-        DbSystem::Postgresql => pg,
-    }
 }
 
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.

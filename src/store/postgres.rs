@@ -118,6 +118,21 @@ fn describe(error: &sqlx::Error) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
+/// Versions of the applied migrations; none on a fresh database. One statement: every fincore
+/// command starts with it on a brand-new server connection.
+pub(super) async fn applied_migrations(pool: &sqlx::PgPool) -> Result<Vec<i64>, sqlx::Error> {
+    let applied =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(pool)
+            .await;
+    match applied {
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P01") => {
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
 /// Transfers with any of these idempotency keys: one statement, one array parameter.
 pub(super) async fn transfers_by_keys(
     connection: &mut PgConnection,
