@@ -357,8 +357,6 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
         posted * 2,
         "each posted transfer has two entries"
     );
-    tx.insert_transfers(&batch.transfers).await?;
-    tx.insert_entries(&batch.entries).await?;
     let balances: Vec<(String, i64)> = batch
         .touched
         .iter()
@@ -369,7 +367,8 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
         })
         .collect();
     let now_us = tx.actor.now_us;
-    tx.set_balances(&balances, now_us).await?;
+    tx.write_postings(&batch.transfers, &batch.entries, &balances, now_us)
+        .await?;
     for transfer in &batch.transfers {
         let action = match transfer.status {
             TransferStatus::Posted => "transfer.posted",

@@ -112,6 +112,9 @@ impl Store {
         if options.migrate {
             store.migrate().await?;
         }
+        if let Pool::Postgres(pool) = &store.pool {
+            postgres::settle(pool).await;
+        }
         Ok(store)
     }
 

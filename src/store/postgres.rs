@@ -21,11 +21,15 @@ use crate::model::{Entry, Transfer};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgConnection;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 const CONNECTIONS_MAX: u32 = 4;
+
+/// Longest wait for a released connection to come back (see `settle`).
+const SETTLE_MAX: Duration = Duration::from_millis(20);
 
 /// Rows per balance-update statement: bounds the size of one protocol message.
 const BULK_ROWS_MAX: usize = 50_000;
@@ -44,6 +48,65 @@ pub fn begin_write() -> String {
 
 pub const LOCK_HEAD: &str =
     "SELECT audit_seq, audit_hash, transfer_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
+
+static TRANSFERS_BY_KEYS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key = ANY($1)")
+});
+
+static ACCOUNTS_BY_NUMBERS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = ANY($1)"));
+
+/// A small batch's transfers, entries and balances in one statement (data-modifying CTEs run
+/// exactly once, whether or not the outer statement reads them).
+static WRITE_POSTINGS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH new_transfers AS (\
+           INSERT INTO transfers ({TRANSFER_COLUMNS}) SELECT * FROM UNNEST(\
+           $1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::BIGINT[], \
+           $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::BIGINT[], \
+           $15::BIGINT[], $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::BIGINT[], \
+           $21::TEXT[], $22::TEXT[])), \
+         new_entries AS (\
+           INSERT INTO entries (transfer_id, account, amount_minor, at_us) \
+           SELECT * FROM UNNEST($23::BIGINT[], $24::TEXT[], $25::BIGINT[], $26::BIGINT[])) \
+         UPDATE accounts SET updated_at_us = $27, balance_minor = v.balance_minor \
+         FROM UNNEST($28::TEXT[], $29::BIGINT[]) AS v(number, balance_minor) \
+         WHERE accounts.number = v.number"
+    )
+});
+
+/// A small transaction's audit events and the new ledger head in one statement.
+const APPEND_AUDIT_AND_SET_HEAD: &str = "WITH new_events AS (\
+      INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) \
+      SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+      $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[])) \
+    UPDATE ledger_head SET audit_seq = $10, audit_hash = $11, transfer_seq = $12 WHERE id = 1";
+
+const SET_HEAD: &str =
+    "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1";
+
+/// Batches from this many transfers (or audit events) up go through `COPY`; below, the
+/// prepared one-statement writes above.
+const COPY_ROWS_MIN: usize = 500;
+
+/// Parse the statements of a write transaction before it takes the ledger lock: on a new
+/// connection each statement otherwise costs two round trips (parse, execute) while every
+/// other writer waits. Statements already prepared on this connection cost nothing.
+pub(super) async fn prepare_write_statements(
+    connection: &mut PgConnection,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    for sql in [
+        LOCK_HEAD,
+        TRANSFERS_BY_KEYS.as_str(),
+        ACCOUNTS_BY_NUMBERS.as_str(),
+        WRITE_POSTINGS.as_str(),
+        APPEND_AUDIT_AND_SET_HEAD,
+    ] {
+        (&mut *connection).prepare(sql).await?;
+    }
+    Ok(())
+}
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::PgPool> {
     let shown = redact_url(&options.url);
@@ -75,6 +138,24 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::PgPool> {
 
 fn no_answer(bound: Duration) -> String {
     format!("no answer within {} s (--db-timeout)", bound.as_secs())
+}
+
+/// Wait (briefly) until every open connection is idle again.
+///
+/// sqlx pings a released connection before it becomes idle; an acquire in the meantime opens
+/// another server connection, which costs PostgreSQL a new backend process and its catalog
+/// caches. Without this, every fincore command opened two connections.
+pub(super) async fn settle(pool: &sqlx::PgPool) {
+    let deadline = std::time::Instant::now() + SETTLE_MAX;
+    let mut spins = 0;
+    while pool.num_idle() < pool.size() as usize && std::time::Instant::now() < deadline {
+        if spins < 50 {
+            spins += 1;
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
 }
 
 /// Fails fast when nothing listens at the server's address; otherwise never completes (the
@@ -138,8 +219,10 @@ pub(super) async fn transfers_by_keys(
     connection: &mut PgConnection,
     keys: &[&str],
 ) -> Result<Vec<TransferRow>, sqlx::Error> {
-    let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key = ANY($1)");
-    sqlx::query_as(&sql).bind(keys).fetch_all(connection).await
+    sqlx::query_as(&TRANSFERS_BY_KEYS)
+        .bind(keys)
+        .fetch_all(connection)
+        .await
 }
 
 pub(super) async fn accounts(
@@ -151,6 +234,138 @@ pub(super) async fn accounts(
         .bind(numbers)
         .fetch_all(connection)
         .await
+}
+
+pub(super) async fn write_postings(
+    connection: &mut PgConnection,
+    transfers: &[Transfer],
+    entries: &[Entry],
+    balances: &[(String, i64)],
+    now_us: i64,
+) -> Result<(), sqlx::Error> {
+    if transfers.len() >= COPY_ROWS_MIN || balances.len() >= BULK_ROWS_MAX {
+        insert_transfers(connection, transfers).await?;
+        insert_entries(connection, entries).await?;
+        return set_balances(connection, balances, now_us).await;
+    }
+    let column = |f: &dyn Fn(&Transfer) -> &str| transfers.iter().map(f).collect::<Vec<&str>>();
+    let factors: Vec<String> = transfers
+        .iter()
+        .map(|t| serde_json::to_string(&t.risk.factors).expect("risk factors serialise"))
+        .collect();
+    sqlx::query(&WRITE_POSTINGS)
+        .bind(transfers.iter().map(|t| t.id).collect::<Vec<i64>>())
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.key.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|t| &t.payload_hash))
+        .bind(column(&|t| t.kind.as_str()))
+        .bind(column(&|t| &t.from))
+        .bind(column(&|t| &t.to))
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.amount_minor)
+                .collect::<Vec<i64>>(),
+        )
+        .bind(column(&|t| t.currency.code()))
+        .bind(column(&|t| t.status.as_str()))
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.error_code.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.error_message.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|t| &t.reference))
+        .bind(column(&|t| &t.description))
+        .bind(transfers.iter().map(|t| t.at_us).collect::<Vec<i64>>())
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.created_at_us)
+                .collect::<Vec<i64>>(),
+        )
+        .bind(
+            transfers
+                .iter()
+                .map(|t| i64::from(t.risk.score))
+                .collect::<Vec<i64>>(),
+        )
+        .bind(column(&|t| t.risk.level.as_str()))
+        .bind(column(&|t| t.risk.decision.as_str()))
+        .bind(factors)
+        .bind(
+            transfers
+                .iter()
+                .map(|t| t.reverses_id)
+                .collect::<Vec<Option<i64>>>(),
+        )
+        .bind(column(&|t| &t.operator))
+        .bind(column(&|t| &t.trace_id))
+        .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<i64>>())
+        .bind(
+            entries
+                .iter()
+                .map(|e| e.account.as_str())
+                .collect::<Vec<&str>>(),
+        )
+        .bind(entries.iter().map(|e| e.amount_minor).collect::<Vec<i64>>())
+        .bind(entries.iter().map(|e| e.at_us).collect::<Vec<i64>>())
+        .bind(now_us)
+        .bind(
+            balances
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<&str>>(),
+        )
+        .bind(balances.iter().map(|(_, b)| *b).collect::<Vec<i64>>())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// The transaction's audit events, then the new ledger head (audit chain tip, last transfer id).
+pub(super) async fn append_audit_and_set_head(
+    connection: &mut PgConnection,
+    events: &[AuditEvent],
+    (audit_seq, audit_hash, transfer_seq): (i64, &str, i64),
+) -> Result<(), sqlx::Error> {
+    if events.len() >= COPY_ROWS_MIN {
+        insert_audit_events(connection, events).await?;
+        sqlx::query(SET_HEAD)
+            .bind(audit_seq)
+            .bind(audit_hash)
+            .bind(transfer_seq)
+            .execute(connection)
+            .await?;
+        return Ok(());
+    }
+    let column = |f: &dyn Fn(&AuditEvent) -> &str| events.iter().map(f).collect::<Vec<&str>>();
+    sqlx::query(APPEND_AUDIT_AND_SET_HEAD)
+        .bind(events.iter().map(|e| e.seq).collect::<Vec<i64>>())
+        .bind(events.iter().map(|e| e.at_us).collect::<Vec<i64>>())
+        .bind(column(&|e| &e.operator))
+        .bind(column(&|e| &e.action))
+        .bind(column(&|e| &e.entity))
+        .bind(column(&|e| &e.details))
+        .bind(column(&|e| &e.trace_id))
+        .bind(column(&|e| &e.prev_hash))
+        .bind(column(&|e| &e.hash))
+        .bind(audit_seq)
+        .bind(audit_hash)
+        .bind(transfer_seq)
+        .execute(connection)
+        .await?;
+    Ok(())
 }
 
 pub(super) async fn insert_transfers(

@@ -63,6 +63,24 @@ impl WriteTx {
         Ok(found)
     }
 
+    /// Transfers, their entries and the new balances of the accounts they touched. On
+    /// PostgreSQL a small batch (a single post) is one statement: the ledger lock is held
+    /// across as few round trips as possible.
+    pub async fn write_postings(
+        &mut self,
+        transfers: &[Transfer],
+        entries: &[Entry],
+        balances: &[(String, i64)],
+        now_us: i64,
+    ) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::write_postings(tx, transfers, entries, balances, now_us).await?);
+        }
+        self.insert_transfers(transfers).await?;
+        self.insert_entries(entries).await?;
+        self.set_balances(balances, now_us).await
+    }
+
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
         if let TxInner::Postgres(tx) = &mut self.inner {
             return Ok(postgres::insert_transfers(tx, transfers).await?);

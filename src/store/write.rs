@@ -41,7 +41,9 @@ impl WriteTx {
                 )
             }
             Pool::Postgres(pool) => {
+                postgres::settle(pool).await;
                 let mut tx = pool.begin_with(postgres::begin_write()).await?;
+                postgres::prepare_write_statements(&mut tx).await?;
                 let row = sqlx::query(postgres::LOCK_HEAD).fetch_one(&mut *tx).await?;
                 (
                     TxInner::Postgres(tx),
@@ -113,54 +115,58 @@ impl WriteTx {
     }
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        self.flush_audit().await?;
-        let (audit_seq, audit_hash, transfer_seq) =
-            (self.audit_seq, self.audit_hash.clone(), self.transfer_seq);
-        dispatch!(TxInner, self.inner, mut tx => {
-            sqlx::query(
-                "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
-            )
-            .bind(audit_seq)
-            .bind(audit_hash)
-            .bind(transfer_seq)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await
-        })
-    }
-
-    async fn flush_audit(&mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.pending_audit);
-        if let TxInner::Postgres(tx) = &mut self.inner {
-            return postgres::insert_audit_events(tx, &events).await;
+        match self.inner {
+            TxInner::Postgres(mut tx) => {
+                let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
+                postgres::append_audit_and_set_head(&mut tx, &events, head).await?;
+                tx.commit().await
+            }
+            TxInner::Sqlite(mut tx) => {
+                flush_audit(&mut tx, &events).await?;
+                sqlx::query(
+                    "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
+                )
+                .bind(self.audit_seq)
+                .bind(&self.audit_hash)
+                .bind(self.transfer_seq)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
         }
-        for chunk in events.chunks(INSERT_ROWS_MAX) {
-            let sql = multi_row_insert(
-                self.system,
-                "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
-                9,
-                chunk.len(),
-                1,
-            );
-            dispatch!(TxInner, &mut self.inner, tx => {
-                let mut query = sqlx::query(&sql);
-                for event in chunk {
-                    query = query
-                        .bind(event.seq)
-                        .bind(event.at_us)
-                        .bind(&event.operator)
-                        .bind(&event.action)
-                        .bind(&event.entity)
-                        .bind(&event.details)
-                        .bind(&event.trace_id)
-                        .bind(&event.prev_hash)
-                        .bind(&event.hash);
-                }
-                query.execute(&mut **tx).await?;
-            });
-        }
-        Ok(())
     }
+}
+
+/// SQLite: the pending audit events in multi-row `VALUES` statements.
+async fn flush_audit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    events: &[AuditEvent],
+) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(INSERT_ROWS_MAX) {
+        let sql = multi_row_insert(
+            DbSystem::Sqlite,
+            "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
+            9,
+            chunk.len(),
+            1,
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(event.seq)
+                .bind(event.at_us)
+                .bind(&event.operator)
+                .bind(&event.action)
+                .bind(&event.entity)
+                .bind(&event.details)
+                .bind(&event.trace_id)
+                .bind(&event.prev_hash)
+                .bind(&event.hash);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The `index`-th bind parameter. SQLite gets anonymous `?`: its `sqlite3_bind_parameter_name`

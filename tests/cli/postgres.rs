@@ -142,7 +142,8 @@ fn wrong_password_is_refused_and_never_shown() {
         password.as_str(),
         &percent_encode(&password),
     ];
-    let variants: [(&[&str], &[(&str, &str)]); 5] = [
+    type Variant<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let variants: [Variant; 5] = [
         (&["account", "list"], &[]),
         (&["--format", "json", "account", "list"], &[]),
         (&["-vv", "account", "list"], &[]),
