@@ -9,9 +9,12 @@
 //! with SQLSTATE 40001 instead; `store::with_retry` runs the whole transaction again, a bounded
 //! number of times with jittered backoff.
 //!
-//! Bulk writes (`transfer import` batches, the audit flush, balance updates) send each column
-//! as one typed array and insert with `UNNEST`: one statement and one round trip per table per
-//! batch, whatever the batch size. SQLite keeps its multi-row `VALUES` path.
+//! Round trips: the lock is held from that statement to COMMIT, so the statements in between
+//! are few and cheap. They are parsed before the lock is taken; a small batch (a single post)
+//! writes its transfers, entries and balances in one statement and its audit events plus the
+//! new ledger head in another, both over typed arrays (`UNNEST`). Large batches (`transfer
+//! import`) send transfer, entry and audit rows with `COPY … FROM STDIN`. SQLite keeps its
+//! multi-row `VALUES` path.
 
 use super::rows::{AccountRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
 use super::{redact_url, OpenOptions, LOCK_TIMEOUT};
