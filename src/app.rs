@@ -24,6 +24,8 @@ pub fn main_exit_code() -> u8 {
         Ok(cli) => cli,
         Err(error) => return usage_exit(error),
     };
+    // Before anything can log: no message, log line or span may print the password.
+    crate::store::register_secret_from_url(&cli.global.database_url);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(RUNTIME_THREADS)
         .enable_all()
@@ -72,7 +74,6 @@ async fn run(cli: Cli, started: Instant) -> u8 {
     let system = DbSystem::from_url(&cli.global.database_url)
         .map(DbSystem::as_str)
         .unwrap_or("other_sql");
-    crate::store::register_secret_from_url(&cli.global.database_url);
     let span = tracing::info_span!(
         target: "fincore",
         "fincore.command",

@@ -312,7 +312,7 @@ fn install_subscriber(global: &GlobalOptions, tracer_provider: &SdkTracerProvide
         .with_tracer(tracer)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(filter::ExportedSpans);
+        .with_filter(FreshInterest(filter::ExportedSpans));
     // The log layer sees every fincore span (so a line can name its trace and span even when
     // the level hides the spans themselves) and the events the log filter allows.
     let log_filter =
@@ -323,7 +323,7 @@ fn install_subscriber(global: &GlobalOptions, tracer_provider: &SdkTracerProvide
         .event_format(log::MaskedFormat {
             json: global.log_format == LogFormat::Json,
         })
-        .with_filter(log_filter);
+        .with_filter(FreshInterest(log_filter));
     let _ = tracing_subscriber::registry()
         .with(otel_layer)
         .with(log_layer)
@@ -365,6 +365,82 @@ pub fn parent_from_environment() -> Option<opentelemetry::Context> {
     let context =
         opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
     context.span().span_context().is_valid().then_some(context)
+}
+
+/// A per-layer filter that never lets a callsite's interest be cached as "always".
+///
+/// Per-layer filters pass their verdict from `enabled` to `on_event` through a thread-local
+/// bitmap. For an "always" callsite the `tracing` macros skip `enabled`, so the layer reads the
+/// verdict left by the previous `enabled` call, and sqlx calls `enabled!` after every query
+/// without emitting an event when its statement log is off. The next event or span on that
+/// thread (a retry notice, an import batch span) was then silently dropped
+/// (tokio-rs/tracing#2519, #2704). "Sometimes" makes every dispatch ask `enabled` afresh.
+struct FreshInterest<F>(F);
+
+impl<S, F: tracing_subscriber::layer::Filter<S>> tracing_subscriber::layer::Filter<S>
+    for FreshInterest<F>
+{
+    fn enabled(
+        &self,
+        metadata: &tracing::Metadata<'_>,
+        context: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.enabled(metadata, context)
+    }
+
+    fn callsite_enabled(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        let interest = self.0.callsite_enabled(metadata);
+        if interest.is_always() {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            interest
+        }
+    }
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        context: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.0.event_enabled(event, context)
+    }
+
+    fn max_level_hint(&self) -> Option<tracing_subscriber::filter::LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn on_new_span(
+        &self,
+        attributes: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_new_span(attributes, id, context)
+    }
+
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0.on_record(id, values, context)
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, context: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_enter(id, context)
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, context: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_exit(id, context)
+    }
+
+    fn on_close(&self, id: tracing::span::Id, context: tracing_subscriber::layer::Context<'_, S>) {
+        self.0.on_close(id, context)
+    }
 }
 
 #[cfg(test)]

@@ -395,11 +395,25 @@ fn account_not_found(number: &str) -> AppError {
 /// Write a batch's transfers, entries, balances and one audit event per transfer.
 pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
     assert_balanced(&batch.transfers, &batch.entries);
-    tx.insert_transfers(&batch.transfers).await?;
-    tx.insert_entries(&batch.entries).await?;
-    write_balances(tx, book, &batch).await?;
+    // One call so PostgreSQL can write a single post in one statement while the lock is held.
+    let balances = touched_balances(book, &batch);
+    let now_us = tx.actor.now_us;
+    tx.tally(batch.tally.clone());
+    tx.write_postings(&batch.transfers, &batch.entries, &balances, now_us)
+        .await?;
     audit_transfers(tx, &batch.transfers);
     Ok(())
+}
+
+fn touched_balances(book: &Book, batch: &Batch) -> Vec<(String, i64)> {
+    batch
+        .touched()
+        .filter_map(|number| {
+            book.accounts
+                .get(number)
+                .map(|a| (number.clone(), a.balance_minor))
+        })
+        .collect()
 }
 
 /// Invariant: entries net to zero, and every posted transfer has exactly two. Holds for a
@@ -424,14 +438,7 @@ pub fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
 
 /// The new balances of every account the batch touched.
 pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> AppResult<()> {
-    let balances: Vec<(String, i64)> = batch
-        .touched()
-        .filter_map(|number| {
-            book.accounts
-                .get(number)
-                .map(|a| (number.clone(), a.balance_minor))
-        })
-        .collect();
+    let balances = touched_balances(book, batch);
     let now_us = tx.actor.now_us;
     tx.tally(batch.tally.clone());
     tx.set_balances(&balances, now_us).await

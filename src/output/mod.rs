@@ -80,7 +80,7 @@ pub fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Resu
 
 /// `error: <code>: <message>` on stderr; with JSON output also `{"error":{…}}` on stdout.
 pub fn render_error(error: &AppError, format: Format) {
-    let message = crate::store::scrub(&error.message);
+    let message = crate::store::scrub(&error.message).replace(['\n', '\r'], " ");
     eprintln!("error: {}: {}", error.code, message);
     if format == Format::Json {
         let document =

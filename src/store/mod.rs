@@ -32,9 +32,18 @@ use std::time::Duration;
 /// Rows per multi-row INSERT; keeps bind variables under SQLite's 32,766 limit.
 pub const INSERT_ROWS_MAX: usize = 1_000;
 
-/// How often a transaction that lost a serialization race (PostgreSQL 40001/40P01, or the
-/// distributed engines that surface every conflict that way) is tried again.
-pub const TRANSACTION_ATTEMPTS_MAX: u32 = 5;
+/// How many times a transaction that lost a serialization race (PostgreSQL 40001/40P01, or the
+/// distributed engines that surface every conflict that way) is run in all.
+pub const TRANSACTION_ATTEMPTS_MAX: u32 = 10;
+
+/// Backoff before retry number n is drawn from [d/2, d] with d = min(BASE · 2^(n−1), CAP):
+/// at most about 2.5 s of waiting over all attempts.
+const RETRY_BACKOFF_BASE: Duration = Duration::from_millis(5);
+const RETRY_BACKOFF_CAP: Duration = Duration::from_millis(500);
+
+/// A writer waits this long for another writer's lock before giving up with exit 7 (SQLite's
+/// busy timeout, PostgreSQL's `lock_timeout` inside write transactions).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
@@ -113,6 +122,9 @@ impl Store {
         if options.migrate {
             store.migrate().await?;
         }
+        if let Pool::Postgres(pool) = &store.pool {
+            postgres::settle(pool).await;
+        }
         Ok(store)
     }
 
@@ -127,22 +139,25 @@ impl Store {
     pub async fn schema_status(&self) -> AppResult<SchemaStatus> {
         let migrator = self.migrator();
         let binary_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Vec<i64> = dispatch!(Pool, &self.pool, pool => {
-            let exists: Option<i64> = sqlx::query_scalar(sqlite_or_pg(
-                self.system,
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-                "SELECT 1::BIGINT FROM pg_tables WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()",
-            ))
-            .fetch_optional(pool)
-            .await?;
-            if exists.is_none() {
-                Vec::new()
-            } else {
-                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        let applied: Vec<i64> = match &self.pool {
+            Pool::Postgres(pool) => postgres::applied_migrations(pool).await?,
+            Pool::Sqlite(pool) => {
+                let exists: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?;
+                if exists.is_none() {
+                    Vec::new()
+                } else {
+                    sqlx::query_scalar(
+                        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                    )
                     .fetch_all(pool)
                     .await?
+                }
             }
-        });
+        };
         let applied_version = applied.iter().copied().max().unwrap_or(0);
         let pending = migrator
             .iter()
@@ -201,48 +216,123 @@ pub struct Actor {
     pub now_us: i64,
 }
 
-pub(crate) fn sqlite_or_pg(
-    system: DbSystem,
-    sqlite: &'static str,
-    pg: &'static str,
-) -> &'static str {
-    match system {
-        DbSystem::Sqlite => sqlite,
-        DbSystem::Postgresql => pg,
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut shown = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => base.to_string(),
+            },
+            None => base.to_string(),
+        },
+        None => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&pairs.join("&"));
     }
+    shown
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+fn is_password_key(key: &str) -> bool {
+    let key = percent_decode(key).to_ascii_lowercase();
+    key == "password" || key.contains("password")
+}
+
+/// `%XX` escapes decoded (what the driver sends and may echo); invalid escapes kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escape = (bytes[index] == b'%')
+            .then(|| text.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
     }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// Every spelling of the passwords a database URL (or `PGPASSWORD`) carries: as written and
+/// percent-decoded, from the user-info part and from `password=` query parameters.
+pub fn secrets_in_url(url: &str) -> Vec<String> {
+    let mut raw = Vec::new();
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    if let Some(password) = base
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password)
+    {
+        raw.push(password.to_string());
+    }
+    for pair in query.into_iter().flat_map(|query| query.split('&')) {
+        if let Some((key, value)) = pair.split_once('=') {
+            if is_password_key(key) {
+                raw.push(value.to_string());
+                raw.push(value.replace('+', " "));
+            }
+        }
+    }
+    let mut secrets: Vec<String> = raw
+        .iter()
+        .flat_map(|secret| [secret.clone(), percent_decode(secret)])
+        .filter(|secret| !secret.is_empty())
+        .collect();
+    // Longest first, so a secret that contains another is replaced whole.
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    secrets.dedup();
+    secrets
 }
 
 static SECRETS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
-/// Remember the password of the database URL so no message ever prints it.
+/// Remember the passwords of the database URL (and `PGPASSWORD`, which the driver also reads)
+/// so no message, log line or span ever prints them.
 pub fn register_secret_from_url(url: &str) {
-    let secret = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.rsplit_once('@'))
-        .and_then(|(credentials, _)| credentials.split_once(':'))
-        .map(|(_, password)| password.to_string())
-        .filter(|password| !password.is_empty());
-    let _ = SECRETS.set(secret.into_iter().collect());
+    let mut secrets = secrets_in_url(url);
+    if let Ok(password) = std::env::var("PGPASSWORD") {
+        if !password.is_empty() {
+            secrets.push(password);
+        }
+    }
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    secrets.dedup();
+    let _ = SECRETS.set(secrets);
 }
 
+/// `message` with every registered password replaced by `***`.
 pub fn scrub(message: &str) -> String {
     let mut clean = message.to_string();
     for secret in SECRETS.get().into_iter().flatten() {
-        clean = clean.replace(secret.as_str(), "***");
+        if clean.contains(secret.as_str()) {
+            clean = clean.replace(secret.as_str(), "***");
+        }
     }
     clean
 }
@@ -250,7 +340,18 @@ pub fn scrub(message: &str) -> String {
 /// Map a driver error to the program's error codes. Callers that expect a specific constraint
 /// violation (duplicate number, reused key) check for it before this.
 pub fn classify_error(error: sqlx::Error) -> AppError {
-    let message = scrub(&error.to_string());
+    let mut message = scrub(&error.to_string()).replace(['\n', '\r'], " ");
+    if let sqlx::Error::Database(db) = &error {
+        if let Some(code) = db.code() {
+            message = format!("{message} (SQLSTATE {code})");
+        }
+        if db.code().as_deref() == Some("55P03") {
+            return AppError::storage(format!(
+                "another writer held the ledger lock for more than {} s: {message}",
+                LOCK_TIMEOUT.as_secs()
+            ));
+        }
+    }
     match &error {
         sqlx::Error::RowNotFound => AppError::not_found(message),
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
@@ -297,14 +398,30 @@ pub async fn should_retry(error: &AppError, tries: u32) -> bool {
     if !error.retryable || tries >= TRANSACTION_ATTEMPTS_MAX {
         return false;
     }
-    let jitter_ms = fastrand::u64(0..20);
-    tokio::time::sleep(Duration::from_millis(u64::from(tries) * 10 + jitter_ms)).await;
+    let delay = retry_delay(tries);
+    tracing::info!(
+        target: "fincore",
+        attempt = tries,
+        attempts_max = TRANSACTION_ATTEMPTS_MAX,
+        delay_ms = delay.as_millis() as u64,
+        "transaction lost a serialization race ({}); running it again",
+        error.message
+    );
+    tokio::time::sleep(delay).await;
     true
+}
+
+/// Exponential backoff with jitter before retry number `tries`.
+pub fn retry_delay(tries: u32) -> Duration {
+    let exponential = RETRY_BACKOFF_BASE.saturating_mul(1 << tries.saturating_sub(1).min(16));
+    let ceiling = exponential.min(RETRY_BACKOFF_CAP).as_micros() as u64;
+    Duration::from_micros(fastrand::u64(ceiling / 2..=ceiling))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     #[test]
     fn redacts_passwords() {
@@ -312,6 +429,140 @@ mod tests {
             redact_url("postgres://app:s3cret@db:5432/ledger"),
             "postgres://app:***@db:5432/ledger"
         );
+        assert_eq!(
+            redact_url("postgres://app:p%40ss@word@db/ledger?sslmode=require&password=two"),
+            "postgres://app:***@db/ledger?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/ledger"),
+            "postgres://app@db/ledger"
+        );
         assert_eq!(redact_url("sqlite://fincore.db"), "sqlite://fincore.db");
+    }
+
+    #[test]
+    fn secrets_cover_every_spelling() {
+        let secrets = secrets_in_url("postgres://app:p%40ss%23w@db/ledger?password=a%2Bb+c");
+        for expected in ["p%40ss%23w", "p@ss#w", "a%2Bb+c", "a+b c", "a+b+c"] {
+            assert!(
+                secrets.contains(&expected.to_string()),
+                "{expected}: {secrets:?}"
+            );
+        }
+        assert!(secrets_in_url("postgres://app@db/ledger").is_empty());
+        assert!(secrets_in_url("sqlite://fincore.db").is_empty());
+    }
+
+    /// A driver error carrying only a SQLSTATE, as PostgreSQL (or CockroachDB) reports it.
+    #[derive(Debug)]
+    struct FakeDatabaseError(&'static str);
+
+    impl std::fmt::Display for FakeDatabaseError {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "fake failure {}", self.0)
+        }
+    }
+
+    impl std::error::Error for FakeDatabaseError {}
+
+    impl sqlx::error::DatabaseError for FakeDatabaseError {
+        fn message(&self) -> &str {
+            "could not serialize access due to concurrent update"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn database_error(code: &'static str) -> AppError {
+        classify_error(sqlx::Error::Database(Box::new(FakeDatabaseError(code))))
+    }
+
+    #[test]
+    fn serialization_failures_and_deadlocks_are_retryable() {
+        for code in ["40001", "40P01"] {
+            let error = database_error(code);
+            assert!(error.retryable, "{code}");
+            assert_eq!(error.code, ErrorCode::StorageUnavailable);
+            assert!(error.message.contains(code), "{}", error.message);
+        }
+        assert!(!database_error("23505").retryable);
+        assert!(!database_error("55P03").retryable);
+        assert!(database_error("55P03").message.contains("ledger lock"));
+        assert!(!classify_error(sqlx::Error::PoolTimedOut).retryable);
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn with_retry_runs_a_lost_race_again() {
+        let attempts = AtomicU32::new(0);
+        let outcome = runtime().block_on(with_retry(|| async {
+            match attempts.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(database_error("40001")),
+                1 => Err(database_error("40P01")),
+                n => Ok(n),
+            }
+        }));
+        assert_eq!(outcome, Ok(2));
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn with_retry_is_bounded() {
+        let attempts = AtomicU32::new(0);
+        let started = std::time::Instant::now();
+        let outcome: AppResult<()> = runtime().block_on(with_retry(|| async {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            Err(database_error("40001"))
+        }));
+        let error = outcome.expect_err("gives up");
+        assert!(error.retryable);
+        assert_eq!(error.exit_code(), 7);
+        assert_eq!(attempts.load(Ordering::SeqCst), TRANSACTION_ATTEMPTS_MAX);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn with_retry_leaves_other_errors_alone() {
+        let attempts = AtomicU32::new(0);
+        let outcome: AppResult<()> = runtime().block_on(with_retry(|| async {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            Err(AppError::new(ErrorCode::InsufficientFunds, "no"))
+        }));
+        assert_eq!(outcome.unwrap_err().code, ErrorCode::InsufficientFunds);
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+        assert_eq!(database_error("23505").exit_code(), 7);
+    }
+
+    #[test]
+    fn retry_backoff_grows_with_jitter_and_a_cap() {
+        for tries in 1..=TRANSACTION_ATTEMPTS_MAX {
+            let ceiling = RETRY_BACKOFF_BASE
+                .saturating_mul(1 << (tries - 1))
+                .min(RETRY_BACKOFF_CAP);
+            let delay = retry_delay(tries);
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{tries}: {delay:?}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Writers wait this long for the file lock before giving up with exit 7.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+pub const BUSY_TIMEOUT: Duration = super::LOCK_TIMEOUT;
 
 const CONNECTIONS_MAX: u32 = 4;
 /// Page cache per connection, in KiB.

@@ -1,8 +1,9 @@
-//! Transfer and entry rows inside a write transaction.
+//! Transfer and entry rows inside a write transaction. PostgreSQL takes its bulk path in
+//! `postgres.rs` (typed arrays); the statements here serve SQLite.
 
 use super::rows::{TransferRow, TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
 use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
-use super::{dispatch, INSERT_ROWS_MAX};
+use super::{dispatch, postgres, INSERT_ROWS_MAX};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
 use std::collections::HashMap;
@@ -14,6 +15,15 @@ impl WriteTx {
         keys: &[&str],
     ) -> AppResult<HashMap<String, Transfer>> {
         let mut found = HashMap::with_capacity(keys.len());
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            for row in postgres::transfers_by_keys(tx, keys).await? {
+                let transfer = row.into_transfer()?;
+                if let Some(key) = transfer.key.clone() {
+                    found.insert(key, transfer);
+                }
+            }
+            return Ok(found);
+        }
         for chunk in keys.chunks(INSERT_ROWS_MAX) {
             let sql = format!(
                 "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key IN ({})",
@@ -56,8 +66,29 @@ impl WriteTx {
         Ok(found)
     }
 
+    /// Transfers, their entries and the new balances of the accounts they touched. On
+    /// PostgreSQL a small batch (a single post) is one statement: the ledger lock is held
+    /// across as few round trips as possible.
+    pub async fn write_postings(
+        &mut self,
+        transfers: &[Transfer],
+        entries: &[Entry],
+        balances: &[(String, i64)],
+        now_us: i64,
+    ) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::write_postings(tx, transfers, entries, balances, now_us).await?);
+        }
+        self.insert_transfers(transfers).await?;
+        self.insert_entries(entries).await?;
+        self.set_balances(balances, now_us).await
+    }
+
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = transfers.len() as i64))]
     pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::insert_transfers(tx, transfers).await?);
+        }
         for chunk in transfers.chunks(INSERT_ROWS_MAX) {
             let sql = multi_row_insert(
                 self.system,
@@ -103,6 +134,9 @@ impl WriteTx {
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.entries.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = entries.len() as i64))]
     pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
+        if let TxInner::Postgres(tx) = &mut self.inner {
+            return Ok(postgres::insert_entries(tx, entries).await?);
+        }
         for chunk in entries.chunks(INSERT_ROWS_MAX * 2) {
             let sql = multi_row_insert(
                 self.system,

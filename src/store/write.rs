@@ -1,6 +1,8 @@
 //! A write transaction: takes the global write lock first (SQLite `BEGIN IMMEDIATE`,
 //! PostgreSQL `ledger_head … FOR UPDATE`), reads the ledger head (audit chain tip, last transfer
 //! id), buffers audit events, and on commit writes them and the new head with the change.
+//! PostgreSQL's bulk statements (typed arrays and `UNNEST`) live in `postgres.rs`; the
+//! multi-row `VALUES` statements here serve SQLite.
 
 use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::audit::{chain_hash, AuditEvent};
@@ -57,7 +59,9 @@ impl WriteTx {
                 )
             }
             Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
+                postgres::settle(pool).await;
+                let mut tx = pool.begin_with(postgres::begin_write()).await?;
+                postgres::prepare_write_statements(&mut tx).await?;
                 let row = sqlx::query(postgres::LOCK_HEAD).fetch_one(&mut *tx).await?;
                 (
                     TxInner::Postgres(tx),
@@ -111,7 +115,13 @@ impl WriteTx {
 
     /// Write the audit events appended so far now rather than at commit (same transaction).
     pub async fn flush_pending_audit(&mut self) -> AppResult<()> {
-        self.flush_audit().await?;
+        let events = std::mem::take(&mut self.pending_audit);
+        let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => flush_audit(tx, &events).await?,
+            // The head is written again at commit; writing it now too is harmless.
+            TxInner::Postgres(tx) => postgres::append_audit_and_set_head(tx, &events, head).await?,
+        }
         Ok(())
     }
 
@@ -150,21 +160,27 @@ impl WriteTx {
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.commit", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        self.flush_audit().await?;
-        let (audit_seq, audit_hash, transfer_seq) =
-            (self.audit_seq, self.audit_hash.clone(), self.transfer_seq);
+        let events = std::mem::take(&mut self.pending_audit);
         let tally = std::mem::take(&mut self.tally);
-        dispatch!(TxInner, self.inner, mut tx => {
-            sqlx::query(
-                "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
-            )
-            .bind(audit_seq)
-            .bind(audit_hash)
-            .bind(transfer_seq)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?
-        });
+        match self.inner {
+            TxInner::Postgres(mut tx) => {
+                let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
+                postgres::append_audit_and_set_head(&mut tx, &events, head).await?;
+                tx.commit().await?;
+            }
+            TxInner::Sqlite(mut tx) => {
+                flush_audit(&mut tx, &events).await?;
+                sqlx::query(
+                    "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
+                )
+                .bind(self.audit_seq)
+                .bind(&self.audit_hash)
+                .bind(self.transfer_seq)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
         tally.record();
         Ok(())
     }
@@ -173,36 +189,37 @@ impl WriteTx {
     pub fn tally(&mut self, tally: Tally) {
         self.tally.merge(tally);
     }
+}
 
-    async fn flush_audit(&mut self) -> Result<(), sqlx::Error> {
-        let events = std::mem::take(&mut self.pending_audit);
-        for chunk in events.chunks(INSERT_ROWS_MAX) {
-            let sql = multi_row_insert(
-                self.system,
-                "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
-                9,
-                chunk.len(),
-                1,
-            );
-            dispatch!(TxInner, &mut self.inner, tx => {
-                let mut query = sqlx::query(&sql);
-                for event in chunk {
-                    query = query
-                        .bind(event.seq)
-                        .bind(event.at_us)
-                        .bind(&event.operator)
-                        .bind(&event.action)
-                        .bind(&event.entity)
-                        .bind(&event.details)
-                        .bind(&event.trace_id)
-                        .bind(&event.prev_hash)
-                        .bind(&event.hash);
-                }
-                query.execute(&mut **tx).await?;
-            });
+/// SQLite: the pending audit events in multi-row `VALUES` statements.
+async fn flush_audit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    events: &[AuditEvent],
+) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(INSERT_ROWS_MAX) {
+        let sql = multi_row_insert(
+            DbSystem::Sqlite,
+            "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
+            9,
+            chunk.len(),
+            1,
+        );
+        let mut query = sqlx::query(&sql);
+        for event in chunk {
+            query = query
+                .bind(event.seq)
+                .bind(event.at_us)
+                .bind(&event.operator)
+                .bind(&event.action)
+                .bind(&event.entity)
+                .bind(&event.details)
+                .bind(&event.trace_id)
+                .bind(&event.prev_hash)
+                .bind(&event.hash);
         }
-        Ok(())
+        query.execute(&mut **tx).await?;
     }
+    Ok(())
 }
 
 /// The `index`-th bind parameter. SQLite gets anonymous `?`: its `sqlite3_bind_parameter_name`

@@ -21,6 +21,10 @@ fn migration_versions() -> Vec<String> {
 
 fn newer_schema_is_refused(ledger: &Ledger) {
     ledger.open("A", "checking", "USD", &[]);
+    // Each backend has its own migrations, so its own latest version.
+    let binary_version = ledger.json(&["db", "status"])["binary_version"]
+        .as_i64()
+        .expect("binary_version");
     ledger.execute_sql(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
          SELECT 29991231000000, 'from the future', success, checksum, execution_time \
@@ -28,9 +32,8 @@ fn newer_schema_is_refused(ledger: &Ledger) {
     );
     let run = ledger.run(&["account", "list"]);
     run.assert_error(7, "storage_unavailable");
-    let binary_version = migration_versions().into_iter().max().unwrap();
     assert!(
-        run.stderr.contains("29991231000000") && run.stderr.contains(&binary_version),
+        run.stderr.contains("29991231000000") && run.stderr.contains(&binary_version.to_string()),
         "names both versions: {}",
         run.stderr
     );

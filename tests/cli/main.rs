@@ -12,6 +12,7 @@ mod crash;
 mod errors;
 mod idempotency;
 mod misc;
+mod postgres;
 mod reconcile;
 mod risk;
 mod telemetry;

@@ -19,7 +19,13 @@ struct Server {
     port: u16,
     user: String,
     password: Option<String>,
+    /// Started here, with members of `PASSWORD_GROUP` made to log in with a password.
+    throwaway: bool,
 }
+
+/// Members of this role must authenticate with SCRAM on the throwaway server (`pg_hba.conf`);
+/// everyone else is trusted.
+const PASSWORD_GROUP: &str = "fincore_password_users";
 
 static SERVER: OnceLock<Option<Server>> = OnceLock::new();
 static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
@@ -39,6 +45,79 @@ pub fn fresh_database() -> Option<String> {
     );
     psql(server, &format!("CREATE DATABASE {name}"));
     Some(format!("{}/{name}", server.base_url))
+}
+
+/// `postgres://user[:password]@host:port/DATABASE` on the test server, without creating it.
+pub fn url_for(database: &str) -> Option<String> {
+    let server = SERVER.get_or_init(start_or_connect).as_ref()?;
+    Some(format!("{}/{database}", server.base_url))
+}
+
+/// A login role that must give its password, owning a fresh database. Only on the throwaway
+/// server, whose `pg_hba.conf` the harness writes.
+pub struct PasswordRole {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub database: String,
+}
+
+impl PasswordRole {
+    /// The URL with `password` in it, percent-encoded as URLs require.
+    pub fn url_with(&self, password: &str) -> String {
+        format!(
+            "postgres://{}:{}@{}:{}/{}",
+            self.user,
+            percent_encode(password),
+            self.host,
+            self.port,
+            self.database
+        )
+    }
+}
+
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// None when the server is an external one (`FINCORE_TEST_POSTGRES_URL`) or unavailable.
+pub fn password_role(password: &str) -> Option<PasswordRole> {
+    let server = SERVER.get_or_init(start_or_connect).as_ref()?;
+    if !server.throwaway {
+        return None;
+    }
+    let n = NEXT_DATABASE.fetch_add(1, Ordering::SeqCst);
+    let user = format!("fincore_pw_{}_{n}", std::process::id());
+    let database = format!("fincore_test_{}_{n}", std::process::id());
+    let quoted = password.replace('\'', "''");
+    static GROUP: OnceLock<()> = OnceLock::new();
+    GROUP.get_or_init(|| {
+        psql(
+            server,
+            &format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{PASSWORD_GROUP}') \
+                 THEN CREATE ROLE {PASSWORD_GROUP} NOLOGIN; END IF; END $$"
+            ),
+        )
+    });
+    psql(
+        server,
+        &format!("CREATE ROLE {user} LOGIN PASSWORD '{quoted}' IN ROLE {PASSWORD_GROUP}"),
+    );
+    psql(server, &format!("CREATE DATABASE {database} OWNER {user}"));
+    Some(PasswordRole {
+        host: server.host.clone(),
+        port: server.port,
+        user,
+        database,
+    })
 }
 
 fn psql(server: &Server, sql: &str) {
@@ -104,6 +183,7 @@ fn parse_external(url: &str) -> Server {
         port: port.parse().expect("port"),
         user,
         password,
+        throwaway: false,
     }
 }
 
@@ -182,6 +262,14 @@ fn start() -> Result<Server, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
+    // First match wins: members of the password group need SCRAM, everyone else is trusted.
+    let hba = data.join("pg_hba.conf");
+    let trusted = std::fs::read_to_string(&hba).map_err(|e| format!("pg_hba.conf: {e}"))?;
+    std::fs::write(
+        &hba,
+        format!("host all +{PASSWORD_GROUP} 127.0.0.1/32 scram-sha-256\n{trusted}"),
+    )
+    .map_err(|e| format!("pg_hba.conf: {e}"))?;
     let port = free_port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
@@ -209,6 +297,7 @@ fn start() -> Result<Server, String> {
         port,
         user: "postgres".into(),
         password: None,
+        throwaway: true,
     })
 }
 
