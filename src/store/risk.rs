@@ -516,7 +516,7 @@ impl WriteTx {
 const PROGRESS_EVERY: u64 = 50_000;
 
 /// SQLite: each id range on its own connection and thread, through the SQLite library
-/// directly (see `sqlite::raw`).
+/// directly (see `sqlite::direct`).
 async fn read_ranges_raw(
     pool: &sqlx::SqlitePool,
     ranges: &[(i64, i64)],
@@ -524,7 +524,7 @@ async fn read_ranges_raw(
     read: &std::sync::atomic::AtomicU64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> AppResult<Movements> {
-    use super::sqlite::raw;
+    use super::sqlite::direct::{self, Handle, Parameter};
     let sql = format!(
         "SELECT {MOVEMENT_COLUMNS} FROM transfers WHERE id >= ?1 AND id < ?2 AND at_us <= ?3 ORDER BY id"
     );
@@ -536,11 +536,11 @@ async fn read_ranges_raw(
     for connection in connections.iter_mut() {
         locked.push(connection.lock_handle().await?);
     }
-    let handles: Vec<raw::Handle> = locked
+    let handles: Vec<Handle> = locked
         .iter_mut()
-        .map(|handle| raw::Handle(handle.as_raw_handle()))
+        .map(|handle| Handle(handle.as_raw_handle()))
         .collect();
-    let parts: Vec<Result<Movements, String>> = std::thread::scope(|scope| {
+    let parts: Vec<AppResult<Movements>> = std::thread::scope(|scope| {
         let workers: Vec<_> = handles
             .into_iter()
             .zip(ranges)
@@ -551,17 +551,27 @@ async fn read_ranges_raw(
                         Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
                     // A scan reads each page once: a big page cache only costs fresh memory
                     // (the operating system caches the file anyway).
-                    raw::execute(&handle, "PRAGMA cache_size = -2048")?;
-                    let scanned =
-                        raw::for_each_row(&handle, sql, &[*start, *end, as_of_us], |row| {
+                    // Move the whole `Handle` (Send) into the thread, not just its pointer field.
+                    let handle = handle;
+                    let database = handle.0;
+                    let parameters = [
+                        Parameter::Integer(*start),
+                        Parameter::Integer(*end),
+                        Parameter::Integer(as_of_us),
+                    ];
+                    // SAFETY: `database` is a connection locked out of its sqlx worker for the
+                    // whole scope, used by this thread only.
+                    unsafe { direct::execute(database, "PRAGMA cache_size = -2048")? };
+                    // SAFETY: as above.
+                    let scanned = unsafe {
+                        direct::for_each_row(database, sql, &parameters, |row| {
                             transfers.push(
                                 row.integer(0),
                                 row.text(1)?,
                                 row.text(2)?,
                                 row.integer(3),
                                 row.integer(5),
-                                movement_posted(row.integer(0), row.text(4)?)
-                                    .map_err(|e| e.message)?,
+                                movement_posted(row.integer(0), row.text(4)?)?,
                             );
                             if transfers.len() as u64 % PROGRESS_EVERY == 0 {
                                 let total = read.fetch_add(
@@ -571,11 +581,11 @@ async fn read_ranges_raw(
                                 progress(total + PROGRESS_EVERY);
                             }
                             Ok(())
-                        });
-                    raw::execute(
-                        &handle,
-                        &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB),
-                    )?;
+                        })
+                    };
+                    let cache = format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB);
+                    // SAFETY: as above.
+                    unsafe { direct::execute(database, &cache)? };
                     scanned?;
                     Ok(transfers)
                 })
@@ -589,8 +599,7 @@ async fn read_ranges_raw(
     drop(locked);
     let mut all = Movements::default();
     for part in parts {
-        let part =
-            part.map_err(|message| AppError::storage(format!("reading transfers: {message}")))?;
+        let part = part.map_err(|error| error.context("reading transfers"))?;
         if all.is_empty() {
             all = part;
         } else {

@@ -59,6 +59,15 @@ pub(crate) mod direct {
         Integer(i64),
     }
 
+    /// A connection handle locked out of its sqlx worker (`LockedSqliteHandle`), to be used by
+    /// one reading thread.
+    pub struct Handle(pub NonNull<ffi::sqlite3>);
+
+    // SAFETY: sqlx opens connections in multi-thread mode (SQLITE_OPEN_NOMUTEX): a handle may be
+    // used from any thread, one at a time. The lock guard it came from keeps the sqlx worker
+    // off it, and each `Handle` is used by a single thread.
+    unsafe impl Send for Handle {}
+
     /// One result row: columns are read by index, valid until the next step.
     pub struct Row {
         statement: *mut ffi::sqlite3_stmt,
@@ -177,134 +186,5 @@ pub fn configure_library() {
             libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
             0 as std::ffi::c_int,
         );
-    }
-}
-
-/// Bulk reads straight from the SQLite library: sqlx copies every value of every row into
-/// its own allocation and hands rows between threads one by one (about 5 µs a row), while
-/// stepping a statement and borrowing column text costs a fraction of that. Used for the
-/// million-row reads of rescoring only; everything else goes through sqlx.
-pub mod raw {
-    use libsqlite3_sys as ffi;
-    use std::ffi::{c_int, CStr, CString};
-    use std::ptr::NonNull;
-
-    /// A connection handle locked out of its sqlx worker (`LockedSqliteHandle`).
-    pub struct Handle(pub NonNull<ffi::sqlite3>);
-
-    // SAFETY: sqlx opens connections in multi-thread mode (SQLITE_OPEN_NOMUTEX): a handle may
-    // be used from any thread, one at a time. The lock guard this came from keeps the sqlx
-    // worker off it, and each `Handle` is used by a single thread.
-    unsafe impl Send for Handle {}
-
-    /// One row: integers by index, text borrowed until the next step.
-    pub struct Row {
-        statement: *mut ffi::sqlite3_stmt,
-    }
-
-    impl Row {
-        pub fn integer(&self, column: c_int) -> i64 {
-            // SAFETY: the statement has a current row (we are inside a SQLITE_ROW step).
-            unsafe { ffi::sqlite3_column_int64(self.statement, column) }
-        }
-
-        pub fn text(&self, column: c_int) -> Result<&str, String> {
-            // SAFETY: as above; text first, then its length (SQLite's documented order). The
-            // bytes stay valid until the next step, which the borrow of `self` outlives not.
-            unsafe {
-                let text = ffi::sqlite3_column_text(self.statement, column);
-                if text.is_null() {
-                    return Ok("");
-                }
-                let length = ffi::sqlite3_column_bytes(self.statement, column);
-                let bytes = std::slice::from_raw_parts(text, length.max(0) as usize);
-                std::str::from_utf8(bytes).map_err(|error| format!("column {column}: {error}"))
-            }
-        }
-    }
-
-    struct Statement(*mut ffi::sqlite3_stmt);
-
-    impl Drop for Statement {
-        fn drop(&mut self) {
-            // SAFETY: prepared by us, finalized once.
-            unsafe {
-                ffi::sqlite3_finalize(self.0);
-            }
-        }
-    }
-
-    fn message(handle: &Handle) -> String {
-        // SAFETY: a valid connection handle; the message is copied before any other call.
-        unsafe {
-            let text = ffi::sqlite3_errmsg(handle.0.as_ptr());
-            if text.is_null() {
-                return "unknown SQLite error".to_string();
-            }
-            CStr::from_ptr(text).to_string_lossy().into_owned()
-        }
-    }
-
-    /// Run statements that return nothing (pragmas).
-    pub fn execute(handle: &Handle, sql: &str) -> Result<(), String> {
-        let text = CString::new(sql).map_err(|error| error.to_string())?;
-        // SAFETY: valid handle and NUL-terminated SQL, no callback.
-        let code = unsafe {
-            ffi::sqlite3_exec(
-                handle.0.as_ptr(),
-                text.as_ptr(),
-                None,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        if code == ffi::SQLITE_OK {
-            Ok(())
-        } else {
-            Err(message(handle))
-        }
-    }
-
-    /// Run `sql` with integer parameters and hand every row to `visit`.
-    pub fn for_each_row(
-        handle: &Handle,
-        sql: &str,
-        parameters: &[i64],
-        mut visit: impl FnMut(&Row) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let text = CString::new(sql).map_err(|error| error.to_string())?;
-        let mut statement = std::ptr::null_mut();
-        // SAFETY: valid handle and NUL-terminated SQL; the statement is finalized on drop.
-        let code = unsafe {
-            ffi::sqlite3_prepare_v2(
-                handle.0.as_ptr(),
-                text.as_ptr(),
-                -1,
-                &mut statement,
-                std::ptr::null_mut(),
-            )
-        };
-        if code != ffi::SQLITE_OK {
-            return Err(message(handle));
-        }
-        let statement = Statement(statement);
-        for (index, value) in parameters.iter().enumerate() {
-            // SAFETY: parameter indexes are 1-based and within the statement's count.
-            let code = unsafe { ffi::sqlite3_bind_int64(statement.0, index as c_int + 1, *value) };
-            if code != ffi::SQLITE_OK {
-                return Err(message(handle));
-            }
-        }
-        let row = Row {
-            statement: statement.0,
-        };
-        loop {
-            // SAFETY: a prepared, bound statement.
-            match unsafe { ffi::sqlite3_step(statement.0) } {
-                ffi::SQLITE_ROW => visit(&row)?,
-                ffi::SQLITE_DONE => return Ok(()),
-                _ => return Err(message(handle)),
-            }
-        }
     }
 }
