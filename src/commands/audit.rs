@@ -54,19 +54,10 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
             "--limit must be 1–{LIST_LIMIT_MAX}"
         )));
     }
+    let (from_us, to_us) = super::period(arguments.from.as_deref(), arguments.to.as_deref())?;
     let filter = AuditFilter {
-        from_us: arguments
-            .from
-            .as_deref()
-            .map(clock::parse_date_or_instant)
-            .transpose()
-            .map_err(|e| e.context("--from"))?,
-        to_us: arguments
-            .to
-            .as_deref()
-            .map(clock::parse_date_or_instant_end)
-            .transpose()
-            .map_err(|e| e.context("--to"))?,
+        from_us,
+        to_us,
         entity: arguments.entity.map(|entity| entity.trim().to_string()),
         limit: arguments.limit,
     };

@@ -116,3 +116,16 @@ pub fn not_found_account(number: &str) -> AppError {
         format!("account {number} does not exist"),
     )
 }
+
+/// `--from`/`--to` as instants (microseconds): a bare date `--to` covers that whole day.
+pub fn period(from: Option<&str>, to: Option<&str>) -> AppResult<(Option<i64>, Option<i64>)> {
+    let from_us = from
+        .map(crate::clock::parse_date_or_instant)
+        .transpose()
+        .map_err(|e| e.context("--from"))?;
+    let to_us = to
+        .map(crate::clock::parse_date_or_instant_end)
+        .transpose()
+        .map_err(|e| e.context("--to"))?;
+    Ok((from_us, to_us))
+}

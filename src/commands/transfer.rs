@@ -135,6 +135,17 @@ pub struct ListArgs {
     limit: i64,
 }
 
+impl Details {
+    /// The key, reference and description, validated (exit 4 naming the flag).
+    fn validated(self) -> AppResult<(Option<String>, String, String)> {
+        Ok((
+            key_flag(self.key)?,
+            text_flag("--reference", self.reference, TEXT_LENGTH_MAX)?,
+            text_flag("--description", self.description, TEXT_LENGTH_MAX)?,
+        ))
+    }
+}
+
 impl TransferCommand {
     pub fn name(&self) -> &'static str {
         match self {
@@ -201,21 +212,18 @@ fn key_flag(value: Option<String>) -> AppResult<Option<String>> {
 
 async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Output> {
     let currency = Currency::parse(&arguments.currency).map_err(|e| e.context("--currency"))?;
+    let (key, reference, description) = arguments.details.validated()?;
     let request = TransferRequest {
         kind: TransferKind::Transfer,
-        key: key_flag(arguments.details.key)?,
+        key,
         from: account_argument("--from", &arguments.from)?,
         to: account_argument("--to", &arguments.to)?,
         amount_minor: currency
             .parse_positive(&arguments.amount)
             .map_err(|e| e.context("--amount"))?,
         currency,
-        reference: text_flag("--reference", arguments.details.reference, TEXT_LENGTH_MAX)?,
-        description: text_flag(
-            "--description",
-            arguments.details.description,
-            TEXT_LENGTH_MAX,
-        )?,
+        reference,
+        description,
         at_us: arguments
             .at
             .as_deref()
@@ -256,21 +264,18 @@ async fn cash(
     } else {
         (customer, settlement.number)
     };
+    let (key, reference, description) = arguments.details.validated()?;
     let request = TransferRequest {
         kind,
-        key: key_flag(arguments.details.key)?,
+        key,
         from,
         to,
         amount_minor: currency
             .parse_positive(&arguments.amount)
             .map_err(|e| e.context("--amount"))?,
         currency,
-        reference: text_flag("--reference", arguments.details.reference, TEXT_LENGTH_MAX)?,
-        description: text_flag(
-            "--description",
-            arguments.details.description,
-            TEXT_LENGTH_MAX,
-        )?,
+        reference,
+        description,
         at_us: None,
         reverses_id: None,
     };
@@ -300,24 +305,15 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
             "--limit must be 1–{LIST_LIMIT_MAX}"
         )));
     }
+    let (from_us, to_us) = super::period(arguments.from.as_deref(), arguments.to.as_deref())?;
     let filter = TransferFilter {
         account: arguments
             .account
             .as_deref()
             .map(|n| account_argument("--account", n))
             .transpose()?,
-        from_us: arguments
-            .from
-            .as_deref()
-            .map(clock::parse_date_or_instant)
-            .transpose()
-            .map_err(|e| e.context("--from"))?,
-        to_us: arguments
-            .to
-            .as_deref()
-            .map(clock::parse_date_or_instant_end)
-            .transpose()
-            .map_err(|e| e.context("--to"))?,
+        from_us,
+        to_us,
         limit: arguments.limit,
     };
     let transfers = context.store().await?.list_transfers(&filter).await?;

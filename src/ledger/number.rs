@@ -55,6 +55,13 @@ pub fn luhn_check_digit(payload: &[u8]) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
+/// `payload` (ASCII digits) followed by its Luhn check digit.
+pub fn with_check_digit(payload: &str) -> String {
+    let digits: Vec<u8> = payload.bytes().map(|b| b - b'0').collect();
+    debug_assert!(digits.iter().all(|d| *d <= 9), "payload is digits");
+    format!("{payload}{}", luhn_check_digit(&digits))
+}
+
 pub fn luhn_valid(number: &str) -> bool {
     let digits: Option<Vec<u8>> = number
         .bytes()

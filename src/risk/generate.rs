@@ -120,27 +120,7 @@ fn generate_account(index: usize, currency: Currency, random: &mut SplitMix64) -
 
 /// 16 digits: "40", the index on 13 digits, and a Luhn check digit.
 pub fn luhn_number(index: u64) -> String {
-    let payload = format!("40{index:013}");
-    let sum: u32 = payload
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(position, byte)| {
-            let digit = u32::from(byte - b'0');
-            // Doubled digits are those next to the check digit, then every other one.
-            if position % 2 == 0 {
-                let doubled = digit * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
-            } else {
-                digit
-            }
-        })
-        .sum();
-    format!("{payload}{}", (10 - sum % 10) % 10)
+    crate::ledger::number::with_check_digit(&format!("40{index:013}"))
 }
 
 fn draft_transfer<'a>(

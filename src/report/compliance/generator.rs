@@ -368,26 +368,7 @@ fn currencies() -> Vec<Currency> {
 
 /// 16 digits: a 4-digit prefix, 11 digits of `index`, and a Luhn check digit.
 fn account_number(prefix: u64, index: u64) -> String {
-    let body = format!("{prefix:04}{index:011}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(position, byte)| {
-            let digit = u32::from(byte - b'0');
-            if position % 2 == 0 {
-                let doubled = digit * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
-            } else {
-                digit
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    crate::ledger::number::with_check_digit(&format!("{prefix:04}{index:011}"))
 }
 
 impl LedgerBuilder {
