@@ -182,6 +182,11 @@ impl WriteTx {
             }
         }
         tally.record();
+        // End this span now: sqlx's SQLite worker keeps the span of the last request it served
+        // (the commit) until the connection closes, which may be after the exit flush.
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        tracing::Span::current().context().span().end();
         Ok(())
     }
 
