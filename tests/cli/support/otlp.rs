@@ -388,15 +388,38 @@ impl Receiver {
 
     /// Wait until `ready` holds for the received data (exports finish before the process
     /// exits, so this is normally immediate).
+    /// Wait (at most 5 s) until `ready` holds, then until no new export request has arrived for
+    /// a moment: a command's spans may come in several requests, and the receiver may still be
+    /// recording the last one when the first already satisfies `ready`.
     pub fn wait_until(&self, ready: impl Fn(&Receiver) -> bool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if ready(self) {
+                self.settle(deadline);
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         ready(self)
+    }
+
+    fn request_count(&self) -> usize {
+        let received = self.received.lock().unwrap();
+        received.traces.len() + received.metrics.len()
+    }
+
+    fn settle(&self, deadline: Instant) {
+        const QUIET: Duration = Duration::from_millis(150);
+        let mut count = self.request_count();
+        let mut quiet_since = Instant::now();
+        while Instant::now() < deadline && quiet_since.elapsed() < QUIET {
+            std::thread::sleep(Duration::from_millis(20));
+            let now = self.request_count();
+            if now != count {
+                count = now;
+                quiet_since = Instant::now();
+            }
+        }
     }
 }
 
