@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod error;
+pub mod fast_map;
 pub mod ledger;
 pub mod model;
 pub mod money;

@@ -25,7 +25,6 @@
 
 pub mod assess;
 pub mod builtin;
-mod fast_hash;
 pub mod generate;
 pub mod parse;
 pub mod profile;

@@ -6,7 +6,7 @@
 //! into per-account events (a counting sort). The accounts are then profiled in parallel,
 //! each from the small contiguous pieces the chunks hold for it.
 
-use super::fast_hash::FastMap;
+use crate::fast_map::FastMap;
 use super::profile::{profile_from_events, score_profile, AccountEvent, Profile, Side};
 use super::rules::RuleSet;
 use crate::model::{Account, RiskResult, Transfer, TransferStatus};

@@ -8,7 +8,7 @@
 //! longest rule window plus `BACKDATED_TOLERANCE_US`, which makes recording O(1) amortised.
 
 use super::assess::{describe, factor, score_factors};
-use super::fast_hash::FastMap;
+use crate::fast_map::FastMap;
 use super::rules::{hour_of_day, is_bank_side, Feature, ResolvedThreshold, Rule, RuleSet};
 use super::Assessor;
 use crate::clock::MICROS_PER_DAY;

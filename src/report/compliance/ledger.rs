@@ -1,7 +1,7 @@
 //! The report's input resolved once for all kinds: account positions per transfer side,
 //! holder ids, and a helper to spread a pass over the cores.
 
-use super::fast_map::FastMap;
+use crate::fast_map::FastMap;
 use super::{AccountFact, TransferFact};
 
 /// Who owns a customer-side account. Transfers naming an account missing from the account

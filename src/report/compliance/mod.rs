@@ -11,7 +11,6 @@
 //! floating point.
 
 pub mod ctr;
-mod fast_map;
 pub mod generator;
 mod ledger;
 pub mod mask;

@@ -1,7 +1,7 @@
 //! Sanctions list: CSV `name,program,list_id[,aliases]` (aliases `;`-separated), optionally
 //! with that header line, plus the blocking index the screener searches.
 
-use super::super::fast_map::FastMap;
+use crate::fast_map::FastMap;
 use super::normalize::{NameProfile, NormalizedName, TokenProfile};
 use crate::error::{AppError, AppResult};
 use std::collections::HashMap;
