@@ -76,17 +76,23 @@ pub fn luhn_valid(number: &str) -> bool {
     }
 }
 
-/// First 4 and last 4 characters visible; the rest masked.
+/// Characters left visible at each end of a long number.
+const MASK_VISIBLE_PER_END: usize = 4;
+/// At least this many characters are always hidden, so a short number (4–34 characters are
+/// allowed) is never shown in full: fewer ends are shown instead.
+const MASK_HIDDEN_MIN: usize = 4;
+
+/// `1234567890123456` → `1234********3456`; shorter numbers show fewer characters at each end
+/// (`12345678` → `12****78`, `1234` → `****`) so at least four are always hidden.
 pub fn mask(number: &str) -> String {
-    let length = number.chars().count();
-    if length <= 8 {
-        return "*".repeat(length);
-    }
-    number
-        .chars()
+    let characters: Vec<char> = number.chars().collect();
+    let length = characters.len();
+    let visible = MASK_VISIBLE_PER_END.min(length.saturating_sub(MASK_HIDDEN_MIN) / 2);
+    characters
+        .iter()
         .enumerate()
-        .map(|(index, c)| {
-            if index < 4 || index >= length - 4 {
+        .map(|(index, &c)| {
+            if index < visible || index >= length - visible {
                 c
             } else {
                 '*'

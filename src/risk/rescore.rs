@@ -6,9 +6,9 @@
 //! into per-account events (a counting sort). The accounts are then profiled in parallel,
 //! each from the small contiguous pieces the chunks hold for it.
 
-use crate::fast_map::FastMap;
 use super::profile::{profile_from_events, score_profile, AccountEvent, Profile, Side};
 use super::rules::RuleSet;
+use crate::fast_map::FastMap;
 use crate::model::{Account, RiskResult, Transfer, TransferStatus};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

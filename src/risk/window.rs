@@ -8,10 +8,10 @@
 //! longest rule window plus `BACKDATED_TOLERANCE_US`, which makes recording O(1) amortised.
 
 use super::assess::{describe, factor, score_factors};
-use crate::fast_map::FastMap;
 use super::rules::{hour_of_day, is_bank_side, Feature, ResolvedThreshold, Rule, RuleSet};
 use super::Assessor;
 use crate::clock::MICROS_PER_DAY;
+use crate::fast_map::FastMap;
 use crate::ledger::TransferRequest;
 use crate::model::{Account, RiskFactor, RiskResult, Transfer, TransferKind, TransferStatus};
 use crate::money::Currency;

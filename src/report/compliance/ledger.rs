@@ -1,8 +1,8 @@
 //! The report's input resolved once for all kinds: account positions per transfer side,
 //! holder ids, and a helper to spread a pass over the cores.
 
-use crate::fast_map::FastMap;
 use super::{AccountFact, TransferFact};
+use crate::fast_map::FastMap;
 
 /// Who owns a customer-side account. Transfers naming an account missing from the account
 /// facts are still reported, grouped under that account alone with an empty holder name, so

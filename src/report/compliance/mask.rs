@@ -1,31 +1,6 @@
 //! Account-number masking for reports (SPEC: first 4 and last 4 visible unless `--unmask`).
 
-/// Characters left visible at each end of a long number.
-const VISIBLE_PER_END: usize = 4;
-/// At least this many characters are always hidden, so a short number (the SPEC allows 4 to
-/// 34 characters) is never printed in full: fewer ends are shown instead.
-const HIDDEN_MIN: usize = 4;
-const MASK_CHARACTER: char = '*';
-
-/// `1234567890123456` → `1234********3456`. Numbers shorter than 12 characters show fewer
-/// characters at each end (`12345678` → `12****78`, `1234` → `****`) so that at least four
-/// are always hidden.
-pub fn mask(number: &str) -> String {
-    let characters: Vec<char> = number.chars().collect();
-    let length = characters.len();
-    let visible_per_end = VISIBLE_PER_END.min(length.saturating_sub(HIDDEN_MIN) / 2);
-    characters
-        .iter()
-        .enumerate()
-        .map(|(position, character)| {
-            if position < visible_per_end || position >= length - visible_per_end {
-                *character
-            } else {
-                MASK_CHARACTER
-            }
-        })
-        .collect()
-}
+pub use crate::ledger::number::mask;
 
 /// Mask `number` unless the operator asked to see it.
 pub fn mask_unless(number: String, unmask: bool) -> String {

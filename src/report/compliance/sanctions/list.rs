@@ -1,9 +1,9 @@
 //! Sanctions list: CSV `name,program,list_id[,aliases]` (aliases `;`-separated), optionally
 //! with that header line, plus the blocking index the screener searches.
 
-use crate::fast_map::FastMap;
 use super::normalize::{NameProfile, NormalizedName, TokenProfile};
 use crate::error::{AppError, AppResult};
+use crate::fast_map::FastMap;
 use std::collections::HashMap;
 use std::io::Read;
 
