@@ -535,18 +535,6 @@ fn parse_internal_record(record: &csv::StringRecord) -> AppResult<InternalMoveme
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
-/// Columns of `transfer import` (SPEC.md).
-const TRANSFER_IMPORT_COLUMNS: [&str; 8] = [
-    "key",
-    "from",
-    "to",
-    "amount",
-    "currency",
-    "at",
-    "reference",
-    "description",
-];
-
 /// Write movements as a `transfer import` file that books each one on `settlement` against
 /// `counterparty`: a positive amount debits the settlement account (money in), a negative one
 /// credits it. Rows are in transfer id order, so the ledger numbers them in the same order and
@@ -566,7 +554,7 @@ pub fn write_transfers_csv(
     let file = std::fs::File::create(path).map_err(|error| write_error(path, error))?;
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     writer
-        .write_record(TRANSFER_IMPORT_COLUMNS)
+        .write_record(crate::ledger::import::IMPORT_COLUMNS)
         .map_err(|error| write_error(path, error))?;
     for movement in ordered {
         let (from, to) = if movement.amount_minor >= 0 {
