@@ -90,3 +90,83 @@ impl ChainVerifier {
         (self.expected_seq - 1, &self.previous_hash)
     }
 }
+
+/// The action of the one audit event an import batch appends (instead of one per transfer).
+pub const IMPORT_ACTION: &str = "transfer.imported";
+
+/// SHA-256 over a run of transfers as stored, in id order: the `transfers_sha256` of a
+/// `transfer.imported` event. `ledger verify` and `audit verify` recompute it from the
+/// transfers table, so editing any imported transfer breaks the chain at that event.
+#[derive(Debug, Clone, Default)]
+pub struct TransfersDigest {
+    hasher: Sha256,
+    pub count: u64,
+    pub posted: u64,
+    pub first_id: Option<i64>,
+    pub last_id: i64,
+}
+
+impl TransfersDigest {
+    pub fn add(&mut self, transfer: &crate::model::Transfer) {
+        self.first_id.get_or_insert(transfer.id);
+        self.last_id = transfer.id;
+        self.count += 1;
+        if transfer.status == crate::model::TransferStatus::Posted {
+            self.posted += 1;
+        }
+        let hasher = &mut self.hasher;
+        for number in [
+            transfer.id,
+            transfer.amount_minor,
+            transfer.at_us,
+            i64::from(transfer.risk.score),
+            transfer.reverses_id.unwrap_or(-1),
+        ] {
+            hasher.update(number.to_be_bytes());
+        }
+        for field in [
+            transfer.key.as_deref().unwrap_or(""),
+            &transfer.payload_hash,
+            transfer.kind.as_str(),
+            &transfer.from,
+            &transfer.to,
+            transfer.currency.code(),
+            transfer.status.as_str(),
+            transfer.error_code.as_deref().unwrap_or(""),
+            &transfer.reference,
+            &transfer.description,
+        ] {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+    }
+
+    pub fn hex(&self) -> String {
+        to_hex(&self.hasher.clone().finalize())
+    }
+}
+
+/// What a `transfer.imported` event records about its batch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportedTransfers {
+    pub first_id: i64,
+    pub last_id: i64,
+    pub transfers: u64,
+    pub posted: u64,
+    pub rejected: u64,
+    pub transfers_sha256: String,
+}
+
+impl ImportedTransfers {
+    /// The batch an event covers, if it is an import event with readable details.
+    pub fn of(event: &AuditEvent) -> Option<ImportedTransfers> {
+        if event.action != IMPORT_ACTION {
+            return None;
+        }
+        serde_json::from_str(&event.details).ok()
+    }
+
+    pub fn entity(first_id: i64, last_id: i64) -> String {
+        format!("transfers:{first_id}-{last_id}")
+    }
+}

@@ -6,9 +6,10 @@ use crate::model::{
     Account, AccountStatus, Entry, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::risk::Assessor;
-use crate::store::{Actor, TransferIds, WriteTx};
+use crate::store::{Actor, AuditLog, TransferIds, WriteTx};
 use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The accounts a batch may touch, as read under the write lock, plus transfers already bound
 /// to the batch's keys.
@@ -61,7 +62,7 @@ impl Batch {
     }
 
     /// The transfer at `position` among all of the batch's transfers.
-    fn transfer_at<'b>(&'b self, sent: &'b [Vec<Transfer>], position: usize) -> &'b Transfer {
+    fn transfer_at<'b>(&'b self, sent: &'b [Arc<Vec<Transfer>>], position: usize) -> &'b Transfer {
         if let Some(unsent) = position.checked_sub(self.sent_count) {
             return &self.transfers[unsent];
         }
@@ -121,7 +122,7 @@ pub struct ApplyContext<'a> {
     pub actor: &'a Actor,
     pub assessor: &'a mut dyn Assessor,
     /// The batch's transfers already taken out with `Batch::take_unsent`, in order.
-    pub sent: &'a [Vec<Transfer>],
+    pub sent: &'a [Arc<Vec<Transfer>>],
 }
 
 pub fn apply(
@@ -401,7 +402,8 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
     tx.tally(batch.tally.clone());
     tx.write_postings(&batch.transfers, &batch.entries, &balances, now_us)
         .await?;
-    audit_transfers(tx, &batch.transfers);
+    let tally = audit_transfers(tx.audit_log(), &batch.transfers);
+    tx.tally(tally);
     Ok(())
 }
 
@@ -444,22 +446,29 @@ pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> App
     tx.set_balances(&balances, now_us).await
 }
 
-/// One audit event per transfer, in order.
-pub fn audit_transfers(tx: &mut WriteTx, transfers: &[Transfer]) {
+/// The transfers counted for the commit's metrics.
+pub fn tally_transfers(transfers: &[Transfer]) -> Tally {
     let mut tally = Tally::default();
     for transfer in transfers {
         tally.transfer(transfer.currency, transfer.status);
+    }
+    tally
+}
+
+/// One audit event per transfer, in order; the transfers counted for the commit's metrics.
+pub fn audit_transfers(log: &mut AuditLog, transfers: &[Transfer]) -> Tally {
+    for transfer in transfers {
         let action = match transfer.status {
             TransferStatus::Posted => "transfer.posted",
             TransferStatus::Rejected => "transfer.rejected",
         };
-        tx.audit_text(
+        log.append(
             action,
             &format!("transfer:{}", transfer.id),
             audit_details(transfer),
         );
     }
-    tx.tally(tally);
+    tally_transfers(transfers)
 }
 
 /// What a transfer's audit event records; serialised straight to text (no JSON tree per row).

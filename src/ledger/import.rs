@@ -4,25 +4,34 @@
 
 use super::risk::{ImportRisk, RiskOptions};
 use super::{
-    apply, assert_balanced, audit_transfers, write_balances, ApplyContext, Batch, Book, Outcome,
+    apply, assert_balanced, tally_transfers, write_balances, ApplyContext, Batch, Book, Outcome,
     TransferRequest,
 };
 use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
+use crate::audit::{ImportedTransfers, TransfersDigest, IMPORT_ACTION};
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, Entry, Transfer};
+use crate::model::{Account, Transfer};
 use crate::model::{TransferKind, TransferStatus};
 use crate::money::Currency;
-use crate::store::{should_retry, Actor, Store, WriteTx};
+use crate::risk::Assessor;
+use crate::store::{should_retry, Actor, Part, Store, TransferIds, WriteTx};
+use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
+use std::sync::Arc;
 use tracing::Instrument;
 
-pub const IMPORT_BATCH_ROWS: usize = 20_000;
-/// Rows applied while the previous part of the batch is written (one INSERT of each kind).
-const PIPELINE_ROWS: usize = crate::store::INSERT_ROWS_MAX;
+/// Rows per transaction. SQLite writes every page a transaction changed to the WAL at commit
+/// (and copies it back at checkpoint): rows go in id order, but index entries by account land
+/// all over the index, so each commit rewrites most of it. Fewer, larger commits write less
+/// (1M-row import: 20,000-row batches wrote 3.9 GB, 100,000-row batches 1.7 GB); memory
+/// (about 2 KiB per row in flight) sets the upper bound.
+pub const IMPORT_BATCH_ROWS: usize = 100_000;
+/// Rows applied while the previous part of the batch is written.
+const PIPELINE_ROWS: usize = 5_000;
 /// Rows applied between two chances for the pending write to send its next statement.
 const YIELD_EVERY_ROWS: usize = 128;
 
@@ -62,6 +71,28 @@ pub struct RejectedRow {
     pub error: AppError,
 }
 
+/// A parsed row waiting for its batch: its line and fields (for the rejects file) and request.
+type PendingRow = (u64, csv::StringRecord, TransferRequest);
+
+/// What became of one row, without holding on to its transfer.
+enum RowOutcome {
+    Posted,
+    Replayed,
+    NotPosted(AppError),
+}
+
+impl From<Outcome> for RowOutcome {
+    fn from(outcome: Outcome) -> RowOutcome {
+        match outcome {
+            Outcome::Posted(_) => RowOutcome::Posted,
+            Outcome::Replayed(transfer) if transfer.status == TransferStatus::Posted => {
+                RowOutcome::Replayed
+            }
+            other => RowOutcome::NotPosted(other.error().expect("not posted means an error")),
+        }
+    }
+}
+
 pub trait ImportObserver {
     fn rejected(&mut self, row: &RejectedRow) -> AppResult<()>;
     fn progress(&mut self, bytes_read: u64);
@@ -85,7 +116,7 @@ pub async fn import_file(
     let mut record = csv::StringRecord::new();
     let batch_rows = batch_rows();
     loop {
-        let mut pending: Vec<(u64, Vec<String>, TransferRequest)> = Vec::with_capacity(batch_rows);
+        let mut pending: Vec<PendingRow> = Vec::with_capacity(batch_rows);
         while pending.len() < batch_rows {
             let line = reader.position().line();
             match reader.read_record(&mut record) {
@@ -107,13 +138,12 @@ pub async fn import_file(
                     "more than {IMPORT_ROWS_MAX} rows; split the file"
                 )));
             }
-            let fields: Vec<String> = record.iter().map(str::to_string).collect();
-            match parse_row(&fields, &columns) {
-                Ok(request) => pending.push((line, fields, request)),
+            match parse_row(&record, &columns) {
+                Ok(request) => pending.push((line, record.clone(), request)),
                 Err(error) => {
                     let rejected = RejectedRow {
                         line,
-                        fields,
+                        fields: record.iter().map(str::to_string).collect(),
                         error: error.context(format!("line {line}")),
                     };
                     count_reject(&mut summary, observer, &rejected)?;
@@ -162,7 +192,7 @@ fn column_positions(
     Ok(positions)
 }
 
-fn parse_row(fields: &[String], columns: &[usize; 8]) -> AppResult<TransferRequest> {
+fn parse_row(fields: &csv::StringRecord, columns: &[usize; 8]) -> AppResult<TransferRequest> {
     let field = |slot: usize| {
         fields
             .get(columns[slot])
@@ -214,7 +244,7 @@ fn parse_row(fields: &[String], columns: &[usize; 8]) -> AppResult<TransferReque
 async fn post_batch(
     store: &Store,
     actor: &Actor,
-    pending: &[(u64, Vec<String>, TransferRequest)],
+    pending: &[PendingRow],
     cache: &mut AccountCache,
     summary: &mut ImportSummary,
     observer: &mut dyn ImportObserver,
@@ -233,16 +263,13 @@ async fn post_batch(
         .await?;
     let before = summary.clone();
     for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
-        match &outcome {
-            Outcome::Posted(_) => summary.posted += 1,
-            Outcome::Replayed(transfer) if transfer.status == TransferStatus::Posted => {
-                summary.replayed += 1
-            }
-            _ => {
-                let error = outcome.error().expect("not posted means an error");
+        match outcome {
+            RowOutcome::Posted => summary.posted += 1,
+            RowOutcome::Replayed => summary.replayed += 1,
+            RowOutcome::NotPosted(error) => {
                 let rejected = RejectedRow {
                     line: *line,
-                    fields: fields.clone(),
+                    fields: fields.iter().map(str::to_string).collect(),
                     error: error.context(format!("line {line}")),
                 };
                 count_reject(summary, observer, &rejected)?;
@@ -264,9 +291,9 @@ async fn post_batch(
 async fn apply_with_retry(
     store: &Store,
     actor: &Actor,
-    pending: &[(u64, Vec<String>, TransferRequest)],
+    pending: &[PendingRow],
     cache: &mut AccountCache,
-) -> AppResult<Vec<Outcome>> {
+) -> AppResult<Vec<RowOutcome>> {
     let mut tries = 0;
     loop {
         tries += 1;
@@ -299,9 +326,9 @@ impl AccountCache {
 async fn apply_batch(
     store: &Store,
     actor: &Actor,
-    pending: &[(u64, Vec<String>, TransferRequest)],
+    pending: &[PendingRow],
     cache: &mut AccountCache,
-) -> AppResult<Vec<Outcome>> {
+) -> AppResult<Vec<RowOutcome>> {
     let mut tx = store.begin_write(actor).await?;
     // Until this batch commits, the cache may hold balances of a batch that never happened.
     let cached_version = cache.version.take();
@@ -329,42 +356,33 @@ async fn apply_batch(
         .prepare(&mut tx, &book.accounts, requests)
         .instrument(tracing::info_span!(target: "fincore", "fincore.risk.seed"))
         .await?;
-    // Pipelined: while the connection's worker thread writes one part of the batch, this
-    // thread applies the next (both cores busy). Still one transaction per batch.
     let actor = tx.actor.clone();
     let mut ids = tx.transfer_ids();
-    let mut sent: Vec<Vec<Transfer>> = Vec::new();
-    let mut entries_to_write: Vec<Entry> = Vec::new();
-    let mut outcomes = Vec::with_capacity(pending.len());
-    for rows in pending.chunks(PIPELINE_ROWS) {
-        let (written, ()) = {
-            let write = write_part(&mut tx, sent.last(), &entries_to_write);
-            let mut context = ApplyContext {
-                ids: &mut ids,
-                actor: &actor,
-                assessor: &mut *assessor,
-                sent: &sent,
-            };
-            let (book, batch, outcomes) = (&mut book, &mut batch, &mut outcomes);
-            let work = async move {
-                for (index, (_, _, request)) in rows.iter().enumerate() {
-                    if index % YIELD_EVERY_ROWS == YIELD_EVERY_ROWS - 1 {
-                        // Lets the write go on to its next statement.
-                        tokio::task::yield_now().await;
-                    }
-                    outcomes.push(apply(book, batch, &mut context, request));
-                }
-            };
-            tokio::join!(write, work)
-        };
-        written?;
-        let (transfers, entries) = batch.take_unsent();
-        assert_balanced(&transfers, &entries);
-        audit_transfers(&mut tx, &transfers);
-        sent.push(transfers);
-        entries_to_write = entries;
+    let mut applier = Applier {
+        rows: pending.chunks(PIPELINE_ROWS),
+        book: &mut book,
+        batch: &mut batch,
+        ids: &mut ids,
+        actor: &actor,
+        assessor: &mut *assessor,
+        sent: Vec::new(),
+        outcomes: Vec::with_capacity(pending.len()),
+        tally: Tally::default(),
+        digest: TransfersDigest::default(),
+    };
+    if tx.is_postgres() {
+        write_pipelined_async(&mut tx, &mut applier).await?;
+    } else {
+        tx.write_parts(|| applier.next_part()).await?;
     }
-    write_part(&mut tx, sent.last(), &entries_to_write).await?;
+    let Applier {
+        outcomes,
+        tally,
+        digest,
+        ..
+    } = applier;
+    tx.tally(tally);
+    audit_import(&mut tx, &digest);
     tx.set_transfer_ids(&ids);
     write_balances(&mut tx, &book, &batch).await?;
     let version = tx.version_after();
@@ -374,16 +392,116 @@ async fn apply_batch(
     Ok(outcomes)
 }
 
-/// Write one applied part of a batch: its transfers, entries and the audit events appended
-/// so far.
-async fn write_part(
-    tx: &mut WriteTx,
-    transfers: Option<&Vec<Transfer>>,
-    entries: &[Entry],
-) -> AppResult<()> {
-    if let Some(transfers) = transfers {
-        tx.insert_transfers(transfers).await?;
+/// Applies a batch part by part, each part ready to be written while the next is applied.
+struct Applier<'a, 'r> {
+    rows: std::slice::Chunks<'r, PendingRow>,
+    book: &'a mut Book,
+    batch: &'a mut Batch,
+    ids: &'a mut TransferIds,
+    actor: &'a Actor,
+    assessor: &'a mut dyn Assessor,
+    /// Parts handed out so far, in order (later rows may replay their keys).
+    sent: Vec<Arc<Vec<Transfer>>>,
+    outcomes: Vec<RowOutcome>,
+    tally: Tally,
+    /// Every transfer the batch records, for its one audit event.
+    digest: TransfersDigest,
+}
+
+impl Applier<'_, '_> {
+    fn apply_row(&mut self, request: &TransferRequest) {
+        let mut context = ApplyContext {
+            ids: &mut *self.ids,
+            actor: self.actor,
+            assessor: &mut *self.assessor,
+            sent: &self.sent,
+        };
+        let outcome = apply(self.book, self.batch, &mut context, request);
+        self.outcomes.push(RowOutcome::from(outcome));
     }
-    tx.insert_entries(entries).await?;
+
+    /// The transfers and entries applied since the last part.
+    fn take_part(&mut self) -> Part {
+        let (transfers, mut entries) = self.batch.take_unsent();
+        assert_balanced(&transfers, &entries);
+        // In the order of the `entries_account_at` index: SQLite then inserts into pages it
+        // has just touched instead of all over the index (measured: −5% import time).
+        entries.sort_unstable_by(|a, b| {
+            (&a.account, a.at_us, a.transfer_id).cmp(&(&b.account, b.at_us, b.transfer_id))
+        });
+        for transfer in &transfers {
+            self.digest.add(transfer);
+        }
+        self.tally.merge(tally_transfers(&transfers));
+        let transfers = Arc::new(transfers);
+        self.sent.push(Arc::clone(&transfers));
+        Part { transfers, entries }
+    }
+
+    /// Apply the next rows. None when every row is applied.
+    fn next_part(&mut self) -> Option<Part> {
+        let rows = self.rows.next()?;
+        for (_, _, request) in rows {
+            self.apply_row(request);
+        }
+        Some(self.take_part())
+    }
+
+    /// `next_part`, letting a pending write on this thread go on between rows.
+    async fn next_part_yielding(&mut self) -> Option<Part> {
+        let rows = self.rows.next()?;
+        for (index, (_, _, request)) in rows.iter().enumerate() {
+            if index % YIELD_EVERY_ROWS == YIELD_EVERY_ROWS - 1 {
+                tokio::task::yield_now().await;
+            }
+            self.apply_row(request);
+        }
+        Some(self.take_part())
+    }
+}
+
+/// PostgreSQL: each part is written (COPY) while the next is applied on the same thread,
+/// the applying side yielding now and then so the write goes on.
+async fn write_pipelined_async(tx: &mut WriteTx, applier: &mut Applier<'_, '_>) -> AppResult<()> {
+    let mut previous: Option<Part> = None;
+    loop {
+        let write = write_part(tx, previous.take());
+        let (written, next) = tokio::join!(write, applier.next_part_yielding());
+        written?;
+        match next {
+            Some(part) => previous = Some(part),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// One audit event for the whole batch (none if it recorded no transfer): a single
+/// post's event lists the transfer; a batch's carries a digest of all its transfers, which
+/// `audit verify` recomputes from the transfers table.
+fn audit_import(tx: &mut WriteTx, digest: &TransfersDigest) {
+    let Some(first_id) = digest.first_id else {
+        return;
+    };
+    let details = ImportedTransfers {
+        first_id,
+        last_id: digest.last_id,
+        transfers: digest.count,
+        posted: digest.posted,
+        rejected: digest.count - digest.posted,
+        transfers_sha256: digest.hex(),
+    };
+    tx.audit_log().append(
+        IMPORT_ACTION,
+        &ImportedTransfers::entity(first_id, digest.last_id),
+        serde_json::to_string(&details).expect("import details serialise"),
+    );
+}
+
+/// Write one applied part of a batch (if any) and the audit events appended so far.
+async fn write_part(tx: &mut WriteTx, part: Option<Part>) -> AppResult<()> {
+    if let Some(part) = part {
+        tx.insert_transfers(&part.transfers).await?;
+        tx.insert_entries(&part.entries).await?;
+    }
     tx.flush_pending_audit().await
 }

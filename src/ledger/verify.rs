@@ -1,7 +1,7 @@
 //! `ledger verify`: every transfer balances, every stored balance equals its entries, and the
 //! audit chain is intact up to the ledger head.
 
-use crate::audit::ChainVerifier;
+use crate::audit::{ChainVerifier, ImportedTransfers, TransfersDigest};
 use crate::error::AppResult;
 use crate::store::Store;
 
@@ -61,19 +61,29 @@ pub async fn verify(store: &Store) -> AppResult<VerifyReport> {
 }
 
 /// Walk the chain; the first broken seq and why, or None. The tip must equal the ledger head,
-/// so deleting the newest events is detected too.
+/// so deleting the newest events is detected too. An import event's digest must equal the
+/// digest of the transfers it covers as stored now.
 pub async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, String)>)> {
     let mut verifier = ChainVerifier::default();
     let mut problem = None;
+    let mut imports = Vec::new();
     store
         .for_each_audit_event(|event| match verifier.check(event) {
-            Ok(()) => true,
+            Ok(()) => {
+                if let Some(imported) = ImportedTransfers::of(event) {
+                    imports.push((event.seq, imported));
+                }
+                true
+            }
             Err(detail) => {
                 problem = Some((event.seq, detail));
                 false
             }
         })
         .await?;
+    if let Some(found) = first_edited_import(store, &imports).await? {
+        problem = Some(found);
+    }
     if problem.is_none() {
         let (head_seq, head_hash) = store.ledger_head().await?;
         let (tip_seq, tip_hash) = verifier.tip();
@@ -85,4 +95,30 @@ pub async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, String)>
         }
     }
     Ok((verifier.checked, problem))
+}
+
+/// The first import event (events before any chain break) whose transfers no longer match
+/// its digest: an imported transfer edited, deleted or added in the database.
+async fn first_edited_import(
+    store: &Store,
+    imports: &[(i64, ImportedTransfers)],
+) -> AppResult<Option<(i64, String)>> {
+    for (seq, imported) in imports {
+        let mut digest = TransfersDigest::default();
+        store
+            .for_each_transfer_between(imported.first_id, imported.last_id, |transfer| {
+                digest.add(transfer)
+            })
+            .await?;
+        if digest.count != imported.transfers || digest.hex() != imported.transfers_sha256 {
+            return Ok(Some((
+                *seq,
+                format!(
+                    "transfers {}..{} no longer match the import event's digest (an imported transfer was edited)",
+                    imported.first_id, imported.last_id
+                ),
+            )));
+        }
+    }
+    Ok(None)
 }

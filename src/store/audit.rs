@@ -1,7 +1,7 @@
 //! Audit and integrity queries.
 
 use super::{dispatch, Pool, Store};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, ImportedTransfers, IMPORT_ACTION};
 use crate::error::AppResult;
 use sqlx::Row;
 
@@ -37,6 +37,39 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
+        let Some(transfer_id) = entity
+            .strip_prefix("transfer:")
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            return Ok(events);
+        };
+        self.with_covering_import(events, transfer_id, filter).await
+    }
+
+    /// An imported transfer has no event of its own: add its batch's `transfer.imported`.
+    async fn with_covering_import(
+        &self,
+        mut events: Vec<AuditEvent>,
+        transfer_id: i64,
+        filter: &AuditFilter,
+    ) -> AppResult<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE action = $1 AND at_us >= $2 AND at_us <= $3 ORDER BY seq"
+        );
+        let imports = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as::<_, AuditEvent>(&sql)
+                .bind(IMPORT_ACTION)
+                .bind(filter.from_us.unwrap_or(i64::MIN))
+                .bind(filter.to_us.unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await?
+        });
+        events.extend(imports.into_iter().filter(|event| {
+            ImportedTransfers::of(event)
+                .is_some_and(|batch| batch.first_id <= transfer_id && transfer_id <= batch.last_id)
+        }));
+        events.sort_by_key(|event| event.seq);
+        events.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
         Ok(events)
     }
 

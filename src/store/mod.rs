@@ -13,6 +13,7 @@ mod reconcile;
 mod risk;
 mod rows;
 mod sqlite;
+mod sqlite_bulk;
 mod transfers;
 mod write;
 
@@ -24,7 +25,8 @@ pub use risk::{
     BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
 };
 pub use sqlite::configure_library as configure_sqlite;
-pub use write::{TransferIds, WriteTx};
+pub use sqlite_bulk::Part;
+pub use write::{AuditLog, TransferIds, WriteTx};
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use std::time::Duration;
@@ -378,6 +380,18 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
 }
 
 /// Run a whole transaction again when it lost a serialization race, with jittered backoff.
+/// Run blocking work (raw SQLite calls) from async code: on a multi-thread runtime the other
+/// tasks move to another worker meanwhile; a current-thread runtime simply waits.
+pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
 pub async fn with_retry<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,

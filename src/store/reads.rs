@@ -138,6 +138,38 @@ impl Store {
         row.map(TransferRow::into_transfer).transpose()
     }
 
+    /// Transfers with `first_id <= id <= last_id` in id order, page by page.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub async fn for_each_transfer_between(
+        &self,
+        first_id: i64,
+        last_id: i64,
+        mut visit: impl FnMut(&Transfer),
+    ) -> AppResult<()> {
+        const PAGE_ROWS: i64 = 10_000;
+        let sql = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id >= $1 AND id <= $2 ORDER BY id LIMIT $3"
+        );
+        let mut from_id = first_id;
+        loop {
+            let rows: Vec<TransferRow> = dispatch!(Pool, &self.pool, pool => {
+                sqlx::query_as(&sql)
+                    .bind(from_id)
+                    .bind(last_id)
+                    .bind(PAGE_ROWS)
+                    .fetch_all(pool)
+                    .await?
+            });
+            let Some(last) = rows.last().map(|row| row.id()) else {
+                return Ok(());
+            };
+            for row in rows {
+                visit(&row.into_transfer()?);
+            }
+            from_id = last + 1;
+        }
+    }
+
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
         let mut clauses = Clauses::new(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"));

@@ -95,7 +95,7 @@ impl Store {
                     Parameter::Integer(from_us),
                     Parameter::Integer(to_us),
                 ];
-                let mut read = || {
+                let read = || {
                     // SAFETY: the handle is locked for us until `handle` drops, after this.
                     unsafe {
                         // A scan reads each page once: a small page cache saves allocating and
@@ -122,13 +122,7 @@ impl Store {
                         outcome.and(restored)
                     }
                 };
-                let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
-                    == tokio::runtime::RuntimeFlavor::MultiThread;
-                if multi_thread {
-                    tokio::task::block_in_place(read)?;
-                } else {
-                    read()?;
-                }
+                super::blocking(read)?;
             }
             Pool::Postgres(pool) => {
                 // Rows are decoded from the socket buffer in this task; streamed, not collected.

@@ -68,6 +68,10 @@ pub(crate) struct TransferRow {
 }
 
 impl TransferRow {
+    pub(crate) fn id(&self) -> i64 {
+        self.id
+    }
+
     pub(crate) fn into_transfer(self) -> AppResult<Transfer> {
         let level = RiskLevel::parse(&self.risk_level)
             .ok_or_else(|| corrupt(AppError::invalid_input("risk level")))?;

@@ -57,6 +57,7 @@ pub(crate) mod direct {
     pub enum Parameter<'a> {
         Text(&'a str),
         Integer(i64),
+        Null,
     }
 
     /// A connection handle locked out of its sqlx worker (`LockedSqliteHandle`), to be used by
@@ -114,6 +115,79 @@ pub(crate) mod direct {
         AppError::storage(format!("SQLite error {code}: {message}"))
     }
 
+    /// A statement prepared once and run many times (bulk inserts).
+    pub struct Prepared {
+        database: *mut ffi::sqlite3,
+        statement: Statement,
+    }
+
+    impl Prepared {
+        /// # Safety
+        /// `database` must be an open connection used by nothing else while this statement
+        /// lives (the caller holds sqlx's lock on the connection's handle), and the statement
+        /// must be dropped before that lock is released.
+        pub unsafe fn new(database: NonNull<ffi::sqlite3>, sql: &str) -> AppResult<Prepared> {
+            let database = database.as_ptr();
+            let mut raw = ptr::null_mut();
+            let code = ffi::sqlite3_prepare_v3(
+                database,
+                sql.as_ptr() as *const c_char,
+                sql.len() as c_int,
+                ffi::SQLITE_PREPARE_PERSISTENT,
+                &mut raw,
+                ptr::null_mut(),
+            );
+            let statement = Statement(raw);
+            if code != ffi::SQLITE_OK {
+                return Err(error(database, code));
+            }
+            Ok(Prepared {
+                database,
+                statement,
+            })
+        }
+
+        /// Bind `parameters` (in order), run the statement once, and reset it. Text is bound
+        /// without a copy: the bindings are cleared before this returns, while it is borrowed.
+        pub fn run(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
+            let statement = self.statement.0;
+            // SAFETY: `statement` is live and used by this thread only (see `new`); every text
+            // pointer bound here stays valid until `sqlite3_clear_bindings` below.
+            unsafe {
+                let mut outcome = Ok(());
+                for (index, parameter) in parameters.iter().enumerate() {
+                    let position = index as c_int + 1;
+                    let code = match parameter {
+                        Parameter::Text(text) => ffi::sqlite3_bind_text(
+                            statement,
+                            position,
+                            text.as_ptr() as *const c_char,
+                            text.len() as c_int,
+                            ffi::SQLITE_STATIC(),
+                        ),
+                        Parameter::Integer(value) => {
+                            ffi::sqlite3_bind_int64(statement, position, *value)
+                        }
+                        Parameter::Null => ffi::sqlite3_bind_null(statement, position),
+                    };
+                    if code != ffi::SQLITE_OK {
+                        outcome = Err(error(self.database, code));
+                        break;
+                    }
+                }
+                if outcome.is_ok() {
+                    let code = ffi::sqlite3_step(statement);
+                    if code != ffi::SQLITE_DONE {
+                        outcome = Err(error(self.database, code));
+                    }
+                }
+                ffi::sqlite3_reset(statement);
+                ffi::sqlite3_clear_bindings(statement);
+                outcome
+            }
+        }
+    }
+
     /// Run one statement that returns nothing of interest (a PRAGMA).
     ///
     /// # Safety
@@ -157,6 +231,7 @@ pub(crate) mod direct {
                     ffi::SQLITE_TRANSIENT(),
                 ),
                 Parameter::Integer(value) => ffi::sqlite3_bind_int64(statement.0, position, *value),
+                Parameter::Null => ffi::sqlite3_bind_null(statement.0, position),
             };
             if code != ffi::SQLITE_OK {
                 return Err(error(database, code));

@@ -5,6 +5,7 @@ both_backends! {
     chain_verifies_and_detects_edits => chain_verifies_and_detects_edits;
     chain_detects_deleted_tail => chain_detects_deleted_tail;
     verify_detects_balance_tampering => verify_detects_balance_tampering;
+    import_batches_are_audited_with_a_digest => import_batches_are_audited_with_a_digest;
 }
 
 fn busy_ledger(ledger: &Ledger) {
@@ -97,4 +98,63 @@ fn verify_detects_balance_tampering(ledger: &Ledger) {
     let run = ledger.run(&["--format", "json", "ledger", "verify"]);
     let checks = run.json()["discrepancies"].to_string();
     assert!(checks.contains("transfer_balanced"), "{checks}");
+}
+
+/// An import appends one `transfer.imported` event per batch whose digest covers every
+/// transfer it recorded; editing an imported transfer breaks the chain at that event.
+fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
+    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
+    let deposit = ["--initial-deposit", "100.00", "--via", &settlement];
+    ledger.open(
+        "A",
+        "checking",
+        "USD",
+        &[&["--number", "ACCT0001"][..], &deposit].concat(),
+    );
+    ledger.open("B", "checking", "USD", &["--number", "ACCT0002"]);
+    let file = ledger.write(
+        "transfers.csv",
+        "key,from,to,amount,currency,at,reference,description\n\
+         i1,ACCT0001,ACCT0002,10.00,USD,2026-11-20T09:00:00Z,R1,\n\
+         i2,ACCT0001,ACCT0002,20.00,USD,2026-11-20T09:01:00Z,R2,\n\
+         i3,ACCT0001,ACCT0002,500.00,USD,2026-11-20T09:02:00Z,R3,too much\n\
+         i4,ACCT0002,ACCT0001,5.00,USD,2026-11-20T09:03:00Z,R4,\n\
+         i5,ACCT0001,ACCT0002,1.00,USD,2026-11-20T09:04:00Z,R5,\n",
+    );
+    let events_before = ledger.json(&["audit", "list"]).as_array().unwrap().len();
+    let run = ledger.run_with(
+        &["transfer", "import", file.to_str().unwrap()],
+        &[("FINCORE_IMPORT_BATCH_ROWS", "2")],
+    );
+    assert_eq!(run.code, 1, "one row is rejected: {}", run.stderr);
+    let events = ledger.json(&["audit", "list"]);
+    let events = &events.as_array().unwrap()[events_before..];
+    assert_eq!(events.len(), 3, "5 rows in batches of 2: {events:#?}");
+    let mut recorded = (0, 0);
+    for event in events {
+        assert_eq!(event["action"], "transfer.imported");
+        let details = &event["details"];
+        assert_eq!(details["transfers_sha256"].as_str().unwrap().len(), 64);
+        recorded.0 += details["posted"].as_i64().unwrap();
+        recorded.1 += details["rejected"].as_i64().unwrap();
+    }
+    assert_eq!(recorded, (4, 1), "posted and recorded-as-rejected rows");
+    ledger.assert_verified();
+
+    let third = ledger.json(&["transfer", "show", "i3"]);
+    let third_id = third["id"].as_i64().unwrap();
+    let covering = ledger.json(&["audit", "list", "--entity", &format!("transfer:{third_id}")]);
+    let covering = covering.as_array().unwrap();
+    assert_eq!(covering.len(), 1, "{covering:#?}");
+    assert_eq!(covering[0]["seq"], events[1]["seq"]);
+
+    ledger.execute_sql(&format!(
+        "UPDATE transfers SET description = 'edited' WHERE id = {third_id}"
+    ));
+    let broken = ledger.run(&["--format", "json", "audit", "verify"]);
+    assert_eq!(broken.code, 1, "{}", broken.stdout);
+    assert_eq!(broken.json()["first_broken_seq"], events[1]["seq"]);
+    let verify = ledger.run(&["ledger", "verify"]);
+    assert_eq!(verify.code, 1);
+    assert!(verify.stdout.contains("audit_chain"), "{}", verify.stdout);
 }

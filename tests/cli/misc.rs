@@ -47,7 +47,7 @@ fn demo_builds_a_balanced_ledger() {
         );
     }
     assert!(
-        document["compliance_report"]["audit"]["events_by_action"]["transfer.posted"]
+        document["compliance_report"]["audit"]["events_by_action"]["transfer.imported"]
             .as_i64()
             .unwrap()
             > 0
