@@ -4,8 +4,8 @@
 
 use super::risk::{ImportRisk, RiskOptions};
 use super::{
-    apply, assert_balanced, tally_transfers, write_balances, ApplyContext, Batch, Book, Outcome,
-    TransferRequest,
+    apply_in_place, assert_balanced, rejection_error, tally_transfers, write_balances, Applied,
+    ApplyContext, Batch, Book, TransferRequest,
 };
 use super::{KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::audit::{ImportedTransfers, TransfersDigest, IMPORT_ACTION};
@@ -81,14 +81,19 @@ enum RowOutcome {
     NotPosted(AppError),
 }
 
-impl From<Outcome> for RowOutcome {
-    fn from(outcome: Outcome) -> RowOutcome {
-        match outcome {
-            Outcome::Posted(_) => RowOutcome::Posted,
-            Outcome::Replayed(transfer) if transfer.status == TransferStatus::Posted => {
+impl RowOutcome {
+    fn of(applied: Applied, batch: &Batch) -> RowOutcome {
+        let rejected = |transfer: &Transfer| {
+            RowOutcome::NotPosted(rejection_error(transfer).expect("a rejected transfer"))
+        };
+        match applied {
+            Applied::Recorded(TransferStatus::Posted) => RowOutcome::Posted,
+            Applied::Recorded(TransferStatus::Rejected) => rejected(batch.last()),
+            Applied::Replayed(original) if original.status == TransferStatus::Posted => {
                 RowOutcome::Replayed
             }
-            other => RowOutcome::NotPosted(other.error().expect("not posted means an error")),
+            Applied::Replayed(original) => rejected(&original),
+            Applied::Invalid(error) => RowOutcome::NotPosted(error),
         }
     }
 }
@@ -416,8 +421,8 @@ impl Applier<'_, '_> {
             assessor: &mut *self.assessor,
             sent: &self.sent,
         };
-        let outcome = apply(self.book, self.batch, &mut context, request);
-        self.outcomes.push(RowOutcome::from(outcome));
+        let applied = apply_in_place(self.book, self.batch, &mut context, request);
+        self.outcomes.push(RowOutcome::of(applied, self.batch));
     }
 
     /// The transfers and entries applied since the last part.

@@ -11,8 +11,8 @@ pub mod risk;
 pub mod verify;
 
 pub use apply::{
-    apply, assert_balanced, audit_transfers, rejection_error, tally_transfers, write_balances,
-    write_batch, ApplyContext, Batch, Book, Outcome,
+    apply, apply_in_place, assert_balanced, audit_transfers, rejection_error, tally_transfers,
+    write_balances, write_batch, Applied, ApplyContext, Batch, Book, Outcome,
 };
 
 use crate::audit::to_hex;
