@@ -15,7 +15,7 @@ use crate::model::{Account, Transfer};
 use crate::model::{TransferKind, TransferStatus};
 use crate::money::Currency;
 use crate::risk::Assessor;
-use crate::store::{should_retry, Actor, Part, Store, TransferIds, WriteTx};
+use crate::store::{should_retry, Actor, Checkpointer, Part, Store, TransferIds, WriteTx};
 use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -116,9 +116,42 @@ pub async fn import_file(
         .flexible(true)
         .from_reader(BufReader::with_capacity(1 << 20, file));
     let columns = column_positions(&mut reader, path)?;
+    let mut checkpointer = store.checkpointer();
+    let source = Source {
+        reader,
+        columns,
+        record: csv::StringRecord::new(),
+    };
+    let imported = import_batches(store, actor, source, observer, risk, &mut checkpointer).await;
+    // Also after a failure: the connections get their automatic checkpoints back.
+    let finished = checkpointer.finish().await;
+    let summary = imported?;
+    finished?;
+    Ok(summary)
+}
+
+/// The CSV being imported.
+struct Source {
+    reader: csv::Reader<BufReader<File>>,
+    columns: [usize; 8],
+    record: csv::StringRecord,
+}
+
+async fn import_batches(
+    store: &Store,
+    actor: &Actor,
+    source: Source,
+    observer: &mut dyn ImportObserver,
+    risk: RiskOptions,
+    checkpointer: &mut Checkpointer,
+) -> AppResult<ImportSummary> {
+    let Source {
+        mut reader,
+        columns,
+        mut record,
+    } = source;
     let mut summary = ImportSummary::default();
     let mut cache = AccountCache::new(risk);
-    let mut record = csv::StringRecord::new();
     let batch_rows = batch_rows();
     loop {
         let mut pending: Vec<PendingRow> = Vec::with_capacity(batch_rows);
@@ -159,6 +192,7 @@ pub async fn import_file(
             break;
         }
         post_batch(store, actor, &pending, &mut cache, &mut summary, observer).await?;
+        checkpointer.after_commit().await?;
         observer.progress(reader.position().byte());
     }
     Ok(summary)

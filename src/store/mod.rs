@@ -25,7 +25,7 @@ pub use risk::{
     BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
 };
 pub use sqlite::configure_library as configure_sqlite;
-pub use sqlite_bulk::Part;
+pub use sqlite_bulk::{Checkpointer, Part};
 pub use write::{AuditLog, TransferIds, WriteTx};
 
 use crate::error::{AppError, AppResult, ErrorCode};

@@ -16,6 +16,8 @@ const CONNECTIONS_MAX: u32 = 4;
 /// Page cache per connection, in KiB.
 pub const CACHE_SIZE_KIB: i64 = 65536;
 const ROW_CHANNEL_ROWS: usize = 8_192;
+/// A commit that leaves the WAL longer than this copies it back into the database file.
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
     let connect_options = SqliteConnectOptions::from_str(&options.url)
@@ -26,7 +28,7 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
         .busy_timeout(BUSY_TIMEOUT)
         .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
         .pragma("temp_store", "memory")
-        .pragma("wal_autocheckpoint", "16384")
+        .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
         // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
         // bulk reads (reconciliation, rescoring, reports) stream without a thread handoff per row.
         .row_buffer_size(ROW_CHANNEL_ROWS);

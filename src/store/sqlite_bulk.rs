@@ -7,12 +7,13 @@
 //! statement journal and binds text without a copy. The transaction, its lock and its commit
 //! stay with sqlx; only the rows of an import batch go this way.
 
-use super::sqlite::direct::{Handle, Parameter, Prepared};
+use super::sqlite::direct::{self, Handle, Parameter, Prepared};
 use super::write::{TxInner, WriteTx};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
 use std::sync::mpsc;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// One applied part of an import batch, handed to the writer while the next part is applied.
 pub struct Part {
@@ -80,8 +81,11 @@ impl WriteTx {
 
 /// The writer thread: every part's transfers and entries; the rows written.
 fn write_all(handle: Handle, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
+    // This batch's commit leaves the checkpoint to `Checkpointer` (see there).
     // SAFETY: the connection is locked out of its sqlx worker until `write_parts` returns,
-    // which is after this thread ends; the statements are dropped before that.
+    // which is after this thread ends.
+    unsafe { direct::execute(handle.0, "PRAGMA wal_autocheckpoint = 0")? };
+    // SAFETY: as above; the statements are dropped before the lock is released.
     let (mut transfers, mut entries) = unsafe {
         (
             Prepared::new(handle.0, INSERT_TRANSFER)?,
@@ -145,5 +149,102 @@ fn text_or_null(value: &Option<String>) -> Parameter<'_> {
     match value {
         Some(text) => Parameter::Text(text),
         None => Parameter::Null,
+    }
+}
+
+async fn checkpoint(pool: sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&pool)
+        .await
+        .map(|_| ())
+}
+
+/// Every this many batches an import checkpoints before going on, so that the next batch
+/// starts a fresh WAL: the WAL then stays under about this many batches of pages (measured:
+/// 359 MiB for 100,000-row batches; 804 MiB for a 1M-row file with no waits, growing with the
+/// file). Waiting every 2 batches: 230 MiB but half the time saved.
+const CHECKPOINT_WAIT_BATCHES: u32 = 4;
+
+/// SQLite: an import's checkpoints, off its commit path.
+///
+/// A commit normally copies the WAL back into the database file when the WAL is long; commits
+/// with their checkpoints were a third of an import's wall time, with both cores idle. An import's batches turn that
+/// off for their connection (`write_parts`) and checkpoint from another connection instead
+/// (PASSIVE: never blocks a reader or writer) while the next batch is applied and written.
+pub struct Checkpointer {
+    pool: Option<sqlx::SqlitePool>,
+    running: Option<tokio::task::JoinHandle<Result<(), sqlx::Error>>>,
+    batches: u32,
+}
+
+impl super::Store {
+    pub fn checkpointer(&self) -> Checkpointer {
+        let pool = match &self.pool {
+            super::Pool::Sqlite(pool) => Some(pool.clone()),
+            super::Pool::Postgres(_) => None,
+        };
+        Checkpointer {
+            pool,
+            running: None,
+            batches: 0,
+        }
+    }
+}
+
+impl Checkpointer {
+    /// After a batch committed: checkpoint what it wrote, in the background; every
+    /// `CHECKPOINT_WAIT_BATCHES` batches, all of it before going on, so the WAL restarts.
+    pub async fn after_commit(&mut self) -> AppResult<()> {
+        let Some(pool) = self.pool.clone() else {
+            return Ok(());
+        };
+        self.batches += 1;
+        let span = tracing::info_span!(
+            target: "fincore",
+            "fincore.store.checkpoint",
+            db.system = "sqlite"
+        );
+        if self.batches % CHECKPOINT_WAIT_BATCHES == 0 {
+            self.wait().await?;
+            return Ok(checkpoint(pool).instrument(span).await?);
+        }
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return Ok(()); // Still copying: a later turn covers this batch too.
+        }
+        self.wait().await?;
+        self.running = Some(tokio::spawn(checkpoint(pool).instrument(span)));
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> AppResult<()> {
+        if let Some(task) = self.running.take() {
+            task.await.expect("the checkpoint task panicked")?;
+        }
+        Ok(())
+    }
+
+    /// The import is over (or failed): wait for the last checkpoint and give every pooled
+    /// connection its automatic checkpoints back.
+    pub async fn finish(mut self) -> AppResult<()> {
+        let waited = self.wait().await;
+        let Some(pool) = self.pool.take() else {
+            return waited;
+        };
+        let mut connections = Vec::new();
+        for _ in 0..pool.size() {
+            connections.push(pool.acquire().await?);
+        }
+        let restore = format!(
+            "PRAGMA wal_autocheckpoint = {}",
+            super::sqlite::WAL_AUTOCHECKPOINT_PAGES
+        );
+        for connection in &mut connections {
+            sqlx::query(&restore).execute(&mut **connection).await?;
+        }
+        waited
     }
 }
