@@ -149,38 +149,57 @@ pub(crate) mod direct {
             })
         }
 
-        /// Bind `parameters` (in order), run the statement once, and reset it. Text is bound
-        /// without a copy: the bindings are cleared before this returns, while it is borrowed.
-        pub fn run(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
+        /// Bind `parameters` (`?1`, `?2`, … in order) without copying text.
+        ///
+        /// # Safety
+        /// Every text bound must stay valid until the bindings are cleared (`run` and
+        /// `for_each_row` clear them before they return).
+        unsafe fn bind(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
             let statement = self.statement.0;
-            // SAFETY: `statement` is live and used by this thread only (see `new`); every text
-            // pointer bound here stays valid until `sqlite3_clear_bindings` below.
-            unsafe {
-                let mut outcome = Ok(());
-                for (index, parameter) in parameters.iter().enumerate() {
-                    let position = index as c_int + 1;
-                    let code = match parameter {
-                        Parameter::Text(text) => ffi::sqlite3_bind_text(
-                            statement,
-                            position,
-                            text.as_ptr() as *const c_char,
-                            text.len() as c_int,
-                            ffi::SQLITE_STATIC(),
-                        ),
-                        Parameter::Integer(value) => {
-                            ffi::sqlite3_bind_int64(statement, position, *value)
-                        }
-                        Parameter::Null => ffi::sqlite3_bind_null(statement, position),
-                    };
-                    if code != ffi::SQLITE_OK {
-                        outcome = Err(error(self.database, code));
-                        break;
+            for (index, parameter) in parameters.iter().enumerate() {
+                let position = index as c_int + 1;
+                let code = match parameter {
+                    Parameter::Text(text) => ffi::sqlite3_bind_text(
+                        statement,
+                        position,
+                        text.as_ptr() as *const c_char,
+                        text.len() as c_int,
+                        ffi::SQLITE_STATIC(),
+                    ),
+                    Parameter::Integer(value) => {
+                        ffi::sqlite3_bind_int64(statement, position, *value)
                     }
+                    Parameter::Null => ffi::sqlite3_bind_null(statement, position),
+                };
+                if code != ffi::SQLITE_OK {
+                    return Err(error(self.database, code));
                 }
-                if outcome.is_ok() {
-                    let code = ffi::sqlite3_step(statement);
-                    if code != ffi::SQLITE_DONE {
-                        outcome = Err(error(self.database, code));
+            }
+            Ok(())
+        }
+
+        /// Bind `parameters`, run the statement once, and reset it.
+        pub fn run(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
+            self.for_each_row(parameters, |_| Ok(()))
+        }
+
+        /// Bind `parameters`, call `visit` per result row, and reset the statement.
+        pub fn for_each_row(
+            &mut self,
+            parameters: &[Parameter<'_>],
+            mut visit: impl FnMut(&Row) -> AppResult<()>,
+        ) -> AppResult<()> {
+            let statement = self.statement.0;
+            // SAFETY: `statement` is live and used by this thread only (see `new`); the texts
+            // bound are borrowed for this call and the bindings are cleared before it returns.
+            unsafe {
+                let mut outcome = self.bind(parameters);
+                let row = Row { statement };
+                while outcome.is_ok() {
+                    match ffi::sqlite3_step(statement) {
+                        ffi::SQLITE_ROW => outcome = visit(&row),
+                        ffi::SQLITE_DONE => break,
+                        code => outcome = Err(error(self.database, code)),
                     }
                 }
                 ffi::sqlite3_reset(statement);
@@ -207,48 +226,9 @@ pub(crate) mod direct {
         database: NonNull<ffi::sqlite3>,
         sql: &str,
         parameters: &[Parameter<'_>],
-        mut visit: impl FnMut(&Row) -> AppResult<()>,
+        visit: impl FnMut(&Row) -> AppResult<()>,
     ) -> AppResult<()> {
-        let database = database.as_ptr();
-        let mut raw = ptr::null_mut();
-        let code = ffi::sqlite3_prepare_v2(
-            database,
-            sql.as_ptr() as *const c_char,
-            sql.len() as c_int,
-            &mut raw,
-            ptr::null_mut(),
-        );
-        let statement = Statement(raw);
-        if code != ffi::SQLITE_OK {
-            return Err(error(database, code));
-        }
-        for (index, parameter) in parameters.iter().enumerate() {
-            let position = index as c_int + 1;
-            let code = match parameter {
-                Parameter::Text(text) => ffi::sqlite3_bind_text(
-                    statement.0,
-                    position,
-                    text.as_ptr() as *const c_char,
-                    text.len() as c_int,
-                    ffi::SQLITE_TRANSIENT(),
-                ),
-                Parameter::Integer(value) => ffi::sqlite3_bind_int64(statement.0, position, *value),
-                Parameter::Null => ffi::sqlite3_bind_null(statement.0, position),
-            };
-            if code != ffi::SQLITE_OK {
-                return Err(error(database, code));
-            }
-        }
-        let row = Row {
-            statement: statement.0,
-        };
-        loop {
-            match ffi::sqlite3_step(statement.0) {
-                ffi::SQLITE_ROW => visit(&row)?,
-                ffi::SQLITE_DONE => return Ok(()),
-                code => return Err(error(database, code)),
-            }
-        }
+        Prepared::new(database, sql)?.for_each_row(parameters, visit)
     }
 }
 
