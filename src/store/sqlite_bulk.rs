@@ -248,3 +248,59 @@ impl Checkpointer {
         waited
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Actor, OpenOptions, Pool, Store};
+    use std::time::Duration;
+
+    async fn autocheckpoint_of_every_connection(store: &Store) -> Vec<i64> {
+        let Pool::Sqlite(pool) = &store.pool else {
+            unreachable!("a SQLite store")
+        };
+        let mut connections = Vec::new();
+        for _ in 0..pool.size() {
+            connections.push(pool.acquire().await.unwrap());
+        }
+        let mut pages = Vec::new();
+        for connection in &mut connections {
+            let value: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut **connection)
+                .await
+                .unwrap();
+            pages.push(value);
+        }
+        pages
+    }
+
+    /// An import batch turns automatic checkpoints off for its connection; when the import is
+    /// over, every pooled connection has them back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpointer_gives_every_connection_its_checkpoints_back() {
+        let directory = tempfile::tempdir().unwrap();
+        let options = OpenOptions {
+            url: format!("sqlite://{}", directory.path().join("ledger.db").display()),
+            connect_timeout: Duration::from_secs(5),
+            migrate: true,
+        };
+        let store = Store::open(&options).await.unwrap();
+        let actor = Actor {
+            operator: "test".to_string(),
+            trace_id: String::new(),
+            now_us: 0,
+        };
+        let mut checkpointer = store.checkpointer();
+        for _ in 0..super::CHECKPOINT_WAIT_BATCHES + 1 {
+            let mut tx = store.begin_write(&actor).await.unwrap();
+            tx.write_parts(|| None).await.unwrap();
+            tx.commit().await.unwrap();
+            checkpointer.after_commit().await.unwrap();
+        }
+        let during = autocheckpoint_of_every_connection(&store).await;
+        assert!(during.contains(&0), "a batch connection is off: {during:?}");
+        checkpointer.finish().await.unwrap();
+        let after = autocheckpoint_of_every_connection(&store).await;
+        let expected = i64::from(super::super::sqlite::WAL_AUTOCHECKPOINT_PAGES);
+        assert!(after.iter().all(|&pages| pages == expected), "{after:?}");
+    }
+}
