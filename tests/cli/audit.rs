@@ -6,6 +6,7 @@ both_backends! {
     chain_detects_deleted_tail => chain_detects_deleted_tail;
     verify_detects_balance_tampering => verify_detects_balance_tampering;
     import_batches_are_audited_with_a_digest => import_batches_are_audited_with_a_digest;
+    failed_import_write_leaves_nothing => failed_import_write_leaves_nothing;
 }
 
 fn busy_ledger(ledger: &Ledger) {
@@ -157,4 +158,40 @@ fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
     let verify = ledger.run(&["ledger", "verify"]);
     assert_eq!(verify.code, 1);
     assert!(verify.stdout.contains("audit_chain"), "{}", verify.stdout);
+}
+
+/// A row the database refuses while a batch is being written (here: a transfer id already
+/// taken, after the ledger head was rewound behind fincore's back) fails the import with a
+/// storage error naming the cause, and nothing of the batch is left behind.
+fn failed_import_write_leaves_nothing(ledger: &Ledger) {
+    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
+    let deposit = ["--initial-deposit", "100.00", "--via", &settlement];
+    ledger.open(
+        "A",
+        "checking",
+        "USD",
+        &[&["--number", "ACCT0001"][..], &deposit].concat(),
+    );
+    ledger.open("B", "checking", "USD", &["--number", "ACCT0002"]);
+    let file = ledger.write(
+        "transfers.csv",
+        "key,from,to,amount,currency,at,reference,description\n\
+         f1,ACCT0001,ACCT0002,10.00,USD,2026-11-20T09:00:00Z,R1,\n\
+         f2,ACCT0001,ACCT0002,20.00,USD,2026-11-20T09:01:00Z,R2,\n",
+    );
+    ledger.execute_sql("UPDATE ledger_head SET transfer_seq = 0");
+    let before = ledger.snapshot();
+    let run = ledger.run(&["transfer", "import", file.to_str().unwrap()]);
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: storage_unavailable"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.to_lowercase().contains("unique") || run.stderr.contains("duplicate key"),
+        "names the refused row's cause: {}",
+        run.stderr
+    );
+    assert_eq!(ledger.snapshot(), before);
 }
