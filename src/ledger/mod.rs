@@ -5,6 +5,7 @@
 pub mod accounts;
 mod apply;
 pub mod import;
+mod import_batch;
 pub mod number;
 pub mod post;
 pub mod risk;
