@@ -37,20 +37,18 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let Some(transfer_id) = entity
-            .strip_prefix("transfer:")
-            .and_then(|id| id.parse::<i64>().ok())
-        else {
+        if entity.is_empty() {
             return Ok(events);
-        };
-        self.with_covering_import(events, transfer_id, filter).await
+        }
+        self.with_covering_imports(events, &entity, filter).await
     }
 
-    /// An imported transfer has no event of its own: add its batch's `transfer.imported`.
-    async fn with_covering_import(
+    /// Imported transfers have no events of their own: add the `transfer.imported` event of
+    /// every batch that recorded the transfer `transfer:ID`, or a transfer naming the account.
+    async fn with_covering_imports(
         &self,
         mut events: Vec<AuditEvent>,
-        transfer_id: i64,
+        entity: &str,
         filter: &AuditFilter,
     ) -> AppResult<Vec<AuditEvent>> {
         let sql = format!(
@@ -64,13 +62,46 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        events.extend(imports.into_iter().filter(|event| {
-            ImportedTransfers::of(event)
-                .is_some_and(|batch| batch.first_id <= transfer_id && transfer_id <= batch.last_id)
-        }));
+        let transfer_id = entity
+            .strip_prefix("transfer:")
+            .and_then(|id| id.parse::<i64>().ok());
+        for event in imports {
+            let Some(batch) = ImportedTransfers::of(&event) else {
+                continue;
+            };
+            let covers = match transfer_id {
+                Some(id) => batch.first_id <= id && id <= batch.last_id,
+                None => self.names_account_between(entity, &batch).await?,
+            };
+            if covers {
+                events.push(event);
+            }
+        }
         events.sort_by_key(|event| event.seq);
+        events.dedup_by_key(|event| event.seq);
         events.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
         Ok(events)
+    }
+
+    /// Whether a transfer of `batch` names `account` (a range of the primary key: at most one
+    /// batch of rows read).
+    async fn names_account_between(
+        &self,
+        account: &str,
+        batch: &ImportedTransfers,
+    ) -> AppResult<bool> {
+        let found: Option<i64> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT id FROM transfers WHERE id >= $1 AND id <= $2 \
+                 AND (from_account = $3 OR to_account = $3) LIMIT 1",
+            )
+            .bind(batch.first_id)
+            .bind(batch.last_id)
+            .bind(account)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(found.is_some())
     }
 
     /// Walk the whole chain in `seq` order, page by page.

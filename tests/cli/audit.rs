@@ -148,6 +148,25 @@ fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
     let covering = covering.as_array().unwrap();
     assert_eq!(covering.len(), 1, "{covering:#?}");
     assert_eq!(covering[0]["seq"], events[1]["seq"]);
+    let imported_for = |account: &str| -> Vec<serde_json::Value> {
+        let listed = ledger.json(&["audit", "list", "--entity", account]);
+        let listed = listed.as_array().unwrap();
+        listed
+            .iter()
+            .filter(|event| event["action"] == "transfer.imported")
+            .map(|event| event["seq"].clone())
+            .collect()
+    };
+    let all_batches: Vec<serde_json::Value> = events.iter().map(|e| e["seq"].clone()).collect();
+    assert_eq!(
+        imported_for("ACCT0002"),
+        all_batches,
+        "every batch names ACCT0002"
+    );
+    assert!(
+        imported_for("BANK0001").is_empty(),
+        "no imported row names the bank"
+    );
 
     ledger.execute_sql(&format!(
         "UPDATE transfers SET description = 'edited' WHERE id = {third_id}"
