@@ -101,9 +101,8 @@ fn verify_detects_balance_tampering(ledger: &Ledger) {
     assert!(checks.contains("transfer_balanced"), "{checks}");
 }
 
-/// An import appends one `transfer.imported` event per batch whose digest covers every
-/// transfer it recorded; editing an imported transfer breaks the chain at that event.
-fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
+/// BANK0001 (settlement), ACCT0001 holding 100.00 USD, ACCT0002 empty.
+fn import_accounts(ledger: &Ledger) {
     let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
     let deposit = ["--initial-deposit", "100.00", "--via", &settlement];
     ledger.open(
@@ -113,6 +112,12 @@ fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
         &[&["--number", "ACCT0001"][..], &deposit].concat(),
     );
     ledger.open("B", "checking", "USD", &["--number", "ACCT0002"]);
+}
+
+/// An import appends one `transfer.imported` event per batch whose digest covers every
+/// transfer it recorded; editing an imported transfer breaks the chain at that event.
+fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
+    import_accounts(ledger);
     let file = ledger.write(
         "transfers.csv",
         "key,from,to,amount,currency,at,reference,description\n\
@@ -183,15 +188,7 @@ fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
 /// taken, after the ledger head was rewound behind fincore's back) fails the import with a
 /// storage error naming the cause, and nothing of the batch is left behind.
 fn failed_import_write_leaves_nothing(ledger: &Ledger) {
-    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
-    let deposit = ["--initial-deposit", "100.00", "--via", &settlement];
-    ledger.open(
-        "A",
-        "checking",
-        "USD",
-        &[&["--number", "ACCT0001"][..], &deposit].concat(),
-    );
-    ledger.open("B", "checking", "USD", &["--number", "ACCT0002"]);
+    import_accounts(ledger);
     let file = ledger.write(
         "transfers.csv",
         "key,from,to,amount,currency,at,reference,description\n\
