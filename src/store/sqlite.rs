@@ -156,6 +156,11 @@ pub(crate) mod direct {
         /// `for_each_row` clear them before they return).
         unsafe fn bind(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
             let statement = self.statement.0;
+            assert_eq!(
+                parameters.len(),
+                ffi::sqlite3_bind_parameter_count(statement) as usize,
+                "one value per parameter of the statement"
+            );
             for (index, parameter) in parameters.iter().enumerate() {
                 let position = index as c_int + 1;
                 let code = match parameter {

@@ -7,10 +7,12 @@
 //! statement journal and binds text without a copy. The transaction, its lock and its commit
 //! stay with sqlx; only the rows of an import batch go this way.
 
+use super::rows::{TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
 use super::sqlite::direct::{self, Handle, Parameter, Prepared};
 use super::write::{TxInner, WriteTx};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
+use std::borrow::Cow;
 use std::sync::mpsc;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -25,11 +27,6 @@ pub struct Part {
 /// threads busy; more would only hold memory.
 const PARTS_QUEUED_MAX: usize = 2;
 
-const INSERT_TRANSFER: &str = "INSERT INTO transfers (id, idempotency_key, payload_hash, kind, \
-     from_account, to_account, amount_minor, currency, status, error_code, error_message, \
-     reference, description, at_us, created_at_us, risk_score, risk_level, risk_decision, \
-     risk_factors, reverses_id, operator, trace_id) \
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 const INSERT_ENTRY: &str =
     "INSERT INTO entries (transfer_id, account, amount_minor, at_us) VALUES (?,?,?,?)";
 
@@ -88,7 +85,7 @@ fn write_all(handle: Handle, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
     // SAFETY: as above; the statements are dropped before the lock is released.
     let (mut transfers, mut entries) = unsafe {
         (
-            Prepared::new(handle.0, INSERT_TRANSFER)?,
+            Prepared::new(handle.0, &insert_transfer_sql())?,
             Prepared::new(handle.0, INSERT_ENTRY)?,
         )
     };
@@ -110,12 +107,18 @@ fn write_all(handle: Handle, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
     Ok(rows)
 }
 
+/// One row of `TRANSFER_COLUMNS`; `insert_transfer` binds them in that order.
+fn insert_transfer_sql() -> String {
+    let placeholders = vec!["?"; TRANSFER_COLUMN_COUNT].join(",");
+    format!("INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES ({placeholders})")
+}
+
 fn insert_transfer(statement: &mut Prepared, transfer: &Transfer) -> AppResult<()> {
-    // Almost every transfer has no risk factors: skip serialising an empty list.
-    let factors = if transfer.risk.factors.is_empty() {
-        String::from("[]")
+    // Almost every transfer has no risk factors: no list to serialise (nor a string to allocate).
+    let factors: Cow<'_, str> = if transfer.risk.factors.is_empty() {
+        Cow::Borrowed("[]")
     } else {
-        serde_json::to_string(&transfer.risk.factors).expect("risk factors serialise")
+        Cow::Owned(serde_json::to_string(&transfer.risk.factors).expect("risk factors serialise"))
     };
     statement.run(&[
         Parameter::Integer(transfer.id),
