@@ -6,7 +6,7 @@ use crate::model::{
     Account, AccountStatus, Entry, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::risk::Assessor;
-use crate::store::{Actor, AuditLog, TransferIds, WriteTx};
+use crate::store::{Actor, TransferIds, WriteTx};
 use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -438,8 +438,7 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
     tx.tally(batch.tally.clone());
     tx.write_postings(&batch.transfers, &batch.entries, &balances, now_us)
         .await?;
-    let tally = audit_transfers(tx.audit_log(), &batch.transfers);
-    tx.tally(tally);
+    audit_transfers(tx, &batch.transfers);
     Ok(())
 }
 
@@ -491,20 +490,20 @@ pub fn tally_transfers(transfers: &[Transfer]) -> Tally {
     tally
 }
 
-/// One audit event per transfer, in order; the transfers counted for the commit's metrics.
-pub fn audit_transfers(log: &mut AuditLog, transfers: &[Transfer]) -> Tally {
+/// One audit event per transfer, in order, and the transfers counted for the commit's metrics.
+pub fn audit_transfers(tx: &mut WriteTx, transfers: &[Transfer]) {
     for transfer in transfers {
         let action = match transfer.status {
             TransferStatus::Posted => "transfer.posted",
             TransferStatus::Rejected => "transfer.rejected",
         };
-        log.append(
+        tx.audit_text(
             action,
             &format!("transfer:{}", transfer.id),
             audit_details(transfer),
         );
     }
-    tally_transfers(transfers)
+    tx.tally(tally_transfers(transfers));
 }
 
 /// What a transfer's audit event records; serialised straight to text (no JSON tree per row).

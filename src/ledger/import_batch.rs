@@ -235,18 +235,18 @@ fn audit_import(tx: &mut WriteTx, digest: &TransfersDigest) {
         rejected: digest.count - digest.posted,
         transfers_sha256: digest.hex(),
     };
-    tx.audit_log().append(
+    tx.audit_text(
         IMPORT_ACTION,
         &ImportedTransfers::entity(first_id, digest.last_id),
         serde_json::to_string(&details).expect("import details serialise"),
     );
 }
 
-/// Write one applied part of a batch (if any) and the audit events appended so far.
+/// Write one applied part of a batch, if any (its audit event comes with the commit).
 async fn write_part(tx: &mut WriteTx, part: Option<Part>) -> AppResult<()> {
     if let Some(part) = part {
         tx.insert_transfers(&part.transfers).await?;
         tx.insert_entries(&part.entries).await?;
     }
-    tx.flush_pending_audit().await
+    Ok(())
 }

@@ -26,7 +26,7 @@ pub use risk::{
 };
 pub use sqlite::configure_library as configure_sqlite;
 pub use sqlite_bulk::{Checkpointer, Part};
-pub use write::{AuditLog, TransferIds, WriteTx};
+pub use write::{TransferIds, WriteTx};
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use std::time::Duration;
@@ -379,7 +379,6 @@ pub fn is_retryable(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Run a whole transaction again when it lost a serialization race, with jittered backoff.
 /// Run blocking work (raw SQLite calls) from async code: on a multi-thread runtime the other
 /// tasks move to another worker meanwhile; a current-thread runtime simply waits.
 pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
@@ -392,6 +391,7 @@ pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Run a whole transaction again when it lost a serialization race, with jittered backoff.
 pub async fn with_retry<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,

@@ -117,7 +117,7 @@ pub(crate) mod direct {
         AppError::storage(format!("SQLite error {code}: {message}"))
     }
 
-    /// A statement prepared once and run many times (bulk inserts).
+    /// A prepared statement: run once (`for_each_row` below) or many times (bulk inserts).
     pub struct Prepared {
         database: *mut ffi::sqlite3,
         statement: Statement,

@@ -32,54 +32,13 @@ pub struct WriteTx {
     pub(crate) inner: TxInner,
     pub(crate) system: DbSystem,
     pub actor: Actor,
+    audit_seq: i64,
     audit_seq_at_begin: i64,
-    log: AuditLog,
+    audit_hash: String,
     transfer_seq: i64,
+    pending_audit: Vec<AuditEvent>,
     /// Metrics counted when (and only if) this transaction commits.
     tally: Tally,
-}
-
-/// The transaction's end of the audit chain: events appended (hashed in order) but not yet
-/// written. Kept apart from the connection so a bulk writer may hold the connection while
-/// this thread goes on appending (see `WriteTx::with_bulk_writer`).
-pub struct AuditLog {
-    seq: i64,
-    hash: String,
-    operator: String,
-    trace_id: String,
-    now_us: i64,
-    pending: Vec<AuditEvent>,
-}
-
-impl AuditLog {
-    /// Append an event whose details are already JSON text, at the transaction's time.
-    pub fn append(&mut self, action: &str, entity: &str, details: String) {
-        self.append_at(action, entity, details, self.now_us);
-    }
-
-    fn append_at(&mut self, action: &str, entity: &str, details: String, at_us: i64) {
-        let seq = self.seq + 1;
-        let mut event = AuditEvent {
-            seq,
-            at_us,
-            operator: self.operator.clone(),
-            action: action.to_string(),
-            entity: entity.to_string(),
-            details,
-            trace_id: self.trace_id.clone(),
-            prev_hash: std::mem::take(&mut self.hash),
-            hash: String::new(),
-        };
-        event.hash = chain_hash(&event);
-        self.seq = seq;
-        self.hash = event.hash.clone();
-        self.pending.push(event);
-    }
-
-    /// The events appended and not yet written, for whoever writes them now.
-    pub fn take_pending(&mut self) -> Vec<AuditEvent> {
-        std::mem::take(&mut self.pending)
-    }
 }
 
 impl WriteTx {
@@ -111,21 +70,15 @@ impl WriteTx {
             }
         };
         let (audit_seq, audit_hash, transfer_seq) = row;
-        let log = AuditLog {
-            seq: audit_seq,
-            hash: audit_hash,
-            operator: actor.operator.clone(),
-            trace_id: actor.trace_id.clone(),
-            now_us: actor.now_us,
-            pending: Vec::new(),
-        };
         Ok(WriteTx {
             inner,
             system: store.system,
             actor,
+            audit_seq,
             audit_seq_at_begin: audit_seq,
-            log,
+            audit_hash,
             transfer_seq,
+            pending_audit: Vec::new(),
             tally: Tally::default(),
         })
     }
@@ -139,7 +92,7 @@ impl WriteTx {
 
     /// The version this transaction leaves behind once committed.
     pub fn version_after(&self) -> i64 {
-        self.log.seq
+        self.audit_seq
     }
 
     pub fn next_transfer_id(&mut self) -> i64 {
@@ -160,40 +113,46 @@ impl WriteTx {
         self.transfer_seq = ids.last;
     }
 
-    /// Write the audit events appended so far now rather than at commit (same transaction).
-    pub async fn flush_pending_audit(&mut self) -> AppResult<()> {
-        let events = self.log.take_pending();
-        let head = (self.log.seq, self.log.hash.as_str(), self.transfer_seq);
-        match &mut self.inner {
-            TxInner::Sqlite(tx) => flush_audit(tx, &events).await?,
-            // The head is written again at commit; writing it now too is harmless.
-            TxInner::Postgres(tx) => postgres::append_audit_and_set_head(tx, &events, head).await?,
-        }
-        Ok(())
-    }
-
     /// Append an audit event to the chain; it is written with the rest at commit.
     pub fn audit(&mut self, action: &str, entity: &str, details: serde_json::Value) {
         self.audit_at(action, entity, details, self.actor.now_us);
     }
 
-    pub fn audit_at(&mut self, action: &str, entity: &str, details: serde_json::Value, at_us: i64) {
-        self.log
-            .append_at(action, entity, details.to_string(), at_us);
+    /// Append an event whose details are already JSON text.
+    pub fn audit_text(&mut self, action: &str, entity: &str, details: String) {
+        self.append_audit(action, entity, details, self.actor.now_us);
     }
 
-    /// The audit chain's end, to append events to without borrowing the whole transaction.
-    pub fn audit_log(&mut self) -> &mut AuditLog {
-        &mut self.log
+    pub fn audit_at(&mut self, action: &str, entity: &str, details: serde_json::Value, at_us: i64) {
+        self.append_audit(action, entity, details.to_string(), at_us);
+    }
+
+    fn append_audit(&mut self, action: &str, entity: &str, details: String, at_us: i64) {
+        let seq = self.audit_seq + 1;
+        let mut event = AuditEvent {
+            seq,
+            at_us,
+            operator: self.actor.operator.clone(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            details,
+            trace_id: self.actor.trace_id.clone(),
+            prev_hash: std::mem::take(&mut self.audit_hash),
+            hash: String::new(),
+        };
+        event.hash = chain_hash(&event);
+        self.audit_seq = seq;
+        self.audit_hash = event.hash.clone();
+        self.pending_audit.push(event);
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.commit", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let events = self.log.take_pending();
+        let events = std::mem::take(&mut self.pending_audit);
         let tally = std::mem::take(&mut self.tally);
         match self.inner {
             TxInner::Postgres(mut tx) => {
-                let head = (self.log.seq, self.log.hash.as_str(), self.transfer_seq);
+                let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
                 postgres::append_audit_and_set_head(&mut tx, &events, head).await?;
                 tx.commit().await?;
             }
@@ -202,8 +161,8 @@ impl WriteTx {
                 sqlx::query(
                     "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
                 )
-                .bind(self.log.seq)
-                .bind(&self.log.hash)
+                .bind(self.audit_seq)
+                .bind(&self.audit_hash)
                 .bind(self.transfer_seq)
                 .execute(&mut *tx)
                 .await?;
