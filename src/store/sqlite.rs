@@ -35,11 +35,25 @@ pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
     SqlitePoolOptions::new()
         .max_connections(CONNECTIONS_MAX)
         .acquire_timeout(BUSY_TIMEOUT)
+        .after_release(|connection, _| Box::pin(restore_autocheckpoint(connection)))
         .connect_with(connect_options)
         .await
         .map_err(|error| {
             AppError::storage(format!("cannot open database '{}': {error}", options.url))
         })
+}
+
+/// An import batch turns its connection's automatic checkpoints off (`store::sqlite_bulk`);
+/// every connection gets them back on its way into the pool, so no later user of the pool
+/// inherits a WAL that never shrinks. Done on release because the batch's connection leaves
+/// the import inside sqlx's commit, and counting the pool's connections afterwards races
+/// with that connection's return (seen on CI). One PRAGMA per release, about 10 µs.
+async fn restore_autocheckpoint(
+    connection: &mut sqlx::SqliteConnection,
+) -> Result<bool, sqlx::Error> {
+    let restore = format!("PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}");
+    sqlx::query(&restore).execute(connection).await?;
+    Ok(true)
 }
 
 pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";

@@ -78,7 +78,8 @@ impl WriteTx {
 
 /// The writer thread: every part's transfers and entries; the rows written.
 fn write_all(handle: Handle, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
-    // This batch's commit leaves the checkpoint to `Checkpointer` (see there).
+    // This batch's commit leaves the checkpoint to `Checkpointer` (see there); the pool turns
+    // automatic checkpoints back on when the connection is released after the commit.
     // SAFETY: the connection is locked out of its sqlx worker until `write_parts` returns,
     // which is after this thread ends.
     unsafe { direct::execute(handle.0, "PRAGMA wal_autocheckpoint = 0")? };
@@ -230,56 +231,55 @@ impl Checkpointer {
         Ok(())
     }
 
-    /// The import is over (or failed): wait for the last checkpoint and give every pooled
-    /// connection its automatic checkpoints back.
+    /// The import is over (or failed): wait for the last checkpoint. (Each batch connection
+    /// gets its automatic checkpoints back when it returns to the pool: `store::sqlite`.)
     pub async fn finish(mut self) -> AppResult<()> {
-        let waited = self.wait().await;
-        let Some(pool) = self.pool.take() else {
-            return waited;
-        };
-        let mut connections = Vec::new();
-        for _ in 0..pool.size() {
-            connections.push(pool.acquire().await?);
-        }
-        let restore = format!(
-            "PRAGMA wal_autocheckpoint = {}",
-            super::sqlite::WAL_AUTOCHECKPOINT_PAGES
-        );
-        for connection in &mut connections {
-            sqlx::query(&restore).execute(&mut **connection).await?;
-        }
-        waited
+        self.wait().await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::write::TxInner;
     use super::super::{Actor, OpenOptions, Pool, Store};
     use std::time::Duration;
 
+    /// Every pooled connection's setting, once all of them are back in the pool (a released
+    /// connection returns in the background).
     async fn autocheckpoint_of_every_connection(store: &Store) -> Vec<i64> {
         let Pool::Sqlite(pool) = &store.pool else {
             unreachable!("a SQLite store")
         };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while pool.num_idle() < pool.size() as usize {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "connections never came back"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let mut connections = Vec::new();
         for _ in 0..pool.size() {
             connections.push(pool.acquire().await.unwrap());
         }
         let mut pages = Vec::new();
         for connection in &mut connections {
-            let value: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-                .fetch_one(&mut **connection)
-                .await
-                .unwrap();
-            pages.push(value);
+            pages.push(autocheckpoint(connection).await);
         }
         pages
     }
 
-    /// An import batch turns automatic checkpoints off for its connection; when the import is
-    /// over, every pooled connection has them back.
+    async fn autocheckpoint(connection: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(connection)
+            .await
+            .unwrap()
+    }
+
+    /// An import batch turns automatic checkpoints off for its connection; once the batches
+    /// are committed, every pooled connection has them back.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn checkpointer_gives_every_connection_its_checkpoints_back() {
+    async fn import_batches_give_every_connection_its_checkpoints_back() {
         let directory = tempfile::tempdir().unwrap();
         let options = OpenOptions {
             url: format!("sqlite://{}", directory.path().join("ledger.db").display()),
@@ -292,18 +292,29 @@ mod tests {
             trace_id: String::new(),
             now_us: 0,
         };
+        let expected = i64::from(super::super::sqlite::WAL_AUTOCHECKPOINT_PAGES);
         let mut checkpointer = store.checkpointer();
         for _ in 0..super::CHECKPOINT_WAIT_BATCHES + 1 {
             let mut tx = store.begin_write(&actor).await.unwrap();
             tx.write_parts(|| None).await.unwrap();
+            let TxInner::Sqlite(connection) = &mut tx.inner else {
+                unreachable!("a SQLite transaction")
+            };
+            assert_eq!(autocheckpoint(connection).await, 0, "off during a batch");
             tx.commit().await.unwrap();
             checkpointer.after_commit().await.unwrap();
+            let between = autocheckpoint_of_every_connection(&store).await;
+            assert!(
+                between.iter().all(|&pages| pages == expected),
+                "{between:?}"
+            );
         }
-        let during = autocheckpoint_of_every_connection(&store).await;
-        assert!(during.contains(&0), "a batch connection is off: {during:?}");
         checkpointer.finish().await.unwrap();
         let after = autocheckpoint_of_every_connection(&store).await;
-        let expected = i64::from(super::super::sqlite::WAL_AUTOCHECKPOINT_PAGES);
+        assert!(
+            after.len() >= 2,
+            "the batch and checkpoint connections: {after:?}"
+        );
         assert!(after.iter().all(|&pages| pages == expected), "{after:?}");
     }
 }
