@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ledger-core benchmark (release build): import throughput and peak RSS for 1,000,000
-# transfers among 10,000 accounts, `report balances` time, and the median whole-process time of
+# transfers among 10,000 accounts (median of IMPORT_RUNS=3 fresh imports), `report balances` time, and the median whole-process time of
 # one `transfer post`. Usage: scripts/bench-ledger.sh [TRANSFERS] [ACCOUNTS]
 # FINCORE_BENCH_DB=postgres://… runs against PostgreSQL instead of a fresh SQLite file (the
 # database must be empty).
@@ -18,24 +18,48 @@ mkdir -p "$work"
   mv "$work/gen/transfers.csv" "$work/transfers-$transfers-$accounts.csv"
   mv "$work/gen/accounts.csv" "$work/accounts-$accounts.csv"
 }
-if [ -n "${FINCORE_BENCH_DB:-}" ]; then
-  export FINCORE_DATABASE_URL=$FINCORE_BENCH_DB
-else
-  rm -f "$work"/bench.db*
-  export FINCORE_DATABASE_URL="sqlite://$work/bench.db"
-fi
 export FINCORE_NOW=2025-12-15T00:00:00Z FINCORE_OPERATOR=bench
-"$bin" --quiet account import "$work/accounts-$accounts.csv" >/dev/null
-
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(f"{statistics.median(v):.1f}")'; }
 millis() { local start end; start=$(date +%s%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }
 
-/usr/bin/time -v -o "$work/import.time" "$bin" --quiet --format json transfer import "$work/transfers-$transfers-$accounts.csv" > "$work/import.json" || true
-elapsed=$(grep "Elapsed (wall clock)" "$work/import.time" | awk '{print $NF}')
-seconds=$(python3 -c "p='$elapsed'.split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))")
-rss_kib=$(grep "Maximum resident set size" "$work/import.time" | awk '{print $NF}')
-posted=$(python3 -c "import json; d=json.load(open('$work/import.json')); print(d['posted'], d['rejected'])")
-echo "import: $transfers rows in ${seconds}s = $(python3 -c "print(int($transfers/$seconds))") transfers/s, peak RSS $((rss_kib / 1024)) MiB (posted, rejected: $posted)"
+# One import into a fresh ledger: prints "seconds rss_kib".
+import_once() {
+  if [ -n "${FINCORE_BENCH_DB:-}" ]; then
+    export FINCORE_DATABASE_URL=$FINCORE_BENCH_DB
+  else
+    rm -f "$work"/bench.db*
+    export FINCORE_DATABASE_URL="sqlite://$work/bench.db"
+  fi
+  "$bin" --quiet account import "$work/accounts-$accounts.csv" >/dev/null
+  /usr/bin/time -v -o "$work/import.time" "$bin" --quiet --format json transfer import "$work/transfers-$transfers-$accounts.csv" > "$work/import.json" || true
+  python3 - "$work" "$transfers" <<'PY'
+import json, sys
+work, transfers = sys.argv[1], int(sys.argv[2])
+lines = open(f"{work}/import.time").read().splitlines()
+value = lambda name: next(l.split(": ", 1)[1] for l in lines if name in l)
+seconds = sum(float(x) * 60**i for i, x in enumerate(reversed(value("Elapsed (wall clock)").split(":"))))
+result = json.load(open(f"{work}/import.json"))
+assert result["posted"] + result["rejected"] == transfers, result
+print(seconds, value("Maximum resident set size"))
+PY
+}
+
+# A PostgreSQL database must start empty, so it gets one import; SQLite gets a fresh file each run.
+import_runs=${IMPORT_RUNS:-3}
+[ -n "${FINCORE_BENCH_DB:-}" ] && import_runs=1
+: > "$work/import.runs"
+for _ in $(seq "$import_runs"); do import_once >> "$work/import.runs"; done
+python3 - "$work/import.runs" "$transfers" <<'PY'
+import statistics, sys
+runs = [line.split() for line in open(sys.argv[1])]
+transfers = int(sys.argv[2])
+seconds = [float(s) for s, _ in runs]
+rss_mib = [int(k) // 1024 for _, k in runs]
+rates = ", ".join(f"{int(transfers / s):,}" for s in seconds)
+median = statistics.median(seconds)
+print(f"import: {transfers} rows, median of {len(runs)}: {median:.2f}s = {int(transfers / median):,} transfers/s "
+      f"(each run: {rates}/s), peak RSS median {int(statistics.median(rss_mib))} MiB (max {max(rss_mib)})")
+PY
 
 balances=$(for _ in $(seq 5); do millis "$bin" --format json report balances; done | median)
 echo "report balances: median ${balances} ms over 5 runs"
