@@ -13,24 +13,15 @@ cargo build --release --quiet --bins
 bin=$PWD/target/release/fincore
 work=${BENCH_DIR:-$PWD/bench-output/ledger}
 mkdir -p "$work"
-[ -f "$work/transfers-$transfers-$accounts.csv" ] || {
-  target/release/fincore-workload ledger --accounts "$accounts" --transfers "$transfers" --out "$work/gen"
-  mv "$work/gen/transfers.csv" "$work/transfers-$transfers-$accounts.csv"
-  mv "$work/gen/accounts.csv" "$work/accounts-$accounts.csv"
-}
+source scripts/bench-common.sh
+ensure_workload
 export FINCORE_NOW=2025-12-15T00:00:00Z FINCORE_OPERATOR=bench
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(f"{statistics.median(v):.1f}")'; }
 millis() { local start end; start=$(date +%s%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s%N); echo $(( (end - start) / 1000000 )); }
 
 # One import into a fresh ledger: prints "seconds rss_kib".
 import_once() {
-  if [ -n "${FINCORE_BENCH_DB:-}" ]; then
-    export FINCORE_DATABASE_URL=$FINCORE_BENCH_DB
-  else
-    rm -f "$work"/bench.db*
-    export FINCORE_DATABASE_URL="sqlite://$work/bench.db"
-  fi
-  "$bin" --quiet account import "$work/accounts-$accounts.csv" >/dev/null
+  fresh_db
   /usr/bin/time -v -o "$work/import.time" "$bin" --quiet --format json transfer import "$work/transfers-$transfers-$accounts.csv" > "$work/import.json" || true
   python3 - "$work" "$transfers" <<'PY'
 import json, sys

@@ -17,11 +17,8 @@ bin=$PWD/target/release/fincore
 work=${BENCH_DIR:-$PWD/bench-output/risk}
 mkdir -p "$work"
 csv="$work/transfers-$transfers-$accounts.csv"
-[ -f "$csv" ] || {
-  target/release/fincore-workload ledger --accounts "$accounts" --transfers "$transfers" --out "$work/gen"
-  mv "$work/gen/transfers.csv" "$csv"
-  mv "$work/gen/accounts.csv" "$work/accounts-$accounts.csv"
-}
+source scripts/bench-common.sh
+ensure_workload
 export FINCORE_NOW=2025-12-15T00:00:00Z FINCORE_OPERATOR=bench
 
 # "seconds cpu_seconds" of one command (output discarded, exit codes 0 and 1 accepted).
@@ -29,16 +26,6 @@ measure() {
   local out=$1; shift
   /usr/bin/time -f "%e %U %S" -o "$work/time.txt" "$@" > "$out" || [ $? -eq 1 ]
   awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$work/time.txt"
-}
-
-fresh_db() {
-  if [ -n "${FINCORE_BENCH_DB:-}" ]; then
-    export FINCORE_DATABASE_URL=$FINCORE_BENCH_DB
-  else
-    rm -f "$work"/bench.db*
-    export FINCORE_DATABASE_URL="sqlite://$work/bench.db"
-  fi
-  "$bin" --quiet account import "$work/accounts-$accounts.csv" >/dev/null
 }
 
 report_import() {
