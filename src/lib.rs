@@ -9,6 +9,8 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+#[cfg(test)]
+mod cpu_time;
 pub mod error;
 pub mod fast_map;
 pub mod ledger;

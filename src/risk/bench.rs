@@ -23,29 +23,16 @@ fn median(mut durations: Vec<Duration>) -> Duration {
     durations[durations.len() / 2]
 }
 
-/// Linux reports process CPU time in /proc in units of 1/100 s (USER_HZ, fixed for the ABI).
-const CPU_TICKS_PER_SECOND: u64 = 100;
-
-/// CPU time (user + system) of this process so far: on a shared machine, wall time also
-/// counts other processes' work, CPU time does not.
-fn process_cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after_name
-        .split_whitespace()
-        .map(|field| field.parse().unwrap_or(0))
-        .collect();
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 1000 / CPU_TICKS_PER_SECOND)
-}
-
 /// Wall and CPU time of one run.
 fn timed<T>(run: impl FnOnce() -> T) -> (T, Duration, Duration) {
-    let cpu_before = process_cpu_time();
+    let cpu_before = crate::cpu_time::process();
     let started = Instant::now();
     let value = run();
-    (value, started.elapsed(), process_cpu_time() - cpu_before)
+    (
+        value,
+        started.elapsed(),
+        crate::cpu_time::process() - cpu_before,
+    )
 }
 
 fn blacklist_of(accounts: &[Account]) -> HashSet<String> {

@@ -8,21 +8,7 @@ use super::super::generator::{
 };
 use super::super::match_statement;
 use super::*;
-use std::time::{Duration, Instant};
-
-/// CPU time (user + system) of this thread from /proc, so a busy machine does not inflate the
-/// figures the way wall-clock time is inflated. Linux clock ticks are 1/100 s.
-fn thread_cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after_name
-        .split_whitespace()
-        .map(|field| field.parse().unwrap_or(0))
-        .collect();
-    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the name.
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
+use std::time::Instant;
 
 const BENCHMARK_LINES: usize = 1_000_000;
 const BENCHMARK_SEED: u64 = 1_000_000;
@@ -65,7 +51,7 @@ fn benchmark_read_and_match() {
         date_window_days: GENERATED_WINDOW_DAYS,
     };
     let started = Instant::now();
-    let cpu_started = thread_cpu_time();
+    let cpu_started = crate::cpu_time::thread();
     let statement = read_statement(
         &benchmark_file("statement.csv"),
         InputFormat::Csv,
@@ -74,11 +60,11 @@ fn benchmark_read_and_match() {
     )
     .unwrap();
     let read_elapsed = started.elapsed();
-    let read_cpu = thread_cpu_time() - cpu_started;
+    let read_cpu = crate::cpu_time::thread() - cpu_started;
     let matching_started = Instant::now();
     let result = match_statement(&statement.lines, &internal, &options);
     let match_elapsed = matching_started.elapsed();
-    let match_cpu = thread_cpu_time() - cpu_started - read_cpu;
+    let match_cpu = crate::cpu_time::thread() - cpu_started - read_cpu;
     println!(
         "read {} lines: {:.3} s (cpu {:.2} s), match against {} movements: {:.3} s (cpu {:.2} s), total {:.3} s (cpu {:.2} s)",
         statement.lines.len(),
@@ -100,7 +86,7 @@ fn benchmark_read_and_match() {
 #[test]
 #[ignore = "benchmark: needs benchmark_prepare first"]
 fn benchmark_read_only() {
-    let cpu_started = thread_cpu_time();
+    let cpu_started = crate::cpu_time::thread();
     let statement = read_statement(
         &benchmark_file("statement.csv"),
         InputFormat::Csv,
@@ -111,6 +97,6 @@ fn benchmark_read_only() {
     println!(
         "read {} lines: cpu {:.2} s",
         statement.lines.len(),
-        (thread_cpu_time() - cpu_started).as_secs_f64()
+        (crate::cpu_time::thread() - cpu_started).as_secs_f64()
     );
 }

@@ -14,24 +14,6 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
 const SEED: u64 = 20_261_121;
-/// Linux reports process CPU time in clock ticks of 10 ms.
-const CLOCK_TICK: Duration = Duration::from_millis(10);
-
-/// User plus system CPU time of this process so far (Linux `/proc/self/stat`).
-fn process_cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| {
-        fields
-            .get(index)
-            .and_then(|f| f.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    CLOCK_TICK * (ticks(11) + ticks(12))
-}
-
 struct Timing {
     wall: Duration,
     cpu: Duration,
@@ -52,11 +34,11 @@ fn median_of_runs<T>(mut run: impl FnMut() -> T) -> (Timing, T) {
     let mut timings = Vec::with_capacity(RUNS);
     let mut last = None;
     for _ in 0..RUNS {
-        let (start, cpu_start) = (Instant::now(), process_cpu_time());
+        let (start, cpu_start) = (Instant::now(), crate::cpu_time::process());
         last = Some(run());
         timings.push(Timing {
             wall: start.elapsed(),
-            cpu: process_cpu_time() - cpu_start,
+            cpu: crate::cpu_time::process() - cpu_start,
         });
     }
     timings.sort_by_key(|timing| timing.wall);
