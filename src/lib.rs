@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod random;
 pub mod reconcile;
 pub mod report;
 pub mod risk;

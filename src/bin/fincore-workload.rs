@@ -13,6 +13,7 @@
 //! by construction, plus the run options) and `DIR/expected-items.csv` (the engine's own break
 //! items on the same data, without transfer ids, to compare a stored run item by item).
 
+use fincore::random::{Draw, XorShift64Star};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -20,22 +21,6 @@ const SETTLEMENT: &str = "9000000000000001";
 const START_UNIX_SECONDS: i64 = 1_761_955_200; // 2025-11-01T00:00:00Z
 const SPAN_SECONDS: i64 = 30 * 86_400;
 const FUNDING_MINOR: i64 = 10_000_000;
-
-/// xorshift64*: tiny, fast, and the same on every machine.
-struct Sequence(u64);
-
-impl Sequence {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-}
 
 fn customer_number(index: usize) -> String {
     format!("4{index:015}")
@@ -93,7 +78,7 @@ fn write_ledger(
     let mut file =
         BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("transfers.csv"))?);
     writeln!(file, "key,from,to,amount,currency,at,reference,description")?;
-    let mut sequence = Sequence(seed.max(1));
+    let mut sequence = XorShift64Star::new(seed.max(1));
     let funding = accounts.min(transfers);
     for index in 0..funding {
         let at = instant(START_UNIX_SECONDS + index as i64);

@@ -9,6 +9,7 @@ use super::matching::{BreakKind, InternalMovement, MatchOptions, MatchResult};
 use super::StatementLine;
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
+use crate::random::{Draw, XorShift64Star, GOLDEN_GAMMA};
 use chrono::{NaiveDate, TimeDelta};
 use std::path::Path;
 
@@ -102,43 +103,16 @@ enum CaseKind {
     Noise,
 }
 
-/// xorshift64*: small, fast, and the same sequence on every platform.
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> XorShift {
-        let state = seed ^ 0x9E37_79B9_7F4A_7C15;
-        XorShift(if state == 0 {
-            0x2545_F491_4F6C_DD1D
-        } else {
-            state
-        })
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut state = self.0;
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        self.0 = state;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
-
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
+/// The generator's stream for `seed` (xorshift64* may not start from 0).
+fn seeded(seed: u64) -> XorShift64Star {
+    XorShift64Star::new(match seed ^ GOLDEN_GAMMA {
+        0 => 0x2545_F491_4F6C_DD1D,
+        state => state,
+    })
 }
 
 struct Builder {
-    random: XorShift,
+    random: XorShift64Star,
     run_date: NaiveDate,
     currency: Currency,
     other_currency: Currency,
@@ -157,7 +131,7 @@ pub fn generate(seed: u64, lines: usize, run_date: NaiveDate, currency: Currency
         "USD"
     };
     let mut builder = Builder {
-        random: XorShift::new(seed),
+        random: seeded(seed),
         run_date,
         currency,
         other_currency: Currency::parse(other_code).expect("USD and EUR are ISO 4217 currencies"),
@@ -214,7 +188,7 @@ impl Builder {
     fn amount(&mut self) -> i64 {
         let magnitude = (self.case_number as i64 + 1) * AMOUNT_STEP_MINOR
             + self.random.below(AMOUNT_JITTER_MINOR) as i64;
-        if self.random.chance(500) {
+        if self.random.per_mille(500) {
             -magnitude
         } else {
             magnitude
@@ -232,7 +206,7 @@ impl Builder {
     /// A day inside the window other than the run date.
     fn neighbour_day(&mut self) -> NaiveDate {
         let distance = self.random.between(1, GENERATED_WINDOW_DAYS);
-        let offset = if self.random.chance(500) {
+        let offset = if self.random.per_mille(500) {
             -distance
         } else {
             distance
@@ -273,7 +247,7 @@ impl Builder {
         let reference = self.reference("INV");
         let amount = self.amount();
         // Some banks change the case of references; matching must not care.
-        let shown = if self.random.chance(100) {
+        let shown = if self.random.per_mille(100) {
             reference.to_lowercase()
         } else {
             reference.clone()
@@ -318,7 +292,7 @@ impl Builder {
             .between(-GENERATED_WINDOW_DAYS, GENERATED_WINDOW_DAYS);
         let date = self.day(offset);
         self.movement(self.reference("FZI"), amount + difference, date);
-        let bank_reference = if self.random.chance(500) {
+        let bank_reference = if self.random.per_mille(500) {
             self.reference("BNK")
         } else {
             String::new()
@@ -347,7 +321,7 @@ impl Builder {
         let amount = self.amount();
         let extra =
             GENERATED_TOLERANCE_MINOR + 1 + self.random.below(MISMATCH_EXTRA_MAX_MINOR) as i64;
-        let difference = if self.random.chance(500) {
+        let difference = if self.random.per_mille(500) {
             -extra
         } else {
             extra
@@ -371,8 +345,8 @@ impl Builder {
     /// The candidates stay unmatched; those on the run date are also missing on the statement.
     fn add_ambiguous(&mut self) {
         let amount = self.amount();
-        let close = |random: &mut XorShift| random.between(0, GENERATED_TOLERANCE_MINOR / 2);
-        if self.random.chance(500) {
+        let close = |random: &mut XorShift64Star| random.between(0, GENERATED_TOLERANCE_MINOR / 2);
+        if self.random.per_mille(500) {
             let second_offset = self
                 .random
                 .between(-GENERATED_WINDOW_DAYS, GENERATED_WINDOW_DAYS);
@@ -431,7 +405,7 @@ impl Builder {
 }
 
 /// Fisher–Yates, so the order of the input carries no hint.
-fn shuffle<T>(random: &mut XorShift, items: &mut [T]) {
+fn shuffle<T>(random: &mut XorShift64Star, items: &mut [T]) {
     for index in (1..items.len()).rev() {
         let other = random.below(index as u64 + 1) as usize;
         items.swap(index, other);

@@ -6,6 +6,7 @@ use crate::model::{
     Account, AccountStatus, AccountType, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::money::Currency;
+use crate::random::{Draw, SplitMix64};
 
 /// 2026-11-20T00:00:00Z: generated transfers happen in the days before this instant.
 pub const GENERATED_HISTORY_END_US: i64 = 1_795_132_800_000_000;
@@ -31,28 +32,6 @@ const AMOUNT_BANDS: [(u64, u64, u64); 3] = [
 ];
 const PER_MILLE: u64 = 1000;
 
-/// SplitMix64: tiny, fast, good enough for synthetic data, identical everywhere.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut value = self.0;
-        value = (value ^ (value >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        value = (value ^ (value >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        value ^ (value >> 31)
-    }
-
-    /// Uniform in `0..bound` (bound > 0); the modulo bias is irrelevant here.
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
 /// `accounts` accounts (at least 2 customers and 1 settlement account are made) and
 /// `transfers` transfers sorted by instant with ids 1, 2, …, all in USD.
 pub fn generate_history(
@@ -60,7 +39,7 @@ pub fn generate_history(
     accounts: usize,
     transfers: usize,
 ) -> (Vec<Account>, Vec<Transfer>) {
-    let mut random = SplitMix64(seed);
+    let mut random = SplitMix64::new(seed);
     let currency = Currency::parse("USD").expect("USD is an ISO 4217 currency");
     let generated_accounts: Vec<Account> = (0..accounts.max(3))
         .map(|index| generate_account(index, currency, &mut random))

@@ -1,12 +1,12 @@
 //! Deterministic synthetic data for benchmarks and tests: the same seed gives the same data
-//! on every machine and build (a local SplitMix64, not a library RNG whose streams may
-//! change between versions).
+//! on every machine and build (`crate::random`).
 
 use super::sanctions::{SanctionsEntry, SanctionsList};
 use super::{AccountFact, TransferFact};
 use crate::clock::MICROS_PER_DAY;
 use crate::model::{AccountType, RiskLevel, TransferKind};
 use crate::money::Currency;
+use crate::random::{Draw, SplitMix64};
 
 /// 2025-01-01T00:00:00Z: generated ledgers cover the year that starts here.
 pub const LEDGER_START_US: i64 = 1_735_689_600_000_000;
@@ -31,7 +31,6 @@ const ROUND_EPISODE_EVERY: usize = 5_000;
 const LISTED_VARIANT_EVERY: u64 = 1_000;
 /// Variants are drawn from the first entries of the list of the same seed.
 const LISTED_VARIANT_SOURCE_ENTRIES: u64 = 1_000;
-const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 const FIRST_NAMES: &[&str] = &[
     "John",
@@ -147,61 +146,19 @@ const PROGRAMS: &[&str] = &[
 ];
 const VOWELS: &[u8] = b"aeiou";
 
-/// SplitMix64: tiny, fast, good enough statistically for synthetic data.
-struct Random(u64);
-
-impl Random {
-    fn new(seed: u64) -> Random {
-        Random(seed)
-    }
-
-    /// Independent stream per (seed, index): entry `index` is the same whatever the size.
-    fn for_item(seed: u64, stream: u64, index: u64) -> Random {
-        let mut mixer = Random(seed ^ stream.wrapping_mul(GOLDEN_GAMMA));
-        mixer.0 ^= index.wrapping_mul(GOLDEN_GAMMA).rotate_left(17);
-        mixer.next();
-        mixer
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(GOLDEN_GAMMA);
-        let mut mixed = self.0;
-        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        mixed ^ (mixed >> 31)
-    }
-
-    /// Uniform in `0..bound` (bound > 0); modulo bias is irrelevant for test data.
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-
-    fn per_mille(&mut self, chance: u64) -> bool {
-        self.below(1000) < chance
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Names and sanctions lists
 // ---------------------------------------------------------------------------------------
 
-fn surname(random: &mut Random) -> String {
+fn surname(random: &mut SplitMix64) -> String {
     let syllables = 2 + random.below(2);
     let mut name = String::new();
     for _ in 0..syllables {
-        name.push_str(random.pick(SYLLABLE_ONSETS));
-        name.push_str(random.pick(SYLLABLE_VOWELS));
-        name.push_str(random.pick(SYLLABLE_CODAS));
+        name.push_str(random.pick::<&str>(SYLLABLE_ONSETS));
+        name.push_str(random.pick::<&str>(SYLLABLE_VOWELS));
+        name.push_str(random.pick::<&str>(SYLLABLE_CODAS));
     }
-    name.push_str(random.pick(SURNAME_ENDINGS));
+    name.push_str(random.pick::<&str>(SURNAME_ENDINGS));
     capitalise(&mut name);
     name
 }
@@ -213,27 +170,27 @@ fn capitalise(word: &mut String) {
     }
 }
 
-fn person_name(random: &mut Random) -> String {
-    let first = random.pick(FIRST_NAMES);
+fn person_name(random: &mut SplitMix64) -> String {
+    let first = *random.pick(FIRST_NAMES);
     match random.below(10) {
-        0 | 1 => format!("{first} {} {}", random.pick(FIRST_NAMES), surname(random)),
+        0 | 1 => format!("{first} {} {}", *random.pick(FIRST_NAMES), surname(random)),
         2 => format!("{first} {}-{}", surname(random), surname(random)),
         _ => format!("{first} {}", surname(random)),
     }
 }
 
-fn company_name(random: &mut Random) -> String {
+fn company_name(random: &mut SplitMix64) -> String {
     format!(
         "{} {} {}",
-        random.pick(COMPANY_WORDS),
-        random.pick(COMPANY_WORDS),
-        random.pick(COMPANY_SUFFIXES)
+        *random.pick(COMPANY_WORDS),
+        *random.pick(COMPANY_WORDS),
+        *random.pick(COMPANY_SUFFIXES)
     )
 }
 
 /// A spelling variant that screening should still catch: two letters swapped, a letter
 /// dropped or doubled, a vowel changed, or the words reordered with a comma.
-fn misspell(name: &str, random: &mut Random) -> String {
+fn misspell(name: &str, random: &mut SplitMix64) -> String {
     let mut characters: Vec<char> = name.chars().collect();
     let letter_positions: Vec<usize> = (1..characters.len().saturating_sub(1))
         .filter(|&p| characters[p].is_ascii_lowercase() && characters[p + 1].is_ascii_lowercase())
@@ -241,14 +198,14 @@ fn misspell(name: &str, random: &mut Random) -> String {
     if letter_positions.is_empty() {
         return name.to_uppercase();
     }
-    let position = random.pick(&letter_positions);
+    let position = *random.pick(&letter_positions);
     match random.below(5) {
         0 => characters.swap(position, position + 1),
         1 => {
             characters.remove(position);
         }
         2 => characters.insert(position, characters[position]),
-        3 => characters[position] = char::from(random.pick(VOWELS)),
+        3 => characters[position] = char::from(*random.pick(VOWELS)),
         _ => {
             let mut words: Vec<&str> = name.split(' ').collect();
             let last = words.pop().unwrap_or_default();
@@ -259,7 +216,7 @@ fn misspell(name: &str, random: &mut Random) -> String {
 }
 
 fn list_entry(seed: u64, index: u64) -> SanctionsEntry {
-    let mut random = Random::for_item(seed, 1, index);
+    let mut random = SplitMix64::for_item(seed, 1, index);
     let name = if random.per_mille(150) {
         company_name(&mut random)
     } else {
@@ -296,7 +253,7 @@ pub fn generate_list(seed: u64, count: usize) -> SanctionsList {
 pub fn generate_names(seed: u64, count: usize) -> Vec<String> {
     (0..count as u64)
         .map(|index| {
-            let mut random = Random::for_item(seed, 2, index);
+            let mut random = SplitMix64::for_item(seed, 2, index);
             if random.below(LISTED_VARIANT_EVERY) == 0 {
                 let listed = list_entry(seed, random.below(LISTED_VARIANT_SOURCE_ENTRIES));
                 misspell(&listed.name, &mut random)
@@ -312,7 +269,7 @@ pub fn generate_names(seed: u64, count: usize) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 
 struct LedgerBuilder {
-    random: Random,
+    random: SplitMix64,
     currencies: Vec<Currency>,
     accounts: Vec<AccountFact>,
     /// Customer account positions by currency position in `CURRENCY_SHARES`.
@@ -373,7 +330,7 @@ fn account_number(prefix: u64, index: u64) -> String {
 
 impl LedgerBuilder {
     fn new(seed: u64, account_count: usize) -> LedgerBuilder {
-        let mut random = Random::new(seed);
+        let mut random = SplitMix64::new(seed);
         let currencies = currencies();
         let mut accounts = Vec::with_capacity(account_count);
         let mut settlement_by_currency = Vec::new();
@@ -573,7 +530,7 @@ impl LedgerBuilder {
             currency_position.unwrap_or_else(|| pick_currency(&mut self.random));
         let silent = at_us >= day_instant(DORMANT_SILENCE_FIRST_DAY);
         loop {
-            let candidate = self
+            let candidate = *self
                 .random
                 .pick(&self.customers_by_currency[currency_position]);
             if !(silent && self.dormant[candidate]) {
@@ -626,7 +583,7 @@ fn day_instant(day: i64) -> i64 {
     LEDGER_START_US + day * MICROS_PER_DAY
 }
 
-fn pick_currency(random: &mut Random) -> usize {
+fn pick_currency(random: &mut SplitMix64) -> usize {
     let mut roll = random.below(100);
     for (position, (_, share)) in CURRENCY_SHARES.iter().enumerate() {
         if roll < *share {
@@ -637,7 +594,7 @@ fn pick_currency(random: &mut Random) -> usize {
     0
 }
 
-fn risk_level(random: &mut Random) -> Option<RiskLevel> {
+fn risk_level(random: &mut SplitMix64) -> Option<RiskLevel> {
     match random.below(100) {
         0 => Some(RiskLevel::Critical),
         1 | 2 => Some(RiskLevel::High),
