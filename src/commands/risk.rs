@@ -13,7 +13,7 @@ use crate::store::{AccountFilter, LatestRisk, NewAssessment, NewRun, Store};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -206,24 +206,11 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
         tracing::info_span!(target: "fincore", "fincore.risk.score", accounts = accounts.len());
     let rescored = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let threads = std::thread::available_parallelism().map_or(2, |count| count.get());
-        let results =
-            rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist, threads);
-        accounts
-            .into_iter()
-            .zip(results)
-            .map(|(account, (number, profile, result))| {
-                debug_assert_eq!(account.number, number);
-                Rescored {
-                    account,
-                    profile,
-                    result,
-                }
-            })
-            .collect::<Vec<_>>()
+        let results = rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist);
+        pair_by_number(accounts, results)
     })
     .await
-    .map_err(|error| AppError::storage(format!("rescoring failed: {error}")))?;
+    .map_err(|error| AppError::storage(format!("rescoring failed: {error}")))??;
     progress.set_message("storing");
     let stored = store_rescore(
         context,
@@ -241,7 +228,43 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
     ))
 }
 
-/// Accounts (in number order: `rescore_movements` returns them so) and their transfers.
+/// Each rescoring result with the account of its number. Checked in every build: a result
+/// stored against the wrong account would freeze or clear the wrong customer.
+fn pair_by_number(
+    accounts: Vec<Account>,
+    results: Vec<(String, Profile, RiskResult)>,
+) -> AppResult<Vec<Rescored>> {
+    let loaded = accounts.len();
+    let mut by_number: HashMap<String, Account> = accounts
+        .into_iter()
+        .map(|account| (account.number.clone(), account))
+        .collect();
+    let paired = results
+        .into_iter()
+        .map(|(number, profile, result)| {
+            let account = by_number.remove(&number).ok_or_else(|| {
+                AppError::storage(format!(
+                    "rescoring returned account {} that was not loaded or came twice",
+                    crate::ledger::number::mask(&number)
+                ))
+            })?;
+            Ok(Rescored {
+                account,
+                profile,
+                result,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    if paired.len() != loaded {
+        return Err(AppError::storage(format!(
+            "rescoring scored {} of {loaded} accounts",
+            paired.len()
+        )));
+    }
+    Ok(paired)
+}
+
+/// Accounts and their transfers.
 async fn load_for_rescore(
     store: &Store,
     only: Option<&str>,
@@ -261,9 +284,8 @@ async fn load_for_rescore(
         }
         None => {
             let accounts = store.list_accounts(&AccountFilter::default()).await?;
-            let parts = std::thread::available_parallelism().map_or(2, |count| count.get());
             let report = |rows: u64| progress.set_position(rows);
-            let transfers = store.risk_movements(as_of_us, parts, &report).await?;
+            let transfers = store.risk_movements(as_of_us, &report).await?;
             Ok((accounts, transfers))
         }
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 const ACCOUNTS: usize = 10_000;
 const TRANSFERS: usize = 1_000_000;
 const RUNS: usize = 3;
-const THREADS: usize = 2;
+
 const SEED: u64 = 42;
 
 fn median(mut durations: Vec<Duration>) -> Duration {
@@ -60,7 +60,6 @@ fn bench_rescore_all() {
                 GENERATED_HISTORY_END_US,
                 &rules,
                 &blacklist,
-                THREADS,
             )
         });
         walls.push(wall);
@@ -72,7 +71,8 @@ fn bench_rescore_all() {
         drop(rescored);
     }
     println!(
-        "rescore_all {ACCOUNTS} accounts / {TRANSFERS} transfers, {THREADS} threads: wall {walls:?} median {:?}; cpu {cpus:?} median {:?} ({risky} accounts with factors)",
+        "rescore_all {ACCOUNTS} accounts / {TRANSFERS} transfers, {} threads: wall {walls:?} median {:?}; cpu {cpus:?} median {:?} ({risky} accounts with factors)",
+        rayon::current_num_threads(),
         median(walls.clone()),
         median(cpus.clone())
     );

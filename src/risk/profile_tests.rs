@@ -312,7 +312,7 @@ fn profile_replay_agrees_with_the_assessor() {
     let fired = assessor_firings(&accounts, &transfers, &rules, as_of);
     let mut rule_fired_somewhere = BTreeSet::new();
     for (number, profile, result) in
-        rescore_all(&accounts, &transfers, as_of, &rules, &no_blacklist(), 2)
+        rescore_all(&accounts, &transfers, as_of, &rules, &no_blacklist())
     {
         if profile.replay.is_none() {
             // Bank-side accounts are not scored; accounts without attempts have nothing to replay.
@@ -369,30 +369,25 @@ fn rescore_is_deterministic_across_thread_counts() {
     reversed_accounts.reverse();
     let blacklist: HashSet<String> = [accounts[5].number.clone(), "OUTSIDE2".to_string()].into();
     let rules = RuleSet::builtin();
-    let one = rescore_all(
-        &reversed_accounts,
-        &transfers,
-        GENERATED_HISTORY_END_US,
-        &rules,
-        &blacklist,
-        1,
-    );
-    let two = rescore_all(
-        &accounts,
-        &transfers,
-        GENERATED_HISTORY_END_US,
-        &rules,
-        &blacklist,
-        2,
-    );
-    let five = rescore_all(
-        &accounts,
-        &transfers,
-        GENERATED_HISTORY_END_US,
-        &rules,
-        &blacklist,
-        5,
-    );
+    // The same result on pools of 1, 2 and 5 threads (rayon sizes its global pool by cores).
+    let on_threads = |threads: usize, listed: &[Account]| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                rescore_all(
+                    listed,
+                    &transfers,
+                    GENERATED_HISTORY_END_US,
+                    &rules,
+                    &blacklist,
+                )
+            })
+    };
+    let one = on_threads(1, &reversed_accounts);
+    let two = on_threads(2, &accounts);
+    let five = on_threads(5, &accounts);
     assert_eq!(one, two);
     assert_eq!(two, five);
     assert_eq!(one.len(), accounts.len());
@@ -423,7 +418,7 @@ fn rescore_is_deterministic_across_thread_counts() {
         .factors
         .iter()
         .any(|factor| factor.rule == "blacklisted_counterparty"));
-    assert!(rescore_all(&[], &transfers, noon(), &rules, &blacklist, 2).is_empty());
+    assert!(rescore_all(&[], &transfers, noon(), &rules, &blacklist).is_empty());
 }
 
 #[test]

@@ -2,16 +2,17 @@
 //!
 //! Input is a compact `Movement` per transfer with interned account numbers (`Movements`),
 //! built while reading from the database (or from `Transfer`s by `rescore_all`). The
-//! movements are split into one contiguous chunk per thread; each thread groups its chunk
-//! into per-account events (a counting sort). The accounts are then profiled in parallel,
-//! each from the small contiguous pieces the chunks hold for it.
+//! movements are split into contiguous chunks; each chunk is grouped into per-account events
+//! (a counting sort) on rayon's pool. The accounts are then profiled in parallel, in tasks of
+//! a few dozen accounts that idle threads steal, each from the small contiguous pieces the
+//! chunks hold for it. Nothing depends on the core count but the speed.
 
 use super::profile::{profile_from_events, score_profile, AccountEvent, Profile, Side};
 use super::rules::RuleSet;
 use crate::fast_map::FastMap;
 use crate::model::{Account, RiskResult, Transfer, TransferStatus};
+use rayon::prelude::*;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One transfer as rescoring sees it: 40 bytes instead of a full `Transfer`, accounts as
 /// indexes into `Movements::names`.
@@ -109,81 +110,64 @@ impl Movements {
     }
 }
 
-/// Accounts handed to a thread at a time: small enough to balance uneven accounts (a busy
-/// settlement account next to quiet savings), large enough to keep the counter cold.
+/// Accounts in one profiling task: small enough for work stealing to balance uneven accounts
+/// (a busy settlement account next to quiet savings), large enough that a task pays for itself.
 const ACCOUNTS_PER_TASK: usize = 64;
+/// Fewer movements than this are grouped in one chunk: a chunk costs a count array per account.
+const MOVEMENTS_PER_CHUNK_MIN: usize = 65_536;
+/// At most this many grouping chunks whatever the core count: each holds an offset per listed
+/// account, so chunks times accounts bounds the memory, and grouping is a small part of the time.
+const GROUPING_CHUNKS_MAX: usize = 16;
 /// Marks a transfer that touches no listed account.
 const NO_ACCOUNT: u32 = u32::MAX;
 
 type Rescored = (String, Profile, RiskResult);
 
 /// Profiles and risk of `accounts` (numbers are unique) from `transfers` (any order; those
-/// touching no listed account are ignored), in account-number order whatever `threads` is.
+/// touching no listed account are ignored), in account-number order whatever the core count.
 pub fn rescore_all(
     accounts: &[Account],
     transfers: &[Transfer],
     as_of_us: i64,
     rules: &RuleSet,
     blacklist: &HashSet<String>,
-    threads: usize,
 ) -> Vec<Rescored> {
     let movements = Movements::of_transfers(transfers);
-    rescore_movements(accounts, &movements, as_of_us, rules, blacklist, threads)
+    rescore_movements(accounts, &movements, as_of_us, rules, blacklist)
 }
 
-/// `rescore_all` over movements already interned.
+/// `rescore_all` over movements already interned. Runs on rayon's pool (work stealing sized
+/// by the machine); the result does not depend on how many threads it has.
 pub fn rescore_movements(
     accounts: &[Account],
     movements: &Movements,
     as_of_us: i64,
     rules: &RuleSet,
     blacklist: &HashSet<String>,
-    threads: usize,
 ) -> Vec<Rescored> {
-    let threads = threads.max(1);
     let mut order: Vec<usize> = (0..accounts.len()).collect();
     order.sort_unstable_by(|left, right| accounts[*left].number.cmp(&accounts[*right].number));
-    let grouped = group_by_account(accounts, movements, threads);
-    let next_task = AtomicUsize::new(0);
-    let worker = || {
-        let mut done: Vec<(usize, Rescored)> = Vec::new();
-        let mut counterparty_counts = Vec::new();
-        loop {
-            let start = next_task.fetch_add(1, Ordering::Relaxed) * ACCOUNTS_PER_TASK;
-            if start >= order.len() {
-                return done;
-            }
-            for (position, account_index) in
-                order.iter().enumerate().skip(start).take(ACCOUNTS_PER_TASK)
-            {
-                let account = &accounts[*account_index];
-                let events = grouped.events_of(*account_index);
-                let profile = profile_from_events(
-                    account,
-                    events,
-                    &grouped.names,
-                    &mut counterparty_counts,
-                    as_of_us,
-                );
-                let result = score_profile(&profile, rules, blacklist);
-                done.push((position, (account.number.clone(), profile, result)));
-            }
-        }
-    };
-    let batches: Vec<Vec<(usize, Rescored)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("a rescoring thread panicked"))
-            .collect()
-    });
-    let mut slots: Vec<Option<Rescored>> = (0..accounts.len()).map(|_| None).collect();
-    for (position, rescored) in batches.into_iter().flatten() {
-        slots[position] = Some(rescored);
-    }
-    slots
-        .into_iter()
-        .map(|slot| slot.expect("every account is rescored exactly once"))
+    let grouped = group_by_account(accounts, movements);
+    order
+        .par_chunks(ACCOUNTS_PER_TASK)
+        .map_init(Vec::new, |counterparty_counts, task| {
+            task.iter()
+                .map(|account_index| {
+                    let account = &accounts[*account_index];
+                    let events = grouped.events_of(*account_index);
+                    let profile = profile_from_events(
+                        account,
+                        events,
+                        &grouped.names,
+                        counterparty_counts,
+                        as_of_us,
+                    );
+                    let result = score_profile(&profile, rules, blacklist);
+                    (account.number.clone(), profile, result)
+                })
+                .collect::<Vec<_>>()
+        })
+        .flatten_iter()
         .collect()
 }
 
@@ -215,11 +199,14 @@ impl Grouped<'_> {
     }
 }
 
-fn group_by_account<'a>(
-    accounts: &[Account],
-    movements: &'a Movements,
-    threads: usize,
-) -> Grouped<'a> {
+/// Chunks to group `movements` in: enough to keep every thread busy, few enough to bound memory.
+fn grouping_chunks(movements: usize) -> usize {
+    (movements / MOVEMENTS_PER_CHUNK_MIN)
+        .min(rayon::current_num_threads())
+        .clamp(1, GROUPING_CHUNKS_MAX)
+}
+
+fn group_by_account<'a>(accounts: &[Account], movements: &'a Movements) -> Grouped<'a> {
     let listed = accounts.len();
     // Name id → listed account index (or NO_ACCOUNT).
     let mut listed_of = vec![NO_ACCOUNT; movements.names.len()];
@@ -228,19 +215,16 @@ fn group_by_account<'a>(
             listed_of[*id as usize] = index as u32;
         }
     }
-    let chunk_length = movements.len().div_ceil(threads).max(1);
-    let chunks: Vec<ChunkGroups> = std::thread::scope(|scope| {
-        let listed_of = &listed_of;
-        let handles: Vec<_> = movements
-            .movements
-            .chunks(chunk_length)
-            .map(|chunk| scope.spawn(move || group_chunk(chunk, listed_of, listed)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("a grouping thread panicked"))
-            .collect()
-    });
+    let chunk_length = movements
+        .len()
+        .div_ceil(grouping_chunks(movements.len()))
+        .max(1);
+    // Chunks stay in movement order (collect keeps it), so an account's events do too.
+    let chunks: Vec<ChunkGroups> = movements
+        .movements
+        .par_chunks(chunk_length)
+        .map(|chunk| group_chunk(chunk, &listed_of, listed))
+        .collect();
     Grouped {
         names: movements.names.iter().map(String::as_str).collect(),
         chunks,

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-const CONNECTIONS_MAX: u32 = 4;
+pub(super) const CONNECTIONS_MAX: u32 = 4;
 
 /// Longest wait for a released connection to come back (see `settle`).
 const SETTLE_MAX: Duration = Duration::from_millis(20);

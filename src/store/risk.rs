@@ -512,6 +512,15 @@ impl WriteTx {
     }
 }
 
+/// Id ranges a full scan of the transfers is read in, each on its own connection at once.
+/// A fixed number, not the core count: every range holds a pooled connection for the whole
+/// scan, so more ranges than the pool holds would wait for a connection that never comes
+/// (seen on 8-core laptops: the pool timed out after 60 s). Four readers keep a disk and the
+/// decoding busy; the CPU work after the scan is what scales with cores (rayon).
+const SCAN_RANGES: usize = 4;
+const _: () = assert!(SCAN_RANGES as u32 <= super::sqlite::CONNECTIONS_MAX);
+const _: () = assert!(SCAN_RANGES as u32 <= super::postgres::CONNECTIONS_MAX);
+
 /// Rows between two progress reports of a bulk read.
 const PROGRESS_EVERY: u64 = 50_000;
 
@@ -678,12 +687,11 @@ impl Store {
         Ok(transfers)
     }
 
-    /// Every transfer up to `as_of_us` as movements, read as `parts` id ranges on as many
-    /// connections at once. `progress` gets the number of rows read so far, now and then.
+    /// Every transfer up to `as_of_us` as movements, read as `SCAN_RANGES` id ranges on as
+    /// many connections at once. `progress` gets the number of rows read so far, now and then.
     pub async fn risk_movements(
         &self,
         as_of_us: i64,
-        parts: usize,
         progress: &(dyn Fn(u64) + Sync),
     ) -> AppResult<Movements> {
         let (low, high) = dispatch!(Pool, &self.pool, pool => {
@@ -694,7 +702,7 @@ impl Store {
             .await?;
             (row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?)
         });
-        let parts = parts.max(1) as i64;
+        let parts = SCAN_RANGES as i64;
         let span = (high - low + 1).max(0);
         let step = (span + parts - 1) / parts;
         let read = std::sync::atomic::AtomicU64::new(0);

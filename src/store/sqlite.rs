@@ -12,7 +12,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite
 /// Writers wait this long for the file lock before giving up with exit 7.
 pub const BUSY_TIMEOUT: Duration = super::LOCK_TIMEOUT;
 
-const CONNECTIONS_MAX: u32 = 4;
+pub(super) const CONNECTIONS_MAX: u32 = 4;
 /// Page cache per connection, in KiB.
 pub const CACHE_SIZE_KIB: i64 = 65536;
 const ROW_CHANNEL_ROWS: usize = 8_192;

@@ -8,6 +8,7 @@ mod amounts;
 mod audit;
 mod compliance;
 mod concurrency;
+mod cores;
 mod crash;
 mod errors;
 mod idempotency;

@@ -124,38 +124,16 @@ impl<'a> HolderIds<'a> {
     }
 }
 
-/// Threads for data-parallel passes: this machine's cores, at most `THREADS_MAX`.
-const THREADS_MAX: usize = 8;
-/// Below this many transfers a lookup pass is not worth a thread.
-const TRANSFERS_PER_THREAD_MIN: usize = 16_384;
+/// Below this many transfers a lookup pass is not worth splitting.
+const TRANSFERS_PER_TASK_MIN: usize = 16_384;
 
-/// Threads for `items` units of work when a thread needs `items_per_thread_min` of them
-/// to pay for itself; at least one.
-pub(super) fn thread_count(items: usize, items_per_thread_min: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    cores
-        .min(THREADS_MAX)
-        .min(items / items_per_thread_min)
-        .max(1)
-}
-
-/// `items.iter().map(map).collect()`, with contiguous chunks mapped on scoped threads.
+/// `items.iter().map(map).collect()`, in order, on rayon's pool (work stealing, sized by the
+/// machine) in pieces of at least `TRANSFERS_PER_TASK_MIN` items.
 pub(super) fn parallel_map<T: Sync, R: Send>(items: &[T], map: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = thread_count(items.len(), TRANSFERS_PER_THREAD_MIN);
-    if threads == 1 {
-        return items.iter().map(map).collect();
-    }
-    let chunk_length = items.len().div_ceil(threads);
-    let map = &map;
-    std::thread::scope(|scope| {
-        let jobs: Vec<_> = items
-            .chunks(chunk_length)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(map).collect::<Vec<R>>()))
-            .collect();
-        let mut mapped = Vec::with_capacity(items.len());
-        for job in jobs {
-            mapped.extend(job.join().expect("worker thread panicked"));
-        }
-        mapped
-    })
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .with_min_len(TRANSFERS_PER_TASK_MIN)
+        .map(&map)
+        .collect()
 }

@@ -237,7 +237,7 @@ impl ComplianceFindings {
 /// `transfers` should hold every posted transfer up to `to_date` (dormancy needs 180 days of
 /// history before the period; the other kinds ignore what lies outside it). Sanctions screen
 /// the distinct holders of customer accounts against `sanctions_list` when one is given.
-/// Cash kinds run on this thread while suspicious patterns run on a second one.
+/// Cash kinds and suspicious patterns run side by side on rayon's pool (`join`).
 pub fn analyse(
     transfers: &[TransferFact],
     accounts: &[AccountFact],
@@ -251,10 +251,7 @@ pub fn analyse(
     let to_us = clock::date_start_us(to_date) + MICROS_PER_DAY - 1;
     let ledger = Ledger::new(transfers, accounts);
     let ledger = &ledger;
-    std::thread::scope(|scope| {
-        let suspicious_job = kinds
-            .suspicious
-            .then(|| scope.spawn(|| suspicious::find(ledger, &params.suspicious, from_us, to_us)));
+    let cash = || -> AppResult<ComplianceFindings> {
         let mut findings = ComplianceFindings::default();
         if kinds.ctr {
             findings.ctr = ctr::find(ledger, &params.ctr, from_date, to_date)?;
@@ -262,16 +259,25 @@ pub fn analyse(
         if kinds.structuring {
             findings.structuring = structuring::find(ledger, &params.ctr, from_date, to_date)?;
         }
-        if let Some(job) = suspicious_job {
-            findings.suspicious = job.join().expect("suspicious-pattern thread panicked")?;
-        }
         if let (true, Some(list)) = (kinds.sanctions, sanctions_list) {
             let holders = customer_holders(accounts);
             let min_score = params.min_score.unwrap_or(DEFAULT_MIN_SCORE);
             findings.sanctions = screen(&holders, list, min_score);
         }
         Ok(findings)
-    })
+    };
+    let suspicious = || {
+        kinds
+            .suspicious
+            .then(|| suspicious::find(ledger, &params.suspicious, from_us, to_us))
+            .transpose()
+    };
+    let (findings, suspicious) = rayon::join(cash, suspicious);
+    let mut findings = findings?;
+    if let Some(found) = suspicious? {
+        findings.suspicious = found;
+    }
+    Ok(findings)
 }
 
 /// Distinct holder names of customer accounts, sorted.

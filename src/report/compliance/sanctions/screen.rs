@@ -16,7 +16,6 @@
 //! Measured on generated data, blocking keeps 24 of the 25 pairs that comparing every pair
 //! finds (`benchmarks::bench_screening_recall_against_every_pair`).
 
-use super::super::ledger::thread_count;
 use super::list::{ListedName, SanctionsList};
 use super::normalize::{common_characters, NameProfile, NormalizedName, TokenProfile};
 use super::similarity::{
@@ -24,6 +23,7 @@ use super::similarity::{
     token_jaro_winkler_upper_bound, token_set_score, TokenScratch, BOUND_SLACK, TOKEN_MATCH_MIN,
 };
 use crate::error::{AppError, AppResult};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// SPEC default `--min-score`.
@@ -31,8 +31,8 @@ pub const DEFAULT_MIN_SCORE: f64 = 0.90;
 const PER_MILLE: f64 = 1000.0;
 /// Decimals printed (and compared) for a score.
 const SCORE_DECIMALS: usize = 3;
-/// Below this many holders one thread is faster than starting more.
-const HOLDERS_PER_THREAD_MIN: usize = 512;
+/// Below this many holders a task is not worth splitting off.
+const HOLDERS_PER_TASK_MIN: usize = 512;
 
 /// A holder whose name scores at least the minimum against a list entry (best of the
 /// entry's primary name and aliases; one hit per holder and entry).
@@ -81,25 +81,18 @@ pub fn screen(holders: &[String], list: &SanctionsList, min_score: f64) -> Vec<S
     let mut distinct: Vec<&str> = holders.iter().map(String::as_str).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let threads = thread_count(distinct.len(), HOLDERS_PER_THREAD_MIN);
-    let mut hits: Vec<SanctionsHit> = std::thread::scope(|scope| {
-        let distinct = &distinct;
-        let jobs: Vec<_> = (0..threads)
-            .map(|first| {
-                scope.spawn(move || {
-                    // Interleaved shares: neighbouring (alphabetical) names cost alike.
-                    let share = distinct.iter().skip(first).step_by(threads);
-                    let mut screener = Screener::new(list, min_per_mille);
-                    share
-                        .flat_map(|holder| screener.screen_holder(holder))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        jobs.into_iter()
-            .flat_map(|job| job.join().expect("screening thread panicked"))
-            .collect()
-    });
+    // Tasks of at least HOLDERS_PER_TASK_MIN names, stolen by idle threads: neighbouring
+    // (alphabetical) names cost alike, so stealing evens out the expensive stretches. Each
+    // task gets one screener (its scratch is as long as the list).
+    let mut hits: Vec<SanctionsHit> = distinct
+        .par_iter()
+        .with_min_len(HOLDERS_PER_TASK_MIN)
+        .map_init(
+            || Screener::new(list, min_per_mille),
+            |screener, holder| screener.screen_holder(holder),
+        )
+        .flatten_iter()
+        .collect();
     hits.sort_by(|left, right| {
         (
             &left.holder,
