@@ -14,7 +14,8 @@ use std::time::Instant;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// Worker threads: the machine has two cores; more threads only add switching.
+/// Async worker threads: a command waits on one database, so two are plenty on any machine;
+/// CPU-heavy work runs on rayon's pool, which is sized by the cores.
 const RUNTIME_THREADS: usize = 2;
 
 pub fn main_exit_code() -> u8 {
