@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 #[cfg(test)]
 mod cpu_time;
+pub mod csv_input;
 pub mod error;
 pub mod fast_map;
 pub mod ledger;

@@ -371,13 +371,21 @@ async fn import(context: &Context, file: &std::path::Path) -> AppResult<Output> 
 /// Validate the whole file before anything is written: a bad row is exit 4 with its line.
 fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
     let place = file.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .from_path(file)
+    let opened = std::fs::File::open(file)
         .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(crate::csv_input::Checked::new(
+        std::io::BufReader::new(opened),
+        b',',
+    ));
+    let csv_error = |error: csv::Error, what: &str| {
+        crate::csv_input::quoting_error(&error)
+            .unwrap_or_else(|| AppError::invalid_input(format!("{what}{error}")))
+            .context(&place)
+    };
     let expected = ["number", "holder", "type", "currency", "overdraft_limit"];
     let headers = reader
         .headers()
-        .map_err(|e| AppError::invalid_input(format!("{place}: header: {e}")))?
+        .map_err(|e| csv_error(e, "header: "))?
         .clone();
     let positions: Vec<usize> = expected
         .iter()
@@ -395,7 +403,7 @@ fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
         .collect::<AppResult<_>>()?;
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| AppError::invalid_input(format!("{place}: {e}")))?;
+        let record = record.map_err(|e| csv_error(e, ""))?;
         let line = record.position().map_or(0, |p| p.line());
         if rows.len() >= ACCOUNT_IMPORT_ROWS_MAX {
             return Err(AppError::invalid_input(format!(

@@ -416,6 +416,9 @@ pub(super) async fn import_for_demo(
 
 async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
     let risk = arguments.risk.options()?;
+    // Before the database or the rejects file is touched: an unclosed quote is found only
+    // at the end of the file, and batches commit while it streams.
+    let checked = crate::csv_input::check_file(&arguments.file, b',')?;
     let total_bytes = std::fs::metadata(&arguments.file)
         .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
         .len();
@@ -425,7 +428,7 @@ async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
         total_bytes,
         context.progress_enabled(),
     )?;
-    let summary = import_file(store, &context.actor, &arguments.file, &mut reporter, risk).await?;
+    let summary = import_file(store, &context.actor, &checked, &mut reporter, risk).await?;
     reporter.progress.finish_and_clear();
     if let Some(writer) = &mut reporter.rejects {
         writer

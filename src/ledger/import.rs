@@ -6,6 +6,7 @@ use super::import_batch::{apply_batch, AccountCache, PendingRow, RowOutcome};
 use super::risk::RiskOptions;
 use super::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 use crate::clock;
+use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
 use crate::model::TransferKind;
 use crate::money::Currency;
@@ -66,10 +67,13 @@ pub trait ImportObserver {
 pub async fn import_file(
     store: &Store,
     actor: &Actor,
-    path: &Path,
+    checked: &CheckedFile,
     observer: &mut dyn ImportObserver,
     risk: RiskOptions,
 ) -> AppResult<ImportSummary> {
+    // Batches commit while the file streams, and an unclosed quote shows only at its end:
+    // the caller scanned the whole file first (`check_file`, GB/s).
+    let path = checked.path();
     let file = File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
     let mut reader = csv::ReaderBuilder::new()

@@ -467,13 +467,21 @@ pub fn write_internal_csv(path: &Path, movements: &[InternalMovement]) -> AppRes
 /// Read `transfer_id,date,reference,amount,currency` (fixtures, benchmarks, the demo).
 pub fn read_internal_csv(path: &Path) -> AppResult<Vec<InternalMovement>> {
     let place = path.display();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
+    let file = std::fs::File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+    let mut reader =
+        csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(crate::csv_input::Checked::new(
+                std::io::BufReader::new(file),
+                b',',
+            ));
+    let csv_error = |error: csv::Error| {
+        crate::csv_input::quoting_error(&error)
+            .unwrap_or_else(|| AppError::invalid_input(error.to_string()))
+            .context(&place)
+    };
+    let headers = reader.headers().map_err(csv_error)?;
     if headers.iter().ne(INTERNAL_CSV_COLUMNS) {
         return Err(AppError::invalid_input(format!(
             "{place}: header must be {}",
@@ -482,8 +490,7 @@ pub fn read_internal_csv(path: &Path) -> AppResult<Vec<InternalMovement>> {
     }
     let mut movements = Vec::new();
     for record in reader.records() {
-        let record =
-            record.map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+        let record = record.map_err(csv_error)?;
         let line = record.position().map_or(0, |position| position.line());
         let movement = parse_internal_record(&record)
             .map_err(|error| error.context(format_args!("{place}: line {line}")))?;

@@ -10,6 +10,8 @@ mod compliance;
 mod concurrency;
 mod cores;
 mod crash;
+mod csv_input;
+mod csv_properties;
 mod errors;
 mod idempotency;
 mod misc;

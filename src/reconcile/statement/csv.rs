@@ -38,7 +38,10 @@ pub fn read<R: Read>(input: R, options: &CsvOptions, details: LineDetails) -> Ap
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(true)
-        .from_reader(NewlineTerminated::new(input));
+        .from_reader(NewlineTerminated::new(crate::csv_input::Checked::new(
+            input,
+            options.delimiter,
+        )));
     let headers = reader
         .byte_headers()
         .map_err(|error| csv_error(&error, 1))?
@@ -257,6 +260,9 @@ fn optional_text(
 }
 
 fn csv_error(error: &::csv::Error, line: u64) -> AppError {
+    if let Some(quoting) = crate::csv_input::quoting_error(error) {
+        return quoting;
+    }
     match error.kind() {
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -155,3 +155,23 @@ fn csv_line_numbers_count_blank_lines_and_quoted_newlines() {
     std::fs::remove_file(&path).unwrap();
     assert_mentions(&error.message, &["line 6", "field 'amount'"]);
 }
+
+#[test]
+fn csv_unclosed_quote_names_the_line_it_opened() {
+    // The csv crate would read lines 3 to 5 as one description and report two lines.
+    let content = "date,reference,amount,currency,description\n\
+2026-11-20,A,1.00,EUR,first\n\
+2026-11-20,B,2.00,EUR,\"Payment, INV-1\n\
+2026-11-20,C,3.00,EUR,third\n\
+2026-11-20,D,4.00,EUR,fourth\n";
+    let path = write_scratch("unclosed-quote.csv", content.as_bytes());
+    for format in [InputFormat::Csv, InputFormat::Auto] {
+        let error = read_statement(&path, format, &CsvOptions::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidInput);
+        assert_mentions(
+            &error.message,
+            &["unclosed-quote.csv", "line 3", "never closed"],
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}

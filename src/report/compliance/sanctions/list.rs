@@ -175,7 +175,7 @@ pub fn parse_list<R: Read>(reader: R) -> AppResult<SanctionsList> {
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(reader);
+        .from_reader(crate::csv_input::Checked::new(reader, b','));
     let mut entries = Vec::new();
     let mut first_line_by_list_id: HashMap<String, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
@@ -271,6 +271,9 @@ fn invalid(line: u64, field: &str, problem: String) -> AppError {
 }
 
 fn csv_error(error: csv::Error) -> AppError {
+    if let Some(quoting) = crate::csv_input::quoting_error(&error) {
+        return AppError::invalid_input(format!("sanctions list {}", quoting.message));
+    }
     let line = error.position().map_or(0, |position| position.line());
     let problem = match error.kind() {
         csv::ErrorKind::Utf8 { err, .. } => {

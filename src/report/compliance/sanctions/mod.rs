@@ -38,6 +38,18 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_quote_names_its_line() {
+        let message =
+            parse_error("John Smith,SDGT,X1\n\"Jane Roe,SDGT,X2\nMax Mustermann,SDGT,X3\n");
+        assert!(
+            message.starts_with(
+                "sanctions list line 2: a quoted field opens here and is never closed"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn parses_the_fixture_with_header_aliases_and_diacritics() {
         let list = fixture_list();
         assert_eq!(list.len(), 10);
