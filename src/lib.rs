@@ -14,6 +14,7 @@ mod cpu_time;
 pub mod csv_input;
 pub mod error;
 pub mod fast_map;
+pub mod input;
 pub mod ledger;
 pub mod model;
 pub mod money;

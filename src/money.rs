@@ -20,8 +20,17 @@ pub struct Currency {
 }
 
 impl Currency {
+    /// ISO 4217 code, case-insensitive (`usd` is USD), surrounding spaces removed
+    /// (`crate::input::trim`). Unknown, empty, or without minor units: `invalid_currency`.
     pub fn parse(text: &str) -> AppResult<Currency> {
-        let upper = text.trim().to_ascii_uppercase();
+        let text = crate::input::trim(text);
+        if text.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::InvalidCurrency,
+                "required (an ISO 4217 code such as USD)",
+            ));
+        }
+        let upper = text.to_ascii_uppercase();
         let iso = iso_currency::Currency::from_code(&upper).ok_or_else(|| {
             AppError::new(
                 ErrorCode::InvalidCurrency,
@@ -98,11 +107,21 @@ impl FromStr for Currency {
     }
 }
 
-/// Strict grammar `[+-]?[0-9]+(\.[0-9]+)?`; rust_decimal then does the exact conversion.
+/// Strict grammar `[+-]?[0-9]+(\.[0-9]+)?` after removing surrounding spaces
+/// (`crate::input::trim`); rust_decimal then does the exact conversion. `+1.00` is 1.00;
+/// `1,000.00`, `1.`, `.5`, `1e3` and `1 000` are `invalid_input`: a thousands separator or a
+/// lone point is read differently by different people and exporters, so it is refused, not
+/// guessed.
 pub fn parse_minor(text: &str, minor_units: u32) -> AppResult<i64> {
+    let text = crate::input::trim(text);
+    if text.is_empty() {
+        return Err(AppError::invalid_input(
+            "required (a decimal amount such as 12.50)",
+        ));
+    }
     let invalid = || AppError::invalid_input(format!("amount '{text}' is not a decimal number"));
-    if text.is_empty() || text.len() > AMOUNT_TEXT_LENGTH_MAX {
-        if text.len() > AMOUNT_TEXT_LENGTH_MAX && is_decimal_grammar(text) {
+    if text.len() > AMOUNT_TEXT_LENGTH_MAX {
+        if is_decimal_grammar(text) {
             return Err(out_of_range(text));
         }
         return Err(invalid());
@@ -194,6 +213,9 @@ mod tests {
         assert_eq!(usd().parse_positive("1234.50").unwrap(), 123450);
         assert_eq!(usd().parse_positive("0.01").unwrap(), 1);
         assert_eq!(usd().parse_positive("7").unwrap(), 700);
+        assert_eq!(usd().parse_positive("+1.00").unwrap(), 100);
+        assert_eq!(usd().parse_positive(" 1.00\t").unwrap(), 100);
+        assert_eq!(Currency::parse(" usd ").unwrap(), usd());
         assert_eq!(
             Currency::parse("JPY")
                 .unwrap()
@@ -220,7 +242,14 @@ mod tests {
         assert_eq!(code("abc"), ErrorCode::InvalidInput);
         assert_eq!(code("1e5"), ErrorCode::InvalidInput);
         assert_eq!(code("1_000"), ErrorCode::InvalidInput);
-        assert_eq!(code(" 1"), ErrorCode::InvalidInput);
+        assert_eq!(code("1 000"), ErrorCode::InvalidInput);
+        assert_eq!(code("1,000.00"), ErrorCode::InvalidInput);
+        assert_eq!(code("1."), ErrorCode::InvalidInput);
+        assert_eq!(code(".5"), ErrorCode::InvalidInput);
+        assert_eq!(code("1e3"), ErrorCode::InvalidInput);
+        assert_eq!(code("++1"), ErrorCode::InvalidInput);
+        assert_eq!(code(""), ErrorCode::InvalidInput);
+        assert_eq!(code("  "), ErrorCode::InvalidInput);
         assert_eq!(code("10000000000000000"), ErrorCode::AmountOutOfRange);
         assert_eq!(
             Currency::parse("JPY")

@@ -403,14 +403,23 @@ fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
         .collect::<AppResult<_>>()?;
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| csv_error(e, ""))?;
+        // A row with fewer or more fields than the header is refused by the csv reader (it is
+        // not flexible), named as every CSV reader names it (`crate::input`).
+        let record = record.map_err(|e| match crate::csv_input::quoting_error(&e) {
+            Some(error) => error.context(&place),
+            None => {
+                let line = e.position().map_or(0, |p| p.line());
+                crate::input::csv_record_error(&e, line).context(&place)
+            }
+        })?;
         let line = record.position().map_or(0, |p| p.line());
         if rows.len() >= ACCOUNT_IMPORT_ROWS_MAX {
             return Err(AppError::invalid_input(format!(
                 "{place}: more than {ACCOUNT_IMPORT_ROWS_MAX} rows; split the file"
             )));
         }
-        let field = |slot: usize| record.get(positions[slot]).unwrap_or("").trim().to_string();
+        // Values go to the shared validators untrimmed: trimming is their rule (`crate::input`).
+        let field = |slot: usize| record.get(positions[slot]).unwrap_or("").to_string();
         let request =
             account_row_request(&field).map_err(|e| e.context(format!("{place}: line {line}")))?;
         rows.push(ImportRow { line, request });
@@ -419,7 +428,8 @@ fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
 }
 
 fn account_row_request(field: &dyn Fn(usize) -> String) -> AppResult<OpenRequest> {
-    let number = match field(0).as_str() {
+    // An empty number is generated (SPEC); anything else is validated like `--number`.
+    let number = match crate::input::trim(&field(0)) {
         "" => None,
         text => {
             Some(crate::ledger::number::validate(text).map_err(|e| e.context("field 'number'"))?)
@@ -429,7 +439,7 @@ fn account_row_request(field: &dyn Fn(usize) -> String) -> AppResult<OpenRequest
         .parse()
         .map_err(|e: AppError| e.context("field 'type'"))?;
     let currency = Currency::parse(&field(3)).map_err(|e| e.context("field 'currency'"))?;
-    let limit_text = field(4);
+    let limit_text = crate::input::trim(&field(4)).to_string();
     if account_type == AccountType::Credit && limit_text.is_empty() {
         return Err(AppError::invalid_input(
             "field 'overdraft_limit': required for credit accounts (the credit limit)",

@@ -4,10 +4,11 @@ use super::present::{transfer_json, transfers_section};
 use super::{account_argument, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::ledger::import::{import_file, ImportObserver, RejectedRow, IMPORT_COLUMNS};
 use crate::ledger::post::{self, require_settlement, PostResult};
 use crate::ledger::risk::RiskOptions;
-use crate::ledger::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
+use crate::ledger::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::model::{Transfer, TransferKind};
 use crate::money::Currency;
 use crate::output::{Section, View};
@@ -66,9 +67,6 @@ pub struct PostArgs {
     currency: String,
     #[command(flatten)]
     details: Details,
-    /// Booking instant (RFC 3339); default now
-    #[arg(long)]
-    at: Option<String>,
     #[command(flatten)]
     risk: RulesArg,
 }
@@ -100,6 +98,8 @@ pub struct CashArgs {
     risk: RulesArg,
 }
 
+/// The flags every posting command shares (`post`, `deposit`, `withdraw`): one definition, so
+/// they mean the same on each.
 #[derive(Debug, Args)]
 pub struct Details {
     /// Idempotency key: the same key and payload returns the original transfer
@@ -109,6 +109,17 @@ pub struct Details {
     reference: Option<String>,
     #[arg(long)]
     description: Option<String>,
+    /// Booking instant (RFC 3339); default now
+    #[arg(long)]
+    at: Option<String>,
+}
+
+/// `Details` read by the shared validators (`crate::input`), as an import row's fields are.
+struct ValidDetails {
+    key: Option<String>,
+    reference: String,
+    description: String,
+    at_us: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -136,13 +147,28 @@ pub struct ListArgs {
 }
 
 impl Details {
-    /// The key, reference and description, validated (exit 4 naming the flag).
-    fn validated(self) -> AppResult<(Option<String>, String, String)> {
-        Ok((
-            key_flag(self.key)?,
-            text_flag("--reference", self.reference, TEXT_LENGTH_MAX)?,
-            text_flag("--description", self.description, TEXT_LENGTH_MAX)?,
-        ))
+    /// The key, reference, description and instant, validated (exit 4 naming the flag).
+    fn validated(&self) -> AppResult<ValidDetails> {
+        let text = |flag: &str, value: &Option<String>| {
+            input::text(value.as_deref().unwrap_or(""), TEXT_LENGTH_MAX)
+                .map_err(|e| e.context(flag))
+        };
+        Ok(ValidDetails {
+            key: self
+                .key
+                .as_deref()
+                .map(input::key)
+                .transpose()
+                .map_err(|e| e.context("--key"))?,
+            reference: text("--reference", &self.reference)?,
+            description: text("--description", &self.description)?,
+            at_us: self
+                .at
+                .as_deref()
+                .map(clock::parse_instant)
+                .transpose()
+                .map_err(|e| e.context("--at"))?,
+        })
     }
 }
 
@@ -191,45 +217,21 @@ fn one_transfer(transfer: &Transfer, replayed: bool) -> Output {
     Output::view(view)
 }
 
-fn text_flag(flag: &str, value: Option<String>, length_max: usize) -> AppResult<String> {
-    let text = value.unwrap_or_default();
-    if text.chars().count() > length_max {
-        return Err(AppError::invalid_input(format!(
-            "{flag}: longer than {length_max} characters"
-        )));
-    }
-    Ok(text)
-}
-
-fn key_flag(value: Option<String>) -> AppResult<Option<String>> {
-    match value {
-        Some(key) if key.trim().is_empty() || key.len() > KEY_LENGTH_MAX => Err(
-            AppError::invalid_input(format!("--key: must be 1–{KEY_LENGTH_MAX} characters")),
-        ),
-        other => Ok(other),
-    }
-}
-
 async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Output> {
     let currency = Currency::parse(&arguments.currency).map_err(|e| e.context("--currency"))?;
-    let (key, reference, description) = arguments.details.validated()?;
+    let details = arguments.details.validated()?;
     let request = TransferRequest {
         kind: TransferKind::Transfer,
-        key,
+        key: details.key,
         from: account_argument("--from", &arguments.from)?,
         to: account_argument("--to", &arguments.to)?,
         amount_minor: currency
             .parse_positive(&arguments.amount)
             .map_err(|e| e.context("--amount"))?,
         currency,
-        reference,
-        description,
-        at_us: arguments
-            .at
-            .as_deref()
-            .map(clock::parse_instant)
-            .transpose()
-            .map_err(|e| e.context("--at"))?,
+        reference: details.reference,
+        description: details.description,
+        at_us: details.at_us,
         reverses_id: None,
     };
     let risk = arguments.risk.options()?;
@@ -252,6 +254,8 @@ async fn cash(
     };
     let customer = account_argument(flag, customer)?;
     let via = account_argument("--via", &arguments.via)?;
+    // Every flag that needs no account is checked before the database is opened.
+    let details = arguments.details.validated()?;
     let risk = arguments.risk.options()?;
     let store = context.store().await?;
     let settlement = require_settlement(store, &via).await?;
@@ -264,19 +268,18 @@ async fn cash(
     } else {
         (customer, settlement.number)
     };
-    let (key, reference, description) = arguments.details.validated()?;
     let request = TransferRequest {
         kind,
-        key,
+        key: details.key,
         from,
         to,
         amount_minor: currency
             .parse_positive(&arguments.amount)
             .map_err(|e| e.context("--amount"))?,
         currency,
-        reference,
-        description,
-        at_us: None,
+        reference: details.reference,
+        description: details.description,
+        at_us: details.at_us,
         reverses_id: None,
     };
     let PostResult { transfer, replayed } =

@@ -4,10 +4,11 @@
 
 use super::import_batch::{apply_batch, AccountCache, PendingRow, RowOutcome};
 use super::risk::RiskOptions;
-use super::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
+use super::{number, TransferRequest, TEXT_LENGTH_MAX};
 use crate::clock;
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
+use crate::input;
 use crate::model::TransferKind;
 use crate::money::Currency;
 use crate::store::{should_retry, Actor, Checkpointer, Store};
@@ -97,8 +98,15 @@ pub async fn import_file(
 /// The CSV being imported.
 struct Source {
     reader: csv::Reader<BufReader<File>>,
-    columns: [usize; 8],
+    columns: Columns,
     record: csv::StringRecord,
+}
+
+/// Where each of `IMPORT_COLUMNS` sits in a row, and how many fields the header has (every
+/// row must have as many).
+struct Columns {
+    positions: [usize; 8],
+    header_fields: usize,
 }
 
 async fn import_batches(
@@ -171,10 +179,7 @@ fn count_reject(
     observer.rejected(row)
 }
 
-fn column_positions(
-    reader: &mut csv::Reader<BufReader<File>>,
-    path: &Path,
-) -> AppResult<[usize; 8]> {
+fn column_positions(reader: &mut csv::Reader<BufReader<File>>, path: &Path) -> AppResult<Columns> {
     let headers = reader
         .headers()
         .map_err(|error| AppError::invalid_input(format!("{}: header: {error}", path.display())))?
@@ -192,54 +197,38 @@ fn column_positions(
                 ))
             })?;
     }
-    Ok(positions)
+    Ok(Columns {
+        positions,
+        header_fields: headers.len(),
+    })
 }
 
-fn parse_row(fields: &csv::StringRecord, columns: &[usize; 8]) -> AppResult<TransferRequest> {
-    let field = |slot: usize| {
-        fields
-            .get(columns[slot])
-            .map(|value| value.trim())
-            .unwrap_or("")
-    };
+/// One row through the same validators as `transfer post`'s flags (`crate::input`): a row
+/// and a command line with the same values post the same transfer or fail with the same code.
+fn parse_row(fields: &csv::StringRecord, columns: &Columns) -> AppResult<TransferRequest> {
+    input::check_field_count(fields.len(), columns.header_fields)?;
+    let field = |slot: usize| fields.get(columns.positions[slot]).unwrap_or("");
     let named =
         |slot: usize, error: AppError| error.context(format!("field '{}'", IMPORT_COLUMNS[slot]));
-    let key = field(0);
-    if key.is_empty() || key.len() > KEY_LENGTH_MAX {
-        return Err(named(
-            0,
-            AppError::invalid_input(format!("required, at most {KEY_LENGTH_MAX} characters")),
-        ));
-    }
+    let key = input::key(field(0)).map_err(|e| named(0, e))?;
+    let from = number::validate(field(1)).map_err(|e| named(1, e))?;
+    let to = number::validate(field(2)).map_err(|e| named(2, e))?;
     let currency = Currency::parse(field(4)).map_err(|e| named(4, e))?;
     let amount_minor = currency.parse_positive(field(3)).map_err(|e| named(3, e))?;
-    let at_us = match field(5) {
-        "" => None,
-        text => Some(clock::parse_instant(text).map_err(|e| named(5, e))?),
-    };
-    for slot in [6, 7] {
-        if field(slot).len() > TEXT_LENGTH_MAX {
-            return Err(named(
-                slot,
-                AppError::invalid_input(format!("longer than {TEXT_LENGTH_MAX} characters")),
-            ));
-        }
-    }
-    for slot in [1, 2] {
-        if field(slot).is_empty() {
-            return Err(named(slot, AppError::invalid_input("required")));
-        }
-    }
+    // `at` is required: "now" would book a historical file at whatever time it is imported.
+    let at_us = clock::parse_instant(field(5)).map_err(|e| named(5, e))?;
+    let reference = input::text(field(6), TEXT_LENGTH_MAX).map_err(|e| named(6, e))?;
+    let description = input::text(field(7), TEXT_LENGTH_MAX).map_err(|e| named(7, e))?;
     Ok(TransferRequest {
         kind: TransferKind::Transfer,
-        key: Some(key.to_string()),
-        from: field(1).to_ascii_uppercase(),
-        to: field(2).to_ascii_uppercase(),
+        key: Some(key),
+        from,
+        to,
         amount_minor,
         currency,
-        reference: field(6).to_string(),
-        description: field(7).to_string(),
-        at_us,
+        reference,
+        description,
+        at_us: Some(at_us),
         reverses_id: None,
     })
 }

@@ -10,8 +10,9 @@
 //!   same for every format (so CSV, camt.053 and MT940 copies of one statement reconcile to the
 //!   same result). `StatementLine::source_line` is the physical line in the file where the entry
 //!   starts (CSV record, `<Ntry>` tag, `:61:` tag); error messages always name physical lines.
-//! - Every problem in a statement is `invalid_input` (exit 4, "statement unreadable"), including
-//!   amount precision and unknown currencies: the money module's message is kept, its code is not.
+//! - Every problem in a statement is exit 4 ("statement unreadable"). Amounts and currencies are
+//!   read by the same functions as flags and import rows (`crate::input`), and keep their codes
+//!   (`amount_precision_exceeded`, `invalid_currency`, …); everything else is `invalid_input`.
 //! - `read_statement` also checks balances when the statement carries them (camt.053, MT940):
 //!   opening + lines must equal closing, otherwise the statement is incomplete and unreadable.
 //! - Text fields are trimmed. Longer than `FIELD_LENGTH_MAX` bytes is an error, never truncated.

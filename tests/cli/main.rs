@@ -20,3 +20,4 @@ mod reconcile;
 mod risk;
 mod telemetry;
 mod transfers;
+mod validation;

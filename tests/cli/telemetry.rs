@@ -4,7 +4,7 @@
 //! refuses or never answers not holding the command.
 
 use crate::support::otlp::{closed_port, Point, Protocol, Receiver, SilentListener, Span};
-use crate::support::{Ledger, Run};
+use crate::support::{Ledger, Run, NOW};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -520,7 +520,7 @@ fn imports_are_batch_spans_not_row_spans() {
     let mut csv = String::from("key,from,to,amount,currency,at,reference,description\n");
     for row in 0..5 {
         csv.push_str(&format!(
-            "k{row},{ALICE_NUMBER},{BOB_NUMBER},1.00,USD,,R{row},\n"
+            "k{row},{ALICE_NUMBER},{BOB_NUMBER},1.00,USD,{NOW},R{row},\n"
         ));
     }
     let file = ledger.write("transfers.csv", &csv);

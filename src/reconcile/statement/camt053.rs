@@ -7,9 +7,7 @@
 use super::super::{
     InputFormat, Statement, StatementBalances, StatementLine, FIELD_LENGTH_MAX, XML_DEPTH_MAX,
 };
-use super::{
-    as_invalid_input, check_line_count, detail_field, text_field, CurrencyCache, LineDetails,
-};
+use super::{check_line_count, detail_field, text_field, CurrencyCache, LineDetails};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use chrono::NaiveDate;
@@ -652,14 +650,15 @@ fn required(value: Option<String>, name: &str) -> AppResult<String> {
         .ok_or_else(|| AppError::invalid_input(format!("missing {name}")))
 }
 
-/// camt.053 amounts are unsigned; the sign comes from CdtDbtInd.
+/// camt.053 amounts are not negative; the sign comes from CdtDbtInd. A `+` is allowed, as
+/// everywhere (and by the schema's `xs:decimal`).
 fn parse_unsigned_amount(text: &str, currency: Currency) -> AppResult<i64> {
-    if text.starts_with(['-', '+']) {
+    if text.starts_with('-') {
         return Err(AppError::invalid_input(format!(
             "amount '{text}' must be unsigned (the sign is in CdtDbtInd)"
         )));
     }
-    currency.parse_signed(text).map_err(as_invalid_input)
+    currency.parse_signed(text)
 }
 
 fn credit_debit_sign(text: &str) -> AppResult<i64> {
@@ -675,6 +674,6 @@ fn credit_debit_sign(text: &str) -> AppResult<i64> {
 /// `2026-11-20`, `2026-11-20+01:00` or `2026-11-20T10:15:00+01:00`: the date as written.
 fn parse_iso_date(text: &str) -> AppResult<NaiveDate> {
     text.get(..10)
-        .and_then(|date| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+        .and_then(crate::clock::iso_date)
         .ok_or_else(|| AppError::invalid_input(format!("'{text}' is not an ISO date")))
 }

@@ -2,9 +2,7 @@
 //! header name (renamed with `--map`), so their order in the file does not matter.
 
 use super::super::{CsvOptions, InputFormat, Statement, StatementLine};
-use super::{
-    check_line_count, detail_field, parse_amount, text_field, trim_text, CurrencyCache, LineDetails,
-};
+use super::{check_line_count, detail_field, parse_amount, text_field, CurrencyCache, LineDetails};
 use crate::error::{AppError, AppResult};
 use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::NaiveDate;
@@ -165,9 +163,9 @@ impl RecordParser<'_> {
 
     fn parse_date(&self, text: &str) -> AppResult<NaiveDate> {
         if self.date_format == ISO_DATE_FORMAT {
-            if let Some(date) = iso_date_fast(text) {
-                return Ok(date);
-            }
+            // The default format is the date every other way in reads (`clock::parse_date`):
+            // exactly `YYYY-MM-DD`, where chrono's `%Y-%m-%d` would also take `2026-11-5`.
+            return crate::clock::parse_date(text).map_err(|error| error.context("field 'date'"));
         }
         let mut parsed = Parsed::new();
         chrono::format::parse(&mut parsed, text, self.date_items.iter())
@@ -181,29 +179,8 @@ impl RecordParser<'_> {
     }
 }
 
-/// `YYYY-MM-DD` without chrono's format machinery (a sixth of the read time on a million
-/// lines). Anything else, or an impossible date, goes the general way and gets its message.
-fn iso_date_fast(text: &str) -> Option<NaiveDate> {
-    let bytes = text.as_bytes();
-    let shaped = bytes.len() == 10
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && [0, 1, 2, 3, 5, 6, 8, 9]
-            .iter()
-            .all(|index| bytes[*index].is_ascii_digit());
-    if !shaped {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        bytes[range]
-            .iter()
-            .fold(0u32, |value, digit| value * 10 + u32::from(digit - b'0'))
-    };
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
-}
-
 fn field(record: &::csv::StringRecord, index: usize) -> &str {
-    record.get(index).map_or("", trim_text)
+    record.get(index).map_or("", crate::input::trim)
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -259,23 +236,15 @@ fn optional_text(
     }
 }
 
+/// Field counts and UTF-8 in the words every CSV reader uses (`crate::input`).
 fn csv_error(error: &::csv::Error, line: u64) -> AppError {
     if let Some(quoting) = crate::csv_input::quoting_error(error) {
         return quoting;
     }
     match error.kind() {
-        ::csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => AppError::invalid_input(format!(
-            "line {line}: {len} fields, but the header has {expected_len}"
-        )),
-        ::csv::ErrorKind::Utf8 { err, .. } => AppError::invalid_input(format!(
-            "line {line}: field {} is not valid UTF-8",
-            err.field() + 1
-        )),
         ::csv::ErrorKind::Io(io_error) => {
             AppError::invalid_input(format!("cannot read statement: {io_error}"))
         }
-        _ => AppError::invalid_input(format!("line {line}: {error}")),
+        _ => crate::input::csv_record_error(error, line),
     }
 }

@@ -63,17 +63,12 @@ impl CurrencyCache {
         if let Some((_, currency)) = self.entries.iter().find(|(known, _)| known == text) {
             return Ok(*currency);
         }
-        let currency = Currency::parse(text).map_err(as_invalid_input)?;
+        let currency = Currency::parse(text)?;
         if self.entries.len() < CURRENCY_CACHE_ENTRIES_MAX {
             self.entries.push((text.to_string(), currency));
         }
         Ok(currency)
     }
-}
-
-/// Statement problems are all "unreadable statement" (exit 4): keep the message, unify the code.
-pub fn as_invalid_input(error: AppError) -> AppError {
-    AppError::invalid_input(error.message)
 }
 
 /// Parse an amount written with `decimal_separator` exactly into minor units of `currency`.
@@ -87,25 +82,13 @@ pub fn parse_amount(text: &str, currency: Currency, decimal_separator: char) -> 
             )));
         }
         let normalized = text.replace(',', ".");
-        // The money module quotes the text it saw; show the user the text they wrote.
+        // The money module quotes the text it saw; show the user the text they wrote. The
+        // code is the money module's, as for every other amount.
         return currency
             .parse_signed(&normalized)
-            .map_err(|error| AppError::invalid_input(error.message.replace(&normalized, text)));
+            .map_err(|error| AppError::new(error.code, error.message.replace(&normalized, text)));
     }
-    currency.parse_signed(text).map_err(as_invalid_input)
-}
-
-/// `str::trim`, with a fast path for the usual ASCII edges (a million lines have millions of
-/// fields); Unicode spaces such as NBSP at either edge still go through `str::trim`.
-pub fn trim_text(text: &str) -> &str {
-    let trimmed = text.trim_ascii();
-    let ascii_edges = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
-        && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
-    if ascii_edges {
-        trimmed
-    } else {
-        trimmed.trim()
-    }
+    currency.parse_signed(text)
 }
 
 /// Whether readers keep the counterparty and description of each line. Matching needs neither,
@@ -123,7 +106,7 @@ pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<S
     match details {
         LineDetails::Keep => text_field(name, text),
         LineDetails::Skip => {
-            let length = trim_text(text).len();
+            let length = crate::input::trim(text).len();
             if length > FIELD_LENGTH_MAX {
                 return Err(AppError::invalid_input(format!(
                     "field '{name}' is {length} bytes long; at most {FIELD_LENGTH_MAX} are accepted"
@@ -136,7 +119,7 @@ pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<S
 
 /// Trimmed copy of a text field, refused when longer than `FIELD_LENGTH_MAX`.
 pub fn text_field(name: &str, text: &str) -> AppResult<String> {
-    let trimmed = trim_text(text);
+    let trimmed = crate::input::trim(text);
     if trimmed.len() > FIELD_LENGTH_MAX {
         return Err(AppError::invalid_input(format!(
             "field '{name}' is {} bytes long; at most {FIELD_LENGTH_MAX} are accepted",

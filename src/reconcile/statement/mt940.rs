@@ -6,9 +6,7 @@
 //! that real bank exports contain, and reports pest positions instead of file lines.
 
 use super::super::{InputFormat, Statement, StatementBalances, StatementLine, FIELD_LENGTH_MAX};
-use super::{
-    as_invalid_input, check_line_count, detail_field, parse_amount, text_field, LineDetails,
-};
+use super::{check_line_count, detail_field, parse_amount, text_field, LineDetails};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use chrono::{Datelike, NaiveDate};
@@ -204,7 +202,7 @@ impl Mt940Reader {
         };
         let date = parse_swift_date(value.get(1..7).unwrap_or_default())?;
         let currency_text = value.get(7..10).unwrap_or_default();
-        let currency = Currency::parse(currency_text).map_err(as_invalid_input)?;
+        let currency = Currency::parse(currency_text)?;
         if let Some(known) = self.currency.filter(|known| *known != currency) {
             return Err(AppError::invalid_input(format!(
                 "balance in {currency}, but the statement is in {known}"
@@ -441,9 +439,17 @@ fn parse_swift_amount(text: &str, currency: Currency) -> AppResult<i64> {
             "amount '{text}' is not 1 to {AMOUNT_LENGTH_MAX} characters"
         )));
     }
+    if text.starts_with(['+', '-']) {
+        return Err(AppError::invalid_input(format!(
+            "amount '{text}' must be unsigned (the sign is the D/C mark)"
+        )));
+    }
     let without_empty_decimals = text.strip_suffix(',').unwrap_or(text);
     parse_amount(without_empty_decimals, currency, ',').map_err(|error| {
-        AppError::invalid_input(error.message.replace(without_empty_decimals, text))
+        AppError::new(
+            error.code,
+            error.message.replace(without_empty_decimals, text),
+        )
     })
 }
 

@@ -1,16 +1,16 @@
-//! Unreadable statements: each gives `invalid_input` with the place of the problem.
+//! Unreadable statements: each gives `invalid_input` with the place of the problem, or the
+//! money module's own code for an amount or currency (`crate::input`: one code everywhere).
 
 use super::*;
 use crate::error::ErrorCode;
 
 fn error_of(name: &str, format: InputFormat) -> String {
+    error_with_code(name, format, ErrorCode::InvalidInput)
+}
+
+fn error_with_code(name: &str, format: InputFormat, code: ErrorCode) -> String {
     let error = read(name, format).unwrap_err();
-    assert_eq!(
-        error.code,
-        ErrorCode::InvalidInput,
-        "{name}: {}",
-        error.message
-    );
+    assert_eq!(error.code, code, "{name}: {}", error.message);
     assert!(
         error.message.contains(name),
         "{name}: message names the file: {}",
@@ -28,7 +28,7 @@ fn assert_mentions(message: &str, parts: &[&str]) {
 #[test]
 fn bad_amount_names_line_and_field() {
     for format in [InputFormat::Csv, InputFormat::Auto] {
-        let message = error_of("bad_amount.csv", format);
+        let message = error_with_code("bad_amount.csv", format, ErrorCode::AmountPrecisionExceeded);
         assert_mentions(&message, &["line 3", "field 'amount'", "-300.005"]);
     }
 }
@@ -95,18 +95,34 @@ fn empty_and_garbage_files_are_invalid() {
 #[test]
 fn line_errors_in_csv_name_line_and_field() {
     let cases = [
-        ("2026-13-01,R,1.00,EUR", "field 'date'"),
-        ("2026-11-20,R,1.00,XYZ", "field 'currency'"),
-        ("2026-11-20,R,1e3,EUR", "field 'amount'"),
-        ("2026-11-20,R,99999999999999999,EUR", "field 'amount'"),
+        (
+            "2026-13-01,R,1.00,EUR",
+            "field 'date'",
+            ErrorCode::InvalidInput,
+        ),
+        (
+            "2026-11-20,R,1.00,XYZ",
+            "field 'currency'",
+            ErrorCode::InvalidCurrency,
+        ),
+        (
+            "2026-11-20,R,1e3,EUR",
+            "field 'amount'",
+            ErrorCode::InvalidInput,
+        ),
+        (
+            "2026-11-20,R,99999999999999999,EUR",
+            "field 'amount'",
+            ErrorCode::AmountOutOfRange,
+        ),
     ];
-    for (row, field) in cases {
+    for (row, field, code) in cases {
         let content = format!("date,reference,amount,currency\n2026-11-20,OK,1.00,EUR\n{row}\n");
         let path = write_scratch("line-error.csv", content.as_bytes());
         let error = read_statement(&path, InputFormat::Csv, &CsvOptions::default(), &mut |_| {})
             .unwrap_err();
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(error.code, ErrorCode::InvalidInput, "{row}");
+        assert_eq!(error.code, code, "{row}");
         assert_mentions(&error.message, &["line 3", field]);
     }
 }

@@ -1,0 +1,138 @@
+//! One validation for every way in. A command-line flag, a `transfer import` row, an
+//! `account import` row and a statement line reach the ledger through the same functions, so
+//! each rule is decided once:
+//!
+//! | value | function |
+//! |---|---|
+//! | surrounding spaces (every value) | [`trim`] |
+//! | amount | [`crate::money::parse_minor`] via `Currency::parse_positive` / `_non_negative` / `_signed` |
+//! | currency | [`crate::money::Currency::parse`] |
+//! | instant (RFC 3339) | [`crate::clock::parse_instant`] |
+//! | date (`YYYY-MM-DD`) | [`crate::clock::parse_date`] |
+//! | account number | [`crate::ledger::number::validate`] |
+//! | idempotency key | [`key`] |
+//! | reference, description | [`text`] |
+//! | fields per row | [`check_field_count`] |
+//!
+//! The rules and why (README "Input validation"):
+//! - Surrounding white space (Unicode `White_Space`: spaces, tabs, NBSP, …) is removed from
+//!   every value before it is read; white space inside a value is part of it.
+//! - An empty required value is an error of that value's type, saying "required".
+//! - A row with fewer or more fields than its header is refused, naming its line.
+//! - Codes (currencies, account numbers, types, statuses) are case-insensitive and stored
+//!   upper-case (currencies, numbers) or lower-case (types, statuses).
+//! - A leap second (`23:59:60`) is refused: chrono reads it as the next midnight.
+//! - Amounts are `[+-]digits[.digits]`: `+1.00` is 1.00; `1,000.00`, `1.`, `.5`, `1e3` are not.
+
+use crate::error::{AppError, AppResult};
+use crate::ledger::KEY_LENGTH_MAX;
+
+/// The one rule for white space around a value: removed (Unicode `White_Space`, as `str::trim`).
+/// A fast path covers the usual ASCII edges (a million-line import or statement has millions
+/// of fields); non-ASCII edges such as NBSP still go through `str::trim`.
+pub fn trim(text: &str) -> &str {
+    let trimmed = text.trim_ascii();
+    let ascii_edges = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
+        && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
+    if ascii_edges {
+        trimmed
+    } else {
+        trimmed.trim()
+    }
+}
+
+/// An idempotency key: trimmed, 1 to `KEY_LENGTH_MAX` characters.
+pub fn key(value: &str) -> AppResult<String> {
+    let key = trim(value);
+    if key.is_empty() || longer_than(key, KEY_LENGTH_MAX) {
+        return Err(AppError::invalid_input(format!(
+            "required, 1–{KEY_LENGTH_MAX} characters"
+        )));
+    }
+    Ok(key.to_string())
+}
+
+/// Free text (reference, description): trimmed, empty allowed, at most `length_max`
+/// characters. Longer is refused, never truncated.
+pub fn text(value: &str, length_max: usize) -> AppResult<String> {
+    let text = trim(value);
+    if longer_than(text, length_max) {
+        return Err(AppError::invalid_input(format!(
+            "longer than {length_max} characters"
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// More than `length_max` characters; counted only when the bytes could be (a character is
+/// at least one byte), since every import row has two such fields.
+fn longer_than(text: &str, length_max: usize) -> bool {
+    text.len() > length_max && text.chars().count() > length_max
+}
+
+/// A CSV row must have exactly as many fields as its header: a missing field would shift
+/// meaning silently (an empty `at`, an empty description) and an extra one (a stray comma in
+/// an unquoted description) would be dropped unseen.
+pub fn check_field_count(fields: usize, header_fields: usize) -> AppResult<()> {
+    if fields == header_fields {
+        return Ok(());
+    }
+    Err(field_count_error(fields, header_fields))
+}
+
+/// The message for a row whose field count differs from the header's (the csv crate reports
+/// the same condition for non-flexible readers; both say it this way).
+pub fn field_count_error(fields: usize, header_fields: usize) -> AppError {
+    AppError::invalid_input(format!(
+        "{fields} fields, but the header has {header_fields}"
+    ))
+}
+
+/// The csv crate's errors for a record at `line`, in the words of [`field_count_error`] when
+/// the field count is wrong.
+pub fn csv_record_error(error: &csv::Error, line: u64) -> AppError {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => field_count_error(*len as usize, *expected_len as usize)
+            .context(format_args!("line {line}")),
+        csv::ErrorKind::Utf8 { err, .. } => AppError::invalid_input(format!(
+            "line {line}: field {} is not valid UTF-8",
+            err.field() + 1
+        )),
+        _ => AppError::invalid_input(format!("line {line}: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_every_kind_of_space() {
+        assert_eq!(trim("  a b \t"), "a b");
+        assert_eq!(trim("\u{a0}x\u{a0}"), "x");
+        assert_eq!(trim(" \t "), "");
+    }
+
+    #[test]
+    fn keys_and_texts() {
+        assert_eq!(key(" k1 ").unwrap(), "k1");
+        assert!(key("  ").is_err());
+        assert!(key(&"k".repeat(KEY_LENGTH_MAX + 1)).is_err());
+        assert_eq!(
+            key(&"é".repeat(KEY_LENGTH_MAX)).unwrap().chars().count(),
+            128
+        );
+        assert_eq!(text(" note ", 4).unwrap(), "note");
+        assert_eq!(text("ééé", 3).unwrap(), "ééé");
+        assert!(text("abcd", 3).is_err());
+    }
+
+    #[test]
+    fn field_counts() {
+        assert!(check_field_count(8, 8).is_ok());
+        let error = check_field_count(7, 8).unwrap_err();
+        assert_eq!(error.message, "7 fields, but the header has 8");
+    }
+}
