@@ -3413,7 +3413,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__deposit)
-            opts="-q -v -h --to --amount --via --key --reference --description --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3440,6 +3440,10 @@ _fincore() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3835,7 +3839,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__withdraw)
-            opts="-q -v -h --from --amount --via --key --reference --description --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3862,6 +3866,10 @@ _fincore() {
                     return 0
                     ;;
                 --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -237,6 +237,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l reference -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l at -d 'Booking instant (RFC 3339); default now' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l format -d 'Output format' -r -f -a "table\t''
@@ -256,6 +257,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l key -d 'Idempotency key: the same key and payload returns the original transfer' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l reference -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l description -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l at -d 'Booking instant (RFC 3339); default now' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l format -d 'Output format' -r -f -a "table\t''
