@@ -288,6 +288,8 @@ async fn cash(
 }
 
 async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
+    // Keys are stored trimmed (`input::key`); look them up the same way.
+    let id_or_key = input::trim(id_or_key);
     let store = context.store().await?;
     let by_id = match id_or_key.parse::<i64>() {
         Ok(id) => store.transfer(id).await?,

@@ -672,6 +672,8 @@ fn keys_and_free_text_read_the_same_on_every_way_in() {
         .post("key", &[("--key", " key-one\t")], Accept(""))
         .unwrap();
     assert_eq!(json["key"], "key-one");
+    let shown = bench.ledger.json(&["transfer", "show", " key-one "]);
+    assert_eq!(shown["id"], json["id"], "looked up trimmed, as stored");
     let row = bench.transfer_row(" key-two ", "key", " key-two ");
     let json = bench
         .import_row("key", " key-two ", &row, Accept(""))

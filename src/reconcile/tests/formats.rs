@@ -490,3 +490,43 @@ fn skipping_details_keeps_everything_matching_needs() {
     }
     std::fs::remove_file(&path).unwrap();
 }
+
+/// The shared amount and currency rules (`crate::input`) in the XML and SWIFT formats: `+`,
+/// surrounding spaces and lower-case codes are read as everywhere; precision keeps its code;
+/// a sign where the format puts it elsewhere (CdtDbtInd, the D/C mark) is refused.
+#[test]
+fn camt053_and_mt940_amounts_follow_the_shared_rules() {
+    let entry = |amount: &str, currency: &str| {
+        camt(
+            "02",
+            &format!(
+                r#"<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-20</Dt></BookgDt></Ntry>"#
+            ),
+        )
+    };
+    for (amount, currency) in [("+1.50", "EUR"), (" 1.50 ", "eur"), ("1.5", " EUR ")] {
+        let statement = camt053::read(entry(amount, currency).as_bytes(), LineDetails::Keep)
+            .unwrap_or_else(|error| panic!("{amount} {currency}: {error}"));
+        assert_eq!(statement.lines[0].amount_minor, 150, "{amount}");
+        assert_eq!(statement.lines[0].currency, self::currency("EUR"));
+    }
+    let code = |amount: &str, currency: &str| {
+        camt053::read(entry(amount, currency).as_bytes(), LineDetails::Keep)
+            .unwrap_err()
+            .code
+    };
+    use crate::error::ErrorCode;
+    assert_eq!(code("1.505", "EUR"), ErrorCode::AmountPrecisionExceeded);
+    assert_eq!(code("1,50", "EUR"), ErrorCode::InvalidInput);
+    assert_eq!(code("-1.50", "EUR"), ErrorCode::InvalidInput);
+    assert_eq!(code("1.50", "XYZ"), ErrorCode::InvalidCurrency);
+
+    let swift =
+        |balance: &str| format!(":20:X\n:60F:{balance}\n:61:261120C1,NTRFR1\n:62F:C261120EUR2,\n");
+    let statement = mt940::read(swift("C261120eur1,").as_bytes(), LineDetails::Keep).unwrap();
+    assert_eq!(statement.lines[0].currency, self::currency("EUR"));
+    let error = mt940::read(swift("C261120EUR-1,").as_bytes(), LineDetails::Keep).unwrap_err();
+    assert!(error.message.contains("unsigned"), "{}", error.message);
+    let error = mt940::read(swift("C261120EUR1,005").as_bytes(), LineDetails::Keep).unwrap_err();
+    assert_eq!(error.code, ErrorCode::AmountPrecisionExceeded);
+}
