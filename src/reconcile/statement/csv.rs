@@ -236,7 +236,8 @@ fn optional_text(
     }
 }
 
-/// Field counts and UTF-8 in the words every CSV reader uses (`crate::input`).
+/// Unclosed quotes (`crate::csv_input`), field counts and UTF-8 in the words every CSV reader
+/// uses (`crate::input`).
 fn csv_error(error: &::csv::Error, line: u64) -> AppError {
     if let Some(quoting) = crate::csv_input::quoting_error(error) {
         return quoting;
