@@ -27,6 +27,9 @@ pub fn main_exit_code() -> u8 {
     };
     // Before anything can log: no message, log line or span may print the password.
     crate::store::register_secret_from_url(&cli.global.database_url);
+    crate::store::set_lock_timeout(std::time::Duration::from_secs(
+        cli.global.lock_timeout_seconds,
+    ));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(RUNTIME_THREADS)
         .enable_all()
@@ -34,7 +37,7 @@ pub fn main_exit_code() -> u8 {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: storage_unavailable: cannot start the runtime: {error}");
+            crate::stderr_line!("error: storage_unavailable: cannot start the runtime: {error}");
             return 7;
         }
     };
@@ -63,7 +66,7 @@ fn usage_exit(error: clap::Error) -> u8 {
         _ => {
             let rendered = error.render().to_string();
             let body = rendered.strip_prefix("error: ").unwrap_or(&rendered);
-            eprint!("error: usage_error: {body}");
+            crate::stderr_line!("error: usage_error: {}", body.trim_end());
             2
         }
     }
@@ -88,11 +91,12 @@ async fn run(cli: Cli, started: Instant) -> u8 {
     }
     let trace_id = span.context().span().span_context().trace_id().to_string();
     let format = cli.global.format;
+    let writes = cli.command.writes();
     let outcome = execute(cli, operator, trace_id)
         .instrument(span.clone())
         .await;
     let (exit_code, error_code) = match outcome {
-        Ok(result) => (present(result, format), None),
+        Ok(result) => present(result, format, writes, &path),
         Err(error) => {
             record_error(&span, &error);
             output::render_error(&error, format);
@@ -123,27 +127,64 @@ async fn run(cli: Cli, started: Instant) -> u8 {
 }
 
 async fn execute(cli: Cli, operator: String, trace_id: String) -> Result<Output, AppError> {
-    let context = Context::new(cli.global, operator, trace_id)?;
+    let mut context = Context::new(cli.global, operator, trace_id)?;
+    context.creates_database = cli.command.writes();
     let result = commands::dispatch(cli.command, &context).await;
     context.close().await;
     result
 }
 
-fn present(result: Output, format: Format) -> u8 {
-    if let Some(view) = &result.view {
-        // Stdout is line-buffered; a 10,000-row report would be 80,000 write calls without this.
-        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let written = output::render(view, format, &mut stdout)
-            .and_then(|()| std::io::Write::flush(&mut stdout));
-        if let Err(error) = written {
-            // A closed pipe (`| head`) is not the command's failure.
-            if error.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: invalid_input: cannot write output: {error}");
-                return 4;
-            }
+/// Print the command's result; the exit code and, when stdout could not be written and nothing
+/// was committed, the error code. The exit code reports the command's effect (SPEC "Exit
+/// codes"):
+/// - a closed pipe (`| head`) ends the output quietly with the command's own exit code, as git
+///   and ripgrep do;
+/// - any other failure (full disk, `>/dev/full`) after a committed change names what was
+///   committed on stderr and keeps the command's own exit code: an input-error code would
+///   invite a blind retry (retrying the same `--key` replays anyway);
+/// - the same failure on a command that changed nothing is `storage_unavailable` (exit 7)
+///   naming stdout: nothing happened, running it again is safe.
+fn present(result: Output, format: Format, writes: bool, path: &str) -> (u8, Option<&'static str>) {
+    let Err(error) = write_stdout(&result, format) else {
+        return (result.exit_code, None);
+    };
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return (result.exit_code, None);
+    }
+    let committed = result.committed.clone().or_else(|| {
+        writes.then(|| {
+            format!(
+                "fincore {} completed and its changes were committed",
+                path.replace('.', " ")
+            )
+        })
+    });
+    match committed {
+        Some(sentence) => {
+            crate::stderr_line!("warning: {sentence}; its output could not be written: {error}");
+            (result.exit_code, None)
+        }
+        None => {
+            let code = crate::error::ErrorCode::StorageUnavailable;
+            crate::stderr_line!("error: {code}: cannot write the output to stdout: {error}");
+            (code.exit_code(), Some(code.as_str()))
         }
     }
-    result.exit_code
+}
+
+fn write_stdout(result: &Output, format: Format) -> std::io::Result<()> {
+    use std::io::Write;
+    // Stdout is line-buffered; a 10,000-row report would be 80,000 write calls without this.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    if let Some(view) = &result.view {
+        output::render(view, format, &mut stdout)?;
+    }
+    if let Some(bytes) = &result.raw {
+        stdout.write_all(bytes)?;
+    }
+    // Flushes the line buffer beneath too: every byte reaches the file while a failure can
+    // still be reported.
+    stdout.flush()
 }
 
 /// The error on the root span (`error.type`, an `exception` event with the code and the
@@ -163,10 +204,21 @@ fn record_error(span: &tracing::Span, error: &AppError) {
     span.in_scope(|| tracing::info!(target: "fincore", error_code = code, "{message}"));
 }
 
+/// The default operator: `USER`, else `LOGNAME`, else (cron, systemd units, containers set
+/// neither) the account name of the process's user id from the system's user database,
+/// else `uid:N` for a user id without a name.
 fn login_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+    ["USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|name| !name.is_empty())
+        .unwrap_or_else(account_name)
+}
+
+fn account_name() -> String {
+    let uid = nix::unistd::Uid::current();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) if !user.name.is_empty() => user.name,
+        _ => format!("uid:{uid}"),
+    }
 }

@@ -42,6 +42,14 @@ pub struct GlobalOptions {
         global = true
     )]
     pub db_timeout_seconds: u64,
+    /// Seconds a writer waits for another writer's lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7
+    #[arg(
+        long = "lock-timeout",
+        env = "FINCORE_LOCK_TIMEOUT",
+        default_value_t = crate::store::LOCK_TIMEOUT.as_secs(),
+        global = true
+    )]
+    pub lock_timeout_seconds: u64,
     /// Print nothing but results and errors
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -102,6 +110,44 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command changes the ledger. The one place that knows it: only these create
+    /// a missing SQLite file (a read on a missing file is exit 7, never a fresh empty ledger),
+    /// and when their output cannot be written the operator is told the change was committed.
+    /// The match is exhaustive on purpose: a new command must be placed here to compile.
+    /// `report compliance --unmask` records an audit event but reads the ledger: a missing
+    /// database has nothing to report.
+    pub fn writes(&self) -> bool {
+        use commands::account::AccountCommand as A;
+        use commands::audit::AuditCommand as Au;
+        use commands::db::DbCommand as D;
+        use commands::ledger::LedgerCommand as L;
+        use commands::reconcile::ReconcileCommand as Rc;
+        use commands::report::ReportCommand as Rp;
+        use commands::risk::{BlacklistCommand as B, RiskCommand as R, RulesCommand as Ru};
+        use commands::transfer::TransferCommand as T;
+        match self {
+            Command::Account(A::Open(_) | A::Freeze(_) | A::Unfreeze(_))
+            | Command::Account(A::Close { .. } | A::Import { .. })
+            | Command::Transfer(T::Post(_) | T::Deposit { .. } | T::Withdraw { .. })
+            | Command::Transfer(T::Import(_) | T::Reverse { .. })
+            | Command::Reconcile(Rc::Run(_) | Rc::Resolve(_))
+            | Command::Risk(R::Rescore(_) | R::Rules(Ru::Import { .. }))
+            | Command::Risk(R::Blacklist(B::Add { .. } | B::Remove { .. }))
+            | Command::Db(D::Migrate)
+            | Command::Demo(_) => true,
+            Command::Account(A::Show { .. } | A::List(_) | A::Statement(_))
+            | Command::Transfer(T::Show { .. } | T::List(_))
+            | Command::Report(Rp::Balances(_) | Rp::Compliance(_))
+            | Command::Reconcile(Rc::List(_) | Rc::Show { .. })
+            | Command::Ledger(L::Verify)
+            | Command::Audit(Au::List(_) | Au::Verify)
+            | Command::Risk(R::Show(_) | R::Rules(Ru::Show { .. }))
+            | Command::Risk(R::Blacklist(B::List))
+            | Command::Db(D::Status)
+            | Command::Completions(_) => false,
+        }
+    }
+
     /// Dotted command path used for the root span name (`transfer.post`).
     pub fn path(&self) -> String {
         let (group, leaf) = match self {

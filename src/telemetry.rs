@@ -320,6 +320,9 @@ fn install_subscriber(global: &GlobalOptions, tracer_provider: &SdkTracerProvide
             .or(log_filter(global));
     let log_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (`2>/dev/full`) is dropped; reporting it would
+        // mean `eprintln!`, which panics on the same stderr.
+        .log_internal_errors(false)
         .event_format(log::MaskedFormat {
             json: global.log_format == LogFormat::Json,
         })

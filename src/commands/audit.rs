@@ -111,7 +111,7 @@ async fn verify(context: &Context) -> AppResult<Output> {
         ),
     };
     if let Some((seq, detail)) = &problem {
-        eprintln!("audit chain broken at seq {seq}: {detail}");
+        crate::stderr_line!("audit chain broken at seq {seq}: {detail}");
     }
     Ok(Output::view(View::new(json, Vec::new()).with_note(note)).with_exit_code(exit_code))
 }

@@ -13,15 +13,10 @@ pub struct CompletionsArgs {
 
 impl CompletionsArgs {
     pub fn run(self) -> AppResult<Output> {
-        clap_complete::generate(
-            self.shell,
-            &mut Cli::command(),
-            "fincore",
-            &mut std::io::stdout(),
-        );
-        Ok(Output {
-            view: None,
-            exit_code: 0,
-        })
+        // `generate` panics when its writer fails (`| head -1` closes the pipe): render into
+        // memory, and let the dispatcher write it like any other output.
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut Cli::command(), "fincore", &mut script);
+        Ok(Output::raw(script))
     }
 }

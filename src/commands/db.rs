@@ -35,6 +35,7 @@ impl DbCommand {
 
 fn status_view(status: &SchemaStatus) -> View {
     let section = Section::record(&[
+        ("database", status.database.clone()),
         ("backend", status.backend.to_string()),
         ("applied_version", status.applied_version.to_string()),
         ("binary_version", status.binary_version.to_string()),

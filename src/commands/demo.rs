@@ -137,6 +137,7 @@ fn prepare(dir: &Path, context: &Context) -> AppResult<Context> {
         context.actor.operator.clone(),
         context.actor.trace_id.clone(),
     )?;
+    demo.creates_database = true;
     // The fixtures describe the week of 2026-11-14; the demo's clock stands just after it so every
     // run prints the same report (FINCORE_NOW still wins).
     if std::env::var_os("FINCORE_NOW").is_none() {

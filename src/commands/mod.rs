@@ -26,15 +26,32 @@ use tokio::sync::OnceCell;
 /// What a command hands back to the dispatcher.
 pub struct Output {
     pub view: Option<View>,
+    /// Bytes printed as they are instead of a view (shell completion scripts).
+    pub raw: Option<Vec<u8>>,
     /// 0, or 1 for "completed with findings".
     pub exit_code: u8,
+    /// What the command committed, as a sentence (`transfer 3006 was posted`): printed on
+    /// stderr when stdout cannot be written, so the operator knows not to run it again blindly.
+    /// Commands that write and leave it empty get a generic sentence (see `app::present`).
+    pub committed: Option<String>,
 }
 
 impl Output {
     pub fn view(view: View) -> Output {
         Output {
             view: Some(view),
+            raw: None,
             exit_code: 0,
+            committed: None,
+        }
+    }
+
+    pub fn raw(bytes: Vec<u8>) -> Output {
+        Output {
+            view: None,
+            raw: Some(bytes),
+            exit_code: 0,
+            committed: None,
         }
     }
 
@@ -42,11 +59,19 @@ impl Output {
         self.exit_code = exit_code;
         self
     }
+
+    pub fn committed(mut self, sentence: impl Into<String>) -> Output {
+        self.committed = Some(sentence.into());
+        self
+    }
 }
 
 pub struct Context {
     pub global: GlobalOptions,
     pub actor: Actor,
+    /// Whether a missing SQLite file may be created: only for commands that write
+    /// (`Command::writes`); reads on a missing file fail with exit 7 naming it.
+    pub creates_database: bool,
     store: OnceCell<Store>,
 }
 
@@ -60,6 +85,7 @@ impl Context {
                 trace_id,
                 now_us,
             },
+            creates_database: false,
             store: OnceCell::new(),
         })
     }
@@ -69,6 +95,7 @@ impl Context {
             url: self.global.database_url.clone(),
             connect_timeout: Duration::from_secs(self.global.db_timeout_seconds.max(1)),
             migrate,
+            create_if_missing: self.creates_database,
         }
     }
 

@@ -217,6 +217,19 @@ fn one_transfer(transfer: &Transfer, replayed: bool) -> Output {
     Output::view(view)
 }
 
+/// A posted (or replayed) transfer, saying what was committed.
+fn posted(transfer: &Transfer, replayed: bool) -> Output {
+    let sentence = if replayed {
+        format!(
+            "transfer {} was already recorded under this key (replayed, nothing new written)",
+            transfer.id
+        )
+    } else {
+        format!("transfer {} was {}", transfer.id, transfer.status.as_str())
+    };
+    one_transfer(transfer, replayed).committed(sentence)
+}
+
 async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Output> {
     let currency = Currency::parse(&arguments.currency).map_err(|e| e.context("--currency"))?;
     let details = arguments.details.validated()?;
@@ -238,7 +251,7 @@ async fn post_transfer(context: &Context, arguments: PostArgs) -> AppResult<Outp
     let store = context.store().await?;
     let PostResult { transfer, replayed } =
         post::post(store, &context.actor, &request, &risk).await?;
-    Ok(one_transfer(&transfer, replayed))
+    Ok(posted(&transfer, replayed))
 }
 
 async fn cash(
@@ -284,7 +297,7 @@ async fn cash(
     };
     let PostResult { transfer, replayed } =
         post::post(store, &context.actor, &request, &risk).await?;
-    Ok(one_transfer(&transfer, replayed))
+    Ok(posted(&transfer, replayed))
 }
 
 async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
@@ -338,7 +351,10 @@ async fn reverse(context: &Context, id: i64, reason: &str) -> AppResult<Output> 
     }
     let store = context.store().await?;
     let reversal = post::reverse(store, &context.actor, id, reason.trim()).await?;
-    Ok(one_transfer(&reversal, false))
+    Ok(posted(&reversal, false).committed(format!(
+        "transfer {} was posted, reversing transfer {id}",
+        reversal.id
+    )))
 }
 
 /// Writes rejected rows to `--rejects` and draws the progress bar.
@@ -451,5 +467,14 @@ async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
         ("rejected", summary.rejected.to_string()),
     ]);
     let exit_code = if summary.rejected > 0 { 1 } else { 0 };
-    Ok(Output::view(View::new(json, vec![section])).with_exit_code(exit_code))
+    let committed = format!(
+        "the import of {} was committed: {} posted, {} replayed, {} rejected",
+        arguments.file.display(),
+        summary.posted,
+        summary.replayed,
+        summary.rejected
+    );
+    Ok(Output::view(View::new(json, vec![section]))
+        .with_exit_code(exit_code)
+        .committed(committed))
 }

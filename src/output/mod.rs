@@ -79,13 +79,33 @@ pub fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Resu
 }
 
 /// `error: <code>: <message>` on stderr; with JSON output also `{"error":{…}}` on stdout.
+/// Neither write can fail the command further: the exit code already says what happened.
 pub fn render_error(error: &AppError, format: Format) {
     let message = crate::store::scrub(&error.message).replace(['\n', '\r'], " ");
-    eprintln!("error: {}: {}", error.code, message);
+    stderr_line(format_args!("error: {}: {}", error.code, message));
     if format == Format::Json {
         let document =
             serde_json::json!({ "error": { "code": error.code.as_str(), "message": message } });
         let mut stdout = std::io::stdout().lock();
-        let _ = json::render(&document, &mut stdout);
+        let _ = json::render(&document, &mut stdout).and_then(|()| stdout.flush());
     }
+}
+
+/// One line on stderr, the only way fincore writes there outside the log layer. Unlike
+/// `eprintln!`, which panics (exit 101) when stderr cannot be written (`2>/dev/full`, a closed
+/// pipe), a failed write is dropped: there is nowhere left to report it, and the exit code
+/// still tells the command's result.
+pub fn stderr_line(line: std::fmt::Arguments<'_>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_fmt(line)
+        .and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// `stderr_line(format_args!(…))` with `eprintln!`'s syntax.
+#[macro_export]
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {
+        $crate::output::stderr_line(format_args!($($arg)*))
+    };
 }

@@ -44,8 +44,45 @@ const RETRY_BACKOFF_BASE: Duration = Duration::from_millis(5);
 const RETRY_BACKOFF_CAP: Duration = Duration::from_millis(500);
 
 /// A writer waits this long for another writer's lock before giving up with exit 7 (SQLite's
-/// busy timeout, PostgreSQL's `lock_timeout` inside write transactions).
+/// busy timeout, PostgreSQL's `lock_timeout` inside write transactions), unless
+/// `--lock-timeout` / `FINCORE_LOCK_TIMEOUT` says otherwise (`set_lock_timeout`).
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+static LOCK_TIMEOUT_SET: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// The process's lock timeout, set once at start-up from the command line.
+/// At least a second: PostgreSQL reads a `lock_timeout` of 0 as "wait for ever".
+pub fn set_lock_timeout(timeout: Duration) {
+    let _ = LOCK_TIMEOUT_SET.set(timeout.max(Duration::from_secs(1)));
+}
+
+/// How long a writer waits for another writer's lock.
+pub fn lock_timeout() -> Duration {
+    LOCK_TIMEOUT_SET.get().copied().unwrap_or(LOCK_TIMEOUT)
+}
+
+/// The database the process opened last, as shown to the operator (a SQLite file's absolute
+/// path, a PostgreSQL URL without its password): storage errors raised far from the open
+/// (a lock timeout, a read-only file) name it.
+static DATABASE_SHOWN: std::sync::RwLock<String> = std::sync::RwLock::new(String::new());
+
+fn remember_database(shown: &str) {
+    if let Ok(mut current) = DATABASE_SHOWN.write() {
+        *current = shown.to_string();
+    }
+}
+
+fn database_shown() -> String {
+    let shown = DATABASE_SHOWN
+        .read()
+        .map(|shown| shown.clone())
+        .unwrap_or_default();
+    if shown.is_empty() {
+        "the database".to_string()
+    } else {
+        format!("database '{shown}'")
+    }
+}
 
 pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
@@ -95,6 +132,9 @@ impl DbSystem {
 pub struct Store {
     pub(crate) pool: Pool,
     pub system: DbSystem,
+    /// The database as shown to the operator: a SQLite file's absolute path, a PostgreSQL URL
+    /// with its password replaced by `***`.
+    pub database: String,
 }
 
 #[derive(Debug, Clone)]
@@ -102,10 +142,14 @@ pub struct OpenOptions {
     pub url: String,
     pub connect_timeout: Duration,
     pub migrate: bool,
+    /// Create a missing SQLite file (commands that write); otherwise a missing file is exit 7.
+    pub create_if_missing: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SchemaStatus {
+    /// Which database was opened (see `Store::database`).
+    pub database: String,
     pub backend: &'static str,
     pub applied_version: i64,
     pub binary_version: i64,
@@ -116,11 +160,22 @@ impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.open", skip_all, fields(db.system = DbSystem::from_url(&options.url).map_or("other_sql", DbSystem::as_str)))]
     pub async fn open(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
-        let pool = match system {
-            DbSystem::Sqlite => Pool::Sqlite(sqlite::connect(options).await?),
-            DbSystem::Postgresql => Pool::Postgres(postgres::connect(options).await?),
+        let (pool, database) = match system {
+            DbSystem::Sqlite => {
+                let (pool, path) = sqlite::connect(options).await?;
+                (Pool::Sqlite(pool), path)
+            }
+            DbSystem::Postgresql => (
+                Pool::Postgres(postgres::connect(options).await?),
+                redact_url(&options.url),
+            ),
         };
-        let store = Store { pool, system };
+        remember_database(&database);
+        let store = Store {
+            pool,
+            system,
+            database,
+        };
         if options.migrate {
             store.migrate().await?;
         }
@@ -166,6 +221,7 @@ impl Store {
             .filter(|migration| !applied.contains(&migration.version))
             .count();
         Ok(SchemaStatus {
+            database: self.database.clone(),
             backend: self.system.as_str(),
             applied_version,
             binary_version,
@@ -350,8 +406,11 @@ pub fn classify_error(error: sqlx::Error) -> AppError {
         if db.code().as_deref() == Some("55P03") {
             return AppError::storage(format!(
                 "another writer held the ledger lock for more than {} s: {message}",
-                LOCK_TIMEOUT.as_secs()
+                lock_timeout().as_secs()
             ));
+        }
+        if let Some(described) = sqlite::describe_error(db.as_ref(), &database_shown()) {
+            return AppError::storage(format!("{described} ({message})"));
         }
     }
     match &error {

@@ -17,7 +17,7 @@
 //! multi-row `VALUES` path.
 
 use super::rows::{AccountRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
-use super::{redact_url, OpenOptions, LOCK_TIMEOUT};
+use super::{lock_timeout, redact_url, OpenOptions};
 use crate::audit::AuditEvent;
 use crate::error::{AppError, AppResult};
 use crate::model::{Entry, Transfer};
@@ -45,7 +45,7 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 pub fn begin_write() -> String {
     format!(
         "BEGIN; SET LOCAL lock_timeout = '{}s'",
-        LOCK_TIMEOUT.as_secs()
+        lock_timeout().as_secs()
     )
 }
 

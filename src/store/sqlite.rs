@@ -9,7 +9,8 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
-/// Writers wait this long for the file lock before giving up with exit 7.
+/// The longest wait for a pooled connection (the wait for another writer's lock is
+/// `store::lock_timeout()`, SQLite's busy timeout).
 pub const BUSY_TIMEOUT: Duration = super::LOCK_TIMEOUT;
 
 pub(super) const CONNECTIONS_MAX: u32 = 4;
@@ -19,28 +20,93 @@ const ROW_CHANNEL_ROWS: usize = 8_192;
 /// A commit that leaves the WAL longer than this copies it back into the database file.
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
-pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
+/// Open the pool; also returns the database as shown to the operator (the file's absolute
+/// path). A missing file is created only when `options.create_if_missing` (commands that
+/// write): a read on a missing file would otherwise leave an empty ledger behind and report
+/// an empty bank.
+pub async fn connect(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
+    if path_of(&options.url).is_empty() {
+        return Err(AppError::usage(format!(
+            "--db '{}' names no file: expected sqlite://PATH, e.g. sqlite://fincore.db",
+            options.url
+        )));
+    }
     let connect_options = SqliteConnectOptions::from_str(&options.url)
-        .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?
-        .create_if_missing(true)
+        .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?;
+    let file = connect_options.get_filename().to_path_buf();
+    let shown = std::path::absolute(&file)
+        .unwrap_or_else(|_| file.clone())
+        .display()
+        .to_string();
+    let in_memory = options.url.contains(":memory:") || options.url.contains("mode=memory");
+    if !options.create_if_missing && !in_memory && !file.exists() {
+        return Err(AppError::storage(format!(
+            "database '{shown}' does not exist, and a command that only reads does not create \
+             it: check --db / FINCORE_DATABASE_URL, or create the ledger with a command that \
+             writes (e.g. `fincore db migrate`)"
+        )));
+    }
+    let connect_options = connect_options
+        .create_if_missing(options.create_if_missing)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
+        .busy_timeout(super::lock_timeout())
         .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
         .pragma("temp_store", "memory")
         .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
         // Rows cross from the SQLite worker thread through this channel; a deep buffer lets
         // bulk reads (reconciliation, rescoring, reports) stream without a thread handoff per row.
         .row_buffer_size(ROW_CHANNEL_ROWS);
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(CONNECTIONS_MAX)
         .acquire_timeout(BUSY_TIMEOUT)
         .after_release(|connection, _| Box::pin(restore_autocheckpoint(connection)))
         .connect_with(connect_options)
         .await
         .map_err(|error| {
-            AppError::storage(format!("cannot open database '{}': {error}", options.url))
-        })
+            let named = format!("database '{shown}'");
+            match &error {
+                sqlx::Error::Database(db) => match describe_error(db.as_ref(), &named) {
+                    Some(described) => AppError::storage(format!("{described} ({error})")),
+                    None => AppError::storage(format!("cannot open {named}: {error}")),
+                },
+                _ => AppError::storage(format!("cannot open {named}: {error}")),
+            }
+        })?;
+    Ok((pool, shown))
+}
+
+/// The path part of a `sqlite:` URL (`sqlite://PATH?…`, `sqlite:PATH`), empty when none.
+fn path_of(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.split('?').next().unwrap_or("")
+}
+
+/// SQLite's primary result codes fincore explains (extended codes keep them in the low byte).
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_READONLY: i64 = 8;
+
+/// What to tell the operator about a SQLite error that is not a bug: a lock held past the
+/// timeout, a file or directory that cannot be written. `database` names it
+/// (`database '/path/ledger.db'`). None for other errors and other backends.
+pub fn describe_error(error: &dyn sqlx::error::DatabaseError, database: &str) -> Option<String> {
+    error.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    let code: i64 = error.code()?.parse().ok()?;
+    match code & 0xff {
+        SQLITE_BUSY => Some(format!(
+            "{database} is locked: another process or connection held its write lock for more \
+             than {} s (which one is not known: another fincore command, a backup, an open \
+             sqlite3 shell; `fuser` on the file lists who has it open); let it finish and run \
+             the command again, or wait longer with --lock-timeout SECONDS",
+            super::lock_timeout().as_secs()
+        )),
+        SQLITE_READONLY => Some(format!(
+            "{database} is read-only: fincore writes the file and creates its -wal and -shm \
+             files beside it, so the file and its directory must be writable by this user"
+        )),
+        _ => None,
+    }
 }
 
 /// An import batch turns its connection's automatic checkpoints off (`store::sqlite_bulk`);

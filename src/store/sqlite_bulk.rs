@@ -285,6 +285,7 @@ mod tests {
             url: format!("sqlite://{}", directory.path().join("ledger.db").display()),
             connect_timeout: Duration::from_secs(5),
             migrate: true,
+            create_if_missing: true,
         };
         let store = Store::open(&options).await.unwrap();
         let actor = Actor {
