@@ -13,6 +13,7 @@ mod crash;
 mod csv_input;
 mod csv_properties;
 mod errors;
+mod failures;
 mod idempotency;
 mod misc;
 mod postgres;
