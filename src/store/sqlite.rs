@@ -86,6 +86,7 @@ fn path_of(url: &str) -> &str {
 /// SQLite's primary result codes fincore explains (extended codes keep them in the low byte).
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_READONLY: i64 = 8;
+const SQLITE_CANTOPEN: i64 = 14;
 
 /// What to tell the operator about a SQLite error that is not a bug: a lock held past the
 /// timeout, a file or directory that cannot be written. `database` names it
@@ -104,6 +105,10 @@ pub fn describe_error(error: &dyn sqlx::error::DatabaseError, database: &str) ->
         SQLITE_READONLY => Some(format!(
             "{database} is read-only: fincore writes the file and creates its -wal and -shm \
              files beside it, so the file and its directory must be writable by this user"
+        )),
+        SQLITE_CANTOPEN => Some(format!(
+            "cannot open {database}: its directory must exist, and the file and its directory \
+             must be readable and writable by this user"
         )),
         _ => None,
     }
