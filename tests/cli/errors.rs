@@ -112,9 +112,6 @@ fn usage_errors_exit_2_with_one_error_line() {
 #[test]
 fn db_migrate_and_status() {
     let ledger = Ledger::sqlite();
-    // `db status` only reads: it does not create a missing file (tests/cli/failures.rs), but
-    // an empty file is an empty SQLite database with every migration pending.
-    std::fs::write(ledger.path("ledger.db"), "").unwrap();
     let status = ledger.json(&["db", "status"]);
     assert_eq!(status["pending"], migration_versions().len());
     let migrated = ledger.json(&["db", "migrate"]);

@@ -286,7 +286,9 @@ fn unwritable_stderr_never_panics() {
 #[test]
 fn a_read_on_a_missing_database_is_exit_7_and_creates_nothing() {
     let ledger = Ledger::sqlite();
-    let file = ledger.path("ledger.db");
+    let file = ledger.path("missing.db");
+    let url = format!("sqlite://{}", file.display());
+    let missing = [("FINCORE_DATABASE_URL", url.as_str())];
     for args in [
         &["account", "list"][..],
         &["transfer", "list"],
@@ -295,7 +297,7 @@ fn a_read_on_a_missing_database_is_exit_7_and_creates_nothing() {
         &["audit", "verify"],
         &["db", "status"],
     ] {
-        let run = ledger.run(args);
+        let run = ledger.run_with(args, &missing);
         run.assert_error(7, "storage_unavailable");
         assert!(
             run.stderr.contains(&file.display().to_string()) && run.stderr.contains("not exist"),
@@ -305,12 +307,24 @@ fn a_read_on_a_missing_database_is_exit_7_and_creates_nothing() {
         assert!(!file.exists(), "{args:?} created {}", file.display());
     }
     // A command that writes creates it.
-    ledger.open("First", "checking", "USD", &[]);
-    assert!(file.exists());
-    assert_eq!(
-        ledger.json(&["account", "list"]).as_array().unwrap().len(),
-        1
+    let open = ledger.run_with(
+        &[
+            "account",
+            "open",
+            "--holder",
+            "First",
+            "--type",
+            "checking",
+            "--currency",
+            "USD",
+        ],
+        &missing,
     );
+    assert_eq!(open.code, 0, "{}", open.stderr);
+    assert!(file.exists());
+    let list = ledger.run_with(&["--format", "json", "account", "list"], &missing);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert_eq!(list.json().as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -335,7 +349,12 @@ fn sqlite_url_without_a_path_is_a_usage_error() {
             assert!(run.stderr.contains("sqlite://PATH"), "{}", run.stderr);
         }
     }
-    assert_eq!(std::fs::read_dir(ledger.dir.path()).unwrap().count(), 0);
+    // Nothing beside the harness's own (empty) ledger file.
+    let names: Vec<_> = std::fs::read_dir(ledger.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["ledger.db"]);
 }
 
 #[test]

@@ -585,8 +585,6 @@ fn resource_service_name_and_headers_come_from_the_standard_variables() {
     for protocol in Protocol::ALL {
         let receiver = Receiver::start();
         let ledger = Ledger::sqlite();
-        // A read on a missing SQLite file is exit 7: create the ledger (untraced) first.
-        assert_eq!(ledger.run(&["db", "migrate"]).code, 0);
         let run = traced(
             &ledger,
             &receiver.env(protocol),
@@ -628,7 +626,6 @@ fn per_signal_endpoint_and_protocol_variables() {
     // variables win over the general ones.
     let receiver = Receiver::start();
     let ledger = Ledger::sqlite();
-    assert_eq!(ledger.run(&["db", "migrate"]).code, 0);
     let traces = format!("{}/v1/traces", receiver.endpoint(Protocol::HttpProtobuf));
     let metrics = receiver.endpoint(Protocol::Grpc);
     let run = ledger.run_with(
@@ -858,7 +855,6 @@ async fn fake_opentelemetry_collector_receives_the_root_span() {
     let endpoint = collector.endpoint();
     let run = tokio::task::spawn_blocking(move || {
         let ledger = Ledger::sqlite();
-        assert_eq!(ledger.run(&["db", "migrate"]).code, 0);
         ledger.run_with(
             &["account", "list"],
             &[

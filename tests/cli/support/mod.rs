@@ -76,9 +76,13 @@ impl Run {
 }
 
 impl Ledger {
+    /// The file exists (empty: an empty SQLite database), so a story may start with a read;
+    /// a read on a missing file is exit 7 (tests/cli/failures.rs uses a path of its own).
     pub fn sqlite() -> Ledger {
         let dir = TempDir::new().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+        let file = dir.path().join("ledger.db");
+        std::fs::write(&file, "").expect("create the ledger file");
+        let url = format!("sqlite://{}", file.display());
         Ledger {
             dir,
             url,
