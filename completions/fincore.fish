@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_fincore_global_optspecs
-    string join \n db= format= operator= db-timeout= q/quiet no-progress v log-format= h/help V/version
+    string join \n db= format= operator= db-timeout= lock-timeout= q/quiet no-progress v log-format= h/help V/version
 end
 
 function __fish_fincore_needs_command
@@ -30,6 +30,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_needs_command" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_needs_command" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_needs_command" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_needs_command" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_needs_command" -s q -l quiet -d 'Print nothing but results and errors'
@@ -54,6 +55,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -83,6 +85,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Print nothing but results and errors'
@@ -95,6 +98,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
@@ -111,6 +115,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
@@ -124,6 +129,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s q -l quiet -d 'Print nothing but results and errors'
@@ -137,6 +143,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s q -l quiet -d 'Print nothing but results and errors'
@@ -149,6 +156,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s q -l quiet -d 'Print nothing but results and errors'
@@ -163,6 +171,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s q -l quiet -d 'Print nothing but results and errors'
@@ -175,6 +184,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
@@ -196,6 +206,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -225,6 +236,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s q -l quiet -d 'Print nothing but results and errors'
@@ -245,6 +257,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s q -l quiet -d 'Print nothing but results and errors'
@@ -265,6 +278,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s q -l quiet -d 'Print nothing but results and errors'
@@ -279,6 +293,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
@@ -291,6 +306,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
@@ -307,6 +323,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
@@ -320,6 +337,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s q -l quiet -d 'Print nothing but results and errors'
@@ -340,6 +358,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -357,6 +376,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s q -l quiet -d 'Print nothing but results and errors'
@@ -384,6 +404,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l unmask -d 'Show full account numbers (recorded in the audit chain)'
@@ -400,6 +421,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -430,6 +452,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing but results and errors'
@@ -445,6 +468,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
@@ -457,6 +481,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
@@ -471,6 +496,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l accept -d 'Accept the item as it is'
@@ -489,6 +515,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -503,6 +530,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
@@ -517,6 +545,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -536,6 +565,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
@@ -548,6 +578,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
@@ -563,6 +594,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -583,6 +615,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l all -d 'Rescore every account (the default)'
@@ -598,6 +631,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l history -d 'Every stored assessment, newest first'
@@ -611,6 +645,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s q -l quiet -d 'Print nothing but results and errors'
@@ -626,6 +661,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s q -l quiet -d 'Print nothing but results and errors'
@@ -647,6 +683,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s q -l quiet -d 'Print nothing but results and errors'
@@ -662,6 +699,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print nothing but results and errors'
@@ -674,6 +712,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print nothing but results and errors'
@@ -689,6 +728,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -s q -l quiet -d 'Print nothing but results and errors'
@@ -702,6 +742,7 @@ json\t''
 csv\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s q -l quiet -d 'Print nothing but results and errors'
