@@ -14,6 +14,7 @@ pub mod reconcile;
 pub mod report;
 pub mod risk;
 pub mod transfer;
+mod transfer_import;
 
 use crate::cli::{Command, GlobalOptions};
 use crate::error::{AppError, AppResult};

@@ -1,21 +1,21 @@
 //! `fincore transfer …`
 
 use super::present::{transfer_json, transfers_section};
+pub(super) use super::transfer_import::import_for_demo;
+use super::transfer_import::{import, ImportArgs};
 use super::{account_argument, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::input;
-use crate::ledger::import::{import_file, ImportObserver, RejectedRow, IMPORT_COLUMNS};
 use crate::ledger::post::{self, require_settlement, PostResult};
 use crate::ledger::risk::RiskOptions;
 use crate::ledger::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::model::{Transfer, TransferKind};
 use crate::money::Currency;
-use crate::output::{Section, View};
+use crate::output::View;
 use crate::store::TransferFilter;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Default and largest `transfer list --limit`.
 const LIST_LIMIT_DEFAULT: i64 = 100;
@@ -120,16 +120,6 @@ struct ValidDetails {
     reference: String,
     description: String,
     at_us: Option<i64>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    file: PathBuf,
-    /// Write rejected rows here with their error code
-    #[arg(long)]
-    rejects: Option<PathBuf>,
-    #[command(flatten)]
-    risk: RulesArg,
 }
 
 #[derive(Debug, Args)]
@@ -355,126 +345,4 @@ async fn reverse(context: &Context, id: i64, reason: &str) -> AppResult<Output> 
         "transfer {} was posted, reversing transfer {id}",
         reversal.id
     )))
-}
-
-/// Writes rejected rows to `--rejects` and draws the progress bar.
-struct ImportReporter {
-    rejects: Option<csv::Writer<std::fs::File>>,
-    progress: ProgressBar,
-}
-
-impl ImportReporter {
-    fn new(
-        rejects: Option<&Path>,
-        total_bytes: u64,
-        show_progress: bool,
-    ) -> AppResult<ImportReporter> {
-        let rejects = match rejects {
-            Some(path) => {
-                let mut writer = csv::Writer::from_path(path).map_err(|e| {
-                    AppError::invalid_input(format!("--rejects {}: {e}", path.display()))
-                })?;
-                let mut header = vec!["line"];
-                header.extend(IMPORT_COLUMNS);
-                header.extend(["error_code", "error_message"]);
-                writer
-                    .write_record(&header)
-                    .map_err(|e| AppError::invalid_input(e.to_string()))?;
-                Some(writer)
-            }
-            None => None,
-        };
-        let progress = if show_progress {
-            let bar =
-                ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} importing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .expect("valid progress template"),
-            );
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
-        Ok(ImportReporter { rejects, progress })
-    }
-}
-
-impl ImportObserver for ImportReporter {
-    fn rejected(&mut self, row: &RejectedRow) -> AppResult<()> {
-        if let Some(writer) = &mut self.rejects {
-            let mut record = vec![row.line.to_string()];
-            record.extend(
-                (0..IMPORT_COLUMNS.len()).map(|i| row.fields.get(i).cloned().unwrap_or_default()),
-            );
-            record.push(row.error.code.as_str().to_string());
-            record.push(row.error.message.clone());
-            writer
-                .write_record(&record)
-                .map_err(|e| AppError::invalid_input(format!("--rejects: {e}")))?;
-        }
-        Ok(())
-    }
-
-    fn progress(&mut self, bytes_read: u64) {
-        self.progress.set_position(bytes_read);
-    }
-}
-
-pub(super) async fn import_for_demo(
-    context: &Context,
-    file: &Path,
-    rejects: &Path,
-) -> AppResult<Output> {
-    let arguments = ImportArgs {
-        file: file.to_path_buf(),
-        rejects: Some(rejects.to_path_buf()),
-        risk: RulesArg::default(),
-    };
-    import(context, arguments).await
-}
-
-async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
-    let risk = arguments.risk.options()?;
-    // Before the database or the rejects file is touched: an unclosed quote is found only
-    // at the end of the file, and batches commit while it streams.
-    let checked = crate::csv_input::check_file(&arguments.file, b',')?;
-    let total_bytes = std::fs::metadata(&arguments.file)
-        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
-        .len();
-    let store = context.store().await?;
-    let mut reporter = ImportReporter::new(
-        arguments.rejects.as_deref(),
-        total_bytes,
-        context.progress_enabled(),
-    )?;
-    let summary = import_file(store, &context.actor, &checked, &mut reporter, risk).await?;
-    reporter.progress.finish_and_clear();
-    if let Some(writer) = &mut reporter.rejects {
-        writer
-            .flush()
-            .map_err(|e| AppError::invalid_input(format!("--rejects: {e}")))?;
-    }
-    let mut json = serde_json::to_value(&summary).expect("summary serialises");
-    json["file"] = serde_json::json!(arguments.file.display().to_string());
-    json["rejects_file"] =
-        serde_json::json!(arguments.rejects.as_ref().map(|p| p.display().to_string()));
-    let section = Section::record(&[
-        ("rows", summary.rows.to_string()),
-        ("posted", summary.posted.to_string()),
-        ("replayed", summary.replayed.to_string()),
-        ("rejected", summary.rejected.to_string()),
-    ]);
-    let exit_code = if summary.rejected > 0 { 1 } else { 0 };
-    let committed = format!(
-        "the import of {} was committed: {} posted, {} replayed, {} rejected",
-        arguments.file.display(),
-        summary.posted,
-        summary.replayed,
-        summary.rejected
-    );
-    Ok(Output::view(View::new(json, vec![section]))
-        .with_exit_code(exit_code)
-        .committed(committed))
 }

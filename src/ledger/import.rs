@@ -1,8 +1,10 @@
 //! `transfer import`: stream a CSV, post it in batches of `IMPORT_BATCH_ROWS`, one write
 //! transaction per batch. Every row ends posted, replayed or in the rejects file. A crash
-//! loses at most the open batch, and a re-run replays committed rows by their keys.
+//! loses at most the open batch, and a re-run replays committed rows by their keys. The
+//! observer may ask to stop (a signal): the import then stops at the next batch boundary.
+//! A dry run applies every batch in memory and rolls its transaction back.
 
-use super::import_batch::{apply_batch, AccountCache, PendingRow, RowOutcome};
+use super::import_batch::{apply_batch, AccountCache, DryRun, PendingRow, RowOutcome};
 use super::risk::RiskOptions;
 use super::{number, TransferRequest, TEXT_LENGTH_MAX};
 use crate::clock;
@@ -24,14 +26,9 @@ use tracing::Instrument;
 /// (every row of a batch is held until it commits) sets the upper bound.
 pub const IMPORT_BATCH_ROWS: usize = 100_000;
 
-/// Rows per transaction; `FINCORE_IMPORT_BATCH_ROWS` may lower it (crash tests use small
-/// batches so kills land between many commits), never raise it.
-fn batch_rows() -> usize {
-    std::env::var("FINCORE_IMPORT_BATCH_ROWS")
-        .ok()
-        .and_then(|text| text.parse::<usize>().ok())
-        .map_or(IMPORT_BATCH_ROWS, |rows| rows.clamp(1, IMPORT_BATCH_ROWS))
-}
+/// The smallest batch `--batch-rows` accepts. Small batches commit (and can be stopped)
+/// more often at the price of speed; no batch may exceed `IMPORT_BATCH_ROWS` (memory).
+pub const IMPORT_BATCH_ROWS_MIN: usize = 1;
 pub const IMPORT_ROWS_MAX: u64 = 100_000_000;
 pub const IMPORT_COLUMNS: [&str; 8] = [
     "key",
@@ -44,12 +41,26 @@ pub const IMPORT_COLUMNS: [&str; 8] = [
     "description",
 ];
 
+/// What became of the rows. After an interruption, only rows of committed batches count.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct ImportSummary {
     pub rows: u64,
     pub posted: u64,
     pub replayed: u64,
     pub rejected: u64,
+    /// Nothing was written: the counts say what a real import would do now.
+    pub dry_run: bool,
+    /// Why the import stopped before the end of the file (e.g. `SIGINT`), if it did.
+    pub interrupted: Option<String>,
+}
+
+/// How to import: rows per transaction, and whether to write at all.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// `IMPORT_BATCH_ROWS_MIN..=IMPORT_BATCH_ROWS`.
+    pub batch_rows: usize,
+    pub dry_run: bool,
+    pub risk: RiskOptions,
 }
 
 /// A row that did not post, with where it came from and why.
@@ -63,6 +74,9 @@ pub struct RejectedRow {
 pub trait ImportObserver {
     fn rejected(&mut self, row: &RejectedRow) -> AppResult<()>;
     fn progress(&mut self, bytes_read: u64);
+    /// Asked between batches: Some(reason) stops the import there (everything before it
+    /// is committed, nothing after it read).
+    fn stop_requested(&self) -> Option<String>;
 }
 
 pub async fn import_file(
@@ -70,8 +84,12 @@ pub async fn import_file(
     actor: &Actor,
     checked: &CheckedFile,
     observer: &mut dyn ImportObserver,
-    risk: RiskOptions,
+    options: ImportOptions,
 ) -> AppResult<ImportSummary> {
+    assert!(
+        (IMPORT_BATCH_ROWS_MIN..=IMPORT_BATCH_ROWS).contains(&options.batch_rows),
+        "batch size checked by the caller"
+    );
     // Batches commit while the file streams, and an unclosed quote shows only at its end:
     // the caller scanned the whole file first (`check_file`, GB/s).
     let path = checked.path();
@@ -87,7 +105,7 @@ pub async fn import_file(
         columns,
         record: csv::StringRecord::new(),
     };
-    let imported = import_batches(store, actor, source, observer, risk, &mut checkpointer).await;
+    let imported = import_batches(store, actor, source, observer, options, &mut checkpointer).await;
     // Also after a failure: the connections get their automatic checkpoints back.
     let finished = checkpointer.finish().await;
     let summary = imported?;
@@ -114,7 +132,7 @@ async fn import_batches(
     actor: &Actor,
     source: Source,
     observer: &mut dyn ImportObserver,
-    risk: RiskOptions,
+    options: ImportOptions,
     checkpointer: &mut Checkpointer,
 ) -> AppResult<ImportSummary> {
     let Source {
@@ -122,10 +140,19 @@ async fn import_batches(
         columns,
         mut record,
     } = source;
-    let mut summary = ImportSummary::default();
-    let mut cache = AccountCache::new(risk);
-    let batch_rows = batch_rows();
+    let mut summary = ImportSummary {
+        dry_run: options.dry_run,
+        ..ImportSummary::default()
+    };
+    let mut cache = AccountCache::new(options.risk);
+    let mut dry_run = options.dry_run.then(DryRun::default);
+    let batch_rows = options.batch_rows;
     loop {
+        // Between batches: everything so far is committed, nothing further read.
+        if let Some(reason) = observer.stop_requested() {
+            summary.interrupted = Some(reason);
+            break;
+        }
         let mut pending: Vec<PendingRow> = Vec::with_capacity(batch_rows);
         while pending.len() < batch_rows {
             let line = reader.position().line();
@@ -163,8 +190,15 @@ async fn import_batches(
         if pending.is_empty() {
             break;
         }
-        post_batch(store, actor, &pending, &mut cache, &mut summary, observer).await?;
-        checkpointer.after_commit().await?;
+        let mut batch = BatchState {
+            cache: &mut cache,
+            dry_run: dry_run.as_mut(),
+            summary: &mut summary,
+        };
+        post_batch(store, actor, &pending, &mut batch, observer).await?;
+        if dry_run.is_none() {
+            checkpointer.after_commit().await?;
+        }
         observer.progress(reader.position().byte());
     }
     Ok(summary)
@@ -233,12 +267,19 @@ fn parse_row(fields: &csv::StringRecord, columns: &Columns) -> AppResult<Transfe
     })
 }
 
+/// What carries from one batch to the next.
+struct BatchState<'a> {
+    cache: &'a mut AccountCache,
+    /// Some in a dry run: what the batches so far would have written.
+    dry_run: Option<&'a mut DryRun>,
+    summary: &'a mut ImportSummary,
+}
+
 async fn post_batch(
     store: &Store,
     actor: &Actor,
     pending: &[PendingRow],
-    cache: &mut AccountCache,
-    summary: &mut ImportSummary,
+    state: &mut BatchState<'_>,
     observer: &mut dyn ImportObserver,
 ) -> AppResult<()> {
     // One span per batch, never per row: its attributes summarise the rows.
@@ -249,10 +290,12 @@ async fn post_batch(
         fincore.posted = tracing::field::Empty,
         fincore.replayed = tracing::field::Empty,
         fincore.rejected = tracing::field::Empty,
+        fincore.dry_run = state.dry_run.is_some(),
     );
-    let outcomes = apply_with_retry(store, actor, pending, cache)
+    let outcomes = apply_with_retry(store, actor, pending, state.cache, &mut state.dry_run)
         .instrument(span.clone())
         .await?;
+    let summary = &mut *state.summary;
     let before = summary.clone();
     for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
         match outcome {
@@ -285,12 +328,16 @@ async fn apply_with_retry(
     actor: &Actor,
     pending: &[PendingRow],
     cache: &mut AccountCache,
+    dry_run: &mut Option<&mut DryRun>,
 ) -> AppResult<Vec<RowOutcome>> {
     let mut tries = 0;
     loop {
         tries += 1;
-        match apply_batch(store, actor, pending, cache).await {
-            Err(error) if should_retry(&error, tries).await => {}
+        let dry = dry_run.is_some();
+        match apply_batch(store, actor, pending, cache, dry_run.as_deref_mut()).await {
+            // A dry run's simulated balances and risk windows exist only in memory, and a
+            // failed try may have consumed them: it fails rather than retries.
+            Err(error) if !dry && should_retry(&error, tries).await => {}
             outcome => return outcome,
         }
     }

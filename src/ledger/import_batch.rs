@@ -13,6 +13,7 @@ use crate::model::{Account, Transfer, TransferStatus};
 use crate::risk::Assessor;
 use crate::store::{Actor, Part, Store, TransferIds, WriteTx};
 use crate::telemetry::metrics::Tally;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tracing::Instrument;
@@ -68,17 +69,60 @@ impl AccountCache {
     }
 }
 
+/// A dry run's memory of what its batches would have written: the transfers recorded under
+/// their keys (a later batch replays them as a real import would) and the last id handed out.
+/// The accounts' balances and risk windows carry over in the `AccountCache` as usual.
+#[derive(Default)]
+pub struct DryRun {
+    keyed: HashMap<String, Transfer>,
+    ids: Option<TransferIds>,
+}
+
+impl DryRun {
+    /// Before a batch: the transfers earlier dry batches recorded under `keys` join the
+    /// stored ones, and ids go on from where they stopped.
+    fn extend_batch(
+        &mut self,
+        tx: &mut WriteTx,
+        keys: &[&str],
+        keyed: &mut HashMap<String, Transfer>,
+    ) {
+        for key in keys {
+            if let Some(transfer) = self.keyed.get(*key) {
+                if let Entry::Vacant(slot) = keyed.entry((*key).to_string()) {
+                    slot.insert(transfer.clone());
+                }
+            }
+        }
+        if let Some(ids) = self.ids.take() {
+            tx.set_transfer_ids(&ids);
+        }
+    }
+
+    /// After a batch: remember what it recorded.
+    fn remember(&mut self, sent: &[Arc<Vec<Transfer>>], ids: TransferIds) {
+        for transfer in sent.iter().flat_map(|part| part.iter()) {
+            if let Some(key) = &transfer.key {
+                self.keyed.insert(key.clone(), transfer.clone());
+            }
+        }
+        self.ids = Some(ids);
+    }
+}
+
 pub async fn apply_batch(
     store: &Store,
     actor: &Actor,
     pending: &[PendingRow],
     cache: &mut AccountCache,
+    mut dry_run: Option<&mut DryRun>,
 ) -> AppResult<Vec<RowOutcome>> {
     let mut tx = store.begin_write(actor).await?;
     // Until this batch commits, the cache may hold balances of a batch that never happened.
+    // A dry run's cache is exactly that, on purpose: its balances are the ones it simulates.
     let cached_version = cache.version.take();
     let mut accounts = std::mem::take(&mut cache.accounts);
-    if cached_version != Some(tx.version_at_begin()) {
+    if dry_run.is_none() && cached_version != Some(tx.version_at_begin()) {
         accounts.clear();
         cache.risk.reset();
     }
@@ -93,7 +137,11 @@ pub async fn apply_batch(
         .collect();
     let missing: Vec<&str> = missing.into_iter().collect();
     accounts.extend(tx.accounts(&missing).await?);
-    let mut book = Book::new(accounts, tx.transfers_by_keys(&keys).await?);
+    let mut keyed = tx.transfers_by_keys(&keys).await?;
+    if let Some(dry_run) = dry_run.as_deref_mut() {
+        dry_run.extend_batch(&mut tx, &keys, &mut keyed);
+    }
+    let mut book = Book::new(accounts, keyed);
     let mut batch = Batch::default();
     let requests = pending.iter().map(|(_, _, request)| request);
     let assessor = cache
@@ -115,6 +163,15 @@ pub async fn apply_batch(
         tally: Tally::default(),
         digest: TransfersDigest::default(),
     };
+    if let Some(dry_run) = dry_run {
+        // Every row applied (and assessed) as for real; nothing written, the lock released.
+        while applier.next_part().is_some() {}
+        let Applier { outcomes, sent, .. } = applier;
+        dry_run.remember(&sent, ids);
+        tx.rollback().await?;
+        cache.accounts = book.accounts;
+        return Ok(outcomes);
+    }
     if tx.is_postgres() {
         write_pipelined_async(&mut tx, &mut applier).await?;
     } else {

@@ -128,10 +128,13 @@ fn import_batches_are_audited_with_a_digest(ledger: &Ledger) {
          i5,ACCT0001,ACCT0002,1.00,USD,2026-11-20T09:04:00Z,R5,\n",
     );
     let events_before = ledger.json(&["audit", "list"]).as_array().unwrap().len();
-    let run = ledger.run_with(
-        &["transfer", "import", file.to_str().unwrap()],
-        &[("FINCORE_IMPORT_BATCH_ROWS", "2")],
-    );
+    let run = ledger.run(&[
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+        "--batch-rows",
+        "2",
+    ]);
     assert_eq!(run.code, 1, "one row is rejected: {}", run.stderr);
     let events = ledger.json(&["audit", "list"]);
     let events = &events.as_array().unwrap()[events_before..];

@@ -55,9 +55,9 @@ fn import(ledger: &Ledger, file: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fincore"));
     command
         .env("FINCORE_DATABASE_URL", &ledger.url)
-        .env("FINCORE_IMPORT_BATCH_ROWS", BATCH_ROWS)
         .args(["--format", "json", "transfer", "import"])
         .arg(file)
+        .args(["--batch-rows", BATCH_ROWS])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     command

@@ -510,18 +510,17 @@ fn import_assesses_every_row_in_memory(ledger: &Ledger) {
     let file = ledger.write("risky.csv", &csv);
     let rejects = ledger.path("rejects.csv");
     // Batches of 3 rows: windows must carry across batches exactly as within one.
-    let run = ledger.run_with(
-        &[
-            "--format",
-            "json",
-            "transfer",
-            "import",
-            file.to_str().unwrap(),
-            "--rejects",
-            rejects.to_str().unwrap(),
-        ],
-        &[("FINCORE_IMPORT_BATCH_ROWS", "3")],
-    );
+    let run = ledger.run(&[
+        "--format",
+        "json",
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "--batch-rows",
+        "3",
+    ]);
     assert_eq!(run.code, 1, "rejected rows: {}", run.stderr);
     let summary = run.json();
     assert_eq!(summary["posted"], 14);

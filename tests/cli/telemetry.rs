@@ -527,8 +527,14 @@ fn imports_are_batch_spans_not_row_spans() {
     let run = traced(
         &ledger,
         &env,
-        &[("FINCORE_IMPORT_BATCH_ROWS", "2")],
-        &["transfer", "import", file.to_str().unwrap()],
+        &[],
+        &[
+            "transfer",
+            "import",
+            file.to_str().unwrap(),
+            "--batch-rows",
+            "2",
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(receiver.wait_until(|r| !r.spans().is_empty() && !r.points().is_empty()));
