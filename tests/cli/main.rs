@@ -15,6 +15,7 @@ mod csv_properties;
 mod errors;
 mod failures;
 mod idempotency;
+mod import_ops;
 mod misc;
 mod postgres;
 mod reconcile;
