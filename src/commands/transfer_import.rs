@@ -4,6 +4,7 @@
 
 use super::transfer::RulesArg;
 use super::{Context, Output};
+use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
 use crate::ledger::import::{
     import_file, ImportObserver, ImportOptions, ImportSummary, RejectedRow, IMPORT_BATCH_ROWS,
@@ -78,13 +79,29 @@ pub(super) async fn import_for_demo(
         batch_rows: IMPORT_BATCH_ROWS,
         risk: RulesArg::default(),
     };
-    import(context, arguments).await
+    // No signal handler: Ctrl-C keeps ending the whole demo (its ledger is a scratch copy),
+    // and a handler, once installed, would swallow Ctrl-C in the demo's later steps too.
+    run_import(context, arguments, WatchSignals::No).await
 }
 
 pub(super) async fn import(context: &Context, arguments: ImportArgs) -> AppResult<Output> {
-    let total_bytes = std::fs::metadata(&arguments.file)
-        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
-        .len();
+    run_import(context, arguments, WatchSignals::Yes).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WatchSignals {
+    Yes,
+    No,
+}
+
+async fn run_import(
+    context: &Context,
+    arguments: ImportArgs,
+    watch: WatchSignals,
+) -> AppResult<Output> {
+    // The input must be there before anything else is looked at (exit 4 naming it).
+    std::fs::metadata(&arguments.file)
+        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?;
     let database = sqlite_file(&context.global.database_url);
     if let Some(rejects) = &arguments.rejects {
         check_rejects_path(
@@ -102,26 +119,40 @@ pub(super) async fn import(context: &Context, arguments: ImportArgs) -> AppResul
         dry_run: arguments.dry_run,
         risk: arguments.risk.options()?,
     };
-    // A dry run opens the database as it is (no migration, no new file) and closes it itself.
-    let dry_store = match arguments.dry_run {
-        true => Some(open_for_dry_run(context, database.as_deref()).await?),
-        false => None,
-    };
-    let store = match &dry_store {
-        Some(store) => store,
-        None => context.store().await?,
-    };
+    // A dry run opens the database as it is (no migration, no new file) and closes it itself,
+    // also after a failure, so that SQLite removes its WAL and shared-memory files.
+    if arguments.dry_run {
+        let store = open_for_dry_run(context, database.as_deref()).await?;
+        let imported = import_into(&store, context, &arguments, &checked, options, watch).await;
+        store.close().await;
+        return imported;
+    }
+    let store = context.store().await?;
+    import_into(store, context, &arguments, &checked, options, watch).await
+}
+
+async fn import_into(
+    store: &Store,
+    context: &Context,
+    arguments: &ImportArgs,
+    checked: &CheckedFile,
+    options: ImportOptions,
+    watch: WatchSignals,
+) -> AppResult<Output> {
+    let total_bytes = std::fs::metadata(&arguments.file)
+        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
+        .len();
     let rejects = arguments.rejects.as_deref().map(open_rejects).transpose()?;
     let mut reporter = ImportReporter::new(rejects, total_bytes, context.progress_enabled());
-    let stop = StopListener::start()?;
-    reporter.stop = Some(stop.received.clone());
-    let imported = import_file(store, &context.actor, &checked, &mut reporter, options).await;
+    let stop = match watch {
+        WatchSignals::Yes => Some(StopListener::start()?),
+        WatchSignals::No => None,
+    };
+    reporter.stop = stop.as_ref().map(|stop| stop.received.clone());
+    let imported = import_file(store, &context.actor, checked, &mut reporter, options).await;
     drop(stop);
-    if let Some(store) = dry_store {
-        store.close().await;
-    }
     let summary = reporter.finish(imported)?;
-    Ok(present(&arguments, &summary))
+    Ok(present(arguments, &summary))
 }
 
 /// `--rejects` must not destroy anything: not the input (today's bug: the rejects writer
