@@ -233,7 +233,7 @@ async fn open_for_dry_run(context: &Context, database: Option<&Path>) -> AppResu
             )));
         }
     }
-    let store = Store::open(&context.open_options(false)).await?;
+    let store = Store::open_as_is(&context.open_options(false)).await?;
     let status = store.schema_status().await?;
     if status.pending > 0 || status.applied_version != status.binary_version {
         store.close().await;

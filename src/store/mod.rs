@@ -185,6 +185,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Open the database exactly as it is, for a command that must change nothing (`transfer
+    /// import --dry-run`): no migration; SQLite: no new file and no checkpoint of a WAL that
+    /// is not ours (`sqlite::connect_as_is`).
+    pub async fn open_as_is(options: &OpenOptions) -> AppResult<Store> {
+        let system = DbSystem::from_url(&options.url)?;
+        let pool = match system {
+            DbSystem::Sqlite => Pool::Sqlite(sqlite::connect_as_is(options).await?),
+            DbSystem::Postgresql => Pool::Postgres(postgres::connect(options).await?),
+        };
+        Ok(Store { pool, system })
+    }
+
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         match self.system {
             DbSystem::Sqlite => &sqlite::MIGRATOR,

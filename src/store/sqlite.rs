@@ -335,3 +335,64 @@ pub fn configure_library() {
         );
     }
 }
+
+/// A pool that looks at the database without changing its file (`transfer import --dry-run`):
+/// no file is created, the journal mode is left as it is, and one connection is enough (the
+/// dry run reads one batch at a time).
+///
+/// Closing the last connection to a WAL database normally checkpoints the WAL into the file and
+/// deletes it. When there is no WAL yet, that is what we want: our empty WAL and its
+/// shared-memory file go away and the file is not written. When a WAL is there already (left
+/// by a process that exited without checkpointing), that checkpoint would rewrite the file
+/// with changes that are not ours: each connection is then told not to checkpoint on close,
+/// and the WAL stays as it was.
+pub async fn connect_as_is(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
+    let connect_options = SqliteConnectOptions::from_str(&options.url)
+        .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?
+        .create_if_missing(false)
+        .busy_timeout(BUSY_TIMEOUT)
+        .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
+        .row_buffer_size(ROW_CHANNEL_ROWS);
+    let mut wal = connect_options.get_filename().as_os_str().to_owned();
+    wal.push("-wal");
+    let keep_wal = std::path::Path::new(&wal).exists();
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(BUSY_TIMEOUT)
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if keep_wal {
+                    no_checkpoint_on_close(connection).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(connect_options)
+        .await
+        .map_err(|error| {
+            AppError::storage(format!("cannot open database '{}': {error}", options.url))
+        })
+}
+
+async fn no_checkpoint_on_close(
+    connection: &mut sqlx::SqliteConnection,
+) -> Result<(), sqlx::Error> {
+    let mut locked = connection.lock_handle().await?;
+    let handle = locked.as_raw_handle();
+    // SAFETY: the handle is locked out of its sqlx worker while we use it; the option takes an
+    // int and an optional int* to report the new value (none here).
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if code != libsqlite3_sys::SQLITE_OK {
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite refused SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE (error {code})").into(),
+        ));
+    }
+    Ok(())
+}

@@ -395,10 +395,11 @@ crate::both_backends! {
 
 // ---- Dry run -------------------------------------------------------------------------------
 
-/// Every file in the ledger's folder with its bytes (SQLite: the database, and no WAL or
-/// shared-memory file left behind).
-fn folder_bytes(ledger: &Ledger) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(ledger.dir.path())
+/// Every file of the SQLite database in the ledger's folder (the database, and any WAL or
+/// shared-memory file) with its size and a digest of its bytes.
+fn folder_bytes(ledger: &Ledger) -> Vec<(String, usize, u64)> {
+    use std::hash::{Hash, Hasher};
+    let mut files: Vec<(String, usize, u64)> = std::fs::read_dir(ledger.dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| {
@@ -410,7 +411,10 @@ fn folder_bytes(ledger: &Ledger) -> Vec<(String, Vec<u8>)> {
         })
         .map(|path| {
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            (name, std::fs::read(&path).unwrap())
+            let bytes = std::fs::read(&path).unwrap();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            (name, bytes.len(), hasher.finish())
         })
         .collect();
     files.sort();
@@ -431,7 +435,6 @@ fn dry_run_matches_real_import(ledger: &Ledger) {
     );
     let run = ledger.run(&["transfer", "import", first.to_str().unwrap()]);
     assert!(run.code <= 1, "{}", run.stderr);
-    ledger.json(&["risk", "blacklist", "add", "ACCT0003", "--reason", "test"]);
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str("k7,ACCT0001,ACCT0002,1.00,USD,2026-11-20T23:00:00Z,conflict,\n");
     text.push_str(
@@ -443,9 +446,11 @@ fn dry_run_matches_real_import(ledger: &Ledger) {
             .collect::<String>(),
     );
     let file = ledger.write("transfers.csv", &text);
-    let sqlite_before = folder_bytes(ledger);
     let snapshot = ledger.snapshot();
-    let sqlite_after_snapshot = folder_bytes(ledger);
+    // A write just before the dry run: on SQLite it may leave its WAL behind (its last
+    // connection did not checkpoint), which the dry run must leave alone too.
+    ledger.json(&["risk", "blacklist", "add", "ACCT0003", "--reason", "test"]);
+    let sqlite_before = folder_bytes(ledger);
     let dry_rejects = ledger.path("dry-rejects.csv");
     let mut args = vec![
         "--format",
@@ -464,13 +469,31 @@ fn dry_run_matches_real_import(ledger: &Ledger) {
     let dry = dry.json();
     assert_eq!(dry["dry_run"], true);
     if ledger.backend == Backend::Sqlite {
-        assert_eq!(sqlite_before, sqlite_after_snapshot, "reads change nothing");
-        assert!(
-            folder_bytes(ledger) == sqlite_before,
-            "the database file is byte-identical and no -wal/-shm is left"
+        // The shared-memory index changes with any reader; the database and WAL files must
+        // not, and no file may appear or disappear.
+        let files = |all: Vec<(String, usize, u64)>| -> Vec<(String, usize, u64)> {
+            all.into_iter()
+                .map(|(name, size, digest)| match name.ends_with("-shm") {
+                    true => (name, 0, 0),
+                    false => (name, size, digest),
+                })
+                .collect()
+        };
+        assert_eq!(
+            files(folder_bytes(ledger)),
+            files(sqlite_before),
+            "the database file (and WAL, if any) byte-identical, no -wal/-shm created"
         );
     }
-    assert_eq!(ledger.snapshot(), snapshot, "nothing written");
+    let after = ledger.snapshot();
+    assert_eq!(after.balances, snapshot.balances, "nothing posted");
+    assert_eq!(after.accounts, snapshot.accounts);
+    assert_eq!(after.transfers, snapshot.transfers, "nothing recorded");
+    assert_eq!(
+        after.audit_events,
+        snapshot.audit_events + 1,
+        "the blacklist entry's event, nothing else"
+    );
     args.pop();
     let real_rejects = ledger.path("real-rejects.csv");
     args[8] = real_rejects.to_str().unwrap();
@@ -512,4 +535,49 @@ fn dry_run_on_a_missing_database_creates_nothing() {
     run.assert_error(7, "storage_unavailable");
     assert!(run.stderr.contains("ledger.db"), "{}", run.stderr);
     assert!(folder_bytes(&ledger).is_empty(), "no database file created");
+}
+
+/// SQLite: a WAL left behind by a killed import holds committed batches not yet copied into
+/// the database file. A dry run reads them (they are the ledger) but neither copies them into
+/// the file nor touches the WAL, as closing the last connection would otherwise do.
+#[test]
+fn dry_run_leaves_a_wal_it_did_not_write_alone() {
+    let ledger = Ledger::sqlite();
+    let file = prepare(&ledger);
+    let rejects = ledger.path("rejects.csv");
+    let mut child = spawn(&ledger, &import_args(&file, &rejects, false));
+    wait_for_first_commit(&ledger);
+    child.kill().expect("SIGKILL the import");
+    let _ = child.wait();
+    let before = folder_bytes(&ledger);
+    let wal = before.iter().find(|(name, _, _)| name == "ledger.db-wal");
+    assert!(
+        wal.is_some_and(|(_, size, _)| *size > 0),
+        "the killed import left its WAL: {before:?}"
+    );
+    let dry = ledger.run(&[
+        "--format",
+        "json",
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(dry.code, 1, "{}", dry.stderr);
+    assert!(
+        count(&dry.json(), "replayed") > 0,
+        "the WAL's batches are read"
+    );
+    let unchanged = |files: &[(String, usize, u64)]| -> Vec<(String, usize, u64)> {
+        files
+            .iter()
+            .filter(|(name, _, _)| !name.ends_with("-shm"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        unchanged(&folder_bytes(&ledger)),
+        unchanged(&before),
+        "database file and WAL byte-identical"
+    );
 }
