@@ -479,7 +479,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,10 +501,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -517,7 +513,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,10 +535,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -555,7 +547,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__close)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,10 +569,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -593,7 +581,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__freeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,10 +604,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -775,7 +759,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,10 +781,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -813,7 +793,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__list)
-            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -851,10 +831,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -867,7 +843,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__open)
-            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -921,10 +897,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -937,7 +909,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -959,10 +931,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -975,7 +943,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__statement)
-            opts="-q -v -h --from --to --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,10 +973,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1021,7 +985,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__unfreeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1047,10 +1011,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1063,7 +1023,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help list verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help list verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,10 +1042,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1157,7 +1113,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__list)
-            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1195,10 +1151,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1211,7 +1163,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1233,10 +1185,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1249,7 +1197,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__completions)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help bash elvish fish powershell zsh"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1268,10 +1216,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1287,7 +1231,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help migrate status help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help migrate status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1306,10 +1250,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1381,7 +1321,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__migrate)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,10 +1340,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1419,7 +1355,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__status)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1441,10 +1377,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1457,7 +1389,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__demo)
-            opts="-q -v -h --dir --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --dir --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1480,10 +1412,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2157,7 +2085,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2176,10 +2104,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2237,7 +2161,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2259,10 +2183,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2275,7 +2195,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help run list show resolve help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help run list show resolve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2294,10 +2214,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2397,7 +2313,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__list)
-            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2431,10 +2347,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2447,7 +2359,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__resolve)
-            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2477,10 +2389,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2493,7 +2401,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__run)
-            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2555,10 +2463,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2571,7 +2475,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2593,10 +2497,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2609,7 +2509,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help balances compliance help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help balances compliance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2631,10 +2531,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2647,7 +2543,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__balances)
-            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2677,10 +2573,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2693,7 +2585,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__compliance)
-            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2775,10 +2667,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2847,7 +2735,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2869,10 +2757,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2885,7 +2769,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help add remove list help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help add remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2907,10 +2791,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2923,7 +2803,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__add)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2946,10 +2826,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3035,7 +2911,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__list)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3054,10 +2930,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3073,7 +2945,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__remove)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3092,10 +2964,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3265,7 +3133,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rescore)
-            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3299,10 +3167,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3315,7 +3179,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help show import help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3334,10 +3198,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3409,7 +3269,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3431,10 +3291,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3447,7 +3303,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__show)
-            opts="-q -v -h --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3473,10 +3329,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3489,7 +3341,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__show)
-            opts="-q -v -h --history --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --history --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3515,10 +3367,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3531,7 +3379,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3553,10 +3401,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3569,7 +3413,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__deposit)
-            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3620,10 +3464,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3765,13 +3605,17 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__import)
-            opts="-q -v -h --rejects --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rejects --force --dry-run --batch-rows --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-rows)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3795,10 +3639,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3811,7 +3651,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__list)
-            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3849,10 +3689,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3865,7 +3701,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__post)
-            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3923,10 +3759,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3939,7 +3771,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__reverse)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3965,10 +3797,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3981,7 +3809,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4003,10 +3831,6 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -4019,7 +3843,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__withdraw)
-            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4070,10 +3894,6 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -314,7 +314,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --help 'Print help'
         }
         &'fincore;transfer;import'= {
-            cand --rejects 'Write rejected rows here with their error code'
+            cand --rejects 'Write rejected rows here with their error code (refused if it exists, unless --force)'
+            cand --batch-rows 'Rows per transaction (a signal stops the import between two)'
             cand --rules 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
@@ -322,6 +323,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --db-timeout 'Seconds to wait for the database connection before exit 7'
             cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
             cand --log-format 'Log line format on stderr'
+            cand --force 'Overwrite an existing --rejects file'
+            cand --dry-run 'Validate and assess every row and report what would be posted, replayed and rejected, writing nothing to the database'
             cand -q 'Print nothing but results and errors'
             cand --quiet 'Print nothing but results and errors'
             cand --no-progress 'Never draw progress bars'

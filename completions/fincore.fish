@@ -285,7 +285,8 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rejects -d 'Write rejected rows here with their error code' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rejects -d 'Write rejected rows here with their error code (refused if it exists, unless --force)' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l batch-rows -d 'Rows per transaction (a signal stops the import between two)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l rules -d 'Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l format -d 'Output format' -r -f -a "table\t''
@@ -296,6 +297,8 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l force -d 'Overwrite an existing --rejects file'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and assess every row and report what would be posted, replayed and rejected, writing nothing to the database'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
