@@ -102,6 +102,9 @@ async fn run_import(
     // The input must be there before anything else is looked at (exit 4 naming it).
     std::fs::metadata(&arguments.file)
         .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?;
+    // Before the database or the rejects file is touched: an unclosed quote is found only
+    // at the end of the file, and batches commit while it streams.
+    let checked = crate::csv_input::check_file(&arguments.file, b',')?;
     let database = sqlite_file(&context.global.database_url);
     if let Some(rejects) = &arguments.rejects {
         check_rejects_path(
@@ -111,9 +114,6 @@ async fn run_import(
             arguments.force,
         )?;
     }
-    // Before the database or the rejects file is touched: an unclosed quote is found only
-    // at the end of the file, and batches commit while it streams.
-    let checked = crate::csv_input::check_file(&arguments.file, b',')?;
     let options = ImportOptions {
         batch_rows: arguments.batch_rows,
         dry_run: arguments.dry_run,

@@ -66,16 +66,15 @@ fn transfer_import_refuses_an_unclosed_quote(ledger: &Ledger) {
     );
     let file = ledger.write("unclosed.csv", &broken);
     let rejects = ledger.write("rejects.csv", "an earlier run's rejects\n");
-    let run = ledger.run_with(
-        &[
-            "transfer",
-            "import",
-            file.to_str().unwrap(),
-            "--rejects",
-            rejects.to_str().unwrap(),
-        ],
-        &[("FINCORE_IMPORT_BATCH_ROWS", "1")],
-    );
+    let run = ledger.run(&[
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "--batch-rows",
+        "1",
+    ]);
     assert_names(&run, "unclosed.csv", &["line 4", "never closed"]);
     assert_eq!(ledger.snapshot(), before, "nothing of the file is applied");
     assert_eq!(
