@@ -479,7 +479,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +501,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -513,7 +517,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +539,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -547,7 +555,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__close)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +577,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -581,7 +593,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__freeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +616,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -759,7 +775,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,6 +797,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -793,7 +813,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__list)
-            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -831,6 +851,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -843,7 +867,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__open)
-            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,6 +921,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -909,7 +937,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,6 +959,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -943,7 +975,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__statement)
-            opts="-q -v -h --from --to --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -973,6 +1005,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -985,7 +1021,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__unfreeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1011,6 +1047,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1023,7 +1063,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help list verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help list verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1042,6 +1082,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1113,7 +1157,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__list)
-            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1151,6 +1195,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1163,7 +1211,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1185,6 +1233,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1197,7 +1249,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__completions)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help bash elvish fish powershell zsh"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1216,6 +1268,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1231,7 +1287,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help migrate status help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help migrate status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1250,6 +1306,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1321,7 +1381,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__migrate)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1340,6 +1400,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1355,7 +1419,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__status)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1377,6 +1441,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1389,7 +1457,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__demo)
-            opts="-q -v -h --dir --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --dir --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,6 +1480,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2085,7 +2157,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2104,6 +2176,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2161,7 +2237,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2183,6 +2259,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2195,7 +2275,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help run list show resolve help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help run list show resolve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2214,6 +2294,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2313,7 +2397,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__list)
-            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2347,6 +2431,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2359,7 +2447,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__resolve)
-            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2389,6 +2477,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2401,7 +2493,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__run)
-            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2463,6 +2555,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2475,7 +2571,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2497,6 +2593,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2509,7 +2609,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help balances compliance help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help balances compliance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2531,6 +2631,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2543,7 +2647,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__balances)
-            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2573,6 +2677,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2585,7 +2693,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__compliance)
-            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2667,6 +2775,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2735,7 +2847,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2757,6 +2869,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2769,7 +2885,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help add remove list help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help add remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2791,6 +2907,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -2803,7 +2923,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__add)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2826,6 +2946,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2911,7 +3035,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__list)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2930,6 +3054,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2945,7 +3073,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__remove)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2964,6 +3092,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3133,7 +3265,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rescore)
-            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3167,6 +3299,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3179,7 +3315,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help show import help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3198,6 +3334,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3269,7 +3409,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3291,6 +3431,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3303,7 +3447,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__show)
-            opts="-q -v -h --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3329,6 +3473,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3341,7 +3489,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__show)
-            opts="-q -v -h --history --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --history --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3367,6 +3515,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3379,7 +3531,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3401,6 +3553,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3413,7 +3569,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__deposit)
-            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3464,6 +3620,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3605,7 +3765,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__import)
-            opts="-q -v -h --rejects --force --dry-run --batch-rows --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rejects --force --dry-run --batch-rows --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3639,6 +3799,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3651,7 +3815,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__list)
-            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3689,6 +3853,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3701,7 +3869,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__post)
-            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3759,6 +3927,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3771,7 +3943,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__reverse)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3797,6 +3969,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3809,7 +3985,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3831,6 +4007,10 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -3843,7 +4023,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__withdraw)
-            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3894,6 +4074,10 @@ _fincore() {
                     return 0
                     ;;
                 --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -126,6 +126,8 @@ impl Command {
         use commands::risk::{BlacklistCommand as B, RiskCommand as R, RulesCommand as Ru};
         use commands::transfer::TransferCommand as T;
         match self {
+            // A dry run reads the ledger and writes nothing (nor creates a missing database).
+            Command::Transfer(T::Import(arguments)) if arguments.is_dry_run() => false,
             Command::Account(A::Open(_) | A::Freeze(_) | A::Unfreeze(_))
             | Command::Account(A::Close { .. } | A::Import { .. })
             | Command::Transfer(T::Post(_) | T::Deposit { .. } | T::Withdraw { .. })

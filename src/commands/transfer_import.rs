@@ -55,6 +55,13 @@ pub struct ImportArgs {
     risk: RulesArg,
 }
 
+impl ImportArgs {
+    /// `--dry-run`: the command reads the ledger and changes nothing.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 fn parse_batch_rows(text: &str) -> Result<usize, String> {
     let range = IMPORT_BATCH_ROWS_MIN..=IMPORT_BATCH_ROWS;
     text.parse::<usize>()
@@ -469,7 +476,21 @@ fn present(arguments: &ImportArgs, summary: &ImportSummary) -> Output {
             EXIT_INTERRUPTED_SIGINT
         };
     }
-    Output::view(view).with_exit_code(exit_code)
+    let output = Output::view(view).with_exit_code(exit_code);
+    if summary.dry_run {
+        return output; // Nothing committed: unwritable output is then exit 7 (`app::present`).
+    }
+    let stopped = match &summary.interrupted {
+        Some(signal) => format!(" (stopped by {signal}: the rest of the file was not read)"),
+        None => String::new(),
+    };
+    output.committed(format!(
+        "the import of {} was committed: {} posted, {} replayed, {} rejected{stopped}",
+        arguments.file.display(),
+        summary.posted,
+        summary.replayed,
+        summary.rejected
+    ))
 }
 
 /// What an operator needs after stopping an import: what is committed and how to go on.

@@ -190,11 +190,22 @@ impl Store {
     /// is not ours (`sqlite::connect_as_is`).
     pub async fn open_as_is(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
-        let pool = match system {
-            DbSystem::Sqlite => Pool::Sqlite(sqlite::connect_as_is(options).await?),
-            DbSystem::Postgresql => Pool::Postgres(postgres::connect(options).await?),
+        let (pool, database) = match system {
+            DbSystem::Sqlite => {
+                let (pool, path) = sqlite::connect_as_is(options).await?;
+                (Pool::Sqlite(pool), path)
+            }
+            DbSystem::Postgresql => (
+                Pool::Postgres(postgres::connect(options).await?),
+                redact_url(&options.url),
+            ),
         };
-        Ok(Store { pool, system })
+        remember_database(&database);
+        Ok(Store {
+            pool,
+            system,
+            database,
+        })
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {

@@ -346,17 +346,29 @@ pub fn configure_library() {
 /// by a process that exited without checkpointing), that checkpoint would rewrite the file
 /// with changes that are not ours: each connection is then told not to checkpoint on close,
 /// and the WAL stays as it was.
-pub async fn connect_as_is(options: &OpenOptions) -> AppResult<sqlx::SqlitePool> {
+pub async fn connect_as_is(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
     let connect_options = SqliteConnectOptions::from_str(&options.url)
-        .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?
+        .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?;
+    let file = connect_options.get_filename().to_path_buf();
+    let shown = std::path::absolute(&file)
+        .unwrap_or_else(|_| file.clone())
+        .display()
+        .to_string();
+    if path_of(&options.url).is_empty() || !file.exists() {
+        return Err(AppError::storage(format!(
+            "database '{shown}' does not exist; a command that changes nothing does not create it \
+             (check --db / FINCORE_DATABASE_URL)"
+        )));
+    }
+    let connect_options = connect_options
         .create_if_missing(false)
-        .busy_timeout(BUSY_TIMEOUT)
+        .busy_timeout(super::lock_timeout())
         .pragma("cache_size", format!("-{CACHE_SIZE_KIB}"))
         .row_buffer_size(ROW_CHANNEL_ROWS);
-    let mut wal = connect_options.get_filename().as_os_str().to_owned();
+    let mut wal = file.into_os_string();
     wal.push("-wal");
     let keep_wal = std::path::Path::new(&wal).exists();
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(BUSY_TIMEOUT)
         .after_connect(move |connection, _| {
@@ -369,9 +381,8 @@ pub async fn connect_as_is(options: &OpenOptions) -> AppResult<sqlx::SqlitePool>
         })
         .connect_with(connect_options)
         .await
-        .map_err(|error| {
-            AppError::storage(format!("cannot open database '{}': {error}", options.url))
-        })
+        .map_err(|error| AppError::storage(format!("cannot open database '{shown}': {error}")))?;
+    Ok((pool, shown))
 }
 
 async fn no_checkpoint_on_close(
