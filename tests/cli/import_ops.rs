@@ -82,9 +82,10 @@ fn assert_refused(ledger: &Ledger, run: &Run, input: &Path, input_text: &str, sa
     assert!(run.stderr.contains("--rejects"), "{}", run.stderr);
     assert!(run.stderr.contains(says), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(input).unwrap(), input_text);
-    assert!(
-        !ledger.path("ledger.db").exists(),
-        "refused before the database was opened"
+    assert_eq!(
+        std::fs::read(ledger.path("ledger.db")).unwrap(),
+        b"",
+        "refused before the (empty) database was opened"
     );
 }
 
@@ -528,13 +529,31 @@ crate::both_backends! {
 }
 
 #[test]
-fn dry_run_on_a_missing_database_creates_nothing() {
+fn dry_run_on_a_missing_or_unmigrated_database_changes_nothing() {
     let ledger = Ledger::sqlite();
     let input = ledger.write("transfers.csv", &invalid_rows(1));
-    let run = ledger.run(&["transfer", "import", input.to_str().unwrap(), "--dry-run"]);
+    let args = ["transfer", "import", input.to_str().unwrap(), "--dry-run"];
+    // The harness's ledger starts as an empty file: a database with no schema yet.
+    let run = ledger.run(&args);
+    run.assert_error(7, "storage_unavailable");
+    assert!(run.stderr.contains("migrates nothing"), "{}", run.stderr);
+    assert_eq!(
+        folder_bytes(&ledger),
+        vec![("ledger.db".to_string(), 0, empty_digest())],
+        "not migrated, no -wal/-shm left"
+    );
+    std::fs::remove_file(ledger.path("ledger.db")).unwrap();
+    let run = ledger.run(&args);
     run.assert_error(7, "storage_unavailable");
     assert!(run.stderr.contains("ledger.db"), "{}", run.stderr);
     assert!(folder_bytes(&ledger).is_empty(), "no database file created");
+}
+
+fn empty_digest() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    Vec::<u8>::new().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// SQLite: a WAL left behind by a killed import holds committed batches not yet copied into
