@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod cpu_pool;
 #[cfg(test)]
 mod cpu_time;
 pub mod csv_input;

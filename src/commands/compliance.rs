@@ -262,15 +262,17 @@ pub async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Outp
         sanctions: request.kinds.contains(&"sanctions"),
         suspicious: request.kinds.contains(&"suspicious"),
     };
-    let findings = analyse(
-        &transfers,
-        &accounts,
-        &request.params,
-        kinds,
-        request.sanctions.as_ref(),
-        request.from,
-        request.to,
-    )?;
+    let findings = crate::cpu_pool::run(|| {
+        analyse(
+            &transfers,
+            &accounts,
+            &request.params,
+            kinds,
+            request.sanctions.as_ref(),
+            request.from,
+            request.to,
+        )
+    })?;
     let audit = if request.kinds.contains(&"audit") {
         Some(store.audit_summary(from_us, to_us).await?)
     } else {

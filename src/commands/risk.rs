@@ -206,7 +206,9 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
         tracing::info_span!(target: "fincore", "fincore.risk.score", accounts = accounts.len());
     let rescored = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let results = rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist);
+        let results = crate::cpu_pool::run(|| {
+            rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist)
+        });
         pair_by_number(accounts, results)
     })
     .await
