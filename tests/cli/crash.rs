@@ -1,54 +1,15 @@
 //! SIGKILL `transfer import` part-way, several times, then finish it: the balances must equal
 //! an uninterrupted run's and the ledger must verify.
 
-use crate::support::Ledger;
+use crate::support::{busy_ledger, Ledger, BUSY_ACCOUNTS};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const ROWS: usize = 6_000;
-const ACCOUNTS: usize = 12;
 /// Small batches give the kills many commit points to land between.
 const BATCH_ROWS: &str = "200";
 
-fn transfers_csv() -> String {
-    let mut text = String::from("key,from,to,amount,currency,at,reference,description\n");
-    let mut state: u64 = 42;
-    for row in 0..ROWS {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let from = (state >> 33) as usize % ACCOUNTS;
-        let to = (from + 1 + (state >> 40) as usize % (ACCOUNTS - 1)) % ACCOUNTS;
-        let amount_minor = 1 + (state >> 20) % 90_000;
-        text.push_str(&format!(
-            "k{row},ACCT{from:04},ACCT{to:04},{}.{:02},USD,2026-11-20T{:02}:{:02}:00Z,R{row},\n",
-            amount_minor / 100,
-            amount_minor % 100,
-            row / 600 % 24,
-            row % 60
-        ));
-    }
-    text
-}
-
 fn prepare(ledger: &Ledger) -> std::path::PathBuf {
-    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
-    for index in 0..ACCOUNTS {
-        ledger.open(
-            &format!("Holder {index}"),
-            "checking",
-            "USD",
-            &[
-                "--number",
-                &format!("ACCT{index:04}"),
-                "--initial-deposit",
-                "5000.00",
-                "--via",
-                &settlement,
-            ],
-        );
-    }
-    ledger.write("transfers.csv", &transfers_csv())
+    busy_ledger(ledger, 42, 90_000)
 }
 
 fn import(ledger: &Ledger, file: &std::path::Path) -> Command {
@@ -87,7 +48,7 @@ fn kill_and_resume(ledger: &Ledger) {
     }
     let expected_total = transfers(&reference);
     assert!(
-        counts_after_kills.iter().any(|&count| count > ACCOUNTS && count < expected_total),
+        counts_after_kills.iter().any(|&count| count > BUSY_ACCOUNTS && count < expected_total),
         "at least one kill landed part-way through the import: {counts_after_kills:?} of {expected_total}"
     );
     let finished = import(ledger, &file).status().expect("final import");

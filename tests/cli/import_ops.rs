@@ -2,7 +2,7 @@
 //! `--rejects` path that would destroy something, SIGINT/SIGTERM part-way and the re-run that
 //! resumes, and `--dry-run` writing nothing while counting what a real import then does.
 
-use crate::support::{Backend, Ledger, Run};
+use crate::support::{busy_ledger, Backend, Ledger, Run, BUSY_ROWS};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -184,51 +184,11 @@ fn batch_rows_out_of_range_is_a_usage_error() {
 
 // ---- Signals -------------------------------------------------------------------------------
 
-const ROWS: usize = 6_000;
-const ACCOUNTS: usize = 12;
 /// Small batches: many commit points for the signal to fall between.
 const BATCH_ROWS: &str = "25";
 
-/// Rows moving money between the accounts, some beyond what the payer has (rejected).
-fn transfers_csv() -> String {
-    let mut text = String::from(HEADER);
-    let mut state: u64 = 7;
-    for row in 0..ROWS {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let from = (state >> 33) as usize % ACCOUNTS;
-        let to = (from + 1 + (state >> 40) as usize % (ACCOUNTS - 1)) % ACCOUNTS;
-        let amount_minor = 1 + (state >> 20) % 120_000;
-        text.push_str(&format!(
-            "k{row},ACCT{from:04},ACCT{to:04},{}.{:02},USD,2026-11-20T{:02}:{:02}:00Z,R{row},\n",
-            amount_minor / 100,
-            amount_minor % 100,
-            row / 600 % 24,
-            row % 60
-        ));
-    }
-    text
-}
-
 fn prepare(ledger: &Ledger) -> PathBuf {
-    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
-    for index in 0..ACCOUNTS {
-        ledger.open(
-            &format!("Holder {index}"),
-            "checking",
-            "USD",
-            &[
-                "--number",
-                &format!("ACCT{index:04}"),
-                "--initial-deposit",
-                "5000.00",
-                "--via",
-                &settlement,
-            ],
-        );
-    }
-    ledger.write("transfers.csv", &transfers_csv())
+    busy_ledger(ledger, 7, 120_000)
 }
 
 fn import_args<'a>(file: &'a Path, rejects: &'a Path, force: bool) -> Vec<&'a str> {
@@ -327,7 +287,7 @@ fn interrupt_and_resume(ledger: &Ledger, signals: &[&str], exit_code: i32, name:
         let summary = stopped.json();
         assert_eq!(summary["interrupted"], name);
         let committed = count(&summary, "rows");
-        assert!(committed > 0 && committed < ROWS as u64, "{summary}");
+        assert!(committed > 0 && committed < BUSY_ROWS as u64, "{summary}");
         let stderr = &stopped.stderr;
         assert!(
             stderr.contains(&format!("import stopped by {name}")),
@@ -426,9 +386,10 @@ fn folder_bytes(ledger: &Ledger) -> Vec<(String, usize, u64)> {
 /// conflicts, and is rejected by balance and by risk (a blacklisted receiver).
 fn dry_run_matches_real_import(ledger: &Ledger) {
     let file = prepare(ledger);
+    let original = std::fs::read_to_string(&file).unwrap();
     let first = ledger.write(
         "first.csv",
-        &transfers_csv()
+        &original
             .lines()
             .take(41)
             .map(|l| format!("{l}\n"))
@@ -436,10 +397,10 @@ fn dry_run_matches_real_import(ledger: &Ledger) {
     );
     let run = ledger.run(&["transfer", "import", first.to_str().unwrap()]);
     assert!(run.code <= 1, "{}", run.stderr);
-    let mut text = std::fs::read_to_string(&file).unwrap();
+    let mut text = original.clone();
     text.push_str("k7,ACCT0001,ACCT0002,1.00,USD,2026-11-20T23:00:00Z,conflict,\n");
     text.push_str(
-        &transfers_csv()
+        &original
             .lines()
             .skip(100)
             .take(60)

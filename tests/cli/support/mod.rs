@@ -283,3 +283,48 @@ impl Ledger {
         });
     }
 }
+
+/// Accounts `ACCT0000`… of `busy_ledger`, each opened with 5,000.00 USD.
+pub const BUSY_ACCOUNTS: usize = 12;
+/// Rows of `busy_ledger`'s import file.
+pub const BUSY_ROWS: usize = 6_000;
+
+/// A ledger for multi-batch import stories (crashes, signals): `BUSY_ACCOUNTS` funded USD
+/// accounts and an import file of `BUSY_ROWS` transfers among them, drawn from `seed`, some
+/// beyond what the payer has (rejected). Returns the file's path.
+pub fn busy_ledger(ledger: &Ledger, seed: u64, amount_max_minor: u64) -> PathBuf {
+    let settlement = ledger.open("Bank", "settlement", "USD", &["--number", "BANK0001"]);
+    for index in 0..BUSY_ACCOUNTS {
+        ledger.open(
+            &format!("Holder {index}"),
+            "checking",
+            "USD",
+            &[
+                "--number",
+                &format!("ACCT{index:04}"),
+                "--initial-deposit",
+                "5000.00",
+                "--via",
+                &settlement,
+            ],
+        );
+    }
+    let mut text = String::from("key,from,to,amount,currency,at,reference,description\n");
+    let mut state = seed;
+    for row in 0..BUSY_ROWS {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let from = (state >> 33) as usize % BUSY_ACCOUNTS;
+        let to = (from + 1 + (state >> 40) as usize % (BUSY_ACCOUNTS - 1)) % BUSY_ACCOUNTS;
+        let amount_minor = 1 + (state >> 20) % amount_max_minor;
+        text.push_str(&format!(
+            "k{row},ACCT{from:04},ACCT{to:04},{}.{:02},USD,2026-11-20T{:02}:{:02}:00Z,R{row},\n",
+            amount_minor / 100,
+            amount_minor % 100,
+            row / 600 % 24,
+            row % 60
+        ));
+    }
+    ledger.write("transfers.csv", &text)
+}
