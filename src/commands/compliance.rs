@@ -262,7 +262,8 @@ pub async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Outp
         sanctions: request.kinds.contains(&"sanctions"),
         suspicious: request.kinds.contains(&"suspicious"),
     };
-    let findings = crate::cpu_pool::run(|| {
+    let tasks = crate::report::compliance::analysis_tasks(transfers.len(), accounts.len());
+    let findings = crate::cpu_pool::run(tasks, || {
         analyse(
             &transfers,
             &accounts,

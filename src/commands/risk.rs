@@ -8,7 +8,7 @@ use crate::ledger::risk::{load_rules_file, rules_for_read, ChosenRules, RulesSou
 use crate::model::{Account, AccountStatus, RiskFactor, RiskLevel, RiskResult};
 use crate::output::{Section, View};
 use crate::risk::rules::{is_bank_side, Rule, RuleSet, Threshold};
-use crate::risk::{rescore_movements, Movements, Profile};
+use crate::risk::{rescore_movements, rescore_tasks, Movements, Profile};
 use crate::store::{AccountFilter, LatestRisk, NewAssessment, NewRun, Store};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -206,7 +206,8 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
         tracing::info_span!(target: "fincore", "fincore.risk.score", accounts = accounts.len());
     let rescored = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let results = crate::cpu_pool::run(|| {
+        let tasks = rescore_tasks(accounts.len(), transfers.len());
+        let results = crate::cpu_pool::run(tasks, || {
             rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist)
         });
         pair_by_number(accounts, results)

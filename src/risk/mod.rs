@@ -47,7 +47,7 @@ pub use assess::score_factors;
 pub use generate::generate_history;
 pub use parse::parse_rules;
 pub use profile::{profile, score_profile, Profile};
-pub use rescore::{rescore_all, rescore_movements, Movement, Movements};
+pub use rescore::{rescore_all, rescore_movements, rescore_tasks, Movement, Movements};
 pub use rules::RuleSet;
 pub use window::WindowAssessor;
 

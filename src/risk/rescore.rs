@@ -199,6 +199,13 @@ impl Grouped<'_> {
     }
 }
 
+/// Parallel tasks rescoring `accounts` over `movements` splits into (to size its pool).
+pub fn rescore_tasks(accounts: usize, movements: usize) -> usize {
+    accounts
+        .div_ceil(ACCOUNTS_PER_TASK)
+        .max(movements / MOVEMENTS_PER_CHUNK_MIN)
+}
+
 /// Chunks to group `movements` in: enough to keep every thread busy, few enough to bound memory.
 fn grouping_chunks(movements: usize) -> usize {
     (movements / MOVEMENTS_PER_CHUNK_MIN)

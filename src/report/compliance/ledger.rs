@@ -125,7 +125,7 @@ impl<'a> HolderIds<'a> {
 }
 
 /// Below this many transfers a lookup pass is not worth splitting.
-const TRANSFERS_PER_TASK_MIN: usize = 16_384;
+pub(super) const TRANSFERS_PER_TASK_MIN: usize = 16_384;
 
 /// `items.iter().map(map).collect()`, in order, on rayon's pool (work stealing, sized by the
 /// machine) in pieces of at least `TRANSFERS_PER_TASK_MIN` items.

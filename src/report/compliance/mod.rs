@@ -280,6 +280,13 @@ pub fn analyse(
     Ok(findings)
 }
 
+/// Parallel tasks `analyse` splits into (to size its pool): the lookup pass over the
+/// transfers, sanctions screening of the holders, and cash kinds beside suspicious patterns.
+pub fn analysis_tasks(transfers: usize, accounts: usize) -> usize {
+    2 + transfers / ledger::TRANSFERS_PER_TASK_MIN
+        + accounts / sanctions::screen::HOLDERS_PER_TASK_MIN
+}
+
 /// Distinct holder names of customer accounts, sorted.
 pub fn customer_holders(accounts: &[AccountFact]) -> Vec<String> {
     let mut holders: Vec<String> = accounts

@@ -32,7 +32,7 @@ const PER_MILLE: f64 = 1000.0;
 /// Decimals printed (and compared) for a score.
 const SCORE_DECIMALS: usize = 3;
 /// Below this many holders a task is not worth splitting off.
-const HOLDERS_PER_TASK_MIN: usize = 512;
+pub(crate) const HOLDERS_PER_TASK_MIN: usize = 512;
 
 /// A holder whose name scores at least the minimum against a list entry (best of the
 /// entry's primary name and aliases; one hit per holder and entry).
