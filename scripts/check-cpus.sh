@@ -3,7 +3,8 @@
 # `risk rescore --all`, `report compliance` (every kind, sanctions list included) and
 # `reconcile run` on generated ledgers, each under ../shared/tools/with-cpus N (the process
 # believes it has N CPUs). Each run must exit as it does on 2 CPUs, print the same JSON
-# (trace ids aside) and take at most SLOWDOWN_MAX times the 2-CPU median. Prints every median.
+# (trace ids aside) and take at most SLOWDOWN_MAX times the 2-CPU median (or at most
+# SLOWDOWN_SLACK_MS more, for runs too short to time by ratio). Prints every median.
 # Each command runs RUNS times (default 5) on a fresh copy of its database, so a stored run or
 # rescoring never changes the next one's input.
 # Usage: scripts/check-cpus.sh [TRANSFERS]   (default 200,000 transfers, 2,000 accounts)
@@ -13,6 +14,9 @@ transfers=${1:-200000}
 runs=${RUNS:-5}
 cpu_counts=${CPU_COUNTS:-"1 8 16 64"}
 slowdown_max=${SLOWDOWN_MAX:-1.5}
+# A whole process of ~50 ms (the demo) varies by tens of ms between runs of any kind; a slowdown
+# counts only when it is also more than this many ms.
+slack_ms=${SLOWDOWN_SLACK_MS:-40}
 with_cpus=$(cd .. && pwd)/shared/tools/with-cpus
 [ -x "$with_cpus" ] || { echo "missing $with_cpus (../shared beside the checkout)" >&2; exit 2; }
 cargo build --release --locked --quiet --bins
@@ -95,8 +99,8 @@ for name in $names; do
     else
       [ "$exit_code" = "$base_exit" ] || verdict="FAIL: exit $exit_code, 2 CPUs gave $base_exit"
       cmp -s "$work/out/$name-$cpus.json" "$work/out/$name-base.json" || verdict="FAIL: output differs from 2 CPUs"
-      python3 -c "import sys; sys.exit(0 if $ms <= $slowdown_max * max($base_ms, 1) else 1)" \
-        || verdict="FAIL: slower than ${slowdown_max}x the 2-CPU run"
+      python3 -c "import sys; sys.exit(0 if $ms <= $slowdown_max * max($base_ms, 1) or $ms - $base_ms <= $slack_ms else 1)" \
+        || verdict="FAIL: slower than ${slowdown_max}x (and ${slack_ms} ms) the 2-CPU run"
     fi
     ratio=$(python3 -c "print(f'{$ms / max($base_ms, 1):.2f}')")
     printf '%-11s %5s %6s %10s %8s  %s\n' "$name" "$cpus" "$exit_code" "$ms" "$ratio" "$verdict"
