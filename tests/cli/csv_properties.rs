@@ -8,6 +8,7 @@
 //! database per case would dominate). Case counts keep the file well under a minute.
 
 use crate::support::{fixture, Ledger, Run, NOW};
+use fincore::ledger::import::IMPORT_COLUMNS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
 
@@ -224,16 +225,6 @@ fn csv_text(columns: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> 
         })
 }
 
-const IMPORT_COLUMNS: &[&str] = &[
-    "key",
-    "from",
-    "to",
-    "amount",
-    "currency",
-    "at",
-    "reference",
-    "description",
-];
 const STATEMENT_COLUMNS: &[&str] = &[
     "date",
     "reference",
@@ -299,7 +290,7 @@ fn transfer_import_never_panics() {
         })
         .unwrap();
     runner(CASES)
-        .run(&csv_text(IMPORT_COLUMNS), |bytes| {
+        .run(&csv_text(&IMPORT_COLUMNS), |bytes| {
             import(&ledger, &seen, &bytes)
         })
         .unwrap();
