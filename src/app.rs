@@ -119,7 +119,7 @@ async fn run(cli: Cli, started: Instant) -> u8 {
             path.replace('.', " ")
         );
     });
-    telemetry::metrics::record_command(&path, exit_code, elapsed);
+    crate::metrics::record_command(&path, exit_code, elapsed);
     // End the root span now: background work that captured it (sqlx's SQLite worker holds
     // `Span::current()` while it serves a request) may drop its handle only after the flush.
     span.context().span().end();

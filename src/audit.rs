@@ -1,6 +1,7 @@
 //! The tamper-evident audit chain: each event's hash covers its content and the previous
 //! event's hash, so editing or deleting any stored event breaks every later link.
 
+use crate::text::to_hex;
 use sha2::{Digest, Sha256};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -35,16 +36,6 @@ pub fn chain_hash(event: &AuditEvent) -> String {
         hasher.update(field.as_bytes());
     }
     to_hex(&hasher.finalize())
-}
-
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(DIGITS[usize::from(byte >> 4)] as char);
-        text.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    text
 }
 
 /// Walks events in `seq` order and reports the first one that breaks the chain.

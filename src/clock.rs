@@ -20,12 +20,12 @@ pub fn now_us() -> AppResult<i64> {
 
 /// RFC 3339 instant (`2026-11-21T10:00:00Z`, offsets allowed) to microseconds; the one
 /// reader of instants (flags, import rows, `FINCORE_NOW`). Surrounding spaces are removed
-/// (`crate::input::trim`); empty is "required". A leap second (`23:59:60`) is refused: chrono
+/// (`crate::text::trim`); empty is "required". A leap second (`23:59:60`) is refused: chrono
 /// accepts it as second 59 plus a whole second of nanoseconds, which in microseconds is the
 /// next minute — at 23:59:60 the next day. Digits beyond microseconds are dropped (towards
 /// the past, so never across a second or a day).
 pub fn parse_instant(text: &str) -> AppResult<i64> {
-    let text = crate::input::trim(text);
+    let text = crate::text::trim(text);
     if text.is_empty() {
         return Err(AppError::invalid_input(
             "required (an RFC 3339 instant such as 2026-11-20T10:00:00Z)",
@@ -44,7 +44,7 @@ pub fn parse_instant(text: &str) -> AppResult<i64> {
 /// A calendar date, exactly `YYYY-MM-DD` (surrounding spaces removed): `2026-1-5` and
 /// `+2026-01-05`, which chrono's `%Y-%m-%d` would take, are refused.
 pub fn parse_date(text: &str) -> AppResult<NaiveDate> {
-    let text = crate::input::trim(text);
+    let text = crate::text::trim(text);
     iso_date(text)
         .ok_or_else(|| AppError::invalid_input(format!("'{text}' is not a date (YYYY-MM-DD)")))
 }
@@ -72,7 +72,7 @@ pub fn iso_date(text: &str) -> Option<NaiveDate> {
 
 /// Accept either a date (start of that day, UTC) or an RFC 3339 instant.
 pub fn parse_date_or_instant(text: &str) -> AppResult<i64> {
-    if let Some(date) = iso_date(crate::input::trim(text)) {
+    if let Some(date) = iso_date(crate::text::trim(text)) {
         return Ok(date_start_us(date));
     }
     parse_instant(text)
@@ -80,7 +80,7 @@ pub fn parse_date_or_instant(text: &str) -> AppResult<i64> {
 
 /// Upper bound for `--to`: a bare date means the whole day (exclusive end of that day).
 pub fn parse_date_or_instant_end(text: &str) -> AppResult<i64> {
-    if let Some(date) = iso_date(crate::input::trim(text)) {
+    if let Some(date) = iso_date(crate::text::trim(text)) {
         return Ok(date_start_us(date) + MICROS_PER_DAY - 1);
     }
     parse_instant(text)

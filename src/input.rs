@@ -4,12 +4,12 @@
 //!
 //! | value | function |
 //! |---|---|
-//! | surrounding spaces (every value) | [`trim`] |
+//! | surrounding spaces (every value) | [`crate::text::trim`] |
 //! | amount | [`crate::money::parse_minor`] via `Currency::parse_positive` / `_non_negative` / `_signed` |
 //! | currency | [`crate::money::Currency::parse`] |
 //! | instant (RFC 3339) | [`crate::clock::parse_instant`] |
 //! | date (`YYYY-MM-DD`) | [`crate::clock::parse_date`] |
-//! | account number | [`crate::ledger::number::validate`] |
+//! | account number | [`crate::model::account_number::validate`] |
 //! | idempotency key | [`key`] |
 //! | reference, description | [`text`] |
 //! | fields per row | [`check_field_count`] |
@@ -25,21 +25,8 @@
 //! - Amounts are `[+-]digits[.digits]`: `+1.00` is 1.00; `1,000.00`, `1.`, `.5`, `1e3` are not.
 
 use crate::error::{AppError, AppResult};
-use crate::ledger::KEY_LENGTH_MAX;
-
-/// The one rule for white space around a value: removed (Unicode `White_Space`, as `str::trim`).
-/// A fast path covers the usual ASCII edges (a million-line import or statement has millions
-/// of fields); non-ASCII edges such as NBSP still go through `str::trim`.
-pub fn trim(text: &str) -> &str {
-    let trimmed = text.trim_ascii();
-    let ascii_edges = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
-        && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
-    if ascii_edges {
-        trimmed
-    } else {
-        trimmed.trim()
-    }
-}
+use crate::model::KEY_LENGTH_MAX;
+use crate::text::trim;
 
 /// An idempotency key: trimmed, 1 to `KEY_LENGTH_MAX` characters.
 pub fn key(value: &str) -> AppResult<String> {

@@ -21,9 +21,9 @@ pub struct Currency {
 
 impl Currency {
     /// ISO 4217 code, case-insensitive (`usd` is USD), surrounding spaces removed
-    /// (`crate::input::trim`). Unknown, empty, or without minor units: `invalid_currency`.
+    /// (`crate::text::trim`). Unknown, empty, or without minor units: `invalid_currency`.
     pub fn parse(text: &str) -> AppResult<Currency> {
-        let text = crate::input::trim(text);
+        let text = crate::text::trim(text);
         if text.is_empty() {
             return Err(AppError::new(
                 ErrorCode::InvalidCurrency,
@@ -108,12 +108,12 @@ impl FromStr for Currency {
 }
 
 /// Strict grammar `[+-]?[0-9]+(\.[0-9]+)?` after removing surrounding spaces
-/// (`crate::input::trim`); rust_decimal then does the exact conversion. `+1.00` is 1.00;
+/// (`crate::text::trim`); rust_decimal then does the exact conversion. `+1.00` is 1.00;
 /// `1,000.00`, `1.`, `.5`, `1e3` and `1 000` are `invalid_input`: a thousands separator or a
 /// lone point is read differently by different people and exporters, so it is refused, not
 /// guessed.
 pub fn parse_minor(text: &str, minor_units: u32) -> AppResult<i64> {
-    let text = crate::input::trim(text);
+    let text = crate::text::trim(text);
     if text.is_empty() {
         return Err(AppError::invalid_input(
             "required (a decimal amount such as 12.50)",

@@ -10,7 +10,6 @@
 
 mod filter;
 mod log;
-pub mod metrics;
 
 use crate::cli::{GlobalOptions, LogFormat};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
@@ -36,8 +35,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Metrics are read once at exit; a long command also exports every minute.
 const METRIC_INTERVAL_DEFAULT: Duration = Duration::from_secs(60);
 const SERVICE_NAME_DEFAULT: &str = "fincore";
-/// Instrumentation scope of every span and instrument.
-pub const SCOPE: &str = "fincore";
+use crate::metrics::SCOPE;
 
 /// Which signal an endpoint, protocol or timeout variable is looked up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +243,7 @@ impl Telemetry {
                         .with_resource(resource)
                         .with_reader(reader)
                         .build();
-                    metrics::install(&provider);
+                    crate::metrics::install(&provider);
                     Some(provider)
                 }
                 Err(error) => {

@@ -429,17 +429,18 @@ fn read_account_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
 
 fn account_row_request(field: &dyn Fn(usize) -> String) -> AppResult<OpenRequest> {
     // An empty number is generated (SPEC); anything else is validated like `--number`.
-    let number = match crate::input::trim(&field(0)) {
+    let number = match crate::text::trim(&field(0)) {
         "" => None,
-        text => {
-            Some(crate::ledger::number::validate(text).map_err(|e| e.context("field 'number'"))?)
-        }
+        text => Some(
+            crate::model::account_number::validate(text)
+                .map_err(|e| e.context("field 'number'"))?,
+        ),
     };
     let account_type: AccountType = field(2)
         .parse()
         .map_err(|e: AppError| e.context("field 'type'"))?;
     let currency = Currency::parse(&field(3)).map_err(|e| e.context("field 'currency'"))?;
-    let limit_text = crate::input::trim(&field(4)).to_string();
+    let limit_text = crate::text::trim(&field(4)).to_string();
     if account_type == AccountType::Credit && limit_text.is_empty() {
         return Err(AppError::invalid_input(
             "field 'overdraft_limit': required for credit accounts (the credit limit)",

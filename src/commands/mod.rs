@@ -135,7 +135,7 @@ pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> 
 
 /// Parse an account number given on the command line (upper-cased, validated).
 pub fn account_argument(flag: &str, number: &str) -> AppResult<String> {
-    crate::ledger::number::validate(number).map_err(|error| error.context(flag))
+    crate::model::account_number::validate(number).map_err(|error| error.context(flag))
 }
 
 pub fn not_found_account(number: &str) -> AppError {

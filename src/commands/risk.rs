@@ -248,7 +248,7 @@ fn pair_by_number(
             let account = by_number.remove(&number).ok_or_else(|| {
                 AppError::storage(format!(
                     "rescoring returned account {} that was not loaded or came twice",
-                    crate::ledger::number::mask(&number)
+                    crate::model::account_number::mask(&number)
                 ))
             })?;
             Ok(Rescored {
@@ -787,10 +787,10 @@ fn blacklist_section(entries: &[crate::store::BlacklistEntry]) -> Section {
 async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResult<Output> {
     let number = account_argument("number", number)?;
     let reason = reason.trim().to_string();
-    if reason.chars().count() > crate::ledger::TEXT_LENGTH_MAX {
+    if reason.chars().count() > crate::model::TEXT_LENGTH_MAX {
         return Err(AppError::invalid_input(format!(
             "--reason: longer than {} characters",
-            crate::ledger::TEXT_LENGTH_MAX
+            crate::model::TEXT_LENGTH_MAX
         )));
     }
     let store = context.store().await?;

@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::input;
 use crate::ledger::post::{self, require_settlement, PostResult};
 use crate::ledger::risk::RiskOptions;
-use crate::ledger::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::model::{Transfer, TransferKind};
+use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::money::Currency;
 use crate::output::View;
 use crate::store::TransferFilter;
@@ -292,7 +292,7 @@ async fn cash(
 
 async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
     // Keys are stored trimmed (`input::key`); look them up the same way.
-    let id_or_key = input::trim(id_or_key);
+    let id_or_key = crate::text::trim(id_or_key);
     let store = context.store().await?;
     let by_id = match id_or_key.parse::<i64>() {
         Ok(id) => store.transfer(id).await?,

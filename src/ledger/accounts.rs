@@ -1,8 +1,10 @@
 //! Account lifecycle: open (with an optional initial deposit), freeze, unfreeze, close, import.
 
 use super::post::post_in;
-use super::{number, write_batch, Outcome, TransferRequest};
+use super::{write_batch, Outcome};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::model::account_number as number;
+use crate::model::TransferRequest;
 use crate::model::{Account, AccountStatus, AccountType, TransferKind};
 use crate::money::Currency;
 use crate::store::{with_retry, Actor, Store, WriteTx};

@@ -1,13 +1,13 @@
 //! Apply transfer requests to an in-memory book, then write the batch.
 
-use super::TransferRequest;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::metrics::Tally;
+use crate::model::TransferRequest;
 use crate::model::{
     Account, AccountStatus, Entry, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::risk::Assessor;
 use crate::store::{Actor, TransferIds, WriteTx};
-use crate::telemetry::metrics::Tally;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 

@@ -6,12 +6,13 @@
 
 use super::import_batch::{apply_batch, AccountCache, DryRun, PendingRow, RowOutcome};
 use super::risk::RiskOptions;
-use super::{number, TransferRequest, TEXT_LENGTH_MAX};
 use crate::clock;
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
 use crate::input;
+use crate::model::account_number as number;
 use crate::model::TransferKind;
+use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::money::Currency;
 use crate::store::{should_retry, Actor, Checkpointer, Store};
 use std::fs::File;

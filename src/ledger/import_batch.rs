@@ -5,14 +5,14 @@
 use super::risk::{ImportRisk, RiskOptions};
 use super::{
     apply_in_place, assert_balanced, rejection_error, tally_transfers, write_balances, Applied,
-    ApplyContext, Batch, Book, TransferRequest,
+    ApplyContext, Batch, Book,
 };
 use crate::audit::{ImportedTransfers, TransfersDigest, IMPORT_ACTION};
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, Transfer, TransferStatus};
+use crate::metrics::Tally;
+use crate::model::{Account, Transfer, TransferRequest, TransferStatus};
 use crate::risk::Assessor;
 use crate::store::{Actor, Part, Store, TransferIds, WriteTx};
-use crate::telemetry::metrics::Tally;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

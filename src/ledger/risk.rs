@@ -4,10 +4,10 @@
 //! Rule set precedence: `--rules FILE` on the command, else the database's active set
 //! (`risk rules import`), else the built-in set.
 
-use super::TransferRequest;
 use crate::error::{AppError, AppResult};
 use crate::model::Account;
 use crate::model::TransferKind;
+use crate::model::TransferRequest;
 use crate::risk::rules::is_bank_side;
 use crate::risk::{parse_rules, RuleSet, WindowAssessor};
 use crate::store::{Store, StoredRuleSet, WriteTx};

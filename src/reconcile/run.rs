@@ -21,8 +21,9 @@ use super::{
 use crate::clock::{date_start_us, MICROS_PER_DAY};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::post::post_in;
-use crate::ledger::{write_batch, Outcome, TransferRequest, TEXT_LENGTH_MAX};
+use crate::ledger::{write_batch, Outcome};
 use crate::model::{Account, AccountType, Transfer, TransferKind};
+use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::store::{with_retry, Actor, Store, WriteTx};
 use chrono::{NaiveDate, TimeDelta};
 use serde_json::json;

@@ -7,7 +7,7 @@ use super::rescore::rescore_all;
 use super::rules::RuleSet;
 use super::window::WindowAssessor;
 use super::Assessor;
-use crate::ledger::TransferRequest;
+use crate::model::TransferRequest;
 use crate::model::{Account, Transfer};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -99,7 +99,7 @@ fn generate_account(index: usize, currency: Currency, random: &mut SplitMix64) -
 
 /// 16 digits: "40", the index on 13 digits, and a Luhn check digit.
 pub fn luhn_number(index: u64) -> String {
-    crate::ledger::number::with_check_digit(&format!("40{index:013}"))
+    crate::model::account_number::with_check_digit(&format!("40{index:013}"))
 }
 
 fn draft_transfer<'a>(

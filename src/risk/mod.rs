@@ -51,7 +51,7 @@ pub use rescore::{rescore_all, rescore_movements, rescore_tasks, Movement, Movem
 pub use rules::RuleSet;
 pub use window::WindowAssessor;
 
-use crate::ledger::TransferRequest;
+use crate::model::TransferRequest;
 use crate::model::{Account, RiskResult, Transfer};
 
 /// What the ledger asks before every post and import row, and tells after it.

@@ -8,7 +8,7 @@ use super::rules::RuleSet;
 use super::test_support::*;
 use super::window::WindowAssessor;
 use super::Assessor;
-use crate::ledger::TransferRequest;
+use crate::model::TransferRequest;
 use crate::model::{Account, AccountType, RiskDecision, Transfer, TransferStatus};
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -1,7 +1,7 @@
 //! Builders for tests: explicit instants, no system clock.
 
 use crate::clock::parse_instant;
-use crate::ledger::TransferRequest;
+use crate::model::TransferRequest;
 use crate::model::{
     Account, AccountStatus, AccountType, RiskResult, Transfer, TransferKind, TransferStatus,
 };

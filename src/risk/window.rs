@@ -12,7 +12,7 @@ use super::rules::{hour_of_day, is_bank_side, Feature, ResolvedThreshold, Rule, 
 use super::Assessor;
 use crate::clock::MICROS_PER_DAY;
 use crate::fast_map::FastMap;
-use crate::ledger::TransferRequest;
+use crate::model::TransferRequest;
 use crate::model::{Account, RiskFactor, RiskResult, Transfer, TransferKind, TransferStatus};
 use crate::money::Currency;
 use std::collections::{HashSet, VecDeque};

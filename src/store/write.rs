@@ -7,7 +7,7 @@
 use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::audit::{chain_hash, AuditEvent};
 use crate::error::AppResult;
-use crate::telemetry::metrics::Tally;
+use crate::metrics::Tally;
 use sqlx::Row;
 
 pub(crate) enum TxInner {

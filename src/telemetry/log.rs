@@ -2,7 +2,7 @@
 //! the trace and span id of the span it was written in, and every value masked — account
 //! numbers show their first and last 4 characters, the database password is scrubbed.
 
-use crate::ledger::number::mask_in_text;
+use crate::model::account_number::mask_in_text;
 use crate::store::scrub;
 use std::fmt::{self, Write as _};
 use tracing::field::{Field, Visit};

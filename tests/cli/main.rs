@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod amounts;
+mod architecture;
 mod audit;
 mod compliance;
 mod concurrency;

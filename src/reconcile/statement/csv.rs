@@ -180,7 +180,7 @@ impl RecordParser<'_> {
 }
 
 fn field(record: &::csv::StringRecord, index: usize) -> &str {
-    record.get(index).map_or("", crate::input::trim)
+    record.get(index).map_or("", crate::text::trim)
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {

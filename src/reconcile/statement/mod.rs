@@ -106,7 +106,7 @@ pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<S
     match details {
         LineDetails::Keep => text_field(name, text),
         LineDetails::Skip => {
-            let length = crate::input::trim(text).len();
+            let length = crate::text::trim(text).len();
             if length > FIELD_LENGTH_MAX {
                 return Err(AppError::invalid_input(format!(
                     "field '{name}' is {length} bytes long; at most {FIELD_LENGTH_MAX} are accepted"
@@ -119,7 +119,7 @@ pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<S
 
 /// Trimmed copy of a text field, refused when longer than `FIELD_LENGTH_MAX`.
 pub fn text_field(name: &str, text: &str) -> AppResult<String> {
-    let trimmed = crate::input::trim(text);
+    let trimmed = crate::text::trim(text);
     if trimmed.len() > FIELD_LENGTH_MAX {
         return Err(AppError::invalid_input(format!(
             "field '{name}' is {} bytes long; at most {FIELD_LENGTH_MAX} are accepted",

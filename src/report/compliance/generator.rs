@@ -325,7 +325,7 @@ fn currencies() -> Vec<Currency> {
 
 /// 16 digits: a 4-digit prefix, 11 digits of `index`, and a Luhn check digit.
 fn account_number(prefix: u64, index: u64) -> String {
-    crate::ledger::number::with_check_digit(&format!("{prefix:04}{index:011}"))
+    crate::model::account_number::with_check_digit(&format!("{prefix:04}{index:011}"))
 }
 
 impl LedgerBuilder {

@@ -12,6 +12,9 @@
 //! transaction commits (a [`Tally`] rides along with it), so a retried or rolled-back
 //! transaction is never counted twice.
 
+/// Instrumentation scope of every span and instrument.
+pub const SCOPE: &str = "fincore";
+
 use crate::model::{RiskLevel, TransferStatus};
 use crate::money::Currency;
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
@@ -43,7 +46,7 @@ static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
 
 /// Create the instruments on the exporting provider (once per process).
 pub(super) fn install(provider: &SdkMeterProvider) {
-    let meter = provider.meter(super::SCOPE);
+    let meter = provider.meter(SCOPE);
     let _ = INSTRUMENTS.set(instruments(&meter));
 }
 
