@@ -1,10 +1,10 @@
 //! The one dispatcher: parse, start telemetry, open the root span, run the command, print its
 //! result or error, and flush telemetry before returning the exit code.
 
-use crate::cli::{Cli, Format};
-use crate::commands::{self, Context, Output};
-use crate::error::AppError;
-use crate::output;
+use crate::cli::{Cli, Command};
+use crate::commands::{Context, Output};
+use crate::error::{AppError, AppResult};
+use crate::output::{self, Format};
 use crate::store::DbSystem;
 use crate::telemetry::{self, Telemetry};
 use clap::Parser;
@@ -129,7 +129,7 @@ async fn run(cli: Cli, started: Instant) -> u8 {
 async fn execute(cli: Cli, operator: String, trace_id: String) -> Result<Output, AppError> {
     let mut context = Context::new(cli.global, operator, trace_id)?;
     context.creates_database = cli.command.writes();
-    let result = commands::dispatch(cli.command, &context).await;
+    let result = dispatch(cli.command, &context).await;
     context.close().await;
     result
 }
@@ -220,5 +220,20 @@ fn account_name() -> String {
     match nix::unistd::User::from_uid(uid) {
         Ok(Some(user)) if !user.name.is_empty() => user.name,
         _ => format!("uid:{uid}"),
+    }
+}
+
+async fn dispatch(command: Command, context: &Context) -> AppResult<Output> {
+    match command {
+        Command::Account(command) => command.run(context).await,
+        Command::Transfer(command) => command.run(context).await,
+        Command::Report(command) => command.run(context).await,
+        Command::Reconcile(command) => command.run(context).await,
+        Command::Ledger(command) => command.run(context).await,
+        Command::Audit(command) => command.run(context).await,
+        Command::Risk(command) => command.run(context).await,
+        Command::Db(command) => command.run(context).await,
+        Command::Completions(arguments) => arguments.run(<Cli as clap::CommandFactory>::command()),
+        Command::Demo(arguments) => arguments.run(context).await,
     }
 }

@@ -11,7 +11,7 @@
 mod filter;
 mod log;
 
-use crate::cli::{GlobalOptions, LogFormat};
+use crate::commands::{GlobalOptions, LogFormat};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Protocol, WithExportConfig};

@@ -1,9 +1,7 @@
 //! `fincore completions SHELL` (the generated files are committed in `completions/`).
 
 use super::Output;
-use crate::cli::Cli;
 use crate::error::AppResult;
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 #[derive(Debug, clap::Args)]
@@ -12,11 +10,12 @@ pub struct CompletionsArgs {
 }
 
 impl CompletionsArgs {
-    pub fn run(self) -> AppResult<Output> {
+    /// `command` is the whole command line's grammar, handed down by the dispatcher.
+    pub fn run(self, mut command: clap::Command) -> AppResult<Output> {
         // `generate` panics when its writer fails (`| head -1` closes the pipe): render into
         // memory, and let the dispatcher write it like any other output.
         let mut script = Vec::new();
-        clap_complete::generate(self.shell, &mut Cli::command(), "fincore", &mut script);
+        clap_complete::generate(self.shell, &mut command, "fincore", &mut script);
         Ok(Output::raw(script))
     }
 }

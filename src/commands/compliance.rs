@@ -2,11 +2,11 @@
 //! summary for a period. Account numbers are masked unless `--unmask`, which is audited.
 
 use super::{Context, Output};
-use crate::cli::Format;
 use crate::clock::{self, MICROS_PER_DAY};
 use crate::error::{AppError, AppResult};
 use crate::model::AccountType;
 use crate::money::Currency;
+use crate::output::Format;
 use crate::output::{self, Section, View};
 use crate::report::compliance::{
     analyse, parse_list, parse_min_score, ComplianceFindings, ComplianceKinds, ComplianceParams,

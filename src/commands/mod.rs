@@ -16,7 +16,9 @@ pub mod risk;
 pub mod transfer;
 mod transfer_import;
 
-use crate::cli::{Command, GlobalOptions};
+mod options;
+pub use options::{GlobalOptions, LogFormat};
+
 use crate::error::{AppError, AppResult};
 use crate::output::View;
 use crate::store::{Actor, OpenOptions, Store};
@@ -115,21 +117,6 @@ impl Context {
         if let Some(store) = self.store.into_inner() {
             store.close().await;
         }
-    }
-}
-
-pub async fn dispatch(command: Command, context: &Context) -> AppResult<Output> {
-    match command {
-        Command::Account(command) => command.run(context).await,
-        Command::Transfer(command) => command.run(context).await,
-        Command::Report(command) => command.run(context).await,
-        Command::Reconcile(command) => command.run(context).await,
-        Command::Ledger(command) => command.run(context).await,
-        Command::Audit(command) => command.run(context).await,
-        Command::Risk(command) => command.run(context).await,
-        Command::Db(command) => command.run(context).await,
-        Command::Completions(arguments) => arguments.run(),
-        Command::Demo(arguments) => arguments.run(context).await,
     }
 }
 

@@ -3,10 +3,10 @@
 
 use super::present::{transfer_json, transfers_section};
 use super::{account_argument, Context, Output};
-use crate::cli::Format;
 use crate::clock::{self, format_instant};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
+use crate::output::Format;
 use crate::output::{Section, View};
 use crate::reconcile::record::{ItemRecord, RunRecord};
 use crate::reconcile::run::{self as reconcile_run, ResolveAction, RunOutcome, RunRequest};

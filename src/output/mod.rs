@@ -5,9 +5,16 @@ mod csv;
 mod json;
 mod table;
 
-use crate::cli::Format;
 use crate::error::AppError;
 use std::io::Write;
+
+/// How results are printed (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
 
 /// A titled grid of strings, the shape tables and CSV share.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,58 @@
+//! The options every command takes (`--db`, `--format`, `--operator`, …), flattened into the
+//! root of the command line by `cli.rs`.
+
+use crate::output::Format;
+use clap::ValueEnum;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalOptions {
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
+    #[arg(
+        long = "db",
+        env = "FINCORE_DATABASE_URL",
+        default_value = "sqlite://fincore.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Output format
+    #[arg(long, env = "FINCORE_FORMAT", value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+    /// Who acts; recorded on every audit event (default: the login user)
+    #[arg(long, env = "FINCORE_OPERATOR", global = true)]
+    pub operator: Option<String>,
+    /// Seconds to wait for the database connection before exit 7
+    #[arg(
+        long = "db-timeout",
+        env = "FINCORE_DB_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_timeout_seconds: u64,
+    /// Seconds a writer waits for another writer's lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7
+    #[arg(
+        long = "lock-timeout",
+        env = "FINCORE_LOCK_TIMEOUT",
+        default_value_t = crate::store::LOCK_TIMEOUT.as_secs(),
+        global = true
+    )]
+    pub lock_timeout_seconds: u64,
+    /// Print nothing but results and errors
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Never draw progress bars
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// More log output on stderr (-v info, -vv debug)
+    #[arg(short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log line format on stderr
+    #[arg(long = "log-format", env = "FINCORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
