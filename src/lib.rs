@@ -25,6 +25,7 @@ pub mod random;
 pub mod reconcile;
 pub mod report;
 pub mod risk;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod text;

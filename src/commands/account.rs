@@ -4,12 +4,12 @@ use super::present::{account_json, accounts_section};
 use super::{account_argument, not_found_account, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::ledger::accounts::{
-    self, ImportRow, OpenRequest, StatusChange, ACCOUNT_IMPORT_ROWS_MAX,
-};
 use crate::model::{AccountStatus, AccountType};
 use crate::money::{format_minor, Currency};
 use crate::output::{Section, View};
+use crate::service::accounts::{
+    self, ImportRow, OpenRequest, StatusChange, ACCOUNT_IMPORT_ROWS_MAX,
+};
 use crate::store::AccountFilter;
 use clap::{Args, Subcommand};
 use serde_json::json;

@@ -3,8 +3,8 @@
 use super::{Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::ledger::verify::audit_chain;
 use crate::output::{Section, View};
+use crate::service::verify::audit_chain;
 use crate::store::AuditFilter;
 use clap::{Args, Subcommand};
 use serde_json::json;

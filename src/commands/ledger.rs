@@ -2,8 +2,8 @@
 
 use super::{Context, Output};
 use crate::error::AppResult;
-use crate::ledger::verify::verify;
 use crate::output::{Section, View};
+use crate::service::verify::verify;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]

@@ -6,11 +6,11 @@ use super::transfer::RulesArg;
 use super::{Context, Output};
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
-use crate::ledger::import::{
+use crate::output::{Section, View};
+use crate::service::import::{
     import_file, ImportObserver, ImportOptions, ImportSummary, RejectedRow, IMPORT_BATCH_ROWS,
     IMPORT_BATCH_ROWS_MIN, IMPORT_COLUMNS,
 };
-use crate::output::{Section, View};
 use crate::store::Store;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

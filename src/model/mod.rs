@@ -1,8 +1,10 @@
 //! Domain records shared by the ledger, the store and the renderers.
 
 pub mod account_number;
+mod actor;
 mod transfer_request;
 
+pub use actor::{Actor, TransferIds};
 pub use transfer_request::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 
 use crate::error::{AppError, AppResult};

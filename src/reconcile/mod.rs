@@ -68,7 +68,6 @@ pub mod generator;
 mod matching;
 pub mod record;
 mod reference;
-pub mod run;
 mod statement;
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ mod sqlite_bulk;
 mod transfers;
 mod write;
 
+pub use crate::model::{Actor, TransferIds};
 pub use audit::AuditFilter;
 pub use compliance::AuditSummary;
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
@@ -26,7 +27,7 @@ pub use risk::{
 };
 pub use sqlite::configure_library as configure_sqlite;
 pub use sqlite_bulk::{Checkpointer, Part};
-pub use write::{TransferIds, WriteTx};
+pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use std::time::Duration;
@@ -287,14 +288,6 @@ impl Store {
     pub async fn close(self) {
         dispatch!(Pool, self.pool, pool => pool.close().await)
     }
-}
-
-/// Who acts and under which trace: recorded on every audit event and transfer.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub operator: String,
-    pub trace_id: String,
-    pub now_us: i64,
 }
 
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.

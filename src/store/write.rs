@@ -8,24 +8,12 @@ use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROW
 use crate::audit::{chain_hash, AuditEvent};
 use crate::error::AppResult;
 use crate::metrics::Tally;
+use crate::model::TransferIds;
 use sqlx::Row;
 
 pub(crate) enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-/// Transfer ids of a transaction, handed out one by one (see `WriteTx::transfer_ids`).
-#[derive(Debug)]
-pub struct TransferIds {
-    last: i64,
-}
-
-impl TransferIds {
-    pub fn allocate(&mut self) -> i64 {
-        self.last += 1;
-        self.last
-    }
 }
 
 pub struct WriteTx {
@@ -103,14 +91,12 @@ impl WriteTx {
     /// Hand out transfer ids away from the transaction (while it writes something else);
     /// `set_transfer_ids` takes them back before anything else uses ids or commits.
     pub fn transfer_ids(&self) -> TransferIds {
-        TransferIds {
-            last: self.transfer_seq,
-        }
+        TransferIds::after(self.transfer_seq)
     }
 
     pub fn set_transfer_ids(&mut self, ids: &TransferIds) {
-        assert!(ids.last >= self.transfer_seq, "transfer ids only grow");
-        self.transfer_seq = ids.last;
+        assert!(ids.last() >= self.transfer_seq, "transfer ids only grow");
+        self.transfer_seq = ids.last();
     }
 
     /// Append an audit event to the chain; it is written with the rest at commit.

@@ -14,13 +14,14 @@ const LAYERS_TOP_DOWN: &[&[&str]] = &[
     &["commands", "output"],
     // Use cases: one transaction each, audit events beside the change.
     &["service"],
-    // Persistence of domain types, both backends; metrics recorded at commit.
-    &["store", "metrics"],
+    // Persistence of domain types, both backends.
+    &["store"],
     // Pure cores: no database, no clock, no files opened here.
     &["ledger", "reconcile", "report", "risk", "audit"],
     // Foundations every layer shares.
     &[
         "input",
+        "metrics",
         "model",
         "clock",
         "money",

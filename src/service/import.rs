@@ -5,7 +5,7 @@
 //! A dry run applies every batch in memory and rolls its transaction back.
 
 use super::import_batch::{apply_batch, AccountCache, DryRun, PendingRow, RowOutcome};
-use super::risk::RiskOptions;
+use super::risk_rules::RiskOptions;
 use crate::clock;
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};

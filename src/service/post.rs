@@ -1,8 +1,9 @@
 //! Single posts (post, deposit, withdraw) and reversals: one request, one write transaction.
 
-use super::risk::{is_assessed, single_post_assessor, RiskOptions};
-use super::{apply, rejection_error, write_batch, ApplyContext, Batch, Book, Outcome};
+use super::risk_rules::{is_assessed, single_post_assessor, RiskOptions};
+use super::write_batch;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::{apply, rejection_error, ApplyContext, Batch, Book, Outcome};
 use crate::model::{AccountType, Transfer, TransferKind, TransferRequest, TransferStatus};
 use crate::risk::{ApproveAll, Assessor, Traced};
 use crate::store::{with_retry, Actor, Store, WriteTx};

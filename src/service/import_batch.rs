@@ -2,13 +2,14 @@
 //! lock, apply its rows part by part while the previous part is written, append the batch's
 //! audit event, write the balances and commit.
 
-use super::risk::{ImportRisk, RiskOptions};
-use super::{
-    apply_in_place, assert_balanced, rejection_error, tally_transfers, write_balances, Applied,
-    ApplyContext, Batch, Book,
-};
+use super::risk_rules::{ImportRisk, RiskOptions};
+use super::write_balances;
 use crate::audit::{ImportedTransfers, TransfersDigest, IMPORT_ACTION};
 use crate::error::{AppError, AppResult};
+use crate::ledger::{
+    apply_in_place, assert_balanced, rejection_error, tally_transfers, Applied, ApplyContext,
+    Batch, Book,
+};
 use crate::metrics::Tally;
 use crate::model::{Account, Transfer, TransferRequest, TransferStatus};
 use crate::risk::Assessor;

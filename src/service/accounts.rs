@@ -1,8 +1,9 @@
 //! Account lifecycle: open (with an optional initial deposit), freeze, unfreeze, close, import.
 
 use super::post::post_in;
-use super::{write_batch, Outcome};
+use super::write_batch;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::Outcome;
 use crate::model::account_number as number;
 use crate::model::TransferRequest;
 use crate::model::{Account, AccountStatus, AccountType, TransferKind};
@@ -113,7 +114,7 @@ async fn deposit_initial(
         reverses_id: None,
     };
     let (outcome, book, batch) =
-        post_in(tx, &request, &super::risk::RiskOptions::default()).await?;
+        post_in(tx, &request, &super::risk_rules::RiskOptions::default()).await?;
     match outcome {
         Outcome::Posted(_) => write_batch(tx, &book, batch).await,
         other => Err(other

@@ -13,17 +13,18 @@
 //!   between the settlement account and the given account, dated the end of the run date (or
 //!   now, if earlier), so the balance check of that day sees it; `--accept` only records.
 
-use super::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
-use super::{
+use crate::clock::{date_start_us, MICROS_PER_DAY};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::ledger::Outcome;
+use crate::model::{Account, AccountType, Transfer, TransferKind};
+use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
+use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
+use crate::reconcile::{
     match_statement, read_statement_with, BreakKind, CsvOptions, InputFormat, LineDetails,
     MatchOptions,
 };
-use crate::clock::{date_start_us, MICROS_PER_DAY};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ledger::post::post_in;
-use crate::ledger::{write_batch, Outcome};
-use crate::model::{Account, AccountType, Transfer, TransferKind};
-use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
+use crate::service::post::post_in;
+use crate::service::write_batch;
 use crate::store::{with_retry, Actor, Store, WriteTx};
 use chrono::{NaiveDate, TimeDelta};
 use serde_json::json;
@@ -202,7 +203,7 @@ pub async fn run(
 async fn store_run(
     tx: &mut WriteTx,
     template: &RunRecord,
-    breaks: &[super::BreakItem],
+    breaks: &[crate::reconcile::BreakItem],
 ) -> AppResult<RunOutcome> {
     let previous = tx
         .active_reconcile_run(&template.account, template.date)
@@ -456,8 +457,12 @@ async fn post_difference(
         at_us: Some(end_of_run_date.min(tx.actor.now_us)),
         reverses_id: None,
     };
-    let (outcome, book, batch) =
-        post_in(tx, &request, &crate::ledger::risk::RiskOptions::default()).await?;
+    let (outcome, book, batch) = post_in(
+        tx,
+        &request,
+        &crate::service::risk_rules::RiskOptions::default(),
+    )
+    .await?;
     // A refused adjustment is not recorded (the transaction rolls back): the item stays open
     // and the operator may try another account.
     let transfer = match outcome {

@@ -1,0 +1,14 @@
+//! Use cases: each runs one transaction (retried on a serialization race) that reads what it
+//! needs, asks the pure cores what to do, writes the change and its audit events together.
+//! Commands call these; these call `store/` and the cores; nothing here parses flags or prints.
+
+pub mod accounts;
+mod batch;
+pub mod import;
+mod import_batch;
+pub mod post;
+pub mod reconcile;
+pub mod risk_rules;
+pub mod verify;
+
+pub use batch::{audit_transfers, write_balances, write_batch};
