@@ -19,7 +19,7 @@ mod transfer_import;
 mod options;
 pub use options::{GlobalOptions, LogFormat};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::output::View;
 use crate::store::{Actor, OpenOptions, Store};
 use std::io::IsTerminal;
@@ -125,12 +125,7 @@ pub fn account_argument(flag: &str, number: &str) -> AppResult<String> {
     crate::model::account_number::validate(number).map_err(|error| error.context(flag))
 }
 
-pub fn not_found_account(number: &str) -> AppError {
-    AppError::new(
-        crate::error::ErrorCode::AccountNotFound,
-        format!("account {number} does not exist"),
-    )
-}
+pub use crate::ledger::account_not_found as not_found_account;
 
 /// `--from`/`--to` as instants (microseconds): a bare date `--to` covers that whole day.
 pub fn period(from: Option<&str>, to: Option<&str>) -> AppResult<(Option<i64>, Option<i64>)> {

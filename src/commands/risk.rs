@@ -4,19 +4,19 @@ use super::transfer::RulesArg;
 use super::{account_argument, not_found_account, Context, Output};
 use crate::clock::{self, format_instant};
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, AccountStatus, RiskFactor, RiskLevel, RiskResult};
+use crate::model::{RiskFactor, RiskLevel, RiskResult};
 use crate::output::{Section, View};
-use crate::risk::rules::{is_bank_side, Rule, RuleSet, Threshold};
-use crate::risk::{rescore_movements, rescore_tasks, Movements, Profile};
+use crate::risk::rules::{Rule, RuleSet, Threshold};
+use crate::service::rescore::{self, RescoreRequest, RescoredAccount, StoredRun};
 use crate::service::risk_rules::{load_rules_file, rules_for_read, ChosenRules, RulesSource};
-use crate::store::{AccountFilter, LatestRisk, NewAssessment, NewRun, Store};
+use crate::service::{blacklist, risk_rules, Progress};
+use crate::store::LatestRisk;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tracing::Instrument;
 
 /// Most assessments `risk show --history` prints.
 const HISTORY_LIMIT_MAX: i64 = 10_000;
@@ -169,13 +169,6 @@ fn progress_bar(context: &Context) -> ProgressBar {
     bar
 }
 
-/// One account's outcome in a rescoring run.
-struct Rescored {
-    account: Account,
-    profile: Profile,
-    result: RiskResult,
-}
-
 async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output> {
     let options = arguments.risk.options()?;
     let as_of_us = match arguments.as_of.as_deref() {
@@ -188,234 +181,34 @@ async fn rescore(context: &Context, arguments: RescoreArgs) -> AppResult<Output>
         .map(|number| account_argument("--account", number))
         .transpose()?;
     let store = context.store().await?;
-    let chosen = rules_for_read(store, &options).await?;
-    let progress = progress_bar(context);
-    let (accounts, transfers) = load_for_rescore(store, only.as_deref(), as_of_us, &progress)
-        .instrument(tracing::info_span!(target: "fincore", "fincore.risk.load"))
-        .await?;
-    let blacklist: HashSet<String> = store
-        .blacklist()
-        .await?
-        .into_iter()
-        .map(|entry| entry.number)
-        .collect();
-    progress.set_message("scoring accounts");
-    progress.set_position(accounts.len() as u64);
-    let rules = chosen.rules.clone();
-    let span =
-        tracing::info_span!(target: "fincore", "fincore.risk.score", accounts = accounts.len());
-    let rescored = tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        let tasks = rescore_tasks(accounts.len(), transfers.len());
-        let results = crate::cpu_pool::run(tasks, || {
-            rescore_movements(&accounts, &transfers, as_of_us, &rules, &blacklist)
-        });
-        pair_by_number(accounts, results)
-    })
-    .await
-    .map_err(|error| AppError::storage(format!("rescoring failed: {error}")))??;
-    progress.set_message("storing");
-    let stored = store_rescore(
-        context,
-        store,
-        &chosen,
+    let progress = ProgressReport(progress_bar(context));
+    let request = RescoreRequest {
+        only,
         as_of_us,
-        arguments.apply,
-        &rescored,
-    )
-    .instrument(tracing::info_span!(target: "fincore", "fincore.risk.store"))
-    .await?;
-    progress.finish_and_clear();
+        apply: arguments.apply,
+    };
+    let outcome = rescore::rescore(store, &context.actor, &options, &request, &progress).await?;
+    progress.0.finish_and_clear();
     Ok(rescore_output(
-        context, &chosen, as_of_us, &rescored, &stored,
+        context,
+        &outcome.chosen,
+        as_of_us,
+        &outcome.rescored,
+        &outcome.stored,
     ))
 }
 
-/// Each rescoring result with the account of its number. Checked in every build: a result
-/// stored against the wrong account would freeze or clear the wrong customer.
-fn pair_by_number(
-    accounts: Vec<Account>,
-    results: Vec<(String, Profile, RiskResult)>,
-) -> AppResult<Vec<Rescored>> {
-    let loaded = accounts.len();
-    let mut by_number: HashMap<String, Account> = accounts
-        .into_iter()
-        .map(|account| (account.number.clone(), account))
-        .collect();
-    let paired = results
-        .into_iter()
-        .map(|(number, profile, result)| {
-            let account = by_number.remove(&number).ok_or_else(|| {
-                AppError::storage(format!(
-                    "rescoring returned account {} that was not loaded or came twice",
-                    crate::model::account_number::mask(&number)
-                ))
-            })?;
-            Ok(Rescored {
-                account,
-                profile,
-                result,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    if paired.len() != loaded {
-        return Err(AppError::storage(format!(
-            "rescoring scored {} of {loaded} accounts",
-            paired.len()
-        )));
+/// The rescoring stages on the operator's progress bar.
+struct ProgressReport(ProgressBar);
+
+impl Progress for ProgressReport {
+    fn stage(&self, message: &'static str) {
+        self.0.set_message(message);
     }
-    Ok(paired)
-}
 
-/// Accounts and their transfers.
-async fn load_for_rescore(
-    store: &Store,
-    only: Option<&str>,
-    as_of_us: i64,
-    progress: &ProgressBar,
-) -> AppResult<(Vec<Account>, Movements)> {
-    progress.set_message("reading transfers");
-    match only {
-        Some(number) => {
-            let account = store
-                .account(number)
-                .await?
-                .ok_or_else(|| not_found_account(number).context("--account"))?;
-            let transfers = store.risk_transfers_of(number, as_of_us).await?;
-            progress.set_position(transfers.len() as u64);
-            Ok((vec![account], Movements::of_transfers(&transfers)))
-        }
-        None => {
-            let accounts = store.list_accounts(&AccountFilter::default()).await?;
-            let report = |rows: u64| progress.set_position(rows);
-            let transfers = store.risk_movements(as_of_us, &report).await?;
-            Ok((accounts, transfers))
-        }
+    fn position(&self, count: u64) {
+        self.0.set_position(count);
     }
-}
-
-struct StoredRun {
-    run_id: i64,
-    previous: Vec<Option<LatestRisk>>,
-    changed: Vec<bool>,
-    frozen: Vec<String>,
-}
-
-/// A change: the level or score differs from the current assessment (none counts as 0, low).
-fn is_change(previous: Option<&LatestRisk>, result: &RiskResult) -> bool {
-    match previous {
-        Some(previous) => {
-            previous.score != result.score
-                || previous.level != result.level
-                || previous.decision != result.decision
-        }
-        None => result.score != 0,
-    }
-}
-
-async fn store_rescore(
-    context: &Context,
-    store: &Store,
-    chosen: &ChosenRules,
-    as_of_us: i64,
-    apply: bool,
-    rescored: &[Rescored],
-) -> AppResult<StoredRun> {
-    let profiles: Vec<String> = rescored
-        .iter()
-        .map(|item| item.profile.to_json().to_string())
-        .collect();
-    let fingerprint = chosen.rules.version();
-    crate::store::with_retry(|| async {
-        let mut tx = store.begin_write(&context.actor).await?;
-        let latest = tx.latest_risks().await?;
-        let previous: Vec<Option<LatestRisk>> = rescored
-            .iter()
-            .map(|item| latest.get(&item.account.number).cloned())
-            .collect();
-        let changed: Vec<bool> = rescored
-            .iter()
-            .zip(&previous)
-            .map(|(item, previous)| is_change(previous.as_ref(), &item.result))
-            .collect();
-        let critical: Vec<&Rescored> = rescored
-            .iter()
-            .filter(|item| item.result.level == RiskLevel::Critical)
-            .filter(|item| !is_bank_side(item.account.account_type))
-            .collect();
-        let mut to_freeze: Vec<(String, u32)> = Vec::new();
-        if apply && !critical.is_empty() {
-            let numbers: Vec<&str> = critical
-                .iter()
-                .map(|item| item.account.number.as_str())
-                .collect();
-            // Statuses as they are now, under the write lock.
-            let current = tx.accounts(&numbers).await?;
-            for item in &critical {
-                let active = current
-                    .get(&item.account.number)
-                    .is_some_and(|account| account.status == AccountStatus::Active);
-                if active {
-                    to_freeze.push((item.account.number.clone(), item.result.score));
-                }
-            }
-        }
-        let assessments: Vec<NewAssessment> = rescored
-            .iter()
-            .zip(&profiles)
-            .map(|(item, profile)| NewAssessment {
-                account: &item.account.number,
-                as_of_us,
-                result: &item.result,
-                profile: profile.clone(),
-            })
-            .collect();
-        let run = NewRun {
-            as_of_us,
-            rules_fingerprint: &fingerprint,
-            accounts: rescored.len() as i64,
-            changed: changed.iter().filter(|changed| **changed).count() as i64,
-            frozen: to_freeze.len() as i64,
-        };
-        let run_id = tx.insert_risk_run(&run, &assessments).await?;
-        tx.audit(
-            "risk.rescored",
-            &format!("risk_run:{run_id}"),
-            json!({
-                "run_id": run_id,
-                "as_of": format_instant(as_of_us),
-                "accounts": run.accounts,
-                "changed": run.changed,
-                "frozen": run.frozen,
-                "rules": chosen.source.describe(),
-                "rules_fingerprint": fingerprint,
-            }),
-        );
-        let now_us = tx.actor.now_us;
-        for (number, score) in &to_freeze {
-            tx.set_account_status(number, AccountStatus::Frozen, now_us)
-                .await?;
-            tx.audit(
-                "account.frozen",
-                number,
-                json!({
-                    "number": number,
-                    "from": AccountStatus::Active.as_str(),
-                    "to": AccountStatus::Frozen.as_str(),
-                    "reason": format!("risk rescore run {run_id}: critical risk (score {score})"),
-                    "run_id": run_id,
-                }),
-            );
-        }
-        tx.commit().await?;
-        Ok(StoredRun {
-            run_id,
-            previous,
-            changed,
-            frozen: to_freeze.into_iter().map(|(number, _)| number).collect(),
-        })
-    })
-    .await
 }
 
 fn rules_json(chosen: &ChosenRules) -> Value {
@@ -443,7 +236,7 @@ fn rescore_output(
     context: &Context,
     chosen: &ChosenRules,
     as_of_us: i64,
-    rescored: &[Rescored],
+    rescored: &[RescoredAccount],
     stored: &StoredRun,
 ) -> Output {
     let frozen: HashSet<&str> = stored.frozen.iter().map(String::as_str).collect();
@@ -713,39 +506,9 @@ async fn rules_show(context: &Context, risk: RulesArg) -> AppResult<Output> {
 
 async fn rules_import(context: &Context, file: &std::path::Path) -> AppResult<Output> {
     let rules = load_rules_file(file)?;
-    let fingerprint = rules.version();
-    let canonical = rules.to_toml();
     let source = file.display().to_string();
     let store = context.store().await?;
-    let (stored, imported) = crate::store::with_retry(|| async {
-        let mut tx = store.begin_write(&context.actor).await?;
-        if let Some(active) = tx.active_rule_set().await? {
-            if active.fingerprint == fingerprint {
-                tx.rollback().await?;
-                return Ok((active, false));
-            }
-        }
-        let version = tx
-            .insert_rule_set(&fingerprint, &canonical, &source)
-            .await?;
-        tx.audit(
-            "risk.rules.imported",
-            &format!("risk_rules:{version}"),
-            json!({
-                "version": version,
-                "fingerprint": fingerprint,
-                "source": source,
-                "rules": rules.rules.iter().map(|rule| rule.name.as_str()).collect::<Vec<_>>(),
-            }),
-        );
-        let stored = tx
-            .active_rule_set()
-            .await?
-            .ok_or_else(|| AppError::storage("the imported rule set is not active"))?;
-        tx.commit().await?;
-        Ok((stored, true))
-    })
-    .await?;
+    let (stored, imported) = risk_rules::import(store, &context.actor, &rules, &source).await?;
     let chosen = ChosenRules {
         rules: Arc::new(rules),
         source: RulesSource::Database {
@@ -794,22 +557,7 @@ async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResu
         )));
     }
     let store = context.store().await?;
-    let added = crate::store::with_retry(|| async {
-        let mut tx = store.begin_write(&context.actor).await?;
-        let added = tx.blacklist_add(&number, &reason).await?;
-        if !added {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.audit(
-            "risk.blacklist.added",
-            &number,
-            json!({"number": number, "reason": reason}),
-        );
-        tx.commit().await?;
-        Ok(true)
-    })
-    .await?;
+    let added = blacklist::add(store, &context.actor, &number, &reason).await?;
     let entries = store.blacklist().await?;
     let entry = entries
         .iter()
@@ -829,23 +577,7 @@ async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResu
 async fn blacklist_remove(context: &Context, number: &str) -> AppResult<Output> {
     let number = account_argument("number", number)?;
     let store = context.store().await?;
-    let removed = crate::store::with_retry(|| async {
-        let mut tx = store.begin_write(&context.actor).await?;
-        let Some(entry) = tx.blacklist_remove(&number).await? else {
-            tx.rollback().await?;
-            return Err(AppError::not_found(format!(
-                "{number} is not on the blacklist"
-            )));
-        };
-        tx.audit(
-            "risk.blacklist.removed",
-            &number,
-            json!({"number": number, "reason_added": entry.reason}),
-        );
-        tx.commit().await?;
-        Ok(entry)
-    })
-    .await?;
+    let removed = blacklist::remove(store, &context.actor, &number).await?;
     let mut json = blacklist_json(&removed);
     json["removed"] = json!(true);
     Ok(Output::view(View::new(

@@ -422,7 +422,8 @@ fn risk_error(risk: &RiskResult) -> AppError {
     )
 }
 
-fn account_not_found(number: &str) -> AppError {
+/// The one wording of a missing account, wherever it is looked up.
+pub fn account_not_found(number: &str) -> AppError {
     AppError::new(
         ErrorCode::AccountNotFound,
         format!("account {number} does not exist"),

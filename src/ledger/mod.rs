@@ -5,6 +5,6 @@
 mod apply;
 
 pub use apply::{
-    apply, apply_in_place, assert_balanced, rejection_error, tally_transfers, touched_balances,
-    Applied, ApplyContext, Batch, Book, Outcome,
+    account_not_found, apply, apply_in_place, assert_balanced, rejection_error, tally_transfers,
+    touched_balances, Applied, ApplyContext, Batch, Book, Outcome,
 };

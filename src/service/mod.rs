@@ -4,11 +4,20 @@
 
 pub mod accounts;
 mod batch;
+pub mod blacklist;
 pub mod import;
 mod import_batch;
 pub mod post;
 pub mod reconcile;
+pub mod rescore;
 pub mod risk_rules;
 pub mod verify;
 
 pub use batch::{audit_transfers, write_balances, write_batch};
+
+/// Where a long use case reports how far it got (a progress bar in a terminal, nothing in a
+/// pipe).
+pub trait Progress: Sync {
+    fn stage(&self, message: &'static str);
+    fn position(&self, count: u64);
+}

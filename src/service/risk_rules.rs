@@ -5,12 +5,10 @@
 //! (`risk rules import`), else the built-in set.
 
 use crate::error::{AppError, AppResult};
-use crate::model::Account;
-use crate::model::TransferKind;
-use crate::model::TransferRequest;
+use crate::model::{Account, Actor, TransferKind, TransferRequest};
 use crate::risk::rules::is_bank_side;
 use crate::risk::{parse_rules, RuleSet, WindowAssessor};
-use crate::store::{Store, StoredRuleSet, WriteTx};
+use crate::store::{with_retry, Store, StoredRuleSet, WriteTx};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -233,4 +231,43 @@ impl ImportRisk {
         }
         Ok(assessor)
     }
+}
+
+/// Store `rules` as the active rule set, with its audit event; `false` when it already is the
+/// active one (nothing written).
+pub async fn import(
+    store: &Store,
+    actor: &Actor,
+    rules: &RuleSet,
+    source: &str,
+) -> AppResult<(StoredRuleSet, bool)> {
+    let fingerprint = rules.version();
+    let canonical = rules.to_toml();
+    with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        if let Some(active) = tx.active_rule_set().await? {
+            if active.fingerprint == fingerprint {
+                tx.rollback().await?;
+                return Ok((active, false));
+            }
+        }
+        let version = tx.insert_rule_set(&fingerprint, &canonical, source).await?;
+        tx.audit(
+            "risk.rules.imported",
+            &format!("risk_rules:{version}"),
+            serde_json::json!({
+                "version": version,
+                "fingerprint": fingerprint,
+                "source": source,
+                "rules": rules.rules.iter().map(|rule| rule.name.as_str()).collect::<Vec<_>>(),
+            }),
+        );
+        let stored = tx
+            .active_rule_set()
+            .await?
+            .ok_or_else(|| AppError::storage("the imported rule set is not active"))?;
+        tx.commit().await?;
+        Ok((stored, true))
+    })
+    .await
 }
