@@ -4,18 +4,17 @@
 use super::{Context, Output};
 use crate::clock::{self, MICROS_PER_DAY};
 use crate::error::{AppError, AppResult};
-use crate::model::AccountType;
 use crate::money::Currency;
 use crate::output::Format;
 use crate::output::{self, Section, View};
 use crate::report::compliance::{
-    analyse, parse_list, parse_min_score, ComplianceFindings, ComplianceKinds, ComplianceParams,
-    CtrParams, SanctionsList, SuspiciousParams,
+    parse_list, parse_min_score, ComplianceFindings, ComplianceParams, CtrParams, SanctionsList,
+    SuspiciousParams,
 };
+use crate::service::compliance::{self, ComplianceRequest};
 use crate::store::AuditSummary;
 use clap::Args;
 use serde_json::json;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const KINDS: [&str; 5] = ["ctr", "structuring", "sanctions", "suspicious", "audit"];
@@ -138,14 +137,6 @@ impl SuspiciousFlags {
     }
 }
 
-struct Request {
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
-    kinds: Vec<&'static str>,
-    params: ComplianceParams,
-    sanctions: Option<SanctionsList>,
-}
-
 fn parse_kinds(text: Option<&str>) -> AppResult<Vec<&'static str>> {
     let Some(text) = text else {
         return Ok(KINDS.to_vec());
@@ -198,7 +189,7 @@ fn read_sanctions(path: &Path) -> AppResult<SanctionsList> {
         .map_err(|e| e.context(format!("--sanctions-list {}", path.display())))
 }
 
-fn request(arguments: &ComplianceArgs) -> AppResult<Request> {
+fn request(arguments: &ComplianceArgs) -> AppResult<ComplianceRequest> {
     let from = clock::parse_date(&arguments.from).map_err(|e| e.context("--from"))?;
     let to = clock::parse_date(&arguments.to).map_err(|e| e.context("--to"))?;
     if to < from || (to - from).num_days() > PERIOD_DAYS_MAX {
@@ -226,7 +217,7 @@ fn request(arguments: &ComplianceArgs) -> AppResult<Request> {
         .map(parse_min_score)
         .transpose()
         .map_err(|e| e.context("--min-score"))?;
-    Ok(Request {
+    Ok(ComplianceRequest {
         from,
         to,
         kinds,
@@ -236,70 +227,19 @@ fn request(arguments: &ComplianceArgs) -> AppResult<Request> {
             min_score,
         },
         sanctions,
+        unmask: arguments.unmask,
     })
 }
 
 pub async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
     let request = request(&arguments)?;
     let store = context.store().await?;
-    let from_us = clock::date_start_us(request.from);
-    let to_us = clock::date_start_us(request.to) + MICROS_PER_DAY - 1;
-    let accounts = store.account_facts().await?;
-    let types: HashMap<String, AccountType> = accounts
-        .iter()
-        .map(|a| (a.number.clone(), a.account_type))
-        .collect();
-    // Dormancy and rapid in-and-out look back before the period.
-    let look_back_us = request.params.suspicious.dormant_gap_us
-        + request.params.suspicious.rapid_window_us
-        + MICROS_PER_DAY;
-    let transfers = store
-        .transfer_facts(from_us - look_back_us, to_us, &types)
-        .await?;
-    let kinds = ComplianceKinds {
-        ctr: request.kinds.contains(&"ctr"),
-        structuring: request.kinds.contains(&"structuring"),
-        sanctions: request.kinds.contains(&"sanctions"),
-        suspicious: request.kinds.contains(&"suspicious"),
-    };
-    let tasks = crate::report::compliance::analysis_tasks(transfers.len(), accounts.len());
-    let findings = crate::cpu_pool::run(tasks, || {
-        analyse(
-            &transfers,
-            &accounts,
-            &request.params,
-            kinds,
-            request.sanctions.as_ref(),
-            request.from,
-            request.to,
-        )
-    })?;
-    let audit = if request.kinds.contains(&"audit") {
-        Some(store.audit_summary(from_us, to_us).await?)
-    } else {
-        None
-    };
-    if arguments.unmask {
-        record_unmask(context, &request).await?;
-    }
-    let findings = findings.masked(arguments.unmask);
-    let view = render(&request, &findings, audit.as_ref());
+    let report = compliance::gather(store, &context.actor, &request).await?;
+    let view = render(&request, &report.findings, report.audit.as_ref());
     match &arguments.out {
         Some(path) => write_out(path, &view, &request, context.global.format),
         None => Ok(Output::view(view)),
     }
-}
-
-async fn record_unmask(context: &Context, request: &Request) -> AppResult<()> {
-    let store = context.store().await?;
-    let mut tx = store.begin_write(&context.actor).await?;
-    tx.audit(
-        "report.unmasked",
-        "report:compliance",
-        json!({ "from": request.from.to_string(), "to": request.to.to_string(), "kinds": request.kinds }),
-    );
-    tx.commit().await?;
-    Ok(())
 }
 
 fn json_rows<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
@@ -359,7 +299,11 @@ fn audit_section(summary: &AuditSummary) -> Section {
     section
 }
 
-fn render(request: &Request, findings: &ComplianceFindings, audit: Option<&AuditSummary>) -> View {
+fn render(
+    request: &ComplianceRequest,
+    findings: &ComplianceFindings,
+    audit: Option<&AuditSummary>,
+) -> View {
     let lists = [
         ("ctr", json_rows(&findings.ctr)),
         ("structuring", json_rows(&findings.structuring)),
@@ -390,7 +334,12 @@ fn render(request: &Request, findings: &ComplianceFindings, audit: Option<&Audit
 }
 
 /// `--out`: CSV with several kinds is a directory of `KIND.csv` files; anything else one file.
-fn write_out(path: &Path, view: &View, request: &Request, format: Format) -> AppResult<Output> {
+fn write_out(
+    path: &Path,
+    view: &View,
+    request: &ComplianceRequest,
+    format: Format,
+) -> AppResult<Output> {
     let fail = |error: std::io::Error| {
         AppError::invalid_input(format!("--out {}: {error}", path.display()))
     };

@@ -7,7 +7,7 @@ use super::{Context, Output};
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
 use crate::output::{Section, View};
-use crate::service::import::{
+use crate::service::transfer_import::{
     import_file, ImportObserver, ImportOptions, ImportSummary, RejectedRow, IMPORT_BATCH_ROWS,
     IMPORT_BATCH_ROWS_MIN, IMPORT_COLUMNS,
 };

@@ -535,7 +535,7 @@ pub fn write_transfers_csv(
     let file = std::fs::File::create(path).map_err(|error| write_error(path, error))?;
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     writer
-        .write_record(crate::service::import::IMPORT_COLUMNS)
+        .write_record(crate::service::transfer_import::IMPORT_COLUMNS)
         .map_err(|error| write_error(path, error))?;
     for movement in ordered {
         let (from, to) = if movement.amount_minor >= 0 {

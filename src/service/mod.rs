@@ -2,15 +2,17 @@
 //! needs, asks the pure cores what to do, writes the change and its audit events together.
 //! Commands call these; these call `store/` and the cores; nothing here parses flags or prints.
 
+pub mod account_import;
 pub mod accounts;
 mod batch;
 pub mod blacklist;
-pub mod import;
-mod import_batch;
+pub mod compliance;
 pub mod post;
 pub mod reconcile;
 pub mod rescore;
 pub mod risk_rules;
+pub mod transfer_import;
+mod transfer_import_batch;
 pub mod verify;
 
 pub use batch::{audit_transfers, write_balances, write_batch};

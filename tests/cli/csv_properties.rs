@@ -8,7 +8,7 @@
 //! database per case would dominate). Case counts keep the file well under a minute.
 
 use crate::support::{fixture, Ledger, Run, NOW};
-use fincore::service::import::IMPORT_COLUMNS;
+use fincore::service::transfer_import::IMPORT_COLUMNS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
 

@@ -4,8 +4,8 @@
 //! observer may ask to stop (a signal): the import then stops at the next batch boundary.
 //! A dry run applies every batch in memory and rolls its transaction back.
 
-use super::import_batch::{apply_batch, AccountCache, DryRun, PendingRow, RowOutcome};
 use super::risk_rules::RiskOptions;
+use super::transfer_import_batch::{apply_batch, AccountCache, DryRun, PendingRow, RowOutcome};
 use crate::clock;
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
