@@ -26,6 +26,7 @@
 pub mod assess;
 pub mod builtin;
 pub mod generate;
+mod movement;
 pub mod parse;
 pub mod profile;
 pub mod rescore;
@@ -45,9 +46,10 @@ mod window_tests;
 
 pub use assess::score_factors;
 pub use generate::generate_history;
+pub use movement::{Movement, Movements};
 pub use parse::parse_rules;
 pub use profile::{profile, score_profile, Profile};
-pub use rescore::{rescore_all, rescore_movements, rescore_tasks, Movement, Movements};
+pub use rescore::{rescore_all, rescore_movements, rescore_tasks};
 pub use rules::RuleSet;
 pub use window::WindowAssessor;
 

@@ -280,7 +280,7 @@ impl AccountEvent {
     }
 
     pub(super) fn of_movement(
-        movement: &super::rescore::Movement,
+        movement: &super::movement::Movement,
         side: Side,
         counterparty: u32,
     ) -> AccountEvent {

@@ -7,108 +7,12 @@
 //! a few dozen accounts that idle threads steal, each from the small contiguous pieces the
 //! chunks hold for it. Nothing depends on the core count but the speed.
 
+use super::movement::{Movement, Movements};
 use super::profile::{profile_from_events, score_profile, AccountEvent, Profile, Side};
 use super::rules::RuleSet;
-use crate::fast_map::FastMap;
-use crate::model::{Account, RiskResult, Transfer, TransferStatus};
+use crate::model::{Account, RiskResult, Transfer};
 use rayon::prelude::*;
 use std::collections::HashSet;
-
-/// One transfer as rescoring sees it: 40 bytes instead of a full `Transfer`, accounts as
-/// indexes into `Movements::names`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Movement {
-    pub id: i64,
-    pub at_us: i64,
-    pub amount_minor: i64,
-    pub from: u32,
-    pub to: u32,
-    /// Posted (a movement of money) rather than rejected (an attempt).
-    pub posted: bool,
-}
-
-/// Movements with their account numbers interned.
-#[derive(Debug, Default, Clone)]
-pub struct Movements {
-    pub names: Vec<String>,
-    pub movements: Vec<Movement>,
-    ids: FastMap<String, u32>,
-}
-
-impl Movements {
-    pub fn with_capacity(movements: usize) -> Movements {
-        Movements {
-            movements: Vec::with_capacity(movements),
-            ..Movements::default()
-        }
-    }
-
-    /// The index of `number`, interned on first sight.
-    pub fn intern(&mut self, number: &str) -> u32 {
-        if let Some(id) = self.ids.get(number) {
-            return *id;
-        }
-        let id = u32::try_from(self.names.len()).expect("fewer than 4 billion accounts");
-        self.names.push(number.to_string());
-        self.ids.insert(number.to_string(), id);
-        id
-    }
-
-    pub fn push(
-        &mut self,
-        id: i64,
-        from: &str,
-        to: &str,
-        amount_minor: i64,
-        at_us: i64,
-        posted: bool,
-    ) {
-        let from = self.intern(from);
-        let to = self.intern(to);
-        self.movements.push(Movement {
-            id,
-            at_us,
-            amount_minor,
-            from,
-            to,
-            posted,
-        });
-    }
-
-    pub fn of_transfers(transfers: &[Transfer]) -> Movements {
-        let mut movements = Movements::with_capacity(transfers.len());
-        for transfer in transfers {
-            movements.push(
-                transfer.id,
-                &transfer.from,
-                &transfer.to,
-                transfer.amount_minor,
-                transfer.at_us,
-                transfer.status == TransferStatus::Posted,
-            );
-        }
-        movements
-    }
-
-    /// Append `other` (read separately, e.g. on another thread), re-interning its names.
-    pub fn append(&mut self, other: Movements) {
-        let remap: Vec<u32> = other.names.iter().map(|name| self.intern(name)).collect();
-        self.movements
-            .extend(other.movements.into_iter().map(|mut movement| {
-                movement.from = remap[movement.from as usize];
-                movement.to = remap[movement.to as usize];
-                movement
-            }));
-    }
-
-    pub fn len(&self) -> usize {
-        self.movements.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.movements.is_empty()
-    }
-}
 
 /// Accounts in one profiling task: small enough for work stealing to balance uneven accounts
 /// (a busy settlement account next to quiet savings), large enough that a task pays for itself.
@@ -121,7 +25,8 @@ const GROUPING_CHUNKS_MAX: usize = 16;
 /// Marks a transfer that touches no listed account.
 const NO_ACCOUNT: u32 = u32::MAX;
 
-type Rescored = (String, Profile, RiskResult);
+/// An account number with its profile and risk.
+type ScoredAccount = (String, Profile, RiskResult);
 
 /// Profiles and risk of `accounts` (numbers are unique) from `transfers` (any order; those
 /// touching no listed account are ignored), in account-number order whatever the core count.
@@ -131,7 +36,7 @@ pub fn rescore_all(
     as_of_us: i64,
     rules: &RuleSet,
     blacklist: &HashSet<String>,
-) -> Vec<Rescored> {
+) -> Vec<ScoredAccount> {
     let movements = Movements::of_transfers(transfers);
     rescore_movements(accounts, &movements, as_of_us, rules, blacklist)
 }
@@ -144,7 +49,7 @@ pub fn rescore_movements(
     as_of_us: i64,
     rules: &RuleSet,
     blacklist: &HashSet<String>,
-) -> Vec<Rescored> {
+) -> Vec<ScoredAccount> {
     let mut order: Vec<usize> = (0..accounts.len()).collect();
     order.sort_unstable_by(|left, right| accounts[*left].number.cmp(&accounts[*right].number));
     let grouped = group_by_account(accounts, movements);
@@ -218,8 +123,8 @@ fn group_by_account<'a>(accounts: &[Account], movements: &'a Movements) -> Group
     // Name id → listed account index (or NO_ACCOUNT).
     let mut listed_of = vec![NO_ACCOUNT; movements.names.len()];
     for (index, account) in accounts.iter().enumerate() {
-        if let Some(id) = movements.ids.get(account.number.as_str()) {
-            listed_of[*id as usize] = index as u32;
+        if let Some(id) = movements.id_of(account.number.as_str()) {
+            listed_of[id as usize] = index as u32;
         }
     }
     let chunk_length = movements

@@ -4,7 +4,7 @@
 use super::mask::mask_unless;
 use super::{
     serialize_currency, utc_day, utc_day_of_date, utc_day_text, AccountFact, Amount, AmountTable,
-    HolderIds, Ledger, TransferFact, FROM_SIDE, TO_SIDE,
+    HolderIds, ResolvedFacts, TransferFact, FROM_SIDE, TO_SIDE,
 };
 use crate::error::AppResult;
 use crate::model::TransferKind;
@@ -145,7 +145,7 @@ pub fn ctr(
     to_date: chrono::NaiveDate,
 ) -> AppResult<Vec<CtrFinding>> {
     find(
-        &Ledger::new(transfers, accounts),
+        &ResolvedFacts::new(transfers, accounts),
         params,
         from_date,
         to_date,
@@ -154,7 +154,7 @@ pub fn ctr(
 
 /// [`ctr`] over an already resolved ledger.
 pub(super) fn find(
-    ledger: &Ledger<'_>,
+    ledger: &ResolvedFacts<'_>,
     params: &CtrParams,
     from_date: chrono::NaiveDate,
     to_date: chrono::NaiveDate,
@@ -195,7 +195,7 @@ pub(super) fn find(
 }
 
 fn cash_rows<'a>(
-    ledger: &Ledger<'a>,
+    ledger: &ResolvedFacts<'a>,
     holders: &mut HolderIds<'a>,
     from_date: chrono::NaiveDate,
     to_date: chrono::NaiveDate,

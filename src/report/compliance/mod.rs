@@ -12,8 +12,8 @@
 
 pub mod ctr;
 pub mod generator;
-mod ledger;
 pub mod mask;
+mod resolved_facts;
 pub mod sanctions;
 pub mod structuring;
 pub mod suspicious;
@@ -37,7 +37,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{AccountType, RiskLevel, TransferKind};
 use crate::money::{format_minor_wide, Currency};
 use chrono::NaiveDate;
-use ledger::{HolderIds, HolderKey, Ledger, FROM_SIDE, TO_SIDE};
+use resolved_facts::{HolderIds, HolderKey, ResolvedFacts, FROM_SIDE, TO_SIDE};
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
 use std::fmt;
@@ -249,7 +249,7 @@ pub fn analyse(
 ) -> AppResult<ComplianceFindings> {
     let from_us = clock::date_start_us(from_date);
     let to_us = clock::date_start_us(to_date) + MICROS_PER_DAY - 1;
-    let ledger = Ledger::new(transfers, accounts);
+    let ledger = ResolvedFacts::new(transfers, accounts);
     let ledger = &ledger;
     let cash = || -> AppResult<ComplianceFindings> {
         let mut findings = ComplianceFindings::default();
@@ -283,7 +283,7 @@ pub fn analyse(
 /// Parallel tasks `analyse` splits into (to size its pool): the lookup pass over the
 /// transfers, sanctions screening of the holders, and cash kinds beside suspicious patterns.
 pub fn analysis_tasks(transfers: usize, accounts: usize) -> usize {
-    2 + transfers / ledger::TRANSFERS_PER_TASK_MIN
+    2 + transfers / resolved_facts::TRANSFERS_PER_TASK_MIN
         + accounts / sanctions::screen::HOLDERS_PER_TASK_MIN
 }
 

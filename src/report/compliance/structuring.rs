@@ -12,7 +12,7 @@
 use super::mask::mask_unless;
 use super::{
     instant_text, serialize_currency, utc_day, utc_day_of_date, AccountFact, Amount, CtrParams,
-    HolderIds, HolderKey, Ledger, TransferFact, TO_SIDE,
+    HolderIds, HolderKey, ResolvedFacts, TransferFact, TO_SIDE,
 };
 use crate::clock::MICROS_PER_DAY;
 use crate::error::AppResult;
@@ -81,7 +81,7 @@ pub fn structuring(
     to_date: chrono::NaiveDate,
 ) -> AppResult<Vec<StructuringFinding>> {
     find(
-        &Ledger::new(transfers, accounts),
+        &ResolvedFacts::new(transfers, accounts),
         params,
         from_date,
         to_date,
@@ -90,7 +90,7 @@ pub fn structuring(
 
 /// [`structuring`] over an already resolved ledger.
 pub(super) fn find(
-    ledger: &Ledger<'_>,
+    ledger: &ResolvedFacts<'_>,
     params: &CtrParams,
     from_date: chrono::NaiveDate,
     to_date: chrono::NaiveDate,
@@ -141,7 +141,7 @@ fn is_in_band(amount_minor: i64, threshold_minor: i64) -> bool {
 
 /// In-band deposits grouped by holder id and currency.
 fn band_deposits_by_holder<'a>(
-    ledger: &Ledger<'a>,
+    ledger: &ResolvedFacts<'a>,
     holders: &mut HolderIds<'a>,
     threshold_by_currency: &HashMap<Currency, i64>,
     from_date: chrono::NaiveDate,

@@ -24,8 +24,8 @@
 
 use super::mask::mask_unless;
 use super::{
-    instant_text, serialize_currency, AccountFact, Amount, AmountTable, Ledger, TransferFact,
-    TO_SIDE,
+    instant_text, serialize_currency, AccountFact, Amount, AmountTable, ResolvedFacts,
+    TransferFact, TO_SIDE,
 };
 use crate::clock::MICROS_PER_DAY;
 use crate::error::{AppError, AppResult};
@@ -232,14 +232,19 @@ pub fn suspicious(
     from_us: i64,
     to_us: i64,
 ) -> AppResult<Vec<SuspiciousFinding>> {
-    find(&Ledger::new(transfers, accounts), params, from_us, to_us)
+    find(
+        &ResolvedFacts::new(transfers, accounts),
+        params,
+        from_us,
+        to_us,
+    )
 }
 
 /// [`suspicious`] over an already resolved ledger: one pass over the transfers in time
 /// order feeds each customer account's running state (open inflows, last activity, round
 /// movements), so no per-account history is materialised.
 pub(super) fn find(
-    ledger: &Ledger<'_>,
+    ledger: &ResolvedFacts<'_>,
     params: &SuspiciousParams,
     from_us: i64,
     to_us: i64,

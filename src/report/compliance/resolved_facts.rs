@@ -28,19 +28,22 @@ pub(super) const UNRESOLVED: u32 = u32::MAX;
 /// The report's input with every transfer's `from` and `to` resolved once to positions in
 /// `accounts`: the kinds then compare integers instead of looking up strings, and a report
 /// running several kinds pays for the (cache-missing) string lookups only once.
-pub(super) struct Ledger<'a> {
+pub(super) struct ResolvedFacts<'a> {
     pub(super) transfers: &'a [TransferFact],
     pub(super) accounts: &'a [AccountFact],
     /// Positions in `accounts` of each transfer's `from` and `to`, or `UNRESOLVED`.
     pub(super) sides: Vec<[u32; 2]>,
 }
 
-/// Index of `from` and of `to` in `Ledger::sides`.
+/// Index of `from` and of `to` in `ResolvedFacts::sides`.
 pub(super) const FROM_SIDE: usize = 0;
 pub(super) const TO_SIDE: usize = 1;
 
-impl<'a> Ledger<'a> {
-    pub(super) fn new(transfers: &'a [TransferFact], accounts: &'a [AccountFact]) -> Ledger<'a> {
+impl<'a> ResolvedFacts<'a> {
+    pub(super) fn new(
+        transfers: &'a [TransferFact],
+        accounts: &'a [AccountFact],
+    ) -> ResolvedFacts<'a> {
         assert!(
             accounts.len() < UNRESOLVED as usize,
             "fewer than 4 billion accounts"
@@ -63,7 +66,7 @@ impl<'a> Ledger<'a> {
         let sides = parallel_map(transfers, |transfer| {
             [position(&transfer.from), position(&transfer.to)]
         });
-        Ledger {
+        ResolvedFacts {
             transfers,
             accounts,
             sides,
