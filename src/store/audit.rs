@@ -19,6 +19,36 @@ const AUDIT_PAGE_ROWS: i64 = 10_000;
 const AUDIT_COLUMNS: &str =
     "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash";
 
+/// An `audit_events` row as sqlx decodes it: the chain's `AuditEvent` knows no database.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at_us: i64,
+    operator: String,
+    action: String,
+    entity: String,
+    details: String,
+    trace_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(row: AuditRow) -> AuditEvent {
+        AuditEvent {
+            seq: row.seq,
+            at_us: row.at_us,
+            operator: row.operator,
+            action: row.action,
+            entity: row.entity,
+            details: row.details,
+            trace_id: row.trace_id,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        }
+    }
+}
+
 impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
@@ -28,7 +58,7 @@ impl Store {
              AND ($3 = '' OR entity = $3 OR details LIKE $4) ORDER BY seq LIMIT $5"
         );
         let events = dispatch!(Pool, &self.pool, pool => {
-            sqlx::query_as::<_, AuditEvent>(&sql)
+            sqlx::query_as::<_, AuditRow>(&sql)
                 .bind(filter.from_us.unwrap_or(i64::MIN))
                 .bind(filter.to_us.unwrap_or(i64::MAX))
                 .bind(&entity)
@@ -37,6 +67,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
+        let events = events.into_iter().map(AuditEvent::from).collect();
         if entity.is_empty() {
             return Ok(events);
         }
@@ -55,7 +86,7 @@ impl Store {
             "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE action = $1 AND at_us >= $2 AND at_us <= $3 ORDER BY seq"
         );
         let imports = dispatch!(Pool, &self.pool, pool => {
-            sqlx::query_as::<_, AuditEvent>(&sql)
+            sqlx::query_as::<_, AuditRow>(&sql)
                 .bind(IMPORT_ACTION)
                 .bind(filter.from_us.unwrap_or(i64::MIN))
                 .bind(filter.to_us.unwrap_or(i64::MAX))
@@ -65,7 +96,7 @@ impl Store {
         let transfer_id = entity
             .strip_prefix("transfer:")
             .and_then(|id| id.parse::<i64>().ok());
-        for event in imports {
+        for event in imports.into_iter().map(AuditEvent::from) {
             let Some(batch) = ImportedTransfers::of(&event) else {
                 continue;
             };
@@ -116,7 +147,7 @@ impl Store {
         let mut after_seq = i64::MIN;
         loop {
             let page = dispatch!(Pool, &self.pool, pool => {
-                sqlx::query_as::<_, AuditEvent>(&sql)
+                sqlx::query_as::<_, AuditRow>(&sql)
                     .bind(after_seq)
                     .bind(AUDIT_PAGE_ROWS)
                     .fetch_all(pool)
@@ -126,8 +157,8 @@ impl Store {
                 return Ok(());
             };
             after_seq = last.seq;
-            for event in &page {
-                if !visit(event) {
+            for event in page.into_iter().map(AuditEvent::from) {
+                if !visit(&event) {
                     return Ok(());
                 }
             }
