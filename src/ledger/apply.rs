@@ -8,7 +8,7 @@ use crate::model::{
     TransferStatus,
 };
 use crate::risk::Assessor;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The accounts a batch may touch, as read under the write lock, plus transfers already bound
@@ -38,7 +38,8 @@ pub struct Batch {
     /// Transfers not yet handed to the database.
     pub transfers: Vec<Transfer>,
     pub entries: Vec<Entry>,
-    touched: BTreeSet<String>,
+    /// Every account whose balance the batch changed, with how it changed.
+    touched: BTreeMap<String, BalanceChange>,
     /// Transfers taken out by `take_unsent` so far (they come first).
     sent_count: usize,
     /// Risk assessments made for this batch, counted when it commits.
@@ -66,7 +67,21 @@ impl Batch {
 
     /// Accounts whose balance the batch changed.
     pub fn touched(&self) -> impl Iterator<Item = &String> {
-        self.touched.iter()
+        self.touched.keys()
+    }
+
+    /// Pair assertion, before anything is written: every touched account's balance in the book
+    /// moved from its opening balance by exactly the effect of the batch's entries on it. The
+    /// balance is computed once by the posting rules and once from the entries.
+    pub fn assert_balances_follow_entries(&self, book: &Book) {
+        for (number, change) in &self.touched {
+            let balance_minor = book.accounts.get(number).map(|a| a.balance_minor);
+            assert_eq!(
+                balance_minor.map(i128::from),
+                Some(i128::from(change.opening_minor) + change.entries_effect_minor),
+                "account {number}: balance and entries disagree"
+            );
+        }
     }
 
     /// The transfer at `position` among all of the batch's transfers.
@@ -83,6 +98,13 @@ impl Batch {
         }
         panic!("transfer position {position} is in neither the sent nor the unsent transfers")
     }
+}
+
+/// One account's balance in a batch: where it started and the sum of its entries' effects.
+#[derive(Debug, Clone, Copy)]
+struct BalanceChange {
+    opening_minor: i64,
+    entries_effect_minor: i128,
 }
 
 #[derive(Debug, Clone)]
@@ -210,20 +232,22 @@ pub fn apply_in_place(
         Err(Verdict::Reject(error)) => return reject(book, batch, context, transfer, error),
         Err(Verdict::Invalid(error)) => return Applied::Invalid(error),
     };
-    set_balance(book, batch, &request.from, from_balance);
-    set_balance(book, batch, &request.to, to_balance);
-    batch.entries.push(Entry {
+    let debit = Entry {
         transfer_id: transfer.id,
         account: request.from.clone(),
         amount_minor: request.amount_minor,
         at_us,
-    });
-    batch.entries.push(Entry {
+    };
+    let credit = Entry {
         transfer_id: transfer.id,
         account: request.to.clone(),
         amount_minor: -request.amount_minor,
         at_us,
-    });
+    };
+    set_balance(book, batch, &debit, from_balance);
+    set_balance(book, batch, &credit, to_balance);
+    batch.entries.push(debit);
+    batch.entries.push(credit);
     context.assessor.observe(&transfer);
     record(book, batch, transfer);
     Applied::Recorded(TransferStatus::Posted)
@@ -372,13 +396,24 @@ fn new_balances(from: &Account, to: &Account, amount_minor: i64) -> AppResult<(i
     Ok((from_balance, to_balance))
 }
 
-fn set_balance(book: &mut Book, batch: &mut Batch, number: &str, balance_minor: i64) {
-    if let Some(account) = book.accounts.get_mut(number) {
-        account.balance_minor = balance_minor;
+/// The account of `entry` gets its new balance; the batch remembers its opening balance and
+/// adds the entry's effect (checked against the balance before writing).
+fn set_balance(book: &mut Book, batch: &mut Batch, entry: &Entry, balance_minor: i64) {
+    let Some(account) = book.accounts.get_mut(&entry.account) else {
+        unreachable!("accounts are checked before a transfer is applied");
+    };
+    let effect_minor = i128::from(account.balance_effect(entry.amount_minor));
+    match batch.touched.get_mut(&entry.account) {
+        Some(change) => change.entries_effect_minor += effect_minor,
+        None => {
+            let change = BalanceChange {
+                opening_minor: account.balance_minor,
+                entries_effect_minor: effect_minor,
+            };
+            batch.touched.insert(entry.account.clone(), change);
+        }
     }
-    if !batch.touched.contains(number) {
-        batch.touched.insert(number.to_string());
-    }
+    account.balance_minor = balance_minor;
 }
 
 fn record(book: &mut Book, batch: &mut Batch, transfer: Transfer) {
@@ -442,24 +477,47 @@ pub fn touched_balances(book: &Book, batch: &Batch) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Invariant: entries net to zero, and every posted transfer has exactly two. Holds for a
-/// whole batch and for every part `Batch::take_unsent` hands out (a transfer's entries are
-/// pushed together with it).
+/// Pair assertion: every posted transfer has exactly two entries, in order, debiting `from`
+/// and crediting `to` by its amount, so each currency's entries net to zero; rejected
+/// transfers have none. Holds for a whole batch and for every part `Batch::take_unsent`
+/// hands out (a transfer's entries are pushed together with it).
 pub fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
-    let net: i128 = entries
-        .iter()
-        .map(|entry| i128::from(entry.amount_minor))
-        .sum();
+    let mut pairs = entries.chunks(2);
+    let mut net_by_currency: BTreeMap<&str, i128> = BTreeMap::new();
     let posted = transfers
         .iter()
-        .filter(|t| t.status == TransferStatus::Posted)
-        .count();
-    assert_eq!(net, 0, "batch entries must balance");
-    assert_eq!(
-        entries.len(),
-        posted * 2,
-        "each posted transfer has two entries"
-    );
+        .filter(|transfer| transfer.status == TransferStatus::Posted);
+    for transfer in posted {
+        let Some([debit, credit]) = pairs.next() else {
+            panic!("transfer {}: posted without two entries", transfer.id);
+        };
+        assert!(
+            transfer.amount_minor > 0,
+            "transfer {}: amount",
+            transfer.id
+        );
+        assert!(
+            debit.transfer_id == transfer.id && credit.transfer_id == transfer.id,
+            "transfer {}: entries of another transfer",
+            transfer.id
+        );
+        assert!(
+            debit.account == transfer.from && debit.amount_minor == transfer.amount_minor,
+            "transfer {}: debit entry",
+            transfer.id
+        );
+        assert!(
+            credit.account == transfer.to && credit.amount_minor == -transfer.amount_minor,
+            "transfer {}: credit entry",
+            transfer.id
+        );
+        *net_by_currency.entry(transfer.currency.code()).or_default() +=
+            i128::from(debit.amount_minor) + i128::from(credit.amount_minor);
+    }
+    assert!(pairs.next().is_none(), "entries without a posted transfer");
+    for (currency, net) in net_by_currency {
+        assert_eq!(net, 0, "{currency} entries must balance");
+    }
 }
 
 /// The transfers counted for the commit's metrics.

@@ -3,6 +3,8 @@
 //! under the write lock), then the batch is written in the same transaction.
 
 mod apply;
+#[cfg(test)]
+mod apply_tests;
 
 pub use apply::{
     account_not_found, apply, apply_in_place, assert_balanced, rejection_error, tally_transfers,

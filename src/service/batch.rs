@@ -9,6 +9,7 @@ use crate::store::WriteTx;
 /// Write a batch's transfers, entries, balances and one audit event per transfer.
 pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
     assert_balanced(&batch.transfers, &batch.entries);
+    batch.assert_balances_follow_entries(book);
     // One call so PostgreSQL can write a single post in one statement while the lock is held.
     let balances = touched_balances(book, &batch);
     let now_us = tx.actor.now_us;
@@ -21,6 +22,7 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
 
 /// The new balances of every account the batch touched.
 pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> AppResult<()> {
+    batch.assert_balances_follow_entries(book);
     let balances = touched_balances(book, batch);
     let now_us = tx.actor.now_us;
     tx.tally(batch.tally.clone());

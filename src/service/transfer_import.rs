@@ -55,6 +55,17 @@ pub struct ImportSummary {
     pub interrupted: Option<String>,
 }
 
+impl ImportSummary {
+    /// Pair assertion: every row read was posted, replayed or rejected, once.
+    fn assert_every_row_counted(&self) {
+        assert_eq!(
+            self.rows,
+            self.posted + self.replayed + self.rejected,
+            "import rows = posted + replayed + rejected"
+        );
+    }
+}
+
 /// How to import: rows per transaction, and whether to write at all.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -157,9 +168,19 @@ async fn import_batches(
         let mut pending: Vec<PendingRow> = Vec::with_capacity(batch_rows);
         while pending.len() < batch_rows {
             let line = reader.position().line();
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
+            let read = reader.read_record(&mut record);
+            if matches!(read, Ok(false)) {
+                break;
+            }
+            // Every row counts, readable or not: rows = posted + replayed + rejected.
+            summary.rows += 1;
+            if summary.rows > IMPORT_ROWS_MAX {
+                return Err(AppError::invalid_input(format!(
+                    "more than {IMPORT_ROWS_MAX} rows; split the file"
+                )));
+            }
+            match read {
+                Ok(_) => {}
                 Err(error) => {
                     let rejected = RejectedRow {
                         line,
@@ -169,12 +190,6 @@ async fn import_batches(
                     count_reject(&mut summary, observer, &rejected)?;
                     continue;
                 }
-            }
-            summary.rows += 1;
-            if summary.rows > IMPORT_ROWS_MAX {
-                return Err(AppError::invalid_input(format!(
-                    "more than {IMPORT_ROWS_MAX} rows; split the file"
-                )));
             }
             match parse_row(&record, &columns) {
                 Ok(request) => pending.push((line, record.clone(), request)),
@@ -201,7 +216,9 @@ async fn import_batches(
             checkpointer.after_commit().await?;
         }
         observer.progress(reader.position().byte());
+        summary.assert_every_row_counted();
     }
+    summary.assert_every_row_counted();
     Ok(summary)
 }
 
@@ -312,6 +329,13 @@ async fn post_batch(
             }
         }
     }
+    let counted = (summary.posted + summary.replayed + summary.rejected)
+        - (before.posted + before.replayed + before.rejected);
+    assert_eq!(
+        counted,
+        pending.len() as u64,
+        "every row of the batch counted once"
+    );
     span.record("fincore.posted", (summary.posted - before.posted) as i64);
     span.record(
         "fincore.replayed",

@@ -199,3 +199,49 @@ fn the_reference_scanner_reads_groups_and_ignores_comments() {
     let names: Vec<String> = crate_references(&code).into_iter().collect();
     assert_eq!(names, ["a", "c", "d", "g"]);
 }
+
+/// The README's layout table names paths that exist, and every top-level module of `src/`
+/// has a row (a new module is placed in the layout when it is added).
+#[test]
+fn the_readme_layout_matches_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let layout = readme
+        .split("\n## Layout\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a '## Layout' section");
+    let mut named = Vec::new();
+    for row in layout.lines().filter(|line| line.starts_with("| `")) {
+        let first_cell = row.split('|').nth(1).unwrap_or("");
+        for path in first_cell.split('`').skip(1).step_by(2) {
+            named.push(path.to_string());
+        }
+    }
+    assert!(named.len() > 10, "layout rows found: {named:?}");
+    for path in &named {
+        // `migrations/{sqlite,postgres}/` names two folders.
+        for expanded in expand_braces(path) {
+            assert!(
+                root.join(&expanded).exists(),
+                "README layout names `{expanded}`, which does not exist"
+            );
+        }
+    }
+    for name in order() {
+        let listed = named.iter().any(|path| {
+            path == &format!("src/{name}.rs") || path.starts_with(&format!("src/{name}/"))
+        });
+        assert!(listed, "src/{name} has no row in the README's layout table");
+    }
+}
+
+fn expand_braces(path: &str) -> Vec<String> {
+    let (Some(open), Some(close)) = (path.find('{'), path.find('}')) else {
+        return vec![path.to_string()];
+    };
+    path[open + 1..close]
+        .split(',')
+        .map(|choice| format!("{}{choice}{}", &path[..open], &path[close + 1..]))
+        .collect()
+}

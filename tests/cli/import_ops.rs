@@ -561,3 +561,38 @@ fn dry_run_leaves_a_wal_it_did_not_write_alone() {
         "database file and WAL byte-identical"
     );
 }
+
+/// A row that is not UTF-8 is a row: counted, rejected with its line, and the others posted,
+/// so that rows = posted + replayed + rejected (issue 12's pair assertion found it uncounted).
+#[test]
+fn a_row_that_is_not_utf8_is_counted_and_rejected() {
+    let ledger = Ledger::sqlite();
+    let (_, payer) = ledger.funded("USD", "100.00");
+    let payee = ledger.open("Payee", "checking", "USD", &[]);
+    let mut bytes = HEADER.as_bytes().to_vec();
+    let row = |key: &str, description: &[u8]| {
+        let mut row =
+            format!("{key},{payer},{payee},1.00,USD,2026-11-20T09:00:00Z,R,").into_bytes();
+        row.extend_from_slice(description);
+        row.push(b'\n');
+        row
+    };
+    bytes.extend(row("u1", b"fine"));
+    bytes.extend(row("u2", b"caf\xe9 latin-1"));
+    bytes.extend(row("u3", b"fine too"));
+    let file = ledger.path("latin1.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let run = ledger.run(&[
+        "--format",
+        "json",
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["rows"], 3, "{summary}");
+    assert_eq!(summary["posted"], 2, "{summary}");
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert!(run.stderr.contains("rejected: line 3: "), "{}", run.stderr);
+}
