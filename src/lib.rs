@@ -10,8 +10,6 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod cpu_pool;
-#[cfg(test)]
-mod cpu_time;
 pub mod csv_input;
 pub mod error;
 pub mod fast_map;
@@ -21,7 +19,6 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod output;
-pub mod random;
 pub mod reconcile;
 pub mod report;
 pub mod risk;

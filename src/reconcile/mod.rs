@@ -64,7 +64,6 @@
 //! - Lines meet movements by a sort-merge join on a compact image of the reference rather than
 //!   a hash table: on a million lines each hash probe is a cache miss, the join reads in order.
 
-pub mod generator;
 mod matching;
 pub mod record;
 mod reference;

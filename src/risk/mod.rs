@@ -7,7 +7,6 @@
 //! - `window`: `WindowAssessor`, the `Assessor` the ledger uses for posts and imports.
 //! - `profile`: `profile`, `score_profile` for `risk rescore`.
 //! - `rescore`: `rescore_all`, every account on several threads.
-//! - `generate`: `generate_history`, deterministic synthetic data for benchmarks and demos.
 //!
 //! Decisions where the spec is silent (for the README):
 //! - Features are about the paying account (`from`). Counts and sums include the transfer
@@ -25,7 +24,6 @@
 
 pub mod assess;
 pub mod builtin;
-pub mod generate;
 mod movement;
 pub mod parse;
 pub mod profile;
@@ -33,8 +31,6 @@ pub mod rescore;
 pub mod rules;
 pub mod window;
 
-#[cfg(test)]
-mod bench;
 #[cfg(test)]
 mod profile_tests;
 #[cfg(test)]
@@ -45,7 +41,6 @@ mod test_support;
 mod window_tests;
 
 pub use assess::score_factors;
-pub use generate::generate_history;
 pub use movement::{Movement, Movements};
 pub use parse::parse_rules;
 pub use profile::{profile, score_profile, Profile};

@@ -209,20 +209,6 @@ fn currency_mismatch_is_not_an_amount_mismatch() {
 }
 
 #[test]
-fn items_do_not_depend_on_input_order() {
-    let internal = fixture_internal();
-    let statement = read("statement.csv", InputFormat::Csv).unwrap();
-    let forward = match_statement(&statement.lines, &internal, &fixture_options());
-    // The slice order changes, the statement (line numbers) does not.
-    let mut reversed_lines = statement.lines.clone();
-    reversed_lines.reverse();
-    let mut reversed_internal = internal.clone();
-    reversed_internal.reverse();
-    let backward = match_statement(&reversed_lines, &reversed_internal, &fixture_options());
-    assert_eq!(forward, backward);
-}
-
-#[test]
 fn negative_options_count_as_zero() {
     let internal = [movement(1, "A", 100, RUN_DATE)];
     let result = match_statement(&[line(1, "", 100, RUN_DATE)], &internal, &options(-5, -1));

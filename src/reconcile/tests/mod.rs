@@ -1,12 +1,9 @@
 //! Tests of the reconciliation engine. Fixtures live in `fixtures/reconcile/` (see its README).
 
-mod benchmark;
 mod formats;
-mod generated;
 mod malformed;
 mod matching;
 
-use super::generator::read_internal_csv;
 use super::{
     read_statement, CsvOptions, InputFormat, InternalMovement, MatchOptions, Statement,
     StatementLine,
@@ -36,19 +33,6 @@ fn read_with(name: &str, format: InputFormat, options: &CsvOptions) -> AppResult
 
 fn read(name: &str, format: InputFormat) -> AppResult<Statement> {
     read_with(name, format, &CsvOptions::default())
-}
-
-fn fixture_internal() -> Vec<InternalMovement> {
-    read_internal_csv(&fixture("internal.csv")).unwrap()
-}
-
-/// The options the fixtures are documented with.
-fn fixture_options() -> MatchOptions {
-    MatchOptions {
-        run_date: date("2026-11-20"),
-        amount_tolerance_minor: 2,
-        date_window_days: 2,
-    }
 }
 
 fn line(position: u64, reference: &str, amount_minor: i64, day: &str) -> StatementLine {

@@ -11,15 +11,12 @@
 //! floating point.
 
 pub mod ctr;
-pub mod generator;
 pub mod mask;
 mod resolved_facts;
 pub mod sanctions;
 pub mod structuring;
 pub mod suspicious;
 
-#[cfg(test)]
-mod benchmarks;
 #[cfg(test)]
 mod test_support;
 

@@ -1,4 +1,4 @@
-//! CPU time (user + system) for the in-crate benchmarks: on a shared machine wall time also
+//! CPU time (user + system) for the benchmarks: on a shared machine wall time also
 //! counts other processes' work, CPU time does not. Linux only (`/proc`).
 
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! Generated data whose outcome is known by construction.
 
-use super::super::generator::{generate, write_csv, ExpectedCounts};
-use super::super::match_statement;
 use super::*;
+use fincore::reconcile::{match_statement, BreakKind};
+use fincore_testkit::reconcile::{generate, write_csv, ExpectedCounts};
 
 #[test]
 fn twenty_thousand_generated_lines_match_the_expected_counts() {
@@ -15,7 +15,7 @@ fn twenty_thousand_generated_lines_match_the_expected_counts() {
     );
     assert_eq!(ExpectedCounts::from_result(&result), generated.expected);
     // About 1 % of each break kind (ambiguous counts lines, up to two per case).
-    for kind in super::super::BreakKind::ALL {
+    for kind in BreakKind::ALL {
         let count = generated.expected.count(kind);
         assert!((100..=500).contains(&count), "{kind}: {count}");
     }

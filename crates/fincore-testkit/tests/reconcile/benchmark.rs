@@ -1,13 +1,15 @@
-//! One million lines: `cargo test --release -- --ignored benchmark_ --nocapture --test-threads 1`.
+//! One million lines:
+//! `cargo test -p fincore-testkit --release --test reconcile -- --ignored --nocapture --test-threads 1 benchmark_`.
 //! `benchmark_prepare` writes the files; `benchmark_read_and_match` is the measured part (run
 //! it under `/usr/bin/time -v` for peak memory).
 
-use super::super::generator::{
-    generate, write_csv, write_internal_csv, ExpectedCounts, GENERATED_TOLERANCE_MINOR,
-    GENERATED_WINDOW_DAYS,
-};
-use super::super::match_statement;
 use super::*;
+use fincore::reconcile::{match_statement, MatchOptions};
+use fincore_testkit::cpu_time;
+use fincore_testkit::reconcile::{
+    generate, read_internal_csv, write_csv, write_internal_csv, ExpectedCounts,
+    GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS,
+};
 use std::time::Instant;
 
 const BENCHMARK_LINES: usize = 1_000_000;
@@ -51,7 +53,7 @@ fn benchmark_read_and_match() {
         date_window_days: GENERATED_WINDOW_DAYS,
     };
     let started = Instant::now();
-    let cpu_started = crate::cpu_time::thread();
+    let cpu_started = cpu_time::thread();
     let statement = read_statement(
         &benchmark_file("statement.csv"),
         InputFormat::Csv,
@@ -60,11 +62,11 @@ fn benchmark_read_and_match() {
     )
     .unwrap();
     let read_elapsed = started.elapsed();
-    let read_cpu = crate::cpu_time::thread() - cpu_started;
+    let read_cpu = cpu_time::thread() - cpu_started;
     let matching_started = Instant::now();
     let result = match_statement(&statement.lines, &internal, &options);
     let match_elapsed = matching_started.elapsed();
-    let match_cpu = crate::cpu_time::thread() - cpu_started - read_cpu;
+    let match_cpu = cpu_time::thread() - cpu_started - read_cpu;
     println!(
         "read {} lines: {:.3} s (cpu {:.2} s), match against {} movements: {:.3} s (cpu {:.2} s), total {:.3} s (cpu {:.2} s)",
         statement.lines.len(),
@@ -86,7 +88,7 @@ fn benchmark_read_and_match() {
 #[test]
 #[ignore = "benchmark: needs benchmark_prepare first"]
 fn benchmark_read_only() {
-    let cpu_started = crate::cpu_time::thread();
+    let cpu_started = cpu_time::thread();
     let statement = read_statement(
         &benchmark_file("statement.csv"),
         InputFormat::Csv,
@@ -97,6 +99,6 @@ fn benchmark_read_only() {
     println!(
         "read {} lines: cpu {:.2} s",
         statement.lines.len(),
-        (crate::cpu_time::thread() - cpu_started).as_secs_f64()
+        (cpu_time::thread() - cpu_started).as_secs_f64()
     );
 }

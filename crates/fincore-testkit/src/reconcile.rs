@@ -5,12 +5,11 @@
 //! amounts in disjoint bands (`AMOUNT_STEP_MINOR` apart, far wider than the tolerance), so lines
 //! and movements left over for amount/date matching can only meet inside their own case.
 
-use super::matching::{BreakKind, InternalMovement, MatchOptions, MatchResult};
-use super::StatementLine;
-use crate::error::{AppError, AppResult};
-use crate::money::Currency;
 use crate::random::{Draw, XorShift64Star, GOLDEN_GAMMA};
 use chrono::{NaiveDate, TimeDelta};
+use fincore::error::{AppError, AppResult};
+use fincore::money::Currency;
+use fincore::reconcile::{BreakKind, InternalMovement, MatchOptions, MatchResult, StatementLine};
 use std::path::Path;
 
 /// Tolerance and window the generated data is designed for.
@@ -420,7 +419,7 @@ fn write_error(path: &Path, error: impl std::fmt::Display) -> AppError {
 pub fn write_csv(path: &Path, lines: &[StatementLine]) -> AppResult<()> {
     let mut writer = csv::Writer::from_path(path).map_err(|error| write_error(path, error))?;
     writer
-        .write_record(super::CSV_COLUMNS)
+        .write_record(fincore::reconcile::CSV_COLUMNS)
         .map_err(|error| write_error(path, error))?;
     for line in lines {
         let date = line.date.format("%Y-%m-%d").to_string();
@@ -464,20 +463,16 @@ pub fn write_internal_csv(path: &Path, movements: &[InternalMovement]) -> AppRes
     writer.flush().map_err(|error| write_error(path, error))
 }
 
-/// Read `transfer_id,date,reference,amount,currency` (fixtures, benchmarks, the demo).
+/// Read `transfer_id,date,reference,amount,currency` (fixtures, benchmarks).
 pub fn read_internal_csv(path: &Path) -> AppResult<Vec<InternalMovement>> {
     let place = path.display();
     let file = std::fs::File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
-    let mut reader =
-        csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(crate::csv_input::Checked::new(
-                std::io::BufReader::new(file),
-                b',',
-            ));
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(
+        fincore::csv_input::Checked::new(std::io::BufReader::new(file), b','),
+    );
     let csv_error = |error: csv::Error| {
-        crate::csv_input::quoting_error(&error)
+        fincore::csv_input::quoting_error(&error)
             .unwrap_or_else(|| AppError::invalid_input(error.to_string()))
             .context(&place)
     };
@@ -507,7 +502,7 @@ fn parse_internal_record(record: &csv::StringRecord) -> AppResult<InternalMoveme
     let currency = Currency::parse(field(4))?;
     Ok(InternalMovement {
         transfer_id,
-        date: crate::clock::parse_date(field(1))?,
+        date: fincore::clock::parse_date(field(1))?,
         reference: field(2).to_string(),
         amount_minor: currency.parse_signed(field(3))?,
         currency,
@@ -535,7 +530,7 @@ pub fn write_transfers_csv(
     let file = std::fs::File::create(path).map_err(|error| write_error(path, error))?;
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
     writer
-        .write_record(crate::service::transfer_import::IMPORT_COLUMNS)
+        .write_record(fincore::service::transfer_import::IMPORT_COLUMNS)
         .map_err(|error| write_error(path, error))?;
     for movement in ordered {
         let (from, to) = if movement.amount_minor >= 0 {

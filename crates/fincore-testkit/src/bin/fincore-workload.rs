@@ -6,14 +6,14 @@
 //! random amounts between customers over 30 days. The same arguments always give the same bytes.
 //!
 //! `fincore-workload statement --lines 1000000 --out DIR` writes a reconciliation workload from
-//! the engine's deterministic generator (`fincore::reconcile::generator`): `DIR/accounts.csv`
+//! the engine's deterministic generator (`fincore_testkit::reconcile`): `DIR/accounts.csv`
 //! (a EUR settlement account and its clearing counterpart), `DIR/transfers.csv` (the internal
 //! movements as a transfer import into the settlement account), `DIR/statement.csv` (the spec
 //! CSV statement, about 1 % of each break kind), `DIR/expected.json` (the ground truth: counts
 //! by construction, plus the run options) and `DIR/expected-items.csv` (the engine's own break
 //! items on the same data, without transfer ids, to compare a stored run item by item).
 
-use fincore::random::{Draw, XorShift64Star};
+use fincore_testkit::random::{Draw, XorShift64Star};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -109,7 +109,7 @@ fn write_ledger(
 
 /// `names`: holders with realistic names (some near-misses of list entries) and a sanctions list.
 fn write_names(holders: usize, list_size: usize, out: &PathBuf, seed: u64) -> std::io::Result<()> {
-    use fincore::report::compliance::generator::{generate_list, generate_names};
+    use fincore_testkit::compliance::{generate_list, generate_names};
     std::fs::create_dir_all(out)?;
     let mut file = BufWriter::new(std::fs::File::create(out.join("accounts.csv"))?);
     let mut writer = csv::Writer::from_writer(&mut file);
@@ -159,10 +159,10 @@ const STATEMENT_DATE: &str = "2026-11-20";
 
 fn write_statement_workload(lines: usize, seed: u64, out: &std::path::Path) -> Result<(), String> {
     use fincore::money::Currency;
-    use fincore::reconcile::generator::{
+    use fincore::reconcile::match_statement;
+    use fincore_testkit::reconcile::{
         generate, write_csv, write_transfers_csv, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS,
     };
-    use fincore::reconcile::match_statement;
     std::fs::create_dir_all(out).map_err(|error| error.to_string())?;
     let currency = Currency::parse("EUR").map_err(|error| error.message)?;
     let date = fincore::clock::parse_date(STATEMENT_DATE).map_err(|error| error.message)?;

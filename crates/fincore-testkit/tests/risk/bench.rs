@@ -1,14 +1,12 @@
-//! Benchmarks (release): `cargo test --release --lib -- --ignored --nocapture bench_`.
+//! Benchmarks (release):
+//! `cargo test -p fincore-testkit --release --test risk -- --ignored --nocapture bench_`.
 //! Targets: `rescore_all` of 10,000 accounts over 1,000,000 transfers ≤ 1.0 s;
 //! `WindowAssessor` assess + observe ≥ 1,000,000 rows/s. Each prints the median of 3 runs.
 
-use super::generate::{generate_history, GENERATED_HISTORY_END_US};
-use super::rescore::rescore_all;
-use super::rules::RuleSet;
-use super::window::WindowAssessor;
-use super::Assessor;
-use crate::model::TransferRequest;
-use crate::model::{Account, Transfer};
+use fincore::model::{Account, Transfer, TransferRequest};
+use fincore::risk::{rescore_all, Assessor, RuleSet, WindowAssessor};
+use fincore_testkit::cpu_time;
+use fincore_testkit::risk::{generate_history, GENERATED_HISTORY_END_US};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -25,14 +23,10 @@ fn median(mut durations: Vec<Duration>) -> Duration {
 
 /// Wall and CPU time of one run.
 fn timed<T>(run: impl FnOnce() -> T) -> (T, Duration, Duration) {
-    let cpu_before = crate::cpu_time::process();
+    let cpu_before = cpu_time::process();
     let started = Instant::now();
     let value = run();
-    (
-        value,
-        started.elapsed(),
-        crate::cpu_time::process() - cpu_before,
-    )
+    (value, started.elapsed(), cpu_time::process() - cpu_before)
 }
 
 fn blacklist_of(accounts: &[Account]) -> HashSet<String> {

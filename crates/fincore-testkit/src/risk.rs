@@ -1,12 +1,12 @@
-//! Deterministic synthetic accounts and transfers for benchmarks and demos: the same seed
+//! Deterministic synthetic accounts and transfers for benchmarks and tests: the same seed
 //! gives the same history on every machine (own PRNG, no clock, no floating point).
 
-use crate::clock::MICROS_PER_DAY;
-use crate::model::{
+use crate::random::{Draw, SplitMix64};
+use fincore::clock::MICROS_PER_DAY;
+use fincore::model::{
     Account, AccountStatus, AccountType, RiskResult, Transfer, TransferKind, TransferStatus,
 };
-use crate::money::Currency;
-use crate::random::{Draw, SplitMix64};
+use fincore::money::Currency;
 
 /// 2026-11-20T00:00:00Z: generated transfers happen in the days before this instant.
 pub const GENERATED_HISTORY_END_US: i64 = 1_795_132_800_000_000;
@@ -99,7 +99,7 @@ fn generate_account(index: usize, currency: Currency, random: &mut SplitMix64) -
 
 /// 16 digits: "40", the index on 13 digits, and a Luhn check digit.
 pub fn luhn_number(index: u64) -> String {
-    crate::model::account_number::with_check_digit(&format!("40{index:013}"))
+    fincore::model::account_number::with_check_digit(&format!("40{index:013}"))
 }
 
 fn draft_transfer<'a>(

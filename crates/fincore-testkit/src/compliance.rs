@@ -1,12 +1,11 @@
 //! Deterministic synthetic data for benchmarks and tests: the same seed gives the same data
 //! on every machine and build (`crate::random`).
 
-use super::sanctions::{SanctionsEntry, SanctionsList};
-use super::{AccountFact, TransferFact};
-use crate::clock::MICROS_PER_DAY;
-use crate::model::{AccountType, RiskLevel, TransferKind};
-use crate::money::Currency;
 use crate::random::{Draw, SplitMix64};
+use fincore::clock::MICROS_PER_DAY;
+use fincore::model::{AccountType, RiskLevel, TransferKind};
+use fincore::money::Currency;
+use fincore::report::compliance::{AccountFact, SanctionsEntry, SanctionsList, TransferFact};
 
 /// 2025-01-01T00:00:00Z: generated ledgers cover the year that starts here.
 pub const LEDGER_START_US: i64 = 1_735_689_600_000_000;
@@ -325,7 +324,7 @@ fn currencies() -> Vec<Currency> {
 
 /// 16 digits: a 4-digit prefix, 11 digits of `index`, and a Luhn check digit.
 fn account_number(prefix: u64, index: u64) -> String {
-    crate::model::account_number::with_check_digit(&format!("{prefix:04}{index:011}"))
+    fincore::model::account_number::with_check_digit(&format!("{prefix:04}{index:011}"))
 }
 
 impl LedgerBuilder {
@@ -606,11 +605,11 @@ fn risk_level(random: &mut SplitMix64) -> Option<RiskLevel> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{
+    use super::*;
+    use fincore::clock;
+    use fincore::report::compliance::{
         analyse, customer_holders, screen, ComplianceKinds, ComplianceParams, DEFAULT_MIN_SCORE,
     };
-    use super::*;
-    use crate::clock;
 
     #[test]
     fn ledgers_are_deterministic_and_exactly_sized() {

@@ -1,15 +1,21 @@
-//! Release-mode measurements, ignored by default:
-//! `cargo test --release --lib -- --ignored --nocapture --test-threads=1 bench_`
+//! Compliance benchmarks: release-mode measurements, ignored by default:
+//! `cargo test -p fincore-testkit --release --test compliance -- --ignored --nocapture --test-threads=1 bench_`
 //! Each timing is the median of three runs (wall clock, with the process CPU time of that
 //! run, which shows what the work costs when other processes share the cores); generating
 //! the data is not counted.
 
-use super::generator::{
+use chrono::NaiveDate;
+use fincore::clock::{self, MICROS_PER_DAY};
+use fincore::report::compliance::sanctions::normalize::NormalizedName;
+use fincore::report::compliance::sanctions::similarity;
+use fincore::report::compliance::{
+    analyse, ctr, customer_holders, screen, structuring, suspicious, ComplianceKinds,
+    ComplianceParams, SuspiciousPattern, DEFAULT_MIN_SCORE,
+};
+use fincore_testkit::compliance::{
     generate_ledger, generate_list, generate_names, LEDGER_DAYS, LEDGER_START_US,
 };
-use super::sanctions::normalize::NormalizedName;
-use super::sanctions::similarity;
-use super::*;
+use fincore_testkit::cpu_time;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -34,11 +40,11 @@ fn median_of_runs<T>(mut run: impl FnMut() -> T) -> (Timing, T) {
     let mut timings = Vec::with_capacity(RUNS);
     let mut last = None;
     for _ in 0..RUNS {
-        let (start, cpu_start) = (Instant::now(), crate::cpu_time::process());
+        let (start, cpu_start) = (Instant::now(), cpu_time::process());
         last = Some(run());
         timings.push(Timing {
             wall: start.elapsed(),
-            cpu: crate::cpu_time::process() - cpu_start,
+            cpu: cpu_time::process() - cpu_start,
         });
     }
     timings.sort_by_key(|timing| timing.wall);
