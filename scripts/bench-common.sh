@@ -4,6 +4,8 @@
 # The deterministic ledger workload, generated once per size into $work.
 ensure_workload() {
   [ -f "$work/transfers-$transfers-$accounts.csv" ] && return
+  # The generator lives in the dev-only workspace member, not in the shipped crate.
+  cargo build --release --locked -p fincore-testkit --bin fincore-workload --quiet
   target/release/fincore-workload ledger --accounts "$accounts" --transfers "$transfers" --out "$work/gen"
   mv "$work/gen/transfers.csv" "$work/transfers-$transfers-$accounts.csv"
   mv "$work/gen/accounts.csv" "$work/accounts-$accounts.csv"

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 OLD_BINARY NEW_BINARY [TRANSFERS] [LINES]" >&2; exit 2; }
 old=$(realpath "$1"); new=$(realpath "$2")
 transfers=${3:-1000000}; lines=${4:-1000000}; runs=${RUNS:-4}
-cargo build --release --locked --quiet --bin fincore-workload
+cargo build --release --locked -p fincore-testkit --bin fincore-workload --quiet
 work=${BENCH_DIR:-$PWD/bench-output/compare}
 mkdir -p "$work"
 export FINCORE_NOW=2025-12-15T00:00:00Z FINCORE_OPERATOR=bench FINCORE_LOG=error

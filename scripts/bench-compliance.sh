@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bins
+cargo build --release --locked -p fincore-testkit --bin fincore-workload --quiet
 bin=$PWD/target/release/fincore
 work=$PWD/bench-output
 export FINCORE_NOW=2025-12-15T00:00:00Z FINCORE_OPERATOR=bench

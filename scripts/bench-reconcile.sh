@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 lines=${1:-1000000}
 runs=${RUNS:-3}
 cargo build --release --quiet --bins
+cargo build --release --locked -p fincore-testkit --bin fincore-workload --quiet
 bin=$PWD/target/release/fincore
 work=${BENCH_DIR:-$PWD/bench-output/reconcile}
 data="$work/data-$lines"

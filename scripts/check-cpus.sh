@@ -20,6 +20,7 @@ slack_ms=${SLOWDOWN_SLACK_MS:-40}
 with_cpus=$(cd .. && pwd)/shared/tools/with-cpus
 [ -x "$with_cpus" ] || { echo "missing $with_cpus (../shared beside the checkout)" >&2; exit 2; }
 cargo build --release --locked --quiet --bins
+cargo build --release --locked -p fincore-testkit --bin fincore-workload --quiet
 bin=$PWD/target/release/fincore
 work=$(mktemp -d "${TMPDIR:-/tmp}/fincore-cpus.XXXXXX")
 trap 'rm -rf "$work"' EXIT

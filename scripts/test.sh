@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, on SQLite and on a throwaway PostgreSQL the tests start themselves.
+# The whole test suite (both workspace members: fincore and the dev-only fincore-testkit), on
+# SQLite and on a throwaway PostgreSQL the tests start themselves.
 # Installs the PostgreSQL server binaries when they are missing (Debian/Ubuntu, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +13,4 @@ if [ -z "${FINCORE_TEST_POSTGRES_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/pg_
 fi
 # PostgreSQL tests fail rather than skip when the server cannot start.
 export FINCORE_REQUIRE_POSTGRES="${FINCORE_REQUIRE_POSTGRES:-1}"
-cargo test --locked "$@"
+cargo test --locked --workspace "$@"

@@ -10,8 +10,15 @@
 //! - `cpu_time`: process and thread CPU time for the benchmarks.
 //!
 //! The binary `fincore-workload` writes these workloads in fincore's own file formats for the
-//! `scripts/bench-*.sh` scripts; the benchmarks are ignored tests under `tests/`:
-//! `cargo test -p fincore-testkit --release -- --ignored --nocapture bench_`.
+//! `scripts/bench-*.sh` scripts (`cargo build --release --locked -p fincore-testkit --bin
+//! fincore-workload`; it lands in `target/release/`). The benchmarks are ignored tests under
+//! `tests/`, run in release:
+//! - risk and compliance: `cargo test -p fincore-testkit --release -- --ignored --nocapture
+//!   --test-threads=1 bench_`
+//! - reconciliation, 1,000,000 lines: `cargo test -p fincore-testkit --release --test reconcile
+//!   -- --ignored --nocapture --test-threads=1 benchmark_`
+//!
+//! `scripts/test.sh` (`cargo test --workspace`) runs the tests that are not ignored.
 
 pub mod compliance;
 pub mod cpu_time;
