@@ -174,12 +174,6 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-impl From<sqlx::Error> for AppError {
-    fn from(error: sqlx::Error) -> AppError {
-        crate::store::classify_error(error)
-    }
-}
-
 impl From<std::io::Error> for AppError {
     fn from(error: std::io::Error) -> AppError {
         AppError::invalid_input(error.to_string())

@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod compliance;
+mod errors;
 mod postgres;
 mod reads;
 mod reconcile;
@@ -20,6 +21,7 @@ mod write;
 pub use crate::model::{Actor, TransferIds};
 pub use audit::AuditFilter;
 pub use compliance::AuditSummary;
+pub use errors::{classify_error, is_retryable, is_unique_violation};
 pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
 pub use reconcile::RunFilter;
 pub use risk::{
@@ -29,7 +31,7 @@ pub use sqlite::configure_library as configure_sqlite;
 pub use sqlite_bulk::{Checkpointer, Part};
 pub use write::WriteTx;
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use std::time::Duration;
 
 /// Rows per multi-row INSERT; keeps bind variables under SQLite's 32,766 limit.
@@ -411,49 +413,6 @@ pub fn scrub(message: &str) -> String {
     clean
 }
 
-/// Map a driver error to the program's error codes. Callers that expect a specific constraint
-/// violation (duplicate number, reused key) check for it before this.
-pub fn classify_error(error: sqlx::Error) -> AppError {
-    let mut message = scrub(&error.to_string()).replace(['\n', '\r'], " ");
-    if let sqlx::Error::Database(db) = &error {
-        if let Some(code) = db.code() {
-            message = format!("{message} (SQLSTATE {code})");
-        }
-        if db.code().as_deref() == Some("55P03") {
-            return AppError::storage(format!(
-                "another writer held the ledger lock for more than {} s: {message}",
-                lock_timeout().as_secs()
-            ));
-        }
-        if let Some(described) = sqlite::describe_error(db.as_ref(), &database_shown()) {
-            return AppError::storage(format!("{described} ({message})"));
-        }
-    }
-    match &error {
-        sqlx::Error::RowNotFound => AppError::not_found(message),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            AppError::storage(format!("stored data could not be read: {message}"))
-        }
-        _ => {
-            let mut classified = AppError::new(ErrorCode::StorageUnavailable, message);
-            classified.retryable = is_retryable(&error);
-            classified
-        }
-    }
-}
-
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// Serialization failure or deadlock: the transaction may simply be tried again.
-pub fn is_retryable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001") | Some("40P01")),
-        _ => false,
-    }
-}
-
 /// Run blocking work (raw SQLite calls) from async code: on a multi-thread runtime the other
 /// tasks move to another worker meanwhile; a current-thread runtime simply waits.
 pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
@@ -510,6 +469,7 @@ pub fn retry_delay(tries: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[test]
@@ -542,55 +502,8 @@ mod tests {
         assert!(secrets_in_url("sqlite://fincore.db").is_empty());
     }
 
-    /// A driver error carrying only a SQLSTATE, as PostgreSQL (or CockroachDB) reports it.
-    #[derive(Debug)]
-    struct FakeDatabaseError(&'static str);
-
-    impl std::fmt::Display for FakeDatabaseError {
-        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(formatter, "fake failure {}", self.0)
-        }
-    }
-
-    impl std::error::Error for FakeDatabaseError {}
-
-    impl sqlx::error::DatabaseError for FakeDatabaseError {
-        fn message(&self) -> &str {
-            "could not serialize access due to concurrent update"
-        }
-        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
-            Some(self.0.into())
-        }
-        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-            self
-        }
-        fn kind(&self) -> sqlx::error::ErrorKind {
-            sqlx::error::ErrorKind::Other
-        }
-    }
-
     fn database_error(code: &'static str) -> AppError {
-        classify_error(sqlx::Error::Database(Box::new(FakeDatabaseError(code))))
-    }
-
-    #[test]
-    fn serialization_failures_and_deadlocks_are_retryable() {
-        for code in ["40001", "40P01"] {
-            let error = database_error(code);
-            assert!(error.retryable, "{code}");
-            assert_eq!(error.code, ErrorCode::StorageUnavailable);
-            assert!(error.message.contains(code), "{}", error.message);
-        }
-        assert!(!database_error("23505").retryable);
-        assert!(!database_error("55P03").retryable);
-        assert!(database_error("55P03").message.contains("ledger lock"));
-        assert!(!classify_error(sqlx::Error::PoolTimedOut).retryable);
+        errors::tests::database_error(code)
     }
 
     fn runtime() -> tokio::runtime::Runtime {
