@@ -1,8 +1,9 @@
 //! Reads behind `report compliance`: posted transfers of a period (with look-back), accounts,
 //! and the audit summary counts.
 
+use super::rows::corrupt_value;
 use super::{dispatch, Pool, Store};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::model::{AccountType, TransferKind};
 use crate::money::Currency;
 use crate::report::compliance::{AccountFact, TransferFact};
@@ -46,10 +47,14 @@ impl Store {
         rows.into_iter()
             .map(|(number, holder, account_type, currency, created_at_us)| {
                 Ok(AccountFact {
+                    account_type: account_type.parse().map_err(|error: AppError| {
+                        corrupt_value("accounts", "account_type", &number, error.message)
+                    })?,
+                    currency: Currency::parse(&currency).map_err(|error| {
+                        corrupt_value("accounts", "currency", &number, error.message)
+                    })?,
                     number,
                     holder,
-                    account_type: account_type.parse()?,
-                    currency: Currency::parse(&currency)?,
                     created_at_us,
                     risk_level: None,
                 })
@@ -92,12 +97,16 @@ impl Store {
             let currency = match currencies.get(&currency) {
                 Some(parsed) => *parsed,
                 None => {
-                    let parsed = Currency::parse(&currency)?;
+                    let parsed = Currency::parse(&currency).map_err(|error| {
+                        corrupt_value("transfers", "currency", id, error.message)
+                    })?;
                     currencies.insert(currency, parsed);
                     parsed
                 }
             };
-            let stored: TransferKind = kind.parse()?;
+            let stored: TransferKind = kind
+                .parse()
+                .map_err(|error: AppError| corrupt_value("transfers", "kind", id, error.message))?;
             let kind = match stored {
                 TransferKind::Transfer if is_settlement(&from) => TransferKind::Deposit,
                 TransferKind::Transfer if is_settlement(&to) => TransferKind::Withdrawal,

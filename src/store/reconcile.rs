@@ -1,5 +1,6 @@
 //! Reconciliation: the settlement account's movements, stored runs and break items.
 
+use super::rows::corrupt_value;
 use super::sqlite::direct::{self, Parameter};
 use super::write::{multi_row_insert, TxInner, WriteTx};
 use super::{dispatch, Pool, Store, INSERT_ROWS_MAX};
@@ -29,6 +30,16 @@ const RUN_COLUMNS: &str = "id, account, run_date, superseded_by, supersedes, cur
      balance_currency, balance_date, statement_opening_minor, statement_closing_minor, \
      ledger_closing_minor, operator, trace_id, created_at_us";
 const RUN_COLUMN_COUNT: usize = 29;
+
+/// The six break counts of `RUN_COLUMNS`, in order (columns 15 to 20).
+const BREAK_COLUMNS: [&str; 6] = [
+    "missing_internal",
+    "missing_external",
+    "amount_mismatch",
+    "duplicate_external",
+    "ambiguous",
+    "currency_mismatch",
+];
 
 const ITEM_COLUMNS: &str = "id, run_id, kind, reference, currency, internal_currency, \
      internal_amount_minor, external_amount_minor, difference_minor, transfer_id, \
@@ -440,8 +451,14 @@ fn parse_currency(text: &str) -> AppResult<Currency> {
     Currency::parse(text).map_err(|error| corrupt("currency", error.message))
 }
 
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
+/// A stored count of table `table`'s row `id`: never negative as written.
+fn count(table: &str, column: &str, id: i64, value: i64) -> AppResult<u64> {
+    u64::try_from(value).map_err(|_| corrupt_value(table, column, id, value))
+}
+
+/// A column that is NULL where the row's other columns say fincore wrote a value.
+fn required<T>(value: Option<T>, table: &str, column: &str, id: i64) -> AppResult<T> {
+    value.ok_or_else(|| corrupt_value(table, column, id, "NULL"))
 }
 
 fn run_from_row<R>(row: &R) -> AppResult<RunRecord>
@@ -457,22 +474,29 @@ where
     let integer = |index: usize| -> Result<i64, sqlx::Error> { row.try_get(index) };
     let optional_integer =
         |index: usize| -> Result<Option<i64>, sqlx::Error> { row.try_get(index) };
+    let id = integer(0)?;
+    let run_count = |column: &str, index: usize| -> AppResult<u64> {
+        count("reconcile_runs", column, id, integer(index)?)
+    };
     let mut breaks = [0; 6];
     for (offset, slot) in breaks.iter_mut().enumerate() {
-        *slot = count(integer(15 + offset)?);
+        *slot = run_count(BREAK_COLUMNS[offset], 15 + offset)?;
     }
+    let balance_value = |column: &str, index: usize| -> AppResult<i64> {
+        required(optional_integer(index)?, "reconcile_runs", column, id)
+    };
     let balance = match (optional_text(21)?, optional_text(22)?) {
         (Some(currency), Some(date)) => Some(BalanceCheck {
             currency: parse_currency(&currency)?,
             date: parse_date(&date)?,
-            statement_opening_minor: optional_integer(23)?.unwrap_or(0),
-            statement_closing_minor: optional_integer(24)?.unwrap_or(0),
-            ledger_closing_minor: optional_integer(25)?.unwrap_or(0),
+            statement_opening_minor: balance_value("statement_opening_minor", 23)?,
+            statement_closing_minor: balance_value("statement_closing_minor", 24)?,
+            ledger_closing_minor: balance_value("ledger_closing_minor", 25)?,
         }),
         _ => None,
     };
     Ok(RunRecord {
-        id: integer(0)?,
+        id,
         account: text(1)?,
         date: parse_date(&text(2)?)?,
         superseded_by: optional_integer(3)?,
@@ -485,10 +509,10 @@ where
         statement_account: optional_text(8)?,
         amount_tolerance_minor: integer(9)?,
         date_window_days: integer(10)?,
-        statement_lines: count(integer(11)?),
-        internal_entries: count(integer(12)?),
-        matched: count(integer(13)?),
-        matched_fuzzy: count(integer(14)?),
+        statement_lines: run_count("statement_lines", 11)?,
+        internal_entries: run_count("internal_entries", 12)?,
+        matched: run_count("matched", 13)?,
+        matched_fuzzy: run_count("matched_fuzzy", 14)?,
         breaks,
         balance,
         operator: text(26)?,
@@ -510,21 +534,31 @@ where
     let integer = |index: usize| -> Result<i64, sqlx::Error> { row.try_get(index) };
     let optional_integer =
         |index: usize| -> Result<Option<i64>, sqlx::Error> { row.try_get(index) };
+    let id = integer(0)?;
+    // A resolution is written whole (`resolve_reconcile_item`): a part missing is corruption.
     let resolution = match optional_text(11)? {
         Some(kind) => Some(Resolution {
             kind: kind
                 .parse::<ResolutionKind>()
                 .map_err(|error| corrupt("resolution", error.message))?,
-            note: optional_text(12)?.unwrap_or_default(),
+            note: required(optional_text(12)?, "reconcile_items", "resolution_note", id)?,
             transfer_id: optional_integer(13)?,
-            by: optional_text(14)?.unwrap_or_default(),
-            at_us: optional_integer(15)?.unwrap_or(0),
+            by: required(optional_text(14)?, "reconcile_items", "resolved_by", id)?,
+            at_us: required(
+                optional_integer(15)?,
+                "reconcile_items",
+                "resolved_at_us",
+                id,
+            )?,
             resolved_in_item: optional_integer(16)?,
         }),
         None => None,
     };
+    let statement_line = optional_integer(10)?
+        .map(|line| count("reconcile_items", "statement_line", id, line))
+        .transpose()?;
     Ok(ItemRecord {
-        id: integer(0)?,
+        id,
         run_id: integer(1)?,
         kind: text(2)?
             .parse::<BreakKind>()
@@ -538,7 +572,53 @@ where
         external_amount_minor: optional_integer(7)?,
         difference_minor: optional_integer(8)?,
         transfer_id: optional_integer(9)?,
-        statement_line: optional_integer(10)?.map(count),
+        statement_line,
         resolution,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One stored item, its resolution columns as given (SQL literals).
+    async fn decode_item(resolution: &str) -> AppResult<ItemRecord> {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let sql = format!(
+            "SELECT 4 AS id, 1 AS run_id, 'missing_internal' AS kind, 'REF' AS reference, \
+             'EUR' AS currency, NULL AS internal_currency, NULL AS internal_amount_minor, \
+             100 AS external_amount_minor, NULL AS difference_minor, NULL AS transfer_id, \
+             3 AS statement_line, {resolution}"
+        );
+        let row = sqlx::query(&sql).fetch_one(&pool).await.unwrap();
+        item_from_row(&row)
+    }
+
+    #[tokio::test]
+    async fn a_resolution_missing_a_part_is_a_storage_error() {
+        let whole = "'accepted', 'fine', NULL, 'ops', 5, NULL";
+        assert!(decode_item(whole).await.is_ok());
+        let no_note = "'accepted', NULL, NULL, 'ops', 5, NULL";
+        let error = decode_item(no_note).await.unwrap_err();
+        assert_eq!(error.exit_code(), 7);
+        assert_eq!(
+            error.message,
+            "stored row is not valid: reconcile_items.resolution_note of row 4: NULL"
+        );
+        let no_time = "'accepted', 'fine', NULL, 'ops', NULL, NULL";
+        let error = decode_item(no_time).await.unwrap_err();
+        assert!(error
+            .message
+            .contains("reconcile_items.resolved_at_us of row 4"));
+    }
+
+    #[test]
+    fn a_negative_stored_count_is_a_storage_error() {
+        let error = count("reconcile_items", "statement_line", 9, -2).unwrap_err();
+        assert_eq!(error.exit_code(), 7);
+        assert_eq!(
+            error.message,
+            "stored row is not valid: reconcile_items.statement_line of row 9: -2"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! assessments, and the lean transfer reads the risk engine needs (no reference, description,
 //! operator or trace: only what windows and profiles look at).
 
+use super::rows::stored_score;
 use super::write::{multi_row_insert, placeholder, placeholders, TxInner, WriteTx};
 use super::{dispatch, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::error::{AppError, AppResult};
@@ -161,14 +162,15 @@ macro_rules! stored_rule_set {
     }};
 }
 
-/// `assessment_id, as_of_us, score, level, decision` from column `$first` on.
+/// `assessment_id, as_of_us, score, level, decision` from column `$first` on, of the
+/// `risk_latest` row of account `$account`.
 macro_rules! latest_risk {
-    ($row:expr, $first:expr) => {{
+    ($row:expr, $first:expr, $account:expr) => {{
         let row = $row;
         LatestRisk {
             assessment_id: row.try_get($first)?,
             as_of_us: row.try_get($first + 1)?,
-            score: u32::try_from(row.try_get::<i64, _>($first + 2)?).unwrap_or(0),
+            score: stored_score("risk_latest", "score", $account, row.try_get($first + 2)?)?,
             level: parse_level(row.try_get::<&str, _>($first + 3)?)?,
             decision: parse_decision(row.try_get::<&str, _>($first + 4)?)?,
         }
@@ -387,7 +389,9 @@ impl WriteTx {
             .await?;
             let mut decoded = HashMap::with_capacity(rows.len());
             for row in &rows {
-                decoded.insert(row.try_get::<String, _>(0)?, latest_risk!(row, 1));
+                let account: String = row.try_get(0)?;
+                let latest = latest_risk!(row, 1, &account);
+                decoded.insert(account, latest);
             }
             decoded
         });
@@ -807,7 +811,12 @@ impl Store {
                     account: row.try_get(2)?,
                     as_of_us: row.try_get(3)?,
                     result: RiskResult {
-                        score: u32::try_from(row.try_get::<i64, _>(4)?).unwrap_or(0),
+                        score: stored_score(
+                            "risk_assessments",
+                            "score",
+                            row.try_get::<i64, _>(0)?,
+                            row.try_get(4)?,
+                        )?,
                         level,
                         decision: parse_decision(row.try_get::<&str, _>(6)?)?,
                         factors: serde_json::from_str(factors)

@@ -94,10 +94,11 @@ impl TransferRow {
             at_us: self.at_us,
             created_at_us: self.created_at_us,
             risk: RiskResult {
-                score: u32::try_from(self.risk_score).unwrap_or(0),
+                score: stored_score("transfers", "risk_score", self.id, self.risk_score)?,
                 level,
                 decision,
-                factors: serde_json::from_str(&self.risk_factors).unwrap_or_default(),
+                factors: serde_json::from_str(&self.risk_factors)
+                    .map_err(|error| corrupt_value("transfers", "risk_factors", self.id, error))?,
             },
             reverses_id: self.reverses_id,
             operator: self.operator,
@@ -108,4 +109,92 @@ impl TransferRow {
 
 fn corrupt(error: AppError) -> AppError {
     AppError::storage(format!("stored row is not valid: {}", error.message))
+}
+
+/// A stored value fincore cannot have written (exit 7, `storage_unavailable`, like every
+/// unreadable row): named by table, column and row id so the operator can find it. Never
+/// read as zero or empty: a silently zeroed score or count would be a wrong answer.
+pub(crate) fn corrupt_value(
+    table: &str,
+    column: &str,
+    row: impl std::fmt::Display,
+    detail: impl std::fmt::Display,
+) -> AppError {
+    AppError::storage(format!(
+        "stored row is not valid: {table}.{column} of row {row}: {detail}"
+    ))
+}
+
+/// A stored risk score: never negative as written.
+pub(crate) fn stored_score(
+    table: &str,
+    column: &str,
+    row: impl std::fmt::Display,
+    score: i64,
+) -> AppResult<u32> {
+    u32::try_from(score).map_err(|_| corrupt_value(table, column, row, score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_transfer() -> TransferRow {
+        TransferRow {
+            id: 7,
+            idempotency_key: None,
+            payload_hash: String::new(),
+            kind: "transfer".to_string(),
+            from_account: "A".to_string(),
+            to_account: "B".to_string(),
+            amount_minor: 100,
+            currency: "EUR".to_string(),
+            status: "posted".to_string(),
+            error_code: None,
+            error_message: None,
+            reference: String::new(),
+            description: String::new(),
+            at_us: 0,
+            created_at_us: 0,
+            risk_score: 0,
+            risk_level: "low".to_string(),
+            risk_decision: "approve".to_string(),
+            risk_factors: "[]".to_string(),
+            reverses_id: None,
+            operator: String::new(),
+            trace_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_sound_row_decodes() {
+        assert_eq!(stored_transfer().into_transfer().unwrap().id, 7);
+    }
+
+    #[test]
+    fn corrupt_risk_values_are_storage_errors_naming_the_place() {
+        let negative = TransferRow {
+            risk_score: -3,
+            ..stored_transfer()
+        };
+        let error = negative.into_transfer().unwrap_err();
+        assert_eq!(error.exit_code(), 7);
+        assert_eq!(
+            error.message,
+            "stored row is not valid: transfers.risk_score of row 7: -3"
+        );
+        let garbled = TransferRow {
+            risk_factors: "[{".to_string(),
+            ..stored_transfer()
+        };
+        let error = garbled.into_transfer().unwrap_err();
+        assert_eq!(error.exit_code(), 7);
+        assert!(
+            error
+                .message
+                .starts_with("stored row is not valid: transfers.risk_factors of row 7: "),
+            "{}",
+            error.message
+        );
+    }
 }
