@@ -4,6 +4,10 @@
 //! `reconcile/` matches, `risk/` scores, `report/` renders, `store/` persists,
 //! `telemetry.rs` traces.
 
+// `unsafe` is denied everywhere but `store::sqlite_raw` (the raw SQLite fast paths), which
+// allows it for itself. `forbid` here could not be lifted there; `main.rs` forbids it outright.
+#![deny(unsafe_code)]
+
 pub mod app;
 pub mod audit;
 pub mod cli;

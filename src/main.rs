@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 /// mimalloc: bulk reads, imports and rescoring allocate and free millions of small strings

@@ -1,8 +1,8 @@
 //! Account rows inside a write transaction.
 
 use super::rows::{AccountRow, ACCOUNT_COLUMNS};
-use super::write::{multi_row_insert, placeholders, TxInner, WriteTx};
-use super::{dispatch, is_unique_violation, postgres, INSERT_ROWS_MAX};
+use super::write::{multi_row_insert, TxInner, WriteTx};
+use super::{backend, dispatch, is_unique_violation};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::model::{Account, AccountStatus};
 use std::collections::HashMap;
@@ -21,29 +21,9 @@ impl WriteTx {
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str(), fincore.rows = numbers.len() as i64))]
     pub async fn accounts(&mut self, numbers: &[&str]) -> AppResult<HashMap<String, Account>> {
         let mut found = HashMap::with_capacity(numbers.len());
-        if let TxInner::Postgres(tx) = &mut self.inner {
-            for row in postgres::accounts(tx, numbers).await? {
-                let account = row.into_account()?;
-                found.insert(account.number.clone(), account);
-            }
-            return Ok(found);
-        }
-        for chunk in numbers.chunks(INSERT_ROWS_MAX) {
-            let sql = format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number IN ({})",
-                placeholders(self.system, 1, chunk.len())
-            );
-            let rows: Vec<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
-                let mut query = sqlx::query_as(&sql);
-                for number in chunk {
-                    query = query.bind(*number);
-                }
-                query.fetch_all(&mut **tx).await?
-            });
-            for row in rows {
-                let account = row.into_account()?;
-                found.insert(account.number.clone(), account);
-            }
+        for row in backend::accounts(&mut self.inner, numbers).await? {
+            let account = row.into_account()?;
+            found.insert(account.number.clone(), account);
         }
         Ok(found)
     }
@@ -104,26 +84,7 @@ impl WriteTx {
     /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = balances.len() as i64))]
     pub async fn set_balances(&mut self, balances: &[(String, i64)], now_us: i64) -> AppResult<()> {
-        if let TxInner::Postgres(tx) = &mut self.inner {
-            return Ok(postgres::set_balances(tx, balances, now_us).await?);
-        }
-        for chunk in balances.chunks(INSERT_ROWS_MAX) {
-            let values = multi_row_insert(self.system, "", 2, chunk.len(), 2);
-            let cast = if self.is_postgres() { "::BIGINT" } else { "" };
-            let sql = format!(
-                "UPDATE accounts SET updated_at_us = {}, balance_minor = v.column2{cast} \
-                 FROM (VALUES {values}) AS v WHERE accounts.number = v.column1",
-                super::write::placeholder(self.system, 1)
-            );
-            dispatch!(TxInner, &mut self.inner, tx => {
-                let mut query = sqlx::query(&sql).bind(now_us);
-                for (number, balance_minor) in chunk {
-                    query = query.bind(number).bind(*balance_minor);
-                }
-                query.execute(&mut **tx).await?.rows_affected()
-            });
-        }
-        Ok(())
+        backend::set_balances(&mut self.inner, balances, now_us).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Audit and integrity queries.
 
+use super::columns::{self, Names};
 use super::{dispatch, Pool, Store};
 use crate::audit::{AuditEvent, ImportedTransfers, IMPORT_ACTION};
 use crate::error::AppResult;
@@ -16,8 +17,7 @@ pub struct AuditFilter {
 /// Batch size when walking the whole chain, so memory stays flat on big ledgers.
 const AUDIT_PAGE_ROWS: i64 = 10_000;
 
-const AUDIT_COLUMNS: &str =
-    "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash";
+const AUDIT_COLUMNS: Names<'static, AuditEvent> = Names(&columns::AUDIT_EVENT);
 
 /// An `audit_events` row as sqlx decodes it: the chain's `AuditEvent` knows no database.
 #[derive(sqlx::FromRow)]

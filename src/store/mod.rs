@@ -1,11 +1,15 @@
 //! Persistence. One implementation of every query serves both backends: the SQL is written in
 //! the subset SQLite and PostgreSQL share (`$N` placeholders, `ON CONFLICT`, `UPDATE … FROM
 //! (VALUES …)`), and `dispatch!` expands each body once per concrete sqlx driver. What truly
-//! differs (connecting, migrations, taking the write lock, error classes) lives in
-//! `sqlite.rs` and `postgres.rs`.
+//! differs (connecting, migrations, taking the write lock, bulk writes and reads, error
+//! classes) is chosen in one place, `backend.rs`, and implemented in `sqlite.rs` (its raw
+//! fast paths in `sqlite_raw.rs`, the only module allowed `unsafe`) and `postgres.rs`.
+//! Every writer of a bulk table takes its columns from `columns.rs`.
 
 mod accounts;
 mod audit;
+mod backend;
+mod columns;
 mod compliance;
 mod errors;
 mod postgres;
@@ -15,6 +19,7 @@ mod risk;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
+mod sqlite_raw;
 mod transfers;
 mod write;
 
@@ -27,8 +32,8 @@ pub use reconcile::RunFilter;
 pub use risk::{
     BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
 };
-pub use sqlite::configure_library as configure_sqlite;
 pub use sqlite_bulk::{Checkpointer, Part};
+pub use sqlite_raw::configure_library as configure_sqlite;
 pub use write::WriteTx;
 
 use crate::error::{AppError, AppResult};
@@ -163,16 +168,7 @@ impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.open", skip_all, fields(db.system = DbSystem::from_url(&options.url).map_or("other_sql", DbSystem::as_str)))]
     pub async fn open(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
-        let (pool, database) = match system {
-            DbSystem::Sqlite => {
-                let (pool, path) = sqlite::connect(options).await?;
-                (Pool::Sqlite(pool), path)
-            }
-            DbSystem::Postgresql => (
-                Pool::Postgres(postgres::connect(options).await?),
-                redact_url(&options.url),
-            ),
-        };
+        let (pool, database) = backend::connect(options, false).await?;
         remember_database(&database);
         let store = Store {
             pool,
@@ -182,9 +178,7 @@ impl Store {
         if options.migrate {
             store.migrate().await?;
         }
-        if let Pool::Postgres(pool) = &store.pool {
-            postgres::settle(pool).await;
-        }
+        backend::settle(&store.pool).await;
         Ok(store)
     }
 
@@ -193,16 +187,7 @@ impl Store {
     /// is not ours (`sqlite::connect_as_is`).
     pub async fn open_as_is(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
-        let (pool, database) = match system {
-            DbSystem::Sqlite => {
-                let (pool, path) = sqlite::connect_as_is(options).await?;
-                (Pool::Sqlite(pool), path)
-            }
-            DbSystem::Postgresql => (
-                Pool::Postgres(postgres::connect(options).await?),
-                redact_url(&options.url),
-            ),
-        };
+        let (pool, database) = backend::connect(options, true).await?;
         remember_database(&database);
         Ok(Store {
             pool,
@@ -222,25 +207,7 @@ impl Store {
     pub async fn schema_status(&self) -> AppResult<SchemaStatus> {
         let migrator = self.migrator();
         let binary_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Vec<i64> = match &self.pool {
-            Pool::Postgres(pool) => postgres::applied_migrations(pool).await?,
-            Pool::Sqlite(pool) => {
-                let exists: Option<i64> = sqlx::query_scalar(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-                )
-                .fetch_optional(pool)
-                .await?;
-                if exists.is_none() {
-                    Vec::new()
-                } else {
-                    sqlx::query_scalar(
-                        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-                    )
-                    .fetch_all(pool)
-                    .await?
-                }
-            }
-        };
+        let applied = backend::applied_migrations(&self.pool).await?;
         let applied_version = applied.iter().copied().max().unwrap_or(0);
         let pending = migrator
             .iter()

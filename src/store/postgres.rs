@@ -16,7 +16,9 @@
 //! import`) send transfer, entry and audit rows with `COPY … FROM STDIN`. SQLite keeps its
 //! multi-row `VALUES` path.
 
-use super::rows::{AccountRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use super::columns::{self, Column, Names, SqlType, Value};
+use super::rows::{AccountRow, StoredRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
+use super::write::LedgerHead;
 use super::{lock_timeout, redact_url, OpenOptions};
 use crate::audit::AuditEvent;
 use crate::error::{AppError, AppResult};
@@ -60,30 +62,76 @@ static ACCOUNTS_BY_NUMBERS: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = ANY($1)"));
 
 /// A small batch's transfers, entries and balances in one statement (data-modifying CTEs run
-/// exactly once, whether or not the outer statement reads them).
+/// exactly once, whether or not the outer statement reads them). Parameters: one array per
+/// transfer column, one per entry column, then the time and the balances.
 static WRITE_POSTINGS: LazyLock<String> = LazyLock::new(|| {
+    let transfers = unnest_insert("transfers", &columns::TRANSFER, 1);
+    let next = 1 + columns::TRANSFER.len();
+    let entries = unnest_insert("entries", &columns::ENTRY, next);
+    let now = next + columns::ENTRY.len();
     format!(
-        "WITH new_transfers AS (\
-           INSERT INTO transfers ({TRANSFER_COLUMNS}) SELECT * FROM UNNEST(\
-           $1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::BIGINT[], \
-           $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::BIGINT[], \
-           $15::BIGINT[], $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::BIGINT[], \
-           $21::TEXT[], $22::TEXT[])), \
-         new_entries AS (\
-           INSERT INTO entries (transfer_id, account, amount_minor, at_us) \
-           SELECT * FROM UNNEST($23::BIGINT[], $24::TEXT[], $25::BIGINT[], $26::BIGINT[])) \
-         UPDATE accounts SET updated_at_us = $27, balance_minor = v.balance_minor \
-         FROM UNNEST($28::TEXT[], $29::BIGINT[]) AS v(number, balance_minor) \
-         WHERE accounts.number = v.number"
+        "WITH new_transfers AS ({transfers}), new_entries AS ({entries}) \
+         UPDATE accounts SET updated_at_us = ${now}, balance_minor = v.balance_minor \
+         FROM UNNEST(${}::TEXT[], ${}::BIGINT[]) AS v(number, balance_minor) \
+         WHERE accounts.number = v.number",
+        now + 1,
+        now + 2
     )
 });
 
 /// A small transaction's audit events and the new ledger head in one statement.
-const APPEND_AUDIT_AND_SET_HEAD: &str = "WITH new_events AS (\
-      INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) \
-      SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-      $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[])) \
-    UPDATE ledger_head SET audit_seq = $10, audit_hash = $11, transfer_seq = $12 WHERE id = 1";
+static APPEND_AUDIT_AND_SET_HEAD: LazyLock<String> = LazyLock::new(|| {
+    let events = unnest_insert("audit_events", &columns::AUDIT_EVENT, 1);
+    let head = 1 + columns::AUDIT_EVENT.len();
+    format!(
+        "WITH new_events AS ({events}) UPDATE ledger_head SET audit_seq = ${head}, \
+         audit_hash = ${}, transfer_seq = ${} WHERE id = 1",
+        head + 1,
+        head + 2
+    )
+});
+
+/// `INSERT INTO table (columns) SELECT * FROM UNNEST($first::TYPE[], …)`: one typed array
+/// parameter per column of the map, numbered from `first`.
+fn unnest_insert<T>(table: &str, columns: &[Column<T>], first: usize) -> String {
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| format!("${}::{}", first + index, column.sql_type.pg_array()))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) SELECT * FROM UNNEST({})",
+        Names(columns),
+        arrays.join(", ")
+    )
+}
+
+/// The rows' values column by column (what `bind_arrays` binds).
+fn column_values<'r, T>(columns: &[Column<T>], rows: &'r [T]) -> Vec<Vec<Value<'r>>> {
+    columns
+        .iter()
+        .map(|column| rows.iter().map(|row| (column.value)(row)).collect())
+        .collect()
+}
+
+/// Bind one typed array per column (`unnest_insert`'s parameters, in order).
+fn bind_arrays<'q, T>(
+    mut query: PgQuery<'q>,
+    columns: &[Column<T>],
+    values: &'q [Vec<Value<'q>>],
+) -> PgQuery<'q> {
+    for (column, values) in columns.iter().zip(values) {
+        query = match column.sql_type {
+            SqlType::Integer => {
+                query.bind(values.iter().map(Value::as_integer).collect::<Vec<_>>())
+            }
+            SqlType::Text => query.bind(values.iter().map(Value::as_text).collect::<Vec<_>>()),
+        };
+    }
+    query
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 const SET_HEAD: &str =
     "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1";
@@ -104,7 +152,7 @@ pub(super) async fn prepare_write_statements(
         TRANSFERS_BY_KEYS.as_str(),
         ACCOUNTS_BY_NUMBERS.as_str(),
         WRITE_POSTINGS.as_str(),
-        APPEND_AUDIT_AND_SET_HEAD,
+        APPEND_AUDIT_AND_SET_HEAD.as_str(),
     ] {
         (&mut *connection).prepare(sql).await?;
     }
@@ -251,78 +299,11 @@ pub(super) async fn write_postings(
         insert_entries(connection, entries).await?;
         return set_balances(connection, balances, now_us).await;
     }
-    let column = |f: &dyn Fn(&Transfer) -> &str| transfers.iter().map(f).collect::<Vec<&str>>();
-    let factors: Vec<String> = transfers
-        .iter()
-        .map(|t| serde_json::to_string(&t.risk.factors).expect("risk factors serialise"))
-        .collect();
-    sqlx::query(&WRITE_POSTINGS)
-        .bind(transfers.iter().map(|t| t.id).collect::<Vec<i64>>())
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.key.as_deref())
-                .collect::<Vec<_>>(),
-        )
-        .bind(column(&|t| &t.payload_hash))
-        .bind(column(&|t| t.kind.as_str()))
-        .bind(column(&|t| &t.from))
-        .bind(column(&|t| &t.to))
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.amount_minor)
-                .collect::<Vec<i64>>(),
-        )
-        .bind(column(&|t| t.currency.code()))
-        .bind(column(&|t| t.status.as_str()))
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.error_code.as_deref())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.error_message.as_deref())
-                .collect::<Vec<_>>(),
-        )
-        .bind(column(&|t| &t.reference))
-        .bind(column(&|t| &t.description))
-        .bind(transfers.iter().map(|t| t.at_us).collect::<Vec<i64>>())
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.created_at_us)
-                .collect::<Vec<i64>>(),
-        )
-        .bind(
-            transfers
-                .iter()
-                .map(|t| i64::from(t.risk.score))
-                .collect::<Vec<i64>>(),
-        )
-        .bind(column(&|t| t.risk.level.as_str()))
-        .bind(column(&|t| t.risk.decision.as_str()))
-        .bind(factors)
-        .bind(
-            transfers
-                .iter()
-                .map(|t| t.reverses_id)
-                .collect::<Vec<Option<i64>>>(),
-        )
-        .bind(column(&|t| &t.operator))
-        .bind(column(&|t| &t.trace_id))
-        .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<i64>>())
-        .bind(
-            entries
-                .iter()
-                .map(|e| e.account.as_str())
-                .collect::<Vec<&str>>(),
-        )
-        .bind(entries.iter().map(|e| e.amount_minor).collect::<Vec<i64>>())
-        .bind(entries.iter().map(|e| e.at_us).collect::<Vec<i64>>())
+    let transfer_values = column_values(&columns::TRANSFER, transfers);
+    let entry_values = column_values(&columns::ENTRY, entries);
+    let query = sqlx::query(&WRITE_POSTINGS);
+    let query = bind_arrays(query, &columns::TRANSFER, &transfer_values);
+    bind_arrays(query, &columns::ENTRY, &entry_values)
         .bind(now_us)
         .bind(
             balances
@@ -352,22 +333,17 @@ pub(super) async fn append_audit_and_set_head(
             .await?;
         return Ok(());
     }
-    let column = |f: &dyn Fn(&AuditEvent) -> &str| events.iter().map(f).collect::<Vec<&str>>();
-    sqlx::query(APPEND_AUDIT_AND_SET_HEAD)
-        .bind(events.iter().map(|e| e.seq).collect::<Vec<i64>>())
-        .bind(events.iter().map(|e| e.at_us).collect::<Vec<i64>>())
-        .bind(column(&|e| &e.operator))
-        .bind(column(&|e| &e.action))
-        .bind(column(&|e| &e.entity))
-        .bind(column(&|e| &e.details))
-        .bind(column(&|e| &e.trace_id))
-        .bind(column(&|e| &e.prev_hash))
-        .bind(column(&|e| &e.hash))
-        .bind(audit_seq)
-        .bind(audit_hash)
-        .bind(transfer_seq)
-        .execute(connection)
-        .await?;
+    let values = column_values(&columns::AUDIT_EVENT, events);
+    bind_arrays(
+        sqlx::query(&APPEND_AUDIT_AND_SET_HEAD),
+        &columns::AUDIT_EVENT,
+        &values,
+    )
+    .bind(audit_seq)
+    .bind(audit_hash)
+    .bind(transfer_seq)
+    .execute(connection)
+    .await?;
     Ok(())
 }
 
@@ -375,84 +351,47 @@ pub(super) async fn insert_transfers(
     connection: &mut PgConnection,
     transfers: &[Transfer],
 ) -> Result<(), sqlx::Error> {
-    let mut copy = CopyText::with_capacity(transfers.len(), 256);
-    for t in transfers {
-        copy.int(t.id);
-        copy.optional_text(t.key.as_deref());
-        copy.text(&t.payload_hash);
-        copy.text(t.kind.as_str());
-        copy.text(&t.from);
-        copy.text(&t.to);
-        copy.int(t.amount_minor);
-        copy.text(t.currency.code());
-        copy.text(t.status.as_str());
-        copy.optional_text(t.error_code.as_deref());
-        copy.optional_text(t.error_message.as_deref());
-        copy.text(&t.reference);
-        copy.text(&t.description);
-        copy.int(t.at_us);
-        copy.int(t.created_at_us);
-        copy.int(i64::from(t.risk.score));
-        copy.text(t.risk.level.as_str());
-        copy.text(t.risk.decision.as_str());
-        copy.text(&serde_json::to_string(&t.risk.factors).expect("risk factors serialise"));
-        copy.optional_int(t.reverses_id);
-        copy.text(&t.operator);
-        copy.text(&t.trace_id);
-        copy.end_row();
-    }
-    copy.send(
-        connection,
-        &format!("COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN"),
-    )
-    .await
+    copy_rows(connection, "transfers", &columns::TRANSFER, transfers, 256).await
 }
 
 pub(super) async fn insert_entries(
     connection: &mut PgConnection,
     entries: &[Entry],
 ) -> Result<(), sqlx::Error> {
-    let mut copy = CopyText::with_capacity(entries.len(), 48);
-    for e in entries {
-        copy.int(e.transfer_id);
-        copy.text(&e.account);
-        copy.int(e.amount_minor);
-        copy.int(e.at_us);
-        copy.end_row();
-    }
-    copy.send(
-        connection,
-        "COPY entries (transfer_id, account, amount_minor, at_us) FROM STDIN",
-    )
-    .await
+    copy_rows(connection, "entries", &columns::ENTRY, entries, 48).await
 }
 
 pub(super) async fn insert_audit_events(
     connection: &mut PgConnection,
     events: &[AuditEvent],
 ) -> Result<(), sqlx::Error> {
-    let mut copy = CopyText::with_capacity(events.len(), 384);
-    for e in events {
-        copy.int(e.seq);
-        copy.int(e.at_us);
-        for field in [
-            &e.operator,
-            &e.action,
-            &e.entity,
-            &e.details,
-            &e.trace_id,
-            &e.prev_hash,
-            &e.hash,
-        ] {
-            copy.text(field);
+    copy_rows(
+        connection,
+        "audit_events",
+        &columns::AUDIT_EVENT,
+        events,
+        384,
+    )
+    .await
+}
+
+/// `rows` of `table` in one `COPY … FROM STDIN`, every value taken through the column map.
+async fn copy_rows<T>(
+    connection: &mut PgConnection,
+    table: &str,
+    columns: &[Column<T>],
+    rows: &[T],
+    bytes_per_row: usize,
+) -> Result<(), sqlx::Error> {
+    let mut copy = CopyText::with_capacity(rows.len(), bytes_per_row);
+    for row in rows {
+        for column in columns {
+            copy.value(&(column.value)(row));
         }
         copy.end_row();
     }
-    copy.send(
-        connection,
-        "COPY audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) FROM STDIN",
-    )
-    .await
+    let statement = format!("COPY {table} ({}) FROM STDIN", Names(columns));
+    copy.send(connection, &statement).await
 }
 
 /// Rows in `COPY … FROM STDIN` text format: tab-separated, `\N` for NULL, backslash escapes.
@@ -498,10 +437,11 @@ impl CopyText {
         }
     }
 
-    fn optional_text(&mut self, value: Option<&str>) {
+    fn value(&mut self, value: &Value<'_>) {
         match value {
-            Some(value) => self.text(value),
-            None => self.null(),
+            Value::Integer(value) => self.int(*value),
+            Value::Text(text) => self.text(text),
+            Value::Null => self.null(),
         }
     }
 
@@ -509,13 +449,6 @@ impl CopyText {
         use std::fmt::Write;
         self.separate();
         let _ = write!(self.buffer, "{value}");
-    }
-
-    fn optional_int(&mut self, value: Option<i64>) {
-        match value {
-            Some(value) => self.int(value),
-            None => self.null(),
-        }
     }
 
     fn null(&mut self) {
@@ -573,4 +506,77 @@ pub(super) async fn set_balances(
         .await?;
     }
     Ok(())
+}
+
+/// Take the ledger lock (`ledger_head … FOR UPDATE`) with the write statements parsed first,
+/// and read the ledger head.
+pub(super) async fn begin(
+    pool: &sqlx::PgPool,
+) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, LedgerHead), sqlx::Error> {
+    use sqlx::Row;
+    settle(pool).await;
+    let mut tx = pool.begin_with(begin_write()).await?;
+    prepare_write_statements(&mut tx).await?;
+    let row = sqlx::query(LOCK_HEAD).fetch_one(&mut *tx).await?;
+    let head = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok((tx, head))
+}
+
+impl StoredRow for sqlx::postgres::PgRow {
+    fn integer(&self, index: usize) -> AppResult<i64> {
+        Ok(sqlx::Row::try_get(self, index)?)
+    }
+
+    fn text(&self, index: usize) -> AppResult<&str> {
+        Ok(sqlx::Row::try_get(self, index)?)
+    }
+}
+
+fn bind_values<'q>(mut query: PgQuery<'q>, parameters: &'q [Value<'q>]) -> PgQuery<'q> {
+    for parameter in parameters {
+        query = match parameter {
+            Value::Integer(value) => query.bind(*value),
+            Value::Text(text) => query.bind(text.as_ref()),
+            Value::Null => query.bind(None::<i64>),
+        };
+    }
+    query
+}
+
+/// Rows of one statement, decoded from the socket buffer in this task: streamed, not collected.
+pub(super) async fn scan(
+    pool: &sqlx::PgPool,
+    sql: &str,
+    parameters: &[Value<'_>],
+    visit: &mut (dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send),
+) -> AppResult<()> {
+    use futures_util::TryStreamExt;
+    let mut rows = bind_values(sqlx::query(sql), parameters).fetch(pool);
+    while let Some(row) = rows.try_next().await? {
+        visit(&row)?;
+    }
+    Ok(())
+}
+
+/// One statement per job, all at once on as many pooled connections; each job's rows go to
+/// `visit` with the job's state.
+pub(super) async fn scan_parallel<S: Send>(
+    pool: &sqlx::PgPool,
+    sql: &str,
+    jobs: Vec<(Vec<Value<'_>>, S)>,
+    visit: &(dyn Fn(&mut S, &dyn StoredRow) -> AppResult<()> + Sync),
+) -> AppResult<Vec<S>> {
+    use futures_util::TryStreamExt;
+    let reads = jobs.into_iter().map(|(parameters, mut state)| async move {
+        let mut rows = bind_values(sqlx::query(sql), &parameters).fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            visit(&mut state, &row)?;
+        }
+        drop(rows);
+        Ok(state)
+    });
+    futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .collect()
 }

@@ -1,18 +1,16 @@
 //! Reconciliation: the settlement account's movements, stored runs and break items.
 
-use super::rows::corrupt_value;
-use super::sqlite::direct::{self, Parameter};
+use super::columns::Value;
+use super::rows::{corrupt_value, StoredRow};
 use super::write::{multi_row_insert, TxInner, WriteTx};
-use super::{dispatch, Pool, Store, INSERT_ROWS_MAX};
+use super::{backend, dispatch, Pool, Store, INSERT_ROWS_MAX};
 use crate::clock::MICROS_PER_DAY;
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
 use crate::reconcile::{BreakKind, InternalMovement};
 use chrono::NaiveDate;
-use futures_core::Stream;
 use sqlx::Row;
-use std::pin::Pin;
 
 /// The settlement account's movements in `[from_us, to_us)`, without reconciliation
 /// adjustments (they never appear on a bank statement) and reversals of them. Streamed: only
@@ -54,9 +52,6 @@ pub struct RunFilter {
     pub limit: i64,
 }
 
-/// Page cache of the connection while it scans the movements, in KiB.
-const SCAN_CACHE_KIB: i64 = 2048;
-
 /// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
 struct DayCache {
     day: i64,
@@ -74,13 +69,6 @@ impl DayCache {
     }
 }
 
-async fn next_row<S, R>(stream: &mut Pin<Box<S>>) -> Option<Result<R, sqlx::Error>>
-where
-    S: Stream<Item = Result<R, sqlx::Error>> + ?Sized,
-{
-    std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
-}
-
 impl Store {
     #[tracing::instrument(name = "store.reconcile_movements", skip_all, fields(rows))]
     pub async fn reconcile_movements(
@@ -95,67 +83,22 @@ impl Store {
             date: NaiveDate::MIN,
         };
         let mut movements = Vec::new();
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                // Straight from SQLite on this thread (see `sqlite::direct`).
-                let mut connection = pool.acquire().await?;
-                let mut handle = connection.lock_handle().await?;
-                let database = handle.as_raw_handle();
-                let parameters = [
-                    Parameter::Text(account),
-                    Parameter::Integer(from_us),
-                    Parameter::Integer(to_us),
-                ];
-                let read = || {
-                    // SAFETY: the handle is locked for us until `handle` drops, after this.
-                    unsafe {
-                        // A scan reads each page once: a small page cache saves allocating and
-                        // faulting in the pool's large one (a fifth of the CPU of the read).
-                        direct::execute(
-                            database,
-                            &format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"),
-                        )?;
-                        let outcome =
-                            direct::for_each_row(database, MOVEMENTS_SQL, &parameters, |row| {
-                                movements.push(InternalMovement {
-                                    transfer_id: row.integer(0),
-                                    date: days.date(row.integer(1))?,
-                                    amount_minor: row.integer(2),
-                                    reference: row.text(3)?.to_string(),
-                                    currency,
-                                });
-                                Ok(())
-                            });
-                        let restored = direct::execute(
-                            database,
-                            &format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB),
-                        );
-                        outcome.and(restored)
-                    }
-                };
-                super::blocking(read)?;
-            }
-            Pool::Postgres(pool) => {
-                // Rows are decoded from the socket buffer in this task; streamed, not collected.
-                let mut rows = Box::pin(
-                    sqlx::query(MOVEMENTS_SQL)
-                        .bind(account)
-                        .bind(from_us)
-                        .bind(to_us)
-                        .fetch(pool),
-                );
-                while let Some(row) = next_row(&mut rows).await {
-                    let row = row?;
-                    movements.push(InternalMovement {
-                        transfer_id: row.try_get(0)?,
-                        date: days.date(row.try_get(1)?)?,
-                        amount_minor: row.try_get(2)?,
-                        reference: row.try_get(3)?,
-                        currency,
-                    });
-                }
-            }
-        }
+        let parameters = [
+            Value::text(account),
+            Value::Integer(from_us),
+            Value::Integer(to_us),
+        ];
+        let mut visit = |row: &dyn StoredRow| {
+            movements.push(InternalMovement {
+                transfer_id: row.integer(0)?,
+                date: days.date(row.integer(1)?)?,
+                amount_minor: row.integer(2)?,
+                reference: row.text(3)?.to_string(),
+                currency,
+            });
+            Ok(())
+        };
+        backend::scan(&self.pool, MOVEMENTS_SQL, &parameters, &mut visit).await?;
         tracing::Span::current().record("rows", movements.len());
         Ok(movements)
     }

@@ -2,9 +2,10 @@
 //! assessments, and the lean transfer reads the risk engine needs (no reference, description,
 //! operator or trace: only what windows and profiles look at).
 
-use super::rows::stored_score;
+use super::columns::Value;
+use super::rows::{stored_score, StoredRow};
 use super::write::{multi_row_insert, placeholder, placeholders, TxInner, WriteTx};
-use super::{dispatch, DbSystem, Pool, Store, INSERT_ROWS_MAX};
+use super::{backend, dispatch, DbSystem, Pool, Store, INSERT_ROWS_MAX};
 use crate::error::{AppError, AppResult};
 use crate::model::{RiskDecision, RiskLevel, RiskResult, Transfer, TransferKind, TransferStatus};
 use crate::money::Currency;
@@ -528,100 +529,6 @@ const _: () = assert!(SCAN_RANGES as u32 <= super::postgres::CONNECTIONS_MAX);
 /// Rows between two progress reports of a bulk read.
 const PROGRESS_EVERY: u64 = 50_000;
 
-/// SQLite: each id range on its own connection and thread, through the SQLite library
-/// directly (see `sqlite::direct`).
-async fn read_ranges_raw(
-    pool: &sqlx::SqlitePool,
-    ranges: &[(i64, i64)],
-    as_of_us: i64,
-    read: &std::sync::atomic::AtomicU64,
-    progress: &(dyn Fn(u64) + Sync),
-) -> AppResult<Movements> {
-    use super::sqlite::direct::{self, Handle, Parameter};
-    let sql = format!(
-        "SELECT {MOVEMENT_COLUMNS} FROM transfers WHERE id >= ?1 AND id < ?2 AND at_us <= ?3 ORDER BY id"
-    );
-    let mut connections = Vec::with_capacity(ranges.len());
-    for _ in ranges {
-        connections.push(pool.acquire().await?);
-    }
-    let mut locked = Vec::with_capacity(connections.len());
-    for connection in connections.iter_mut() {
-        locked.push(connection.lock_handle().await?);
-    }
-    let handles: Vec<Handle> = locked
-        .iter_mut()
-        .map(|handle| Handle(handle.as_raw_handle()))
-        .collect();
-    let parts: Vec<AppResult<Movements>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = handles
-            .into_iter()
-            .zip(ranges)
-            .map(|(handle, (start, end))| {
-                let sql = &sql;
-                scope.spawn(move || {
-                    let mut transfers =
-                        Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
-                    // A scan reads each page once: a big page cache only costs fresh memory
-                    // (the operating system caches the file anyway).
-                    // Move the whole `Handle` (Send) into the thread, not just its pointer field.
-                    let handle = handle;
-                    let database = handle.0;
-                    let parameters = [
-                        Parameter::Integer(*start),
-                        Parameter::Integer(*end),
-                        Parameter::Integer(as_of_us),
-                    ];
-                    // SAFETY: `database` is a connection locked out of its sqlx worker for the
-                    // whole scope, used by this thread only.
-                    unsafe { direct::execute(database, "PRAGMA cache_size = -2048")? };
-                    // SAFETY: as above.
-                    let scanned = unsafe {
-                        direct::for_each_row(database, sql, &parameters, |row| {
-                            transfers.push(
-                                row.integer(0),
-                                row.text(1)?,
-                                row.text(2)?,
-                                row.integer(3),
-                                row.integer(5),
-                                movement_posted(row.integer(0), row.text(4)?)?,
-                            );
-                            if transfers.len() as u64 % PROGRESS_EVERY == 0 {
-                                let total = read.fetch_add(
-                                    PROGRESS_EVERY,
-                                    std::sync::atomic::Ordering::Relaxed,
-                                );
-                                progress(total + PROGRESS_EVERY);
-                            }
-                            Ok(())
-                        })
-                    };
-                    let cache = format!("PRAGMA cache_size = -{}", super::sqlite::CACHE_SIZE_KIB);
-                    // SAFETY: as above.
-                    unsafe { direct::execute(database, &cache)? };
-                    scanned?;
-                    Ok(transfers)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().expect("a reading thread panicked"))
-            .collect()
-    });
-    drop(locked);
-    let mut all = Movements::default();
-    for part in parts {
-        let part = part.map_err(|error| error.context("reading transfers"))?;
-        if all.is_empty() {
-            all = part;
-        } else {
-            all.append(part);
-        }
-    }
-    Ok(all)
-}
-
 /// The columns of a movement read, in `Movements::push` order (status before at).
 const MOVEMENT_COLUMNS: &str = "id, from_account, to_account, amount_minor, status, at_us";
 
@@ -714,22 +621,42 @@ impl Store {
             .map(|part| (low + part * step, (low + (part + 1) * step).min(high + 1)))
             .filter(|(start, end)| start < end)
             .collect();
-        if let Pool::Sqlite(pool) = &self.pool {
-            return read_ranges_raw(pool, &ranges, as_of_us, &read, progress).await;
-        }
         let sql = format!(
             "SELECT {MOVEMENT_COLUMNS} FROM transfers WHERE id >= $1 AND id < $2 AND at_us <= $3 ORDER BY id"
         );
-        let reads = ranges.iter().map(|(start, end)| {
-            let (sql, read) = (&sql, &read);
-            async move {
-                self.risk_transfer_range(sql, *start, *end, as_of_us, read, progress)
-                    .await
+        let jobs = ranges
+            .iter()
+            .map(|&(start, end)| {
+                let parameters = vec![
+                    Value::Integer(start),
+                    Value::Integer(end),
+                    Value::Integer(as_of_us),
+                ];
+                let capacity = usize::try_from((end - start).clamp(0, 1 << 24)).unwrap_or(0);
+                (parameters, Movements::with_capacity(capacity))
+            })
+            .collect();
+        let visit = |transfers: &mut Movements, row: &dyn StoredRow| {
+            let id = row.integer(0)?;
+            transfers.push(
+                id,
+                row.text(1)?,
+                row.text(2)?,
+                row.integer(3)?,
+                row.integer(5)?,
+                movement_posted(id, row.text(4)?)?,
+            );
+            if transfers.len() as u64 % PROGRESS_EVERY == 0 {
+                let total = read.fetch_add(PROGRESS_EVERY, std::sync::atomic::Ordering::Relaxed);
+                progress(total + PROGRESS_EVERY);
             }
-        });
+            Ok(())
+        };
+        let parts = backend::scan_parallel(&self.pool, &sql, jobs, &visit)
+            .await
+            .map_err(|error| error.context("reading transfers"))?;
         let mut all = Movements::default();
-        for part in futures_util::future::join_all(reads).await {
-            let part = part?;
+        for part in parts {
             if all.is_empty() {
                 all = part;
             } else {
@@ -737,38 +664,6 @@ impl Store {
             }
         }
         Ok(all)
-    }
-
-    async fn risk_transfer_range(
-        &self,
-        sql: &str,
-        start: i64,
-        end: i64,
-        as_of_us: i64,
-        read: &std::sync::atomic::AtomicU64,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> AppResult<Movements> {
-        use futures_util::TryStreamExt;
-        let mut transfers = Movements::with_capacity((end - start).clamp(0, 1 << 24) as usize);
-        dispatch!(Pool, &self.pool, pool => {
-            let mut rows = sqlx::query(sql).bind(start).bind(end).bind(as_of_us).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let id: i64 = row.try_get(0)?;
-                transfers.push(
-                    id,
-                    row.try_get::<&str, _>(1)?,
-                    row.try_get::<&str, _>(2)?,
-                    row.try_get(3)?,
-                    row.try_get(5)?,
-                    movement_posted(id, row.try_get::<&str, _>(4)?)?,
-                );
-                if transfers.len() as u64 % PROGRESS_EVERY == 0 {
-                    let total = read.fetch_add(PROGRESS_EVERY, std::sync::atomic::Ordering::Relaxed);
-                    progress(total + PROGRESS_EVERY);
-                }
-            }
-        });
-        Ok(transfers)
     }
 
     pub async fn latest_risk(&self, account: &str) -> AppResult<Option<StoredAssessment>> {

@@ -1,5 +1,6 @@
 //! Row shapes as stored, and their conversion to domain records.
 
+use super::columns::{self, Names};
 use crate::error::{AppError, AppResult};
 use crate::model::{
     Account, RiskDecision, RiskLevel, RiskResult, Transfer, TransferKind, TransferStatus,
@@ -8,9 +9,15 @@ use crate::money::Currency;
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "number, holder, account_type, currency, status, balance_minor, overdraft_limit_minor, created_at_us, updated_at_us";
 
-pub(crate) const TRANSFER_COLUMNS: &str = "id, idempotency_key, payload_hash, kind, from_account, to_account, amount_minor, currency, status, error_code, error_message, reference, description, at_us, created_at_us, risk_score, risk_level, risk_decision, risk_factors, reverses_id, operator, trace_id";
+/// The transfer columns as SQL text, from the one column map (`columns::TRANSFER`).
+pub(crate) const TRANSFER_COLUMNS: Names<'static, Transfer> = Names(&columns::TRANSFER);
 
-pub(crate) const TRANSFER_COLUMN_COUNT: usize = 22;
+/// A result row of either backend read by column index: the bulk reads' visitors decode it
+/// once for both (`backend::scan`).
+pub(crate) trait StoredRow {
+    fn integer(&self, index: usize) -> AppResult<i64>;
+    fn text(&self, index: usize) -> AppResult<&str>;
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {

@@ -1,9 +1,16 @@
 //! SQLite specifics: WAL, a busy timeout long enough that concurrent fincore processes queue
 //! rather than fail, and `BEGIN IMMEDIATE` so a writer takes the lock before it reads.
 
-use super::OpenOptions;
+use super::columns::{self, Column, Names, Value};
+use super::rows::StoredRow;
+use super::sqlite_raw::RawConnection;
+use super::write::{multi_row_insert, placeholders, LedgerHead};
+use super::{DbSystem, OpenOptions, INSERT_ROWS_MAX};
+use crate::audit::AuditEvent;
 use crate::error::{AppError, AppResult};
+use crate::model::{Entry, Transfer};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -129,213 +136,6 @@ async fn restore_autocheckpoint(
 
 pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-/// Rows of one statement read on the calling thread straight from SQLite.
-///
-/// sqlx runs each SQLite connection on a worker thread and hands every row over a channel;
-/// for a million-row read the handover (a thread wake-up per row when either side waits)
-/// costs several microseconds a row, ten times the read itself. Bulk reads that must be fast
-/// (reconciliation's movements) lock the pooled connection and step the statement here.
-pub(crate) mod direct {
-    use crate::error::{AppError, AppResult};
-    use libsqlite3_sys as ffi;
-    use std::ffi::{c_char, c_int, CStr};
-    use std::ptr::{self, NonNull};
-
-    pub enum Parameter<'a> {
-        Text(&'a str),
-        Integer(i64),
-        Null,
-    }
-
-    /// A connection handle locked out of its sqlx worker (`LockedSqliteHandle`), to be used by
-    /// one reading thread.
-    pub struct Handle(pub NonNull<ffi::sqlite3>);
-
-    // SAFETY: sqlx opens connections in multi-thread mode (SQLITE_OPEN_NOMUTEX): a handle may be
-    // used from any thread, one at a time. The lock guard it came from keeps the sqlx worker
-    // off it, and each `Handle` is used by a single thread.
-    unsafe impl Send for Handle {}
-
-    /// One result row: columns are read by index, valid until the next step.
-    pub struct Row {
-        statement: *mut ffi::sqlite3_stmt,
-    }
-
-    impl Row {
-        pub fn integer(&self, column: c_int) -> i64 {
-            // SAFETY: `statement` is a live statement positioned on a row (see `for_each_row`).
-            unsafe { ffi::sqlite3_column_int64(self.statement, column) }
-        }
-
-        pub fn text(&self, column: c_int) -> AppResult<&str> {
-            // SAFETY: as above; the text pointer stays valid until the next step, and this
-            // borrow of `self` ends before that.
-            let bytes = unsafe {
-                let text = ffi::sqlite3_column_text(self.statement, column);
-                let length = ffi::sqlite3_column_bytes(self.statement, column);
-                if text.is_null() || length <= 0 {
-                    return Ok("");
-                }
-                std::slice::from_raw_parts(text, length as usize)
-            };
-            std::str::from_utf8(bytes)
-                .map_err(|_| AppError::storage("stored text is not valid UTF-8"))
-        }
-    }
-
-    struct Statement(*mut ffi::sqlite3_stmt);
-
-    impl Drop for Statement {
-        fn drop(&mut self) {
-            // SAFETY: finalizing a prepared statement (or null) exactly once.
-            unsafe {
-                ffi::sqlite3_finalize(self.0);
-            }
-        }
-    }
-
-    fn error(database: *mut ffi::sqlite3, code: c_int) -> AppError {
-        // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by the connection.
-        let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(database)) }
-            .to_string_lossy()
-            .into_owned();
-        AppError::storage(format!("SQLite error {code}: {message}"))
-    }
-
-    /// A prepared statement: run once (`for_each_row` below) or many times (bulk inserts).
-    pub struct Prepared {
-        database: *mut ffi::sqlite3,
-        statement: Statement,
-    }
-
-    impl Prepared {
-        /// # Safety
-        /// `database` must be an open connection used by nothing else while this statement
-        /// lives (the caller holds sqlx's lock on the connection's handle), and the statement
-        /// must be dropped before that lock is released.
-        pub unsafe fn new(database: NonNull<ffi::sqlite3>, sql: &str) -> AppResult<Prepared> {
-            let database = database.as_ptr();
-            let mut raw = ptr::null_mut();
-            let code = ffi::sqlite3_prepare_v3(
-                database,
-                sql.as_ptr() as *const c_char,
-                sql.len() as c_int,
-                ffi::SQLITE_PREPARE_PERSISTENT,
-                &mut raw,
-                ptr::null_mut(),
-            );
-            let statement = Statement(raw);
-            if code != ffi::SQLITE_OK {
-                return Err(error(database, code));
-            }
-            Ok(Prepared {
-                database,
-                statement,
-            })
-        }
-
-        /// Bind `parameters` (`?1`, `?2`, … in order) without copying text.
-        ///
-        /// # Safety
-        /// Every text bound must stay valid until the bindings are cleared (`run` and
-        /// `for_each_row` clear them before they return).
-        unsafe fn bind(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
-            let statement = self.statement.0;
-            assert_eq!(
-                parameters.len(),
-                ffi::sqlite3_bind_parameter_count(statement) as usize,
-                "one value per parameter of the statement"
-            );
-            for (index, parameter) in parameters.iter().enumerate() {
-                let position = index as c_int + 1;
-                let code = match parameter {
-                    Parameter::Text(text) => ffi::sqlite3_bind_text(
-                        statement,
-                        position,
-                        text.as_ptr() as *const c_char,
-                        text.len() as c_int,
-                        ffi::SQLITE_STATIC(),
-                    ),
-                    Parameter::Integer(value) => {
-                        ffi::sqlite3_bind_int64(statement, position, *value)
-                    }
-                    Parameter::Null => ffi::sqlite3_bind_null(statement, position),
-                };
-                if code != ffi::SQLITE_OK {
-                    return Err(error(self.database, code));
-                }
-            }
-            Ok(())
-        }
-
-        /// Bind `parameters`, run the statement once, and reset it.
-        pub fn run(&mut self, parameters: &[Parameter<'_>]) -> AppResult<()> {
-            self.for_each_row(parameters, |_| Ok(()))
-        }
-
-        /// Bind `parameters`, call `visit` per result row, and reset the statement.
-        pub fn for_each_row(
-            &mut self,
-            parameters: &[Parameter<'_>],
-            mut visit: impl FnMut(&Row) -> AppResult<()>,
-        ) -> AppResult<()> {
-            let statement = self.statement.0;
-            // SAFETY: `statement` is live and used by this thread only (see `new`); the texts
-            // bound are borrowed for this call and the bindings are cleared before it returns.
-            unsafe {
-                let mut outcome = self.bind(parameters);
-                let row = Row { statement };
-                while outcome.is_ok() {
-                    match ffi::sqlite3_step(statement) {
-                        ffi::SQLITE_ROW => outcome = visit(&row),
-                        ffi::SQLITE_DONE => break,
-                        code => outcome = Err(error(self.database, code)),
-                    }
-                }
-                ffi::sqlite3_reset(statement);
-                ffi::sqlite3_clear_bindings(statement);
-                outcome
-            }
-        }
-    }
-
-    /// Run one statement that returns nothing of interest (a PRAGMA).
-    ///
-    /// # Safety
-    /// As `for_each_row`.
-    pub unsafe fn execute(database: NonNull<ffi::sqlite3>, sql: &str) -> AppResult<()> {
-        for_each_row(database, sql, &[], |_| Ok(()))
-    }
-
-    /// Prepare `sql`, bind `parameters` (`?1`, `?2`, … in order) and call `visit` per row.
-    ///
-    /// # Safety
-    /// `database` must be an open connection that nothing else uses until this returns (the
-    /// caller holds sqlx's lock on the connection's handle).
-    pub unsafe fn for_each_row(
-        database: NonNull<ffi::sqlite3>,
-        sql: &str,
-        parameters: &[Parameter<'_>],
-        visit: impl FnMut(&Row) -> AppResult<()>,
-    ) -> AppResult<()> {
-        Prepared::new(database, sql)?.for_each_row(parameters, visit)
-    }
-}
-
-/// Process-wide SQLite settings, before any connection opens: no global memory statistics
-/// (SQLite otherwise takes a global mutex around every allocation, for a counter fincore
-/// never reads).
-pub fn configure_library() {
-    // SAFETY: called once at start-up, before SQLite is initialised by the first open;
-    // a call after initialisation only returns SQLITE_MISUSE and changes nothing.
-    unsafe {
-        libsqlite3_sys::sqlite3_config(
-            libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
-            0 as std::ffi::c_int,
-        );
-    }
-}
-
 /// A pool that looks at the database without changing its file (`transfer import --dry-run`):
 /// no file is created, the journal mode is left as it is, and one connection is enough (the
 /// dry run reads one batch at a time).
@@ -374,7 +174,7 @@ pub async fn connect_as_is(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool
         .after_connect(move |connection, _| {
             Box::pin(async move {
                 if keep_wal {
-                    no_checkpoint_on_close(connection).await?;
+                    super::sqlite_raw::no_checkpoint_on_close(connection).await?;
                 }
                 Ok(())
             })
@@ -385,25 +185,237 @@ pub async fn connect_as_is(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool
     Ok((pool, shown))
 }
 
-async fn no_checkpoint_on_close(
-    connection: &mut sqlx::SqliteConnection,
+/// Versions of the applied migrations; none on a fresh database.
+pub(super) async fn applied_migrations(pool: &sqlx::SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if exists.is_none() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await
+}
+
+/// Take the write lock (`BEGIN IMMEDIATE`) and read the ledger head.
+pub(super) async fn begin(
+    pool: &sqlx::SqlitePool,
+) -> Result<(sqlx::Transaction<'static, sqlx::Sqlite>, LedgerHead), sqlx::Error> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let row =
+        sqlx::query("SELECT audit_seq, audit_hash, transfer_seq FROM ledger_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+    let head = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok((tx, head))
+}
+
+/// The transaction's audit events (multi-row `VALUES`), then the new ledger head.
+pub(super) async fn append_audit_and_set_head(
+    connection: &mut SqliteConnection,
+    events: &[AuditEvent],
+    (audit_seq, audit_hash, transfer_seq): (i64, &str, i64),
 ) -> Result<(), sqlx::Error> {
-    let mut locked = connection.lock_handle().await?;
-    let handle = locked.as_raw_handle();
-    // SAFETY: the handle is locked out of its sqlx worker while we use it; the option takes an
-    // int and an optional int* to report the new value (none here).
-    let code = unsafe {
-        libsqlite3_sys::sqlite3_db_config(
-            handle.as_ptr(),
-            libsqlite3_sys::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-            1 as std::ffi::c_int,
-            std::ptr::null_mut::<std::ffi::c_int>(),
-        )
-    };
-    if code != libsqlite3_sys::SQLITE_OK {
-        return Err(sqlx::Error::Configuration(
-            format!("SQLite refused SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE (error {code})").into(),
-        ));
+    insert_rows(
+        connection,
+        "audit_events",
+        &columns::AUDIT_EVENT,
+        events,
+        INSERT_ROWS_MAX,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
+    )
+    .bind(audit_seq)
+    .bind(audit_hash)
+    .bind(transfer_seq)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// `rows` of `table` in multi-row `VALUES` statements of at most `rows_per_statement` rows,
+/// every value bound from the table's column map.
+async fn insert_rows<T>(
+    connection: &mut SqliteConnection,
+    table: &str,
+    columns: &[Column<T>],
+    rows: &[T],
+    rows_per_statement: usize,
+) -> Result<(), sqlx::Error> {
+    let prefix = format!("INSERT INTO {table} ({}) VALUES ", Names(columns));
+    for chunk in rows.chunks(rows_per_statement) {
+        let sql = multi_row_insert(DbSystem::Sqlite, &prefix, columns.len(), chunk.len(), 1);
+        let values: Vec<Value<'_>> = chunk
+            .iter()
+            .flat_map(|row| columns.iter().map(move |column| (column.value)(row)))
+            .collect();
+        let mut query = sqlx::query(&sql);
+        for value in &values {
+            query = match value {
+                Value::Integer(integer) => query.bind(*integer),
+                Value::Text(text) => query.bind(text.as_ref()),
+                Value::Null => query.bind(None::<i64>),
+            };
+        }
+        query.execute(&mut *connection).await?;
     }
     Ok(())
+}
+
+pub(super) async fn insert_transfers(
+    connection: &mut SqliteConnection,
+    transfers: &[Transfer],
+) -> Result<(), sqlx::Error> {
+    insert_rows(
+        connection,
+        "transfers",
+        &columns::TRANSFER,
+        transfers,
+        INSERT_ROWS_MAX,
+    )
+    .await
+}
+
+pub(super) async fn insert_entries(
+    connection: &mut SqliteConnection,
+    entries: &[Entry],
+) -> Result<(), sqlx::Error> {
+    insert_rows(
+        connection,
+        "entries",
+        &columns::ENTRY,
+        entries,
+        INSERT_ROWS_MAX * 2,
+    )
+    .await
+}
+
+/// New absolute balances, one `UPDATE … FROM (VALUES …)` per chunk.
+pub(super) async fn set_balances(
+    connection: &mut SqliteConnection,
+    balances: &[(String, i64)],
+    now_us: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in balances.chunks(INSERT_ROWS_MAX) {
+        let values = multi_row_insert(DbSystem::Sqlite, "", 2, chunk.len(), 2);
+        let sql = format!(
+            "UPDATE accounts SET updated_at_us = ?, balance_minor = v.column2 \
+             FROM (VALUES {values}) AS v WHERE accounts.number = v.column1"
+        );
+        let mut query = sqlx::query(&sql).bind(now_us);
+        for (number, balance_minor) in chunk {
+            query = query.bind(number).bind(*balance_minor);
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn write_postings(
+    connection: &mut SqliteConnection,
+    transfers: &[Transfer],
+    entries: &[Entry],
+    balances: &[(String, i64)],
+    now_us: i64,
+) -> Result<(), sqlx::Error> {
+    insert_transfers(connection, transfers).await?;
+    insert_entries(connection, entries).await?;
+    set_balances(connection, balances, now_us).await
+}
+
+/// Rows of `SELECT {columns} FROM {table} WHERE {key} IN (…)`, in `IN` lists of at most
+/// `INSERT_ROWS_MAX` keys.
+pub(super) async fn rows_by_keys<R>(
+    connection: &mut SqliteConnection,
+    select: &str,
+    keys: &[&str],
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(INSERT_ROWS_MAX) {
+        let sql = format!(
+            "{select} IN ({})",
+            placeholders(DbSystem::Sqlite, 1, chunk.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        found.extend(query.fetch_all(&mut *connection).await?);
+    }
+    Ok(found)
+}
+
+/// Page cache of a connection while it scans, in KiB: a scan reads each page once, so a small
+/// cache saves allocating and faulting in the pool's large one (a fifth of the CPU of a read;
+/// the operating system caches the file anyway).
+const SCAN_CACHE_KIB: i64 = 2048;
+
+/// Run `scan` with the connection's page cache small, and give it its cache back after.
+fn with_scan_cache(
+    connection: &RawConnection<'_>,
+    scan: impl FnOnce() -> AppResult<()>,
+) -> AppResult<()> {
+    connection.execute(&format!("PRAGMA cache_size = -{SCAN_CACHE_KIB}"))?;
+    let outcome = scan();
+    let restored = connection.execute(&format!("PRAGMA cache_size = -{CACHE_SIZE_KIB}"));
+    outcome.and(restored)
+}
+
+/// Rows of one statement, read on this thread straight from SQLite (`sqlite_raw`).
+pub(super) async fn scan(
+    pool: &sqlx::SqlitePool,
+    sql: &str,
+    parameters: &[Value<'_>],
+    visit: &mut (dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send),
+) -> AppResult<()> {
+    let mut connection = pool.acquire().await?;
+    let mut locked = connection.lock_handle().await?;
+    let raw = RawConnection::new(&mut locked);
+    let read = || with_scan_cache(&raw, || raw.for_each_row(sql, parameters, |row| visit(row)));
+    super::blocking(read)
+}
+
+/// One statement per job, each on its own pooled connection and thread at once, straight from
+/// SQLite; each job's rows go to `visit` with the job's state.
+pub(super) async fn scan_parallel<S: Send>(
+    pool: &sqlx::SqlitePool,
+    sql: &str,
+    jobs: Vec<(Vec<Value<'_>>, S)>,
+    visit: &(dyn Fn(&mut S, &dyn StoredRow) -> AppResult<()> + Sync),
+) -> AppResult<Vec<S>> {
+    let mut connections = Vec::with_capacity(jobs.len());
+    for _ in &jobs {
+        connections.push(pool.acquire().await?);
+    }
+    let mut locked = Vec::with_capacity(connections.len());
+    for connection in connections.iter_mut() {
+        locked.push(connection.lock_handle().await?);
+    }
+    let raws: Vec<RawConnection<'_>> = locked.iter_mut().map(RawConnection::new).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = raws
+            .into_iter()
+            .zip(jobs)
+            .map(|(raw, (parameters, mut state))| {
+                scope.spawn(move || {
+                    with_scan_cache(&raw, || {
+                        raw.for_each_row(sql, &parameters, |row| visit(&mut state, row))
+                    })?;
+                    Ok(state)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a reading thread panicked"))
+            .collect()
+    })
 }

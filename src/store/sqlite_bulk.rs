@@ -7,12 +7,11 @@
 //! statement journal and binds text without a copy. The transaction, its lock and its commit
 //! stay with sqlx; only the rows of an import batch go this way.
 
-use super::rows::{TRANSFER_COLUMNS, TRANSFER_COLUMN_COUNT};
-use super::sqlite::direct::{self, Handle, Parameter, Prepared};
+use super::columns::{self, row_values, Column, Names};
+use super::sqlite_raw::RawConnection;
 use super::write::{TxInner, WriteTx};
 use crate::error::AppResult;
 use crate::model::{Entry, Transfer};
-use std::borrow::Cow;
 use std::sync::mpsc;
 use std::sync::Arc;
 use tracing::Instrument;
@@ -26,9 +25,6 @@ pub struct Part {
 /// Parts waiting for the writer: one being written and one ready is enough to keep both
 /// threads busy; more would only hold memory.
 const PARTS_QUEUED_MAX: usize = 2;
-
-const INSERT_ENTRY: &str =
-    "INSERT INTO entries (transfer_id, account, amount_minor, at_us) VALUES (?,?,?,?)";
 
 impl WriteTx {
     /// SQLite: write the parts `produce` hands out (until it returns None) on a writer thread,
@@ -48,7 +44,7 @@ impl WriteTx {
             panic!("write_parts is SQLite's bulk path; PostgreSQL writes through COPY")
         };
         let mut locked = transaction.lock_handle().await?;
-        let handle = Handle(locked.as_raw_handle());
+        let connection = RawConnection::new(&mut locked);
         let run = || {
             std::thread::scope(|scope| {
                 let (sender, receiver) = mpsc::sync_channel::<Part>(PARTS_QUEUED_MAX);
@@ -57,7 +53,7 @@ impl WriteTx {
                     .name("fincore-writer".to_string())
                     .spawn_scoped(scope, move || {
                         let _entered = writer_span.enter();
-                        write_all(handle, receiver)
+                        write_all(connection, receiver)
                     })
                     .expect("start the import writer thread");
                 while let Some(part) = produce() {
@@ -71,89 +67,37 @@ impl WriteTx {
         };
         let rows = super::blocking(run)?;
         span.record("fincore.rows", rows as i64);
-        drop(locked);
         Ok(())
     }
 }
 
 /// The writer thread: every part's transfers and entries; the rows written.
-fn write_all(handle: Handle, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
+fn write_all(connection: RawConnection<'_>, parts: mpsc::Receiver<Part>) -> AppResult<u64> {
     // This batch's commit leaves the checkpoint to `Checkpointer` (see there); the pool turns
     // automatic checkpoints back on when the connection is released after the commit.
-    // SAFETY: the connection is locked out of its sqlx worker until `write_parts` returns,
-    // which is after this thread ends.
-    unsafe { direct::execute(handle.0, "PRAGMA wal_autocheckpoint = 0")? };
-    // SAFETY: as above; the statements are dropped before the lock is released.
-    let (mut transfers, mut entries) = unsafe {
-        (
-            Prepared::new(handle.0, &insert_transfer_sql())?,
-            Prepared::new(handle.0, INSERT_ENTRY)?,
-        )
-    };
+    connection.execute("PRAGMA wal_autocheckpoint = 0")?;
+    let mut transfers = connection.prepare(&insert_one_sql("transfers", &columns::TRANSFER))?;
+    let mut entries = connection.prepare(&insert_one_sql("entries", &columns::ENTRY))?;
     let mut rows = 0u64;
     for part in parts {
         for transfer in part.transfers.iter() {
-            insert_transfer(&mut transfers, transfer)?;
+            transfers.run(&row_values(&columns::TRANSFER, transfer))?;
         }
         for entry in &part.entries {
-            entries.run(&[
-                Parameter::Integer(entry.transfer_id),
-                Parameter::Text(&entry.account),
-                Parameter::Integer(entry.amount_minor),
-                Parameter::Integer(entry.at_us),
-            ])?;
+            entries.run(&row_values(&columns::ENTRY, entry))?;
         }
         rows += (part.transfers.len() + part.entries.len()) as u64;
     }
     Ok(rows)
 }
 
-/// One row of `TRANSFER_COLUMNS`; `insert_transfer` binds them in that order.
-fn insert_transfer_sql() -> String {
-    let placeholders = vec!["?"; TRANSFER_COLUMN_COUNT].join(",");
-    format!("INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES ({placeholders})")
-}
-
-fn insert_transfer(statement: &mut Prepared, transfer: &Transfer) -> AppResult<()> {
-    // Almost every transfer has no risk factors: no list to serialise (nor a string to allocate).
-    let factors: Cow<'_, str> = if transfer.risk.factors.is_empty() {
-        Cow::Borrowed("[]")
-    } else {
-        Cow::Owned(serde_json::to_string(&transfer.risk.factors).expect("risk factors serialise"))
-    };
-    statement.run(&[
-        Parameter::Integer(transfer.id),
-        text_or_null(&transfer.key),
-        Parameter::Text(&transfer.payload_hash),
-        Parameter::Text(transfer.kind.as_str()),
-        Parameter::Text(&transfer.from),
-        Parameter::Text(&transfer.to),
-        Parameter::Integer(transfer.amount_minor),
-        Parameter::Text(transfer.currency.code()),
-        Parameter::Text(transfer.status.as_str()),
-        text_or_null(&transfer.error_code),
-        text_or_null(&transfer.error_message),
-        Parameter::Text(&transfer.reference),
-        Parameter::Text(&transfer.description),
-        Parameter::Integer(transfer.at_us),
-        Parameter::Integer(transfer.created_at_us),
-        Parameter::Integer(i64::from(transfer.risk.score)),
-        Parameter::Text(transfer.risk.level.as_str()),
-        Parameter::Text(transfer.risk.decision.as_str()),
-        Parameter::Text(&factors),
-        transfer
-            .reverses_id
-            .map_or(Parameter::Null, Parameter::Integer),
-        Parameter::Text(&transfer.operator),
-        Parameter::Text(&transfer.trace_id),
-    ])
-}
-
-fn text_or_null(value: &Option<String>) -> Parameter<'_> {
-    match value {
-        Some(text) => Parameter::Text(text),
-        None => Parameter::Null,
-    }
+/// A single-row INSERT of every column of the map, bound in the map's order.
+fn insert_one_sql<T>(table: &str, columns: &[Column<T>]) -> String {
+    let placeholders = vec!["?"; columns.len()].join(",");
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({placeholders})",
+        Names(columns)
+    )
 }
 
 async fn checkpoint(pool: sqlx::SqlitePool) -> Result<(), sqlx::Error> {

@@ -1,15 +1,17 @@
 //! A write transaction: takes the global write lock first (SQLite `BEGIN IMMEDIATE`,
 //! PostgreSQL `ledger_head … FOR UPDATE`), reads the ledger head (audit chain tip, last transfer
 //! id), buffers audit events, and on commit writes them and the new head with the change.
-//! PostgreSQL's bulk statements (typed arrays and `UNNEST`) live in `postgres.rs`; the
-//! multi-row `VALUES` statements here serve SQLite.
+//! How each backend starts and ends one is in `backend.rs`.
 
-use super::{dispatch, postgres, sqlite, Actor, DbSystem, Pool, Store, INSERT_ROWS_MAX};
+use super::{backend, dispatch, Actor, DbSystem, Store};
 use crate::audit::{chain_hash, AuditEvent};
 use crate::error::AppResult;
 use crate::metrics::Tally;
 use crate::model::TransferIds;
-use sqlx::Row;
+
+/// The ledger head a write transaction starts from: audit chain tip (seq, hash) and the last
+/// transfer id.
+pub(crate) type LedgerHead = (i64, String, i64);
 
 pub(crate) enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -33,31 +35,7 @@ impl WriteTx {
     /// Waits for the ledger's write lock: a long `fincore.store.begin` span is contention.
     #[tracing::instrument(target = "fincore", name = "fincore.store.begin", skip_all, fields(db.system = store.system.as_str()))]
     pub(crate) async fn begin(store: &Store, actor: Actor) -> Result<WriteTx, sqlx::Error> {
-        let (inner, row) = match &store.pool {
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin_with(sqlite::BEGIN_WRITE).await?;
-                let row = sqlx::query(
-                    "SELECT audit_seq, audit_hash, transfer_seq FROM ledger_head WHERE id = 1",
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                (
-                    TxInner::Sqlite(tx),
-                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                )
-            }
-            Pool::Postgres(pool) => {
-                postgres::settle(pool).await;
-                let mut tx = pool.begin_with(postgres::begin_write()).await?;
-                postgres::prepare_write_statements(&mut tx).await?;
-                let row = sqlx::query(postgres::LOCK_HEAD).fetch_one(&mut *tx).await?;
-                (
-                    TxInner::Postgres(tx),
-                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                )
-            }
-        };
-        let (audit_seq, audit_hash, transfer_seq) = row;
+        let (inner, (audit_seq, audit_hash, transfer_seq)) = backend::begin(&store.pool).await?;
         Ok(WriteTx {
             inner,
             system: store.system,
@@ -136,25 +114,8 @@ impl WriteTx {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.pending_audit);
         let tally = std::mem::take(&mut self.tally);
-        match self.inner {
-            TxInner::Postgres(mut tx) => {
-                let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
-                postgres::append_audit_and_set_head(&mut tx, &events, head).await?;
-                tx.commit().await?;
-            }
-            TxInner::Sqlite(mut tx) => {
-                flush_audit(&mut tx, &events).await?;
-                sqlx::query(
-                    "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2, transfer_seq = $3 WHERE id = 1",
-                )
-                .bind(self.audit_seq)
-                .bind(&self.audit_hash)
-                .bind(self.transfer_seq)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-            }
-        }
+        let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
+        backend::commit(self.inner, &events, head).await?;
         tally.record();
         // End this span now: sqlx's SQLite worker keeps the span of the last request it served
         // (the commit) until the connection closes, which may be after the exit flush.
@@ -168,37 +129,6 @@ impl WriteTx {
     pub fn tally(&mut self, tally: Tally) {
         self.tally.merge(tally);
     }
-}
-
-/// SQLite: the pending audit events in multi-row `VALUES` statements.
-async fn flush_audit(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    events: &[AuditEvent],
-) -> Result<(), sqlx::Error> {
-    for chunk in events.chunks(INSERT_ROWS_MAX) {
-        let sql = multi_row_insert(
-            DbSystem::Sqlite,
-            "INSERT INTO audit_events (seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash) VALUES ",
-            9,
-            chunk.len(),
-            1,
-        );
-        let mut query = sqlx::query(&sql);
-        for event in chunk {
-            query = query
-                .bind(event.seq)
-                .bind(event.at_us)
-                .bind(&event.operator)
-                .bind(&event.action)
-                .bind(&event.entity)
-                .bind(&event.details)
-                .bind(&event.trace_id)
-                .bind(&event.prev_hash)
-                .bind(&event.hash);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// The `index`-th bind parameter. SQLite gets anonymous `?`: its `sqlite3_bind_parameter_name`
