@@ -6,7 +6,7 @@
 
 use super::columns::Value;
 use super::rows::{AccountRow, StoredRow, TransferRow, ACCOUNT_COLUMNS, TRANSFER_COLUMNS};
-use super::write::{LedgerHead, TxInner};
+use super::write::{LedgerHead, TxInner, WriteTx};
 use super::{postgres, redact_url, sqlite, DbSystem, OpenOptions, Pool};
 use crate::audit::AuditEvent;
 use crate::error::AppResult;
@@ -102,22 +102,21 @@ pub(super) async fn accounts(inner: &mut TxInner, numbers: &[&str]) -> AppResult
     })
 }
 
+/// PostgreSQL: a small batch in one statement. SQLite: three, each through its `WriteTx`
+/// method so each keeps its span (`fincore.store.transfers.write`, …).
 pub(super) async fn write_postings(
-    inner: &mut TxInner,
+    tx: &mut WriteTx,
     transfers: &[Transfer],
     entries: &[Entry],
     balances: &[(String, i64)],
     now_us: i64,
 ) -> AppResult<()> {
-    let outcome = match inner {
-        TxInner::Sqlite(tx) => {
-            sqlite::write_postings(tx, transfers, entries, balances, now_us).await
-        }
-        TxInner::Postgres(tx) => {
-            postgres::write_postings(tx, transfers, entries, balances, now_us).await
-        }
-    };
-    Ok(outcome?)
+    if let TxInner::Postgres(pg) = &mut tx.inner {
+        return Ok(postgres::write_postings(pg, transfers, entries, balances, now_us).await?);
+    }
+    tx.insert_transfers(transfers).await?;
+    tx.insert_entries(entries).await?;
+    tx.set_balances(balances, now_us).await
 }
 
 pub(super) async fn insert_transfers(inner: &mut TxInner, transfers: &[Transfer]) -> AppResult<()> {

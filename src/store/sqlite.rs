@@ -316,18 +316,6 @@ pub(super) async fn set_balances(
     Ok(())
 }
 
-pub(super) async fn write_postings(
-    connection: &mut SqliteConnection,
-    transfers: &[Transfer],
-    entries: &[Entry],
-    balances: &[(String, i64)],
-    now_us: i64,
-) -> Result<(), sqlx::Error> {
-    insert_transfers(connection, transfers).await?;
-    insert_entries(connection, entries).await?;
-    set_balances(connection, balances, now_us).await
-}
-
 /// Rows of `SELECT {columns} FROM {table} WHERE {key} IN (…)`, in `IN` lists of at most
 /// `INSERT_ROWS_MAX` keys.
 pub(super) async fn rows_by_keys<R>(

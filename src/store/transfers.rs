@@ -54,7 +54,7 @@ impl WriteTx {
         balances: &[(String, i64)],
         now_us: i64,
     ) -> AppResult<()> {
-        backend::write_postings(&mut self.inner, transfers, entries, balances, now_us).await
+        backend::write_postings(self, transfers, entries, balances, now_us).await
     }
 
     /// Every column from the one map (`columns::TRANSFER`): SQLite multi-row `VALUES`,

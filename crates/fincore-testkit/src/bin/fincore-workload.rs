@@ -12,6 +12,7 @@
 //! CSV statement, about 1 % of each break kind), `DIR/expected.json` (the ground truth: counts
 //! by construction, plus the run options) and `DIR/expected-items.csv` (the engine's own break
 //! items on the same data, without transfer ids, to compare a stored run item by item).
+#![forbid(unsafe_code)]
 
 use fincore_testkit::random::{Draw, XorShift64Star};
 use std::io::{BufWriter, Write};
