@@ -1,5 +1,7 @@
 //! SQLite specifics: WAL, a busy timeout long enough that concurrent fincore processes queue
-//! rather than fail, and `BEGIN IMMEDIATE` so a writer takes the lock before it reads.
+//! rather than fail, and `BEGIN IMMEDIATE` so a writer takes the lock before it reads. Its
+//! writes are multi-row `VALUES` statements bound from `columns.rs`; its bulk reads step
+//! statements straight on the connection (`sqlite_raw.rs`). Chosen by `backend.rs`.
 
 use super::columns::{self, Column, Names, Value};
 use super::rows::StoredRow;
