@@ -4,23 +4,24 @@
 use crate::text::to_hex;
 use sha2::{Digest, Sha256};
 
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AuditEvent {
-    pub seq: i64,
-    pub at_us: i64,
-    pub operator: String,
-    pub action: String,
-    pub entity: String,
-    pub details: String,
-    pub trace_id: String,
-    pub prev_hash: String,
-    pub hash: String,
+pub(crate) struct AuditEvent {
+    pub(crate) seq: i64,
+    pub(crate) at_us: i64,
+    pub(crate) operator: String,
+    pub(crate) action: String,
+    pub(crate) entity: String,
+    pub(crate) details: String,
+    pub(crate) trace_id: String,
+    pub(crate) prev_hash: String,
+    pub(crate) hash: String,
 }
 
 /// SHA-256 over the event's fields, each length-prefixed so no two events share an encoding.
-pub fn chain_hash(event: &AuditEvent) -> String {
+pub(crate) fn chain_hash(event: &AuditEvent) -> String {
     let mut hasher = Sha256::new();
     hasher.update(event.prev_hash.as_bytes());
     hasher.update(event.seq.to_be_bytes());
@@ -40,10 +41,10 @@ pub fn chain_hash(event: &AuditEvent) -> String {
 
 /// Walks events in `seq` order and reports the first one that breaks the chain.
 #[derive(Debug)]
-pub struct ChainVerifier {
+pub(crate) struct ChainVerifier {
     expected_seq: i64,
     previous_hash: String,
-    pub checked: u64,
+    pub(crate) checked: u64,
 }
 
 impl Default for ChainVerifier {
@@ -58,7 +59,7 @@ impl Default for ChainVerifier {
 
 impl ChainVerifier {
     /// Ok while intact; Err(reason) at the first broken event.
-    pub fn check(&mut self, event: &AuditEvent) -> Result<(), String> {
+    pub(crate) fn check(&mut self, event: &AuditEvent) -> Result<(), String> {
         if event.seq != self.expected_seq {
             return Err(format!(
                 "expected seq {} but found {} (an event is missing)",
@@ -77,28 +78,28 @@ impl ChainVerifier {
         Ok(())
     }
 
-    pub fn tip(&self) -> (i64, &str) {
+    pub(crate) fn tip(&self) -> (i64, &str) {
         (self.expected_seq - 1, &self.previous_hash)
     }
 }
 
 /// The action of the one audit event an import batch appends (instead of one per transfer).
-pub const IMPORT_ACTION: &str = "transfer.imported";
+pub(crate) const IMPORT_ACTION: &str = "transfer.imported";
 
 /// SHA-256 over a run of transfers as stored, in id order: the `transfers_sha256` of a
 /// `transfer.imported` event. `ledger verify` and `audit verify` recompute it from the
 /// transfers table, so editing any imported transfer breaks the chain at that event.
 #[derive(Debug, Clone, Default)]
-pub struct TransfersDigest {
+pub(crate) struct TransfersDigest {
     hasher: Sha256,
-    pub count: u64,
-    pub posted: u64,
-    pub first_id: Option<i64>,
-    pub last_id: i64,
+    pub(crate) count: u64,
+    pub(crate) posted: u64,
+    pub(crate) first_id: Option<i64>,
+    pub(crate) last_id: i64,
 }
 
 impl TransfersDigest {
-    pub fn add(&mut self, transfer: &crate::model::Transfer) {
+    pub(crate) fn add(&mut self, transfer: &crate::model::Transfer) {
         self.first_id.get_or_insert(transfer.id);
         self.last_id = transfer.id;
         self.count += 1;
@@ -132,32 +133,32 @@ impl TransfersDigest {
         }
     }
 
-    pub fn hex(&self) -> String {
+    pub(crate) fn hex(&self) -> String {
         to_hex(&self.hasher.clone().finalize())
     }
 }
 
 /// What a `transfer.imported` event records about its batch.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ImportedTransfers {
-    pub first_id: i64,
-    pub last_id: i64,
-    pub transfers: u64,
-    pub posted: u64,
-    pub rejected: u64,
-    pub transfers_sha256: String,
+pub(crate) struct ImportedTransfers {
+    pub(crate) first_id: i64,
+    pub(crate) last_id: i64,
+    pub(crate) transfers: u64,
+    pub(crate) posted: u64,
+    pub(crate) rejected: u64,
+    pub(crate) transfers_sha256: String,
 }
 
 impl ImportedTransfers {
     /// The batch an event covers, if it is an import event with readable details.
-    pub fn of(event: &AuditEvent) -> Option<ImportedTransfers> {
+    pub(crate) fn of(event: &AuditEvent) -> Option<ImportedTransfers> {
         if event.action != IMPORT_ACTION {
             return None;
         }
         serde_json::from_str(&event.details).ok()
     }
 
-    pub fn entity(first_id: i64, last_id: i64) -> String {
+    pub(crate) fn entity(first_id: i64, last_id: i64) -> String {
         format!("transfers:{first_id}-{last_id}")
     }
 }

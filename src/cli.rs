@@ -10,15 +10,15 @@ use clap::{Parser, Subcommand};
     version,
     about = "Ledger, reconciliation, risk and compliance for a small bank"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalOptions,
+    pub(crate) global: GlobalOptions,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Open, inspect, freeze and close accounts
     #[command(subcommand)]
     Account(commands::account::AccountCommand),
@@ -56,7 +56,7 @@ impl Command {
     /// The match is exhaustive on purpose: a new command must be placed here to compile.
     /// `report compliance --unmask` records an audit event but reads the ledger: a missing
     /// database has nothing to report.
-    pub fn writes(&self) -> bool {
+    pub(crate) fn writes(&self) -> bool {
         use commands::account::AccountCommand as A;
         use commands::audit::AuditCommand as Au;
         use commands::db::DbCommand as D;
@@ -91,7 +91,7 @@ impl Command {
     }
 
     /// Dotted command path used for the root span name (`transfer.post`).
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         let (group, leaf) = match self {
             Command::Account(command) => ("account", command.name()),
             Command::Transfer(command) => ("transfer", command.name()),

@@ -4,12 +4,12 @@
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
 
-pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub(crate) const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 /// chrono marks a leap second by a nanosecond field of a whole second or more.
 const NANOS_PER_SECOND: u32 = 1_000_000_000;
 
-pub fn now_us() -> AppResult<i64> {
+pub(crate) fn now_us() -> AppResult<i64> {
     match std::env::var("FINCORE_NOW") {
         Ok(text) if !text.is_empty() => {
             parse_instant(&text).map_err(|error| error.context("FINCORE_NOW"))
@@ -51,7 +51,7 @@ pub fn parse_date(text: &str) -> AppResult<NaiveDate> {
 
 /// `YYYY-MM-DD`, four, two and two ASCII digits, a real calendar day; `None` otherwise. Built
 /// by hand: chrono's format machinery is a sixth of a million-line statement's read time.
-pub fn iso_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn iso_date(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();
     let shaped = bytes.len() == 10
         && bytes[4] == b'-'
@@ -71,7 +71,7 @@ pub fn iso_date(text: &str) -> Option<NaiveDate> {
 }
 
 /// Accept either a date (start of that day, UTC) or an RFC 3339 instant.
-pub fn parse_date_or_instant(text: &str) -> AppResult<i64> {
+pub(crate) fn parse_date_or_instant(text: &str) -> AppResult<i64> {
     if let Some(date) = iso_date(crate::text::trim(text)) {
         return Ok(date_start_us(date));
     }
@@ -79,7 +79,7 @@ pub fn parse_date_or_instant(text: &str) -> AppResult<i64> {
 }
 
 /// Upper bound for `--to`: a bare date means the whole day (exclusive end of that day).
-pub fn parse_date_or_instant_end(text: &str) -> AppResult<i64> {
+pub(crate) fn parse_date_or_instant_end(text: &str) -> AppResult<i64> {
     if let Some(date) = iso_date(crate::text::trim(text)) {
         return Ok(date_start_us(date) + MICROS_PER_DAY - 1);
     }
@@ -95,13 +95,13 @@ pub fn date_of_us(instant_us: i64) -> NaiveDate {
     to_datetime(instant_us).date_naive()
 }
 
-pub fn to_datetime(instant_us: i64) -> DateTime<Utc> {
+pub(crate) fn to_datetime(instant_us: i64) -> DateTime<Utc> {
     Utc.timestamp_micros(instant_us)
         .single()
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-pub fn format_instant(instant_us: i64) -> String {
+pub(crate) fn format_instant(instant_us: i64) -> String {
     to_datetime(instant_us).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 

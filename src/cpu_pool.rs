@@ -27,7 +27,7 @@ fn thread_count(tasks: usize) -> usize {
 /// Run `work`, which splits into about `tasks` parallel tasks, on a pool sized for it (rayon's
 /// parallel iterators inside use it). When no pool can be started (no threads to be had),
 /// `work` runs on rayon's default pool.
-pub fn run<R: Send>(tasks: usize, work: impl FnOnce() -> R + Send) -> R {
+pub(crate) fn run<R: Send>(tasks: usize, work: impl FnOnce() -> R + Send) -> R {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(thread_count(tasks))
         .thread_name(|index| format!("fincore-cpu-{index}"))

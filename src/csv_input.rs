@@ -54,7 +54,7 @@ enum State {
 
 /// Quoting state of one CSV input fed in pieces.
 #[derive(Debug, Clone)]
-pub struct QuoteScanner {
+pub(crate) struct QuoteScanner {
     delimiter: u8,
     state: State,
     /// `\n` bytes in the pieces scanned so far.
@@ -65,7 +65,7 @@ pub struct QuoteScanner {
 
 impl QuoteScanner {
     /// `delimiter` is the field separator the csv reader uses (`,` unless configured).
-    pub fn new(delimiter: u8) -> QuoteScanner {
+    pub(crate) fn new(delimiter: u8) -> QuoteScanner {
         QuoteScanner {
             delimiter,
             state: State::ByteOrderMark(0),
@@ -79,7 +79,7 @@ impl QuoteScanner {
     }
 
     /// Scan the next piece of the input. Fails at text after a closing quote.
-    pub fn scan(&mut self, piece: &[u8]) -> AppResult<()> {
+    pub(crate) fn scan(&mut self, piece: &[u8]) -> AppResult<()> {
         // Lines are counted once per piece, not per quote: only the opening quote of a field
         // still open at the end of the piece can turn out unclosed.
         let mut opened_at = None;
@@ -162,7 +162,7 @@ impl QuoteScanner {
     }
 
     /// The input ended: fails when a quoted field is still open.
-    pub fn finish(&self) -> AppResult<()> {
+    pub(crate) fn finish(&self) -> AppResult<()> {
         if self.state == State::Quoted {
             return Err(AppError::invalid_input(format!(
                 "line {}: a quoted field opens here and is never closed \
@@ -181,18 +181,18 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 /// A file `check_file` passed. A reader that applies rows while it streams takes this rather
 /// than a path, so it cannot start on an unchecked file.
 #[derive(Debug, Clone)]
-pub struct CheckedFile {
+pub(crate) struct CheckedFile {
     path: PathBuf,
 }
 
 impl CheckedFile {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
 
 /// Scan a whole file before it is used. The error names the file.
-pub fn check_file(path: &Path, delimiter: u8) -> AppResult<CheckedFile> {
+pub(crate) fn check_file(path: &Path, delimiter: u8) -> AppResult<CheckedFile> {
     let place = path.display();
     let mut file = std::fs::File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;

@@ -31,7 +31,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InsufficientFunds => "insufficient_funds",
             ErrorCode::AccountFrozen => "account_frozen",
@@ -56,13 +56,13 @@ impl ErrorCode {
         }
     }
 
-    pub fn parse(text: &str) -> Option<ErrorCode> {
+    pub(crate) fn parse(text: &str) -> Option<ErrorCode> {
         ALL_CODES.iter().copied().find(|code| code.as_str() == text)
     }
 
     /// Exit code per SPEC.md: 2 usage, 3 business rule, 4 invalid input, 5 not found,
     /// 6 conflict, 7 storage.
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             ErrorCode::UsageError => 2,
             ErrorCode::InsufficientFunds
@@ -84,14 +84,9 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => 7,
         }
     }
-
-    /// Business-rule rejections are recorded as rejected transfers bound to their key.
-    pub fn is_business_rejection(self) -> bool {
-        self.exit_code() == 3
-    }
 }
 
-pub const ALL_CODES: [ErrorCode; 20] = [
+pub(crate) const ALL_CODES: [ErrorCode; 20] = [
     ErrorCode::InsufficientFunds,
     ErrorCode::AccountFrozen,
     ErrorCode::AccountClosed,
@@ -131,7 +126,7 @@ pub struct AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError {
             code,
             message: message.into(),
@@ -143,19 +138,19 @@ impl AppError {
         AppError::new(ErrorCode::InvalidInput, message)
     }
 
-    pub fn not_found(message: impl Into<String>) -> AppError {
+    pub(crate) fn not_found(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::NotFound, message)
     }
 
-    pub fn storage(message: impl Into<String>) -> AppError {
+    pub(crate) fn storage(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::StorageUnavailable, message)
     }
 
-    pub fn usage(message: impl Into<String>) -> AppError {
+    pub(crate) fn usage(message: impl Into<String>) -> AppError {
         AppError::new(ErrorCode::UsageError, message)
     }
 
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.code.exit_code()
     }
 

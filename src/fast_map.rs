@@ -3,4 +3,4 @@
 //! resistance buys nothing here; foldhash's fixed-seed hasher is several times faster and
 //! deterministic from run to run.
 
-pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;

@@ -29,7 +29,7 @@ use crate::model::KEY_LENGTH_MAX;
 use crate::text::trim;
 
 /// An idempotency key: trimmed, 1 to `KEY_LENGTH_MAX` characters.
-pub fn key(value: &str) -> AppResult<String> {
+pub(crate) fn key(value: &str) -> AppResult<String> {
     let key = trim(value);
     if key.is_empty() || longer_than(key, KEY_LENGTH_MAX) {
         return Err(AppError::invalid_input(format!(
@@ -41,7 +41,7 @@ pub fn key(value: &str) -> AppResult<String> {
 
 /// Free text (reference, description): trimmed, empty allowed, at most `length_max`
 /// characters. Longer is refused, never truncated.
-pub fn text(value: &str, length_max: usize) -> AppResult<String> {
+pub(crate) fn text(value: &str, length_max: usize) -> AppResult<String> {
     let text = trim(value);
     if longer_than(text, length_max) {
         return Err(AppError::invalid_input(format!(
@@ -60,7 +60,7 @@ fn longer_than(text: &str, length_max: usize) -> bool {
 /// A CSV row must have exactly as many fields as its header: a missing field would shift
 /// meaning silently (an empty `at`, an empty description) and an extra one (a stray comma in
 /// an unquoted description) would be dropped unseen.
-pub fn check_field_count(fields: usize, header_fields: usize) -> AppResult<()> {
+pub(crate) fn check_field_count(fields: usize, header_fields: usize) -> AppResult<()> {
     if fields == header_fields {
         return Ok(());
     }
@@ -69,7 +69,7 @@ pub fn check_field_count(fields: usize, header_fields: usize) -> AppResult<()> {
 
 /// The message for a row whose field count differs from the header's (the csv crate reports
 /// the same condition for non-flexible readers; both say it this way).
-pub fn field_count_error(fields: usize, header_fields: usize) -> AppError {
+pub(crate) fn field_count_error(fields: usize, header_fields: usize) -> AppError {
     AppError::invalid_input(format!(
         "{fields} fields, but the header has {header_fields}"
     ))
@@ -77,7 +77,7 @@ pub fn field_count_error(fields: usize, header_fields: usize) -> AppError {
 
 /// The csv crate's errors for a record at `line`, in the words of [`field_count_error`] when
 /// the field count is wrong.
-pub fn csv_record_error(error: &csv::Error, line: u64) -> AppError {
+pub(crate) fn csv_record_error(error: &csv::Error, line: u64) -> AppError {
     match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -13,7 +13,7 @@
 //! transaction is never counted twice.
 
 /// Instrumentation scope of every span and instrument.
-pub const SCOPE: &str = "fincore";
+pub(crate) const SCOPE: &str = "fincore";
 
 use crate::model::{RiskLevel, TransferStatus};
 use crate::money::Currency;
@@ -24,10 +24,10 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub const TRANSFERS: &str = "fincore.transfers";
-pub const COMMAND_DURATION: &str = "fincore.command.duration";
-pub const RECONCILIATION_BREAKS: &str = "fincore.reconciliation.breaks";
-pub const RISK_ASSESSMENTS: &str = "fincore.risk.assessments";
+pub(crate) const TRANSFERS: &str = "fincore.transfers";
+pub(crate) const COMMAND_DURATION: &str = "fincore.command.duration";
+pub(crate) const RECONCILIATION_BREAKS: &str = "fincore.reconciliation.breaks";
+pub(crate) const RISK_ASSESSMENTS: &str = "fincore.risk.assessments";
 
 /// Seconds: from a 5 ms lookup to a 10-minute import.
 const DURATION_BOUNDARIES: [f64; 19] = [
@@ -76,12 +76,7 @@ fn instruments(meter: &Meter) -> Instruments {
     }
 }
 
-/// One transfer recorded (posted or rejected). Prefer a [`Tally`] in loops.
-pub fn record_transfer(currency: Currency, outcome: TransferStatus) {
-    record_transfers(currency, outcome, 1);
-}
-
-pub fn record_transfers(currency: Currency, outcome: TransferStatus, count: u64) {
+pub(crate) fn record_transfers(currency: Currency, outcome: TransferStatus, count: u64) {
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.transfers.add(
             count,
@@ -94,7 +89,7 @@ pub fn record_transfers(currency: Currency, outcome: TransferStatus, count: u64)
 }
 
 /// A command finished: its wall time and exit code.
-pub fn record_command(command: &str, exit_code: u8, duration: Duration) {
+pub(crate) fn record_command(command: &str, exit_code: u8, duration: Duration) {
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.command_duration.record(
             duration.as_secs_f64(),
@@ -106,12 +101,8 @@ pub fn record_command(command: &str, exit_code: u8, duration: Duration) {
     }
 }
 
-/// One reconciliation break of `kind` (`missing_internal`, `amount_mismatch`, …).
-pub fn record_break(kind: &str) {
-    record_breaks(kind, 1);
-}
-
-pub fn record_breaks(kind: &str, count: u64) {
+/// `count` reconciliation breaks of `kind` (`missing_internal`, `amount_mismatch`, …).
+fn record_breaks(kind: &str, count: u64) {
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.breaks.add(
             count,
@@ -120,12 +111,7 @@ pub fn record_breaks(kind: &str, count: u64) {
     }
 }
 
-/// One risk assessment at `level` (rescoring; posts count through their [`Tally`]).
-pub fn record_risk_assessment(level: RiskLevel) {
-    record_risk_assessments(level, 1);
-}
-
-pub fn record_risk_assessments(level: RiskLevel, count: u64) {
+pub(crate) fn record_risk_assessments(level: RiskLevel, count: u64) {
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.assessments.add(
             count,
@@ -137,35 +123,40 @@ pub fn record_risk_assessments(level: RiskLevel, count: u64) {
 /// Counts gathered inside a write transaction and recorded when it commits: one `add` per
 /// (currency, outcome) and level instead of one per row.
 #[derive(Debug, Default, Clone)]
-pub struct Tally {
+pub(crate) struct Tally {
     transfers: HashMap<(Currency, TransferStatus), u64>,
     assessments: HashMap<RiskLevel, u64>,
+    breaks: HashMap<&'static str, u64>,
 }
 
 impl Tally {
-    pub fn transfer(&mut self, currency: Currency, outcome: TransferStatus) {
+    pub(crate) fn transfer(&mut self, currency: Currency, outcome: TransferStatus) {
         *self.transfers.entry((currency, outcome)).or_default() += 1;
     }
 
-    pub fn risk_assessment(&mut self, level: RiskLevel) {
+    pub(crate) fn risk_assessment(&mut self, level: RiskLevel) {
         *self.assessments.entry(level).or_default() += 1;
     }
 
-    pub fn merge(&mut self, other: Tally) {
+    /// A reconciliation break stored by the transaction.
+    pub(crate) fn reconciliation_break(&mut self, kind: &'static str) {
+        *self.breaks.entry(kind).or_default() += 1;
+    }
+
+    pub(crate) fn merge(&mut self, other: Tally) {
         for (key, count) in other.transfers {
             *self.transfers.entry(key).or_default() += count;
         }
         for (level, count) in other.assessments {
             *self.assessments.entry(level).or_default() += count;
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.transfers.is_empty() && self.assessments.is_empty()
+        for (kind, count) in other.breaks {
+            *self.breaks.entry(kind).or_default() += count;
+        }
     }
 
     /// The transaction committed: count it.
-    pub fn record(self) {
+    pub(crate) fn record(self) {
         if INSTRUMENTS.get().is_none() {
             return;
         }
@@ -174,6 +165,9 @@ impl Tally {
         }
         for (level, count) in self.assessments {
             record_risk_assessments(level, count);
+        }
+        for (kind, count) in self.breaks {
+            record_breaks(kind, count);
         }
     }
 }

@@ -61,7 +61,7 @@ impl Currency {
     }
 
     /// Parse a strictly positive amount (transfers, deposits, withdrawals).
-    pub fn parse_positive(&self, text: &str) -> AppResult<i64> {
+    pub(crate) fn parse_positive(&self, text: &str) -> AppResult<i64> {
         let minor = self.parse_signed(text)?;
         if minor <= 0 {
             return Err(AppError::new(
@@ -73,7 +73,7 @@ impl Currency {
     }
 
     /// Parse a non-negative amount (limits, tolerances).
-    pub fn parse_non_negative(&self, text: &str) -> AppResult<i64> {
+    pub(crate) fn parse_non_negative(&self, text: &str) -> AppResult<i64> {
         let minor = self.parse_signed(text)?;
         if minor < 0 {
             return Err(AppError::new(
@@ -185,7 +185,7 @@ pub fn format_minor(minor: i64, minor_units: u32) -> String {
 }
 
 /// Format a wide sum (reports add up many amounts) with the currency's decimals.
-pub fn format_minor_wide(minor: i128, minor_units: u32) -> String {
+pub(crate) fn format_minor_wide(minor: i128, minor_units: u32) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let magnitude = minor.unsigned_abs();
     if minor_units == 0 {

@@ -24,12 +24,11 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-pub use filter::LEAF_FIELD;
-pub use log::mask_value as mask_text;
+pub(crate) use log::mask_value as mask_text;
 
 /// Export timeout when `OTEL_EXPORTER_OTLP_TIMEOUT` is not given: a receiver that accepts and
 /// never answers must not hold the command for the library's 10 s default.
-pub const EXPORT_TIMEOUT: Duration = Duration::from_millis(1_500);
+pub(crate) const EXPORT_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// What the flush at exit may add beyond the export timeout (2 s in all by default).
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Metrics are read once at exit; a long command also exports every minute.
@@ -39,7 +38,7 @@ use crate::metrics::SCOPE;
 
 /// Which signal an endpoint, protocol or timeout variable is looked up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     Traces,
     Metrics,
 }
@@ -88,7 +87,7 @@ fn sdk_disabled() -> bool {
 /// decides: port 4318 or an `/v1/…` path means HTTP (the collector's conventions), anything
 /// else gRPC. `http/json` is not built in and falls back to `http/protobuf`.
 /// A problem worth a warning is pushed to `problems` (logged once the subscriber is up).
-pub fn protocol(signal: Signal, problems: &mut Vec<String>) -> Protocol {
+pub(crate) fn protocol(signal: Signal, problems: &mut Vec<String>) -> Protocol {
     let endpoint = signal.variable("ENDPOINT").unwrap_or_default();
     match signal.variable("PROTOCOL").as_deref() {
         Some("grpc") => Protocol::Grpc,
@@ -122,7 +121,7 @@ fn protocol_from_endpoint(endpoint: &str) -> Protocol {
 }
 
 /// The export timeout: `OTEL_EXPORTER_OTLP_[<SIGNAL>_]TIMEOUT` in milliseconds, else 1.5 s.
-pub fn export_timeout(signal: Signal) -> Duration {
+pub(crate) fn export_timeout(signal: Signal) -> Duration {
     signal
         .variable("TIMEOUT")
         .and_then(|text| text.parse::<u64>().ok())
@@ -131,7 +130,7 @@ pub fn export_timeout(signal: Signal) -> Duration {
 
 /// Service name: `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else
 /// `fincore`. Other `OTEL_RESOURCE_ATTRIBUTES` pass through; `service.version` is added.
-pub fn resource() -> Resource {
+pub(crate) fn resource() -> Resource {
     let has = |key: &'static str| {
         env_value("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|attributes| {
             attributes
@@ -208,7 +207,7 @@ fn metric_interval() -> Duration {
         .map_or(METRIC_INTERVAL_DEFAULT, Duration::from_millis)
 }
 
-pub struct Telemetry {
+pub(crate) struct Telemetry {
     tracer_provider: SdkTracerProvider,
     meter_provider: Option<SdkMeterProvider>,
     exporting_traces: bool,
@@ -216,7 +215,7 @@ pub struct Telemetry {
 
 impl Telemetry {
     /// Must run inside the tokio runtime's context (gRPC channels are created on it).
-    pub fn init(global: &GlobalOptions) -> Telemetry {
+    pub(crate) fn init(global: &GlobalOptions) -> Telemetry {
         let mut problems = Vec::new();
         let resource = resource();
         let mut exporting_traces = Signal::Traces.exporting();
@@ -272,7 +271,7 @@ impl Telemetry {
     /// default). Call outside async code: the exporters run on the runtime's worker threads
     /// and their own threads while this thread waits. Failures are not the command's: they
     /// are logged at INFO (shown with `-v`) and the exit code stands.
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         let timeout = export_timeout(Signal::Traces).max(export_timeout(Signal::Metrics));
         let deadline = Instant::now() + timeout + SHUTDOWN_GRACE;
         let metrics_done = self.meter_provider.map(|provider| {
@@ -356,7 +355,7 @@ fn default_log_directives(quiet: bool, verbose: u8) -> String {
 }
 
 /// The upstream trace from `TRACEPARENT` (W3C, with `TRACESTATE`), if valid.
-pub fn parent_from_environment() -> Option<opentelemetry::Context> {
+pub(crate) fn parent_from_environment() -> Option<opentelemetry::Context> {
     let traceparent = env_value("TRACEPARENT")?;
     let mut carrier = std::collections::HashMap::new();
     carrier.insert("traceparent".to_string(), traceparent);

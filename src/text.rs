@@ -3,7 +3,7 @@
 /// The one rule for white space around a value: removed (Unicode `White_Space`, as `str::trim`).
 /// A fast path covers the usual ASCII edges (a million-line import or statement has millions
 /// of fields); non-ASCII edges such as NBSP still go through `str::trim`.
-pub fn trim(text: &str) -> &str {
+pub(crate) fn trim(text: &str) -> &str {
     let trimmed = text.trim_ascii();
     let ascii_edges = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
         && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
@@ -15,7 +15,7 @@ pub fn trim(text: &str) -> &str {
 }
 
 /// Lower-case hexadecimal of `bytes` (digests, hash-chain links).
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -125,7 +125,7 @@ pub fn account_argument(flag: &str, number: &str) -> AppResult<String> {
     crate::model::account_number::validate(number).map_err(|error| error.context(flag))
 }
 
-pub use crate::ledger::account_not_found as not_found_account;
+pub(crate) use crate::ledger::account_not_found as not_found_account;
 
 /// `--from`/`--to` as instants (microseconds): a bare date `--to` covers that whole day.
 pub fn period(from: Option<&str>, to: Option<&str>) -> AppResult<(Option<i64>, Option<i64>)> {

@@ -14,17 +14,20 @@ use std::sync::Arc;
 /// The accounts a batch may touch, as read under the write lock, plus transfers already bound
 /// to the batch's keys.
 #[derive(Debug, Default)]
-pub struct Book {
-    pub accounts: HashMap<String, Account>,
+pub(crate) struct Book {
+    pub(crate) accounts: HashMap<String, Account>,
     /// Transfers already stored under the batch's keys.
-    pub keyed: HashMap<String, Transfer>,
+    pub(crate) keyed: HashMap<String, Transfer>,
     /// Keys first used inside this batch: position among the batch's transfers (those
     /// already sent first, see `Batch::take_unsent`).
     keyed_in_batch: HashMap<String, usize>,
 }
 
 impl Book {
-    pub fn new(accounts: HashMap<String, Account>, keyed: HashMap<String, Transfer>) -> Book {
+    pub(crate) fn new(
+        accounts: HashMap<String, Account>,
+        keyed: HashMap<String, Transfer>,
+    ) -> Book {
         Book {
             accounts,
             keyed,
@@ -34,22 +37,22 @@ impl Book {
 }
 
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// Transfers not yet handed to the database.
-    pub transfers: Vec<Transfer>,
-    pub entries: Vec<Entry>,
+    pub(crate) transfers: Vec<Transfer>,
+    pub(crate) entries: Vec<Entry>,
     /// Every account whose balance the batch changed, with how it changed.
     touched: BTreeMap<String, BalanceChange>,
     /// Transfers taken out by `take_unsent` so far (they come first).
     sent_count: usize,
     /// Risk assessments made for this batch, counted when it commits.
-    pub tally: Tally,
+    pub(crate) tally: Tally,
 }
 
 impl Batch {
     /// Move out the transfers and entries applied since the last call, to be written while
     /// the batch goes on (`ApplyContext::sent` must then hold them, in order).
-    pub fn take_unsent(&mut self) -> (Vec<Transfer>, Vec<Entry>) {
+    pub(crate) fn take_unsent(&mut self) -> (Vec<Transfer>, Vec<Entry>) {
         self.sent_count += self.transfers.len();
         // The next part is probably as large: sized now rather than grown (and copied) row by row.
         let transfers = Vec::with_capacity(self.transfers.len());
@@ -61,19 +64,19 @@ impl Batch {
     }
 
     /// The transfer recorded last.
-    pub fn last(&self) -> &Transfer {
+    pub(crate) fn last(&self) -> &Transfer {
         self.transfers.last().expect("a transfer was just recorded")
     }
 
     /// Accounts whose balance the batch changed.
-    pub fn touched(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn touched(&self) -> impl Iterator<Item = &String> {
         self.touched.keys()
     }
 
     /// Pair assertion, before anything is written: every touched account's balance in the book
     /// moved from its opening balance by exactly the effect of the batch's entries on it. The
     /// balance is computed once by the posting rules and once from the entries.
-    pub fn assert_balances_follow_entries(&self, book: &Book) {
+    pub(crate) fn assert_balances_follow_entries(&self, book: &Book) {
         for (number, change) in &self.touched {
             let balance_minor = book.accounts.get(number).map(|a| a.balance_minor);
             assert_eq!(
@@ -108,7 +111,7 @@ struct BalanceChange {
 }
 
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Posted(Transfer),
     /// The key was seen before with the same payload: the original (posted or rejected).
     Replayed(Transfer),
@@ -120,7 +123,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The error this outcome means for the caller, if any.
-    pub fn error(&self) -> Option<AppError> {
+    pub(crate) fn error(&self) -> Option<AppError> {
         match self {
             Outcome::Posted(_) => None,
             Outcome::Replayed(transfer) | Outcome::Rejected(transfer) => rejection_error(transfer),
@@ -129,7 +132,7 @@ impl Outcome {
     }
 }
 
-pub fn rejection_error(transfer: &Transfer) -> Option<AppError> {
+pub(crate) fn rejection_error(transfer: &Transfer) -> Option<AppError> {
     if transfer.status != TransferStatus::Rejected {
         return None;
     }
@@ -147,16 +150,16 @@ pub fn rejection_error(transfer: &Transfer) -> Option<AppError> {
 
 /// Everything `apply` needs besides the book: nothing that touches the database, so an
 /// import can apply rows while its transaction writes earlier ones.
-pub struct ApplyContext<'a> {
-    pub ids: &'a mut TransferIds,
-    pub actor: &'a Actor,
-    pub assessor: &'a mut dyn Assessor,
+pub(crate) struct ApplyContext<'a> {
+    pub(crate) ids: &'a mut TransferIds,
+    pub(crate) actor: &'a Actor,
+    pub(crate) assessor: &'a mut dyn Assessor,
     /// The batch's transfers already taken out with `Batch::take_unsent`, in order.
-    pub sent: &'a [Arc<Vec<Transfer>>],
+    pub(crate) sent: &'a [Arc<Vec<Transfer>>],
 }
 
 /// What `apply_in_place` did with a request.
-pub enum Applied {
+pub(crate) enum Applied {
     /// Recorded with this status: the transfer is the batch's last (`Batch::last`).
     Recorded(TransferStatus),
     /// The key was seen before with the same payload: the original (boxed: replays are rare).
@@ -166,7 +169,7 @@ pub enum Applied {
 }
 
 /// Apply one request and say what happened, with the recorded transfer left in the batch.
-pub fn apply(
+pub(crate) fn apply(
     book: &mut Book,
     batch: &mut Batch,
     context: &mut ApplyContext<'_>,
@@ -181,7 +184,7 @@ pub fn apply(
 }
 
 /// `apply` without copying the recorded transfer out of the batch (imports: a million rows).
-pub fn apply_in_place(
+pub(crate) fn apply_in_place(
     book: &mut Book,
     batch: &mut Batch,
     context: &mut ApplyContext<'_>,
@@ -458,7 +461,7 @@ fn risk_error(risk: &RiskResult) -> AppError {
 }
 
 /// The one wording of a missing account, wherever it is looked up.
-pub fn account_not_found(number: &str) -> AppError {
+pub(crate) fn account_not_found(number: &str) -> AppError {
     AppError::new(
         ErrorCode::AccountNotFound,
         format!("account {number} does not exist"),
@@ -466,7 +469,7 @@ pub fn account_not_found(number: &str) -> AppError {
 }
 
 /// The balance of every account the batch touched, as the book holds it now.
-pub fn touched_balances(book: &Book, batch: &Batch) -> Vec<(String, i64)> {
+pub(crate) fn touched_balances(book: &Book, batch: &Batch) -> Vec<(String, i64)> {
     batch
         .touched()
         .filter_map(|number| {
@@ -481,7 +484,7 @@ pub fn touched_balances(book: &Book, batch: &Batch) -> Vec<(String, i64)> {
 /// and crediting `to` by its amount, so each currency's entries net to zero; rejected
 /// transfers have none. Holds for a whole batch and for every part `Batch::take_unsent`
 /// hands out (a transfer's entries are pushed together with it).
-pub fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
+pub(crate) fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
     let mut pairs = entries.chunks(2);
     let mut net_by_currency: BTreeMap<&str, i128> = BTreeMap::new();
     let posted = transfers
@@ -521,7 +524,7 @@ pub fn assert_balanced(transfers: &[Transfer], entries: &[Entry]) {
 }
 
 /// The transfers counted for the commit's metrics.
-pub fn tally_transfers(transfers: &[Transfer]) -> Tally {
+pub(crate) fn tally_transfers(transfers: &[Transfer]) -> Tally {
     let mut tally = Tally::default();
     for transfer in transfers {
         tally.transfer(transfer.currency, transfer.status);

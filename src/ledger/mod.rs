@@ -6,7 +6,7 @@ mod apply;
 #[cfg(test)]
 mod apply_tests;
 
-pub use apply::{
+pub(crate) use apply::{
     account_not_found, apply, apply_in_place, assert_balanced, rejection_error, tally_transfers,
     touched_balances, Applied, ApplyContext, Batch, Book, Outcome,
 };

@@ -3,11 +3,11 @@
 
 use crate::error::{AppError, AppResult};
 
-pub const NUMBER_LENGTH_MIN: usize = 4;
-pub const NUMBER_LENGTH_MAX: usize = 34;
+pub(crate) const NUMBER_LENGTH_MIN: usize = 4;
+pub(crate) const NUMBER_LENGTH_MAX: usize = 34;
 const GENERATED_DIGITS: usize = 16;
 
-pub fn validate(number: &str) -> AppResult<String> {
+pub(crate) fn validate(number: &str) -> AppResult<String> {
     let upper = number.trim().to_ascii_uppercase();
     let valid_length = (NUMBER_LENGTH_MIN..=NUMBER_LENGTH_MAX).contains(&upper.len());
     if !valid_length
@@ -23,7 +23,7 @@ pub fn validate(number: &str) -> AppResult<String> {
 }
 
 /// A fresh 16-digit number with a Luhn check digit. The first digit is never 0.
-pub fn generate() -> String {
+pub(crate) fn generate() -> String {
     let mut digits: Vec<u8> = Vec::with_capacity(GENERATED_DIGITS);
     digits.push(fastrand::u8(1..=9));
     for _ in 1..GENERATED_DIGITS - 1 {
@@ -33,7 +33,7 @@ pub fn generate() -> String {
     digits.iter().map(|d| char::from(b'0' + d)).collect()
 }
 
-pub fn luhn_check_digit(payload: &[u8]) -> u8 {
+pub(crate) fn luhn_check_digit(payload: &[u8]) -> u8 {
     let sum: u32 = payload
         .iter()
         .rev()
@@ -62,7 +62,8 @@ pub fn with_check_digit(payload: &str) -> String {
     format!("{payload}{}", luhn_check_digit(&digits))
 }
 
-pub fn luhn_valid(number: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn luhn_valid(number: &str) -> bool {
     let digits: Option<Vec<u8>> = number
         .bytes()
         .map(|b| b.is_ascii_digit().then(|| b - b'0'))
@@ -84,7 +85,7 @@ const MASK_HIDDEN_MIN: usize = 4;
 
 /// `1234567890123456` → `1234********3456`; shorter numbers show fewer characters at each end
 /// (`12345678` → `12****78`, `1234` → `****`) so at least four are always hidden.
-pub fn mask(number: &str) -> String {
+pub(crate) fn mask(number: &str) -> String {
     let characters: Vec<char> = number.chars().collect();
     let length = characters.len();
     let visible = MASK_VISIBLE_PER_END.min(length.saturating_sub(MASK_HIDDEN_MIN) / 2);
@@ -132,7 +133,7 @@ mod tests {
 
 /// Mask every account-number-like token (8–34 characters of A–Z/0–9 containing at least 4
 /// digits) in free text, for telemetry and logs.
-pub fn mask_in_text(text: &str) -> String {
+pub(crate) fn mask_in_text(text: &str) -> String {
     let mut result = String::with_capacity(text.len());
     let mut token = String::new();
     let flush = |token: &mut String, result: &mut String| {

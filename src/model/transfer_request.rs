@@ -28,7 +28,7 @@ pub const TEXT_LENGTH_MAX: usize = 512;
 impl TransferRequest {
     /// Fingerprint of everything the caller said; the same key with another fingerprint is an
     /// idempotency conflict. An omitted `--at` is part of the payload as "omitted".
-    pub fn payload_hash(&self) -> String {
+    pub(crate) fn payload_hash(&self) -> String {
         let mut hasher = Sha256::new();
         let at = self
             .at_us

@@ -120,12 +120,8 @@ impl MatchResult {
     }
 
     /// Every kind with its count, zeros included, in `BreakKind::ALL` order.
-    pub fn break_counts(&self) -> [(BreakKind, u64); 6] {
+    pub(crate) fn break_counts(&self) -> [(BreakKind, u64); 6] {
         BreakKind::ALL.map(|kind| (kind, self.count(kind)))
-    }
-
-    pub fn is_reconciled(&self) -> bool {
-        self.items.is_empty()
     }
 }
 

@@ -65,13 +65,13 @@
 //!   a hash table: on a million lines each hash probe is a cache miss, the join reads in order.
 
 mod matching;
-pub mod record;
+pub(crate) mod record;
 mod reference;
 mod statement;
 #[cfg(test)]
 mod tests;
 
-pub use statement::LineDetails;
+pub(crate) use statement::LineDetails;
 
 pub use matching::{
     match_statement, BreakItem, BreakKind, FuzzyMatch, InternalMovement, MatchOptions, MatchResult,
@@ -88,15 +88,15 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// Most statement lines accepted in one file; beyond this it is not a daily statement.
-pub const STATEMENT_LINES_MAX: u64 = 5_000_000;
+pub(crate) const STATEMENT_LINES_MAX: u64 = 5_000_000;
 /// Longest text field (reference, counterparty, description, XML text) in bytes.
-pub const FIELD_LENGTH_MAX: usize = 4096;
+pub(crate) const FIELD_LENGTH_MAX: usize = 4096;
 /// Deepest XML element nesting accepted (camt.053 needs about 12).
-pub const XML_DEPTH_MAX: usize = 64;
+pub(crate) const XML_DEPTH_MAX: usize = 64;
 /// Bytes looked at to detect the format of a statement.
-pub const DETECT_BYTES_MAX: usize = 64 * 1024;
+pub(crate) const DETECT_BYTES_MAX: usize = 64 * 1024;
 /// Progress is reported at most once per this many bytes read.
-pub const PROGRESS_STEP_BYTES: u64 = 1 << 20;
+pub(crate) const PROGRESS_STEP_BYTES: u64 = 1 << 20;
 
 /// Internal column names of a CSV statement, in default order.
 pub const CSV_COLUMNS: [&str; 6] = [
@@ -117,7 +117,7 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             InputFormat::Auto => "auto",
             InputFormat::Csv => "csv",
@@ -240,10 +240,10 @@ pub struct StatementLine {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatementBalances {
-    pub opening_minor: i64,
-    pub closing_minor: i64,
-    pub currency: Currency,
-    pub closing_date: Option<NaiveDate>,
+    pub(crate) opening_minor: i64,
+    pub(crate) closing_minor: i64,
+    pub(crate) currency: Currency,
+    pub(crate) closing_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,7 +271,7 @@ pub fn read_statement(
 /// `read_statement`, keeping or skipping each line's counterparty and description (matching
 /// needs neither; they are validated either way).
 #[tracing::instrument(name = "reconcile.read_statement", skip_all, fields(format = %format))]
-pub fn read_statement_with(
+pub(crate) fn read_statement_with(
     path: &Path,
     format: InputFormat,
     options: &CsvOptions,
@@ -305,7 +305,7 @@ pub fn read_statement_with(
 
 /// Opening balance + the sum of the lines must equal the closing balance. A statement without
 /// balances (CSV) passes.
-pub fn check_balances(statement: &Statement) -> AppResult<()> {
+pub(crate) fn check_balances(statement: &Statement) -> AppResult<()> {
     let Some(balances) = &statement.balances else {
         return Ok(());
     };

@@ -10,21 +10,21 @@ use std::str::FromStr;
 
 /// The statement's booked balances against ours at the end of the closing date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BalanceCheck {
+pub(crate) struct BalanceCheck {
     /// The statement's balance currency.
-    pub currency: Currency,
+    pub(crate) currency: Currency,
     /// The statement's closing date (else the run date).
-    pub date: NaiveDate,
-    pub statement_opening_minor: i64,
-    pub statement_closing_minor: i64,
+    pub(crate) date: NaiveDate,
+    pub(crate) statement_opening_minor: i64,
+    pub(crate) statement_closing_minor: i64,
     /// Our settlement account's balance at the end of `date` (entries before next midnight).
-    pub ledger_closing_minor: i64,
+    pub(crate) ledger_closing_minor: i64,
 }
 
 impl BalanceCheck {
     /// Statement closing − our closing, in one currency; `None` when the statement is in
     /// another currency than the account.
-    pub fn difference_minor(&self, account_currency: Currency) -> Option<i64> {
+    pub(crate) fn difference_minor(&self, account_currency: Currency) -> Option<i64> {
         (self.currency == account_currency).then(|| {
             self.statement_closing_minor
                 .saturating_sub(self.ledger_closing_minor)
@@ -33,36 +33,36 @@ impl BalanceCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunRecord {
-    pub id: i64,
-    pub account: String,
-    pub date: NaiveDate,
+pub(crate) struct RunRecord {
+    pub(crate) id: i64,
+    pub(crate) account: String,
+    pub(crate) date: NaiveDate,
     /// The run that replaced this one; `None` while it is the account and date's active run.
-    pub superseded_by: Option<i64>,
+    pub(crate) superseded_by: Option<i64>,
     /// The run this one replaced.
-    pub supersedes: Option<i64>,
+    pub(crate) supersedes: Option<i64>,
     /// The settlement account's currency.
-    pub currency: Currency,
-    pub statement_file: String,
-    pub input_format: InputFormat,
+    pub(crate) currency: Currency,
+    pub(crate) statement_file: String,
+    pub(crate) input_format: InputFormat,
     /// The bank's account identifier from the statement (IBAN, MT940 `:25:`), when present.
-    pub statement_account: Option<String>,
-    pub amount_tolerance_minor: i64,
-    pub date_window_days: i64,
-    pub statement_lines: u64,
-    pub internal_entries: u64,
-    pub matched: u64,
-    pub matched_fuzzy: u64,
+    pub(crate) statement_account: Option<String>,
+    pub(crate) amount_tolerance_minor: i64,
+    pub(crate) date_window_days: i64,
+    pub(crate) statement_lines: u64,
+    pub(crate) internal_entries: u64,
+    pub(crate) matched: u64,
+    pub(crate) matched_fuzzy: u64,
     /// Per break kind, in `BreakKind::ALL` order.
-    pub breaks: [u64; 6],
-    pub balance: Option<BalanceCheck>,
-    pub operator: String,
-    pub trace_id: String,
-    pub created_at_us: i64,
+    pub(crate) breaks: [u64; 6],
+    pub(crate) balance: Option<BalanceCheck>,
+    pub(crate) operator: String,
+    pub(crate) trace_id: String,
+    pub(crate) created_at_us: i64,
 }
 
 impl RunRecord {
-    pub fn break_count(&self, kind: BreakKind) -> u64 {
+    pub(crate) fn break_count(&self, kind: BreakKind) -> u64 {
         let index = BreakKind::ALL
             .iter()
             .position(|known| *known == kind)
@@ -70,17 +70,17 @@ impl RunRecord {
         self.breaks[index]
     }
 
-    pub fn total_breaks(&self) -> u64 {
+    pub(crate) fn total_breaks(&self) -> u64 {
         self.breaks.iter().sum()
     }
 
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.superseded_by.is_none()
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResolutionKind {
+pub(crate) enum ResolutionKind {
     /// The difference was posted as an adjustment transfer.
     Posted,
     /// Accepted as is, with a note.
@@ -88,7 +88,7 @@ pub enum ResolutionKind {
 }
 
 impl ResolutionKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ResolutionKind::Posted => "posted",
             ResolutionKind::Accepted => "accepted",
@@ -116,36 +116,36 @@ impl FromStr for ResolutionKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolution {
-    pub kind: ResolutionKind,
-    pub note: String,
+pub(crate) struct Resolution {
+    pub(crate) kind: ResolutionKind,
+    pub(crate) note: String,
     /// The adjustment transfer, for `Posted`.
-    pub transfer_id: Option<i64>,
-    pub by: String,
-    pub at_us: i64,
+    pub(crate) transfer_id: Option<i64>,
+    pub(crate) by: String,
+    pub(crate) at_us: i64,
     /// Where the resolution was made, when this item carries it over from an earlier run.
-    pub resolved_in_item: Option<i64>,
+    pub(crate) resolved_in_item: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemRecord {
-    pub id: i64,
-    pub run_id: i64,
-    pub kind: BreakKind,
-    pub reference: String,
+pub(crate) struct ItemRecord {
+    pub(crate) id: i64,
+    pub(crate) run_id: i64,
+    pub(crate) kind: BreakKind,
+    pub(crate) reference: String,
     /// The statement line's currency; the movement's for `missing_external`.
-    pub currency: Currency,
-    pub internal_currency: Option<Currency>,
-    pub internal_amount_minor: Option<i64>,
-    pub external_amount_minor: Option<i64>,
-    pub difference_minor: Option<i64>,
-    pub transfer_id: Option<i64>,
-    pub statement_line: Option<u64>,
-    pub resolution: Option<Resolution>,
+    pub(crate) currency: Currency,
+    pub(crate) internal_currency: Option<Currency>,
+    pub(crate) internal_amount_minor: Option<i64>,
+    pub(crate) external_amount_minor: Option<i64>,
+    pub(crate) difference_minor: Option<i64>,
+    pub(crate) transfer_id: Option<i64>,
+    pub(crate) statement_line: Option<u64>,
+    pub(crate) resolution: Option<Resolution>,
 }
 
 impl ItemRecord {
-    pub fn from_break(id: i64, run_id: i64, item: &BreakItem) -> ItemRecord {
+    pub(crate) fn from_break(id: i64, run_id: i64, item: &BreakItem) -> ItemRecord {
         ItemRecord {
             id,
             run_id,
@@ -164,7 +164,7 @@ impl ItemRecord {
 
     /// What makes two items of runs of the same account and date "the same break", so a
     /// re-run carries an earlier resolution over.
-    pub fn identity(&self) -> ItemIdentity<'_> {
+    pub(crate) fn identity(&self) -> ItemIdentity<'_> {
         ItemIdentity {
             kind: self.kind,
             reference: &self.reference,
@@ -179,7 +179,7 @@ impl ItemRecord {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ItemIdentity<'a> {
+pub(crate) struct ItemIdentity<'a> {
     kind: BreakKind,
     reference: &'a str,
     currency: Currency,

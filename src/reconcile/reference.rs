@@ -10,7 +10,7 @@ const INLINE_BYTES: usize = 22;
 /// Size of a key's sortable image: length byte, inline bytes, padding.
 const IMAGE_BYTES: usize = 24;
 /// The image as machine words, which compare without a call to `memcmp`.
-pub type ReferenceImage = [u64; IMAGE_BYTES / 8];
+pub(crate) type ReferenceImage = [u64; IMAGE_BYTES / 8];
 /// First image byte of a long reference, whose image holds a fingerprint, not the text.
 const LONG_MARKER: u8 = u8::MAX;
 /// Seed of long-reference fingerprints. They only bring candidates together (long references
@@ -21,7 +21,7 @@ const FINGERPRINT_SEED: u64 = 0x7265_636f_6e63_696c;
 const HASH_CHUNK_BYTES: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
-pub enum ReferenceKey<'a> {
+pub(crate) enum ReferenceKey<'a> {
     Inline {
         length: u8,
         bytes: [u8; INLINE_BYTES],
@@ -31,7 +31,7 @@ pub enum ReferenceKey<'a> {
 
 impl<'a> ReferenceKey<'a> {
     /// `None` for a blank reference: blank references never match anything.
-    pub fn new(reference: &'a str) -> Option<ReferenceKey<'a>> {
+    pub(crate) fn new(reference: &'a str) -> Option<ReferenceKey<'a>> {
         let trimmed = reference.trim();
         if trimmed.is_empty() {
             return None;
@@ -67,7 +67,7 @@ impl<'a> ReferenceKey<'a> {
 impl ReferenceKey<'_> {
     /// A fixed-size image that sorts equal references together. For inline keys equal images
     /// mean equal references; long keys with equal images must still be compared as text.
-    pub fn image(&self) -> ReferenceImage {
+    pub(crate) fn image(&self) -> ReferenceImage {
         let mut image = [0; IMAGE_BYTES];
         match self {
             ReferenceKey::Inline { length, bytes } => {
@@ -91,7 +91,7 @@ impl ReferenceKey<'_> {
 }
 
 /// Whether equal images of this kind mean equal references.
-pub fn image_is_exact(image: &ReferenceImage) -> bool {
+pub(crate) fn image_is_exact(image: &ReferenceImage) -> bool {
     image[0].to_le_bytes()[0] != LONG_MARKER
 }
 

@@ -8,7 +8,7 @@ use crate::money::Currency;
 /// Sum the factors' points, capped at `SCORE_MAX`. A factor that would push the score past the
 /// cap keeps only the points that counted (possibly 0) and says so in its detail, so that the
 /// factors always add up to the score. Factors are counted in the order given (rule order).
-pub fn score_factors(factors: Vec<RiskFactor>, rules: &RuleSet) -> RiskResult {
+pub(crate) fn score_factors(factors: Vec<RiskFactor>, rules: &RuleSet) -> RiskResult {
     let mut score = 0u32;
     let mut counted_factors = Vec::with_capacity(factors.len());
     for mut factor in factors {

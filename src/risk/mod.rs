@@ -22,14 +22,14 @@
 //! - Capped score: rules count in file order; the factor crossing 100 keeps the points that fit.
 //! - Money thresholds finer than a currency ("0.5" JPY) are compared exactly, not rounded.
 
-pub mod assess;
-pub mod builtin;
+pub(crate) mod assess;
+pub(crate) mod builtin;
 mod movement;
-pub mod parse;
+pub(crate) mod parse;
 pub mod profile;
-pub mod rescore;
-pub mod rules;
-pub mod window;
+pub(crate) mod rescore;
+pub(crate) mod rules;
+pub(crate) mod window;
 
 #[cfg(test)]
 mod profile_tests;
@@ -40,8 +40,7 @@ mod test_support;
 #[cfg(test)]
 mod window_tests;
 
-pub use assess::score_factors;
-pub use movement::{Movement, Movements};
+pub use movement::Movements;
 pub use parse::parse_rules;
 pub use profile::{profile, score_profile, Profile};
 pub use rescore::{rescore_all, rescore_movements, rescore_tasks};
@@ -65,7 +64,7 @@ pub trait Assessor: Send {
 
 /// Approves everything (score 0): for tests and for running without risk.
 #[derive(Debug, Default)]
-pub struct ApproveAll;
+pub(crate) struct ApproveAll;
 
 impl Assessor for ApproveAll {
     fn assess(
@@ -84,7 +83,7 @@ impl Assessor for ApproveAll {
 /// One `fincore.risk.assess` span per assessment, with its score, level and decision. Single
 /// posts use it; an import's `fincore.import.batch` span stands for its rows instead, so a
 /// million-row file is not a million spans.
-pub struct Traced<'a>(pub &'a mut dyn Assessor);
+pub(crate) struct Traced<'a>(pub &'a mut dyn Assessor);
 
 impl Assessor for Traced<'_> {
     fn assess(

@@ -7,26 +7,26 @@ use crate::model::{Transfer, TransferStatus};
 /// One transfer as rescoring sees it: 40 bytes instead of a full `Transfer`, accounts as
 /// indexes into `Movements::names`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Movement {
-    pub id: i64,
-    pub at_us: i64,
-    pub amount_minor: i64,
-    pub from: u32,
-    pub to: u32,
+pub(crate) struct Movement {
+    pub(crate) id: i64,
+    pub(crate) at_us: i64,
+    pub(crate) amount_minor: i64,
+    pub(crate) from: u32,
+    pub(crate) to: u32,
     /// Posted (a movement of money) rather than rejected (an attempt).
-    pub posted: bool,
+    pub(crate) posted: bool,
 }
 
 /// Movements with their account numbers interned.
 #[derive(Debug, Default, Clone)]
 pub struct Movements {
-    pub names: Vec<String>,
-    pub movements: Vec<Movement>,
+    pub(crate) names: Vec<String>,
+    pub(crate) movements: Vec<Movement>,
     ids: FastMap<String, u32>,
 }
 
 impl Movements {
-    pub fn with_capacity(movements: usize) -> Movements {
+    pub(crate) fn with_capacity(movements: usize) -> Movements {
         Movements {
             movements: Vec::with_capacity(movements),
             ..Movements::default()
@@ -34,7 +34,7 @@ impl Movements {
     }
 
     /// The index of `number`, interned on first sight.
-    pub fn intern(&mut self, number: &str) -> u32 {
+    pub(crate) fn intern(&mut self, number: &str) -> u32 {
         if let Some(id) = self.ids.get(number) {
             return *id;
         }
@@ -44,7 +44,7 @@ impl Movements {
         id
     }
 
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         id: i64,
         from: &str,
@@ -65,7 +65,7 @@ impl Movements {
         });
     }
 
-    pub fn of_transfers(transfers: &[Transfer]) -> Movements {
+    pub(crate) fn of_transfers(transfers: &[Transfer]) -> Movements {
         let mut movements = Movements::with_capacity(transfers.len());
         for transfer in transfers {
             movements.push(
@@ -81,7 +81,7 @@ impl Movements {
     }
 
     /// Append `other` (read separately, e.g. on another thread), re-interning its names.
-    pub fn append(&mut self, other: Movements) {
+    pub(crate) fn append(&mut self, other: Movements) {
         let remap: Vec<u32> = other.names.iter().map(|name| self.intern(name)).collect();
         self.movements
             .extend(other.movements.into_iter().map(|mut movement| {
@@ -92,15 +92,15 @@ impl Movements {
     }
 
     /// The index of `number` if it was interned.
-    pub fn id_of(&self, number: &str) -> Option<u32> {
+    pub(crate) fn id_of(&self, number: &str) -> Option<u32> {
         self.ids.get(number).copied()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.movements.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.movements.is_empty()
     }
 }

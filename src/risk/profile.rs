@@ -31,18 +31,18 @@ use crate::money::Currency;
 use std::collections::{HashMap, HashSet};
 
 /// SPEC: "dormant reactivation (no activity for 180 days, then a large movement)".
-pub const DORMANCY_GAP_DAYS: i64 = 180;
+pub(crate) const DORMANCY_GAP_DAYS: i64 = 180;
 /// Night is 00:00–06:00 UTC (the hour before this one is the last night hour).
-pub const NIGHT_END_HOUR: i64 = 6;
+pub(crate) const NIGHT_END_HOUR: i64 = 6;
 /// The profile looks this far back; older transfers only give context (windows, gaps).
-pub const PROFILE_HORIZON: Window = Window::ThirtyDays;
+pub(crate) const PROFILE_HORIZON: Window = Window::ThirtyDays;
 const HOURS_PER_DAY: usize = 24;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WindowTotals {
-    pub count: u64,
+pub(crate) struct WindowTotals {
+    pub(crate) count: u64,
     /// Saturates at i64::MAX (unreachable with real amounts).
-    pub sum_minor: i64,
+    pub(crate) sum_minor: i64,
 }
 
 impl WindowTotals {
@@ -55,10 +55,10 @@ impl WindowTotals {
 /// Totals of one direction over the spec's four windows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DirectionTotals {
-    pub last_1h: WindowTotals,
-    pub last_24h: WindowTotals,
-    pub last_7d: WindowTotals,
-    pub last_30d: WindowTotals,
+    pub(crate) last_1h: WindowTotals,
+    pub(crate) last_24h: WindowTotals,
+    pub(crate) last_7d: WindowTotals,
+    pub(crate) last_30d: WindowTotals,
 }
 
 const PROFILE_WINDOWS: [Window; 4] = [
@@ -86,21 +86,21 @@ impl DirectionTotals {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DormantReactivation {
-    pub gap_days: i64,
+    pub(crate) gap_days: i64,
     /// The movement that ended the gap.
-    pub reactivated_at_us: i64,
+    pub(crate) reactivated_at_us: i64,
     /// The largest movement from the reactivation up to `as_of` (earliest on ties).
-    pub largest_movement_minor: i64,
-    pub largest_movement_at_us: i64,
+    pub(crate) largest_movement_minor: i64,
+    pub(crate) largest_movement_at_us: i64,
 }
 
 /// Smallest and largest value of a feature over the replayed attempts (earliest on ties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Extremes {
-    pub minimum: i64,
-    pub minimum_at_us: i64,
-    pub maximum: i64,
-    pub maximum_at_us: i64,
+pub(crate) struct Extremes {
+    pub(crate) minimum: i64,
+    pub(crate) minimum_at_us: i64,
+    pub(crate) maximum: i64,
+    pub(crate) maximum_at_us: i64,
 }
 
 impl Extremes {
@@ -124,11 +124,11 @@ impl Extremes {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowExtremes {
-    pub outgoing_count: Extremes,
-    pub outgoing_sum_minor: Extremes,
-    pub failed_attempts: Extremes,
-    pub distinct_counterparties: Extremes,
+pub(crate) struct WindowExtremes {
+    pub(crate) outgoing_count: Extremes,
+    pub(crate) outgoing_sum_minor: Extremes,
+    pub(crate) failed_attempts: Extremes,
+    pub(crate) distinct_counterparties: Extremes,
 }
 
 impl WindowExtremes {
@@ -143,17 +143,17 @@ impl WindowExtremes {
 /// The rules' features at every outgoing attempt of the last 30 days.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReplay {
-    pub attempts: u64,
-    pub amount_minor: Extremes,
-    pub account_age_days: Extremes,
-    pub dormancy_days: Extremes,
+    pub(crate) attempts: u64,
+    pub(crate) amount_minor: Extremes,
+    pub(crate) account_age_days: Extremes,
+    pub(crate) dormancy_days: Extremes,
     /// In `Window::ALL` order.
-    pub by_window: [WindowExtremes; 6],
-    pub attempts_by_hour: [u32; HOURS_PER_DAY],
+    pub(crate) by_window: [WindowExtremes; 6],
+    pub(crate) attempts_by_hour: [u32; HOURS_PER_DAY],
 }
 
 impl RuleReplay {
-    pub fn window(&self, window: Window) -> &WindowExtremes {
+    pub(crate) fn window(&self, window: Window) -> &WindowExtremes {
         &self.by_window[window.index()]
     }
 
@@ -220,7 +220,7 @@ impl Profile {
     /// The stored and displayed form: amounts as strings with the currency's decimals,
     /// instants in RFC 3339. Counterparty numbers and the replay are left out (numbers are
     /// masked in output; the replay only explains factors, which carry their own details).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let currency = self.currency;
         let reactivation = self.dormant_reactivation.map(|found| {
             serde_json::json!({

@@ -9,18 +9,18 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 /// A score never exceeds this (SPEC: score 0–100).
-pub const SCORE_MAX: u32 = 100;
+pub(crate) const SCORE_MAX: u32 = 100;
 /// One rule can at most fill the whole score.
-pub const POINTS_MAX: u32 = 100;
+pub(crate) const POINTS_MAX: u32 = 100;
 /// No ISO 4217 currency has more than 4 minor units (CLF, UYW): a money threshold with more
 /// decimals could never be compared exactly with any amount.
-pub const MONEY_THRESHOLD_DECIMALS_MAX: u32 = 4;
+pub(crate) const MONEY_THRESHOLD_DECIMALS_MAX: u32 = 4;
 /// Upper bound for count thresholds: far beyond any real velocity, small enough to stay exact.
-pub const COUNT_THRESHOLD_MAX: i64 = 1_000_000_000;
+pub(crate) const COUNT_THRESHOLD_MAX: i64 = 1_000_000_000;
 /// Upper bound for day thresholds (account age, dormancy): a century.
-pub const DAYS_THRESHOLD_MAX: i64 = 36_500;
+pub(crate) const DAYS_THRESHOLD_MAX: i64 = 36_500;
 /// Longest rule name: names are stored with every factor and shown in tables.
-pub const RULE_NAME_LENGTH_MAX: usize = 64;
+pub(crate) const RULE_NAME_LENGTH_MAX: usize = 64;
 /// Hex digits of the SHA-256 kept in the version string: enough to tell rule sets apart.
 const VERSION_HEX_LENGTH: usize = 16;
 
@@ -42,7 +42,7 @@ pub enum Feature {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 9] = [
+    pub(crate) const ALL: [Feature; 9] = [
         Feature::Amount,
         Feature::OutgoingCount,
         Feature::OutgoingSum,
@@ -54,7 +54,7 @@ impl Feature {
         Feature::DormancyDays,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Feature::Amount => "amount",
             Feature::OutgoingCount => "outgoing_count",
@@ -68,19 +68,19 @@ impl Feature {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Feature> {
+    pub(crate) fn parse(text: &str) -> Option<Feature> {
         Feature::ALL
             .into_iter()
             .find(|feature| feature.as_str() == text)
     }
 
     /// Thresholds of money features are decimal strings in major units.
-    pub fn is_money(self) -> bool {
+    pub(crate) fn is_money(self) -> bool {
         matches!(self, Feature::Amount | Feature::OutgoingSum)
     }
 
     /// Features measured over a time window (the rule must name one).
-    pub fn is_windowed(self) -> bool {
+    pub(crate) fn is_windowed(self) -> bool {
         matches!(
             self,
             Feature::OutgoingCount
@@ -92,12 +92,12 @@ impl Feature {
 
     /// Features about the paying account's own behaviour. Bank-side accounts (settlement,
     /// internal) carry the bank's aggregated flows, so these features never fire for them.
-    pub fn is_behavioural(self) -> bool {
+    pub(crate) fn is_behavioural(self) -> bool {
         self.is_windowed() || matches!(self, Feature::AccountAgeDays | Feature::DormancyDays)
     }
 
     /// Inclusive range a non-money threshold must lie in.
-    pub fn threshold_range(self) -> (i64, i64) {
+    pub(crate) fn threshold_range(self) -> (i64, i64) {
         match self {
             Feature::HourOfDay => (0, 23),
             Feature::CounterpartyBlacklisted => (0, 1),
@@ -108,7 +108,7 @@ impl Feature {
 }
 
 /// Bank-side accounts are the bank's own books, not customers whose behaviour is scored.
-pub fn is_bank_side(account_type: AccountType) -> bool {
+pub(crate) fn is_bank_side(account_type: AccountType) -> bool {
     matches!(
         account_type,
         AccountType::Settlement | AccountType::Internal
@@ -129,7 +129,7 @@ pub enum Window {
 }
 
 impl Window {
-    pub const ALL: [Window; 6] = [
+    pub(crate) const ALL: [Window; 6] = [
         Window::FiveMinutes,
         Window::OneHour,
         Window::TwentyFourHours,
@@ -138,7 +138,7 @@ impl Window {
         Window::ThirtyDays,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Window::FiveMinutes => "5m",
             Window::OneHour => "1h",
@@ -149,14 +149,14 @@ impl Window {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Window> {
+    pub(crate) fn parse(text: &str) -> Option<Window> {
         Window::ALL
             .into_iter()
             .find(|window| window.as_str() == text)
     }
 
     /// How far back the window can reach; `today` reaches at most one day back.
-    pub fn length_us(self) -> i64 {
+    pub(crate) fn length_us(self) -> i64 {
         match self {
             Window::FiveMinutes => 5 * MICROS_PER_MINUTE,
             Window::OneHour => MICROS_PER_HOUR,
@@ -167,7 +167,7 @@ impl Window {
     }
 
     /// Events with `start_exclusive_us < at ≤ end_us` are inside the window ending at `end_us`.
-    pub fn start_exclusive_us(self, end_us: i64) -> i64 {
+    pub(crate) fn start_exclusive_us(self, end_us: i64) -> i64 {
         match self {
             Window::Today => day_start_us(end_us) - 1,
             _ => end_us - self.length_us(),
@@ -175,7 +175,7 @@ impl Window {
     }
 
     /// Words for details: "today", "in the last 1h".
-    pub fn phrase(self) -> String {
+    pub(crate) fn phrase(self) -> String {
         match self {
             Window::Today => "today".to_string(),
             _ => format!("in the last {}", self.as_str()),
@@ -196,12 +196,12 @@ impl Window {
 }
 
 /// Midnight UTC of the day containing `at_us`.
-pub fn day_start_us(at_us: i64) -> i64 {
+pub(crate) fn day_start_us(at_us: i64) -> i64 {
     at_us - at_us.rem_euclid(MICROS_PER_DAY)
 }
 
 /// Hour of the day (0–23, UTC) of an instant.
-pub fn hour_of_day(at_us: i64) -> i64 {
+pub(crate) fn hour_of_day(at_us: i64) -> i64 {
     at_us.rem_euclid(MICROS_PER_DAY) / MICROS_PER_HOUR
 }
 
@@ -215,7 +215,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    pub const ALL: [Comparison; 5] = [
+    pub(crate) const ALL: [Comparison; 5] = [
         Comparison::Greater,
         Comparison::GreaterOrEqual,
         Comparison::Less,
@@ -223,7 +223,7 @@ impl Comparison {
         Comparison::Equal,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Comparison::Greater => ">",
             Comparison::GreaterOrEqual => ">=",
@@ -233,7 +233,7 @@ impl Comparison {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Comparison> {
+    pub(crate) fn parse(text: &str) -> Option<Comparison> {
         Comparison::ALL
             .into_iter()
             .find(|comparison| comparison.as_str() == text)
@@ -241,7 +241,7 @@ impl Comparison {
 
     /// Exact comparison of an integer value with a threshold that may lie between two
     /// integers (`exact == false`: the real threshold is strictly between floor and floor + 1).
-    pub fn holds(self, value: i64, threshold: ResolvedThreshold) -> bool {
+    pub(crate) fn holds(self, value: i64, threshold: ResolvedThreshold) -> bool {
         let floor = threshold.floor;
         match (self, threshold.exact) {
             (Comparison::Greater, _) => value > floor,
@@ -255,7 +255,7 @@ impl Comparison {
     }
 
     /// Whether the rule looks for large values (peaks) rather than small ones.
-    pub fn seeks_maximum(self) -> bool {
+    pub(crate) fn seeks_maximum(self) -> bool {
         !matches!(self, Comparison::Less | Comparison::LessOrEqual)
     }
 }
@@ -264,13 +264,13 @@ impl Comparison {
 /// `exact == false` when the configured decimal has more decimals than the currency: the
 /// real threshold lies strictly between `floor` and `floor + 1`, and comparisons stay exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResolvedThreshold {
-    pub floor: i64,
-    pub exact: bool,
+pub(crate) struct ResolvedThreshold {
+    pub(crate) floor: i64,
+    pub(crate) exact: bool,
 }
 
 impl ResolvedThreshold {
-    pub fn exact(value: i64) -> ResolvedThreshold {
+    pub(crate) fn exact(value: i64) -> ResolvedThreshold {
         ResolvedThreshold {
             floor: value,
             exact: true,
@@ -287,7 +287,7 @@ pub struct MoneyThreshold {
 
 impl MoneyThreshold {
     /// Checks the grammar, the sign and the precision against the finest currency.
-    pub fn parse(text: &str) -> Result<MoneyThreshold, String> {
+    pub(crate) fn parse(text: &str) -> Result<MoneyThreshold, String> {
         match parse_minor(text, MONEY_THRESHOLD_DECIMALS_MAX) {
             Ok(minor) if minor < 0 => Err(format!("'{text}' must not be negative")),
             Ok(_) if text.starts_with('+') => Err(format!("'{text}' must be written without a sign")),
@@ -304,13 +304,13 @@ impl MoneyThreshold {
         }
     }
 
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// Minor units of `currency`. A threshold finer than the currency ("0.5" JPY) keeps its
     /// exact meaning through `exact == false` instead of being rounded.
-    pub fn in_currency(&self, currency: Currency) -> ResolvedThreshold {
+    pub(crate) fn in_currency(&self, currency: Currency) -> ResolvedThreshold {
         if let Ok(minor) = currency.parse_non_negative(&self.text) {
             return ResolvedThreshold::exact(minor);
         }
@@ -335,7 +335,7 @@ impl MoneyThreshold {
     }
 
     /// As written in the currency's decimals when exact ("200000.00"), else as configured.
-    pub fn display_in(&self, currency: Currency) -> String {
+    pub(crate) fn display_in(&self, currency: Currency) -> String {
         let resolved = self.in_currency(currency);
         if resolved.exact {
             currency.format(resolved.floor)
@@ -352,14 +352,14 @@ pub enum Threshold {
 }
 
 impl Threshold {
-    pub fn resolve(&self, currency: Currency) -> ResolvedThreshold {
+    pub(crate) fn resolve(&self, currency: Currency) -> ResolvedThreshold {
         match self {
             Threshold::Money(money) => money.in_currency(currency),
             Threshold::Count(count) => ResolvedThreshold::exact(*count),
         }
     }
 
-    pub fn display_in(&self, currency: Currency) -> String {
+    pub(crate) fn display_in(&self, currency: Currency) -> String {
         match self {
             Threshold::Money(money) => money.display_in(currency),
             Threshold::Count(count) => count.to_string(),
@@ -382,9 +382,9 @@ pub struct Rule {
 /// Lower bounds of the levels: `low < medium ≤ … < high ≤ … < critical ≤ …`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LevelBounds {
-    pub medium: u32,
-    pub high: u32,
-    pub critical: u32,
+    pub(crate) medium: u32,
+    pub(crate) high: u32,
+    pub(crate) critical: u32,
 }
 
 impl Default for LevelBounds {
@@ -399,7 +399,7 @@ impl Default for LevelBounds {
 }
 
 impl LevelBounds {
-    pub fn level_for(&self, score: u32) -> RiskLevel {
+    pub(crate) fn level_for(&self, score: u32) -> RiskLevel {
         if score >= self.critical {
             RiskLevel::Critical
         } else if score >= self.high {
@@ -414,10 +414,10 @@ impl LevelBounds {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecisionMap {
-    pub low: RiskDecision,
-    pub medium: RiskDecision,
-    pub high: RiskDecision,
-    pub critical: RiskDecision,
+    pub(crate) low: RiskDecision,
+    pub(crate) medium: RiskDecision,
+    pub(crate) high: RiskDecision,
+    pub(crate) critical: RiskDecision,
 }
 
 impl Default for DecisionMap {
@@ -432,7 +432,7 @@ impl Default for DecisionMap {
 }
 
 impl DecisionMap {
-    pub fn decision_for(&self, level: RiskLevel) -> RiskDecision {
+    pub(crate) fn decision_for(&self, level: RiskLevel) -> RiskDecision {
         match level {
             RiskLevel::Low => self.low,
             RiskLevel::Medium => self.medium,
@@ -447,17 +447,17 @@ impl DecisionMap {
 pub struct ProfileSettings {
     /// A movement at least this large (major units of the account's currency) after a
     /// dormancy of `profile::DORMANCY_GAP_DAYS` is a dormant reactivation.
-    pub dormant_reactivation_amount: MoneyThreshold,
-    pub dormant_reactivation_points: u32,
+    pub(crate) dormant_reactivation_amount: MoneyThreshold,
+    pub(crate) dormant_reactivation_points: u32,
     /// Night activity fires when this share (per mille) of the 30-day movements is at night…
-    pub night_share_per_mille: u32,
+    pub(crate) night_share_per_mille: u32,
     /// …and there are at least this many movements (one night transfer is not a pattern).
-    pub night_movements_min: u32,
-    pub night_activity_points: u32,
+    pub(crate) night_movements_min: u32,
+    pub(crate) night_activity_points: u32,
 }
 
 /// A per-mille share is at most 1000.
-pub const PER_MILLE_MAX: u32 = 1000;
+pub(crate) const PER_MILLE_MAX: u32 = 1000;
 
 impl Default for ProfileSettings {
     fn default() -> ProfileSettings {
@@ -482,7 +482,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Longest window any rule uses (0 without windowed rules).
-    pub fn longest_window_us(&self) -> i64 {
+    pub(crate) fn longest_window_us(&self) -> i64 {
         self.rules
             .iter()
             .filter_map(|rule| rule.window)
@@ -494,7 +494,7 @@ impl RuleSet {
     /// How far back history must reach for every rule to see what it needs: the longest
     /// window, and for dormancy rules one day more than their threshold (if no movement is
     /// found that far back, the dormancy is certainly beyond the threshold).
-    pub fn history_window_us(&self) -> i64 {
+    pub(crate) fn history_window_us(&self) -> i64 {
         let dormancy_us = self
             .rules
             .iter()
@@ -509,7 +509,7 @@ impl RuleSet {
     }
 
     /// Canonical TOML: parses back to an equal rule set.
-    pub fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         let mut text = String::new();
         let levels = &self.levels;
         let decisions = &self.decisions;
@@ -545,7 +545,7 @@ impl RuleSet {
 
     /// "sha256:" and the first hex digits of the canonical TOML's hash: equal rule sets have
     /// equal versions whatever their comments or layout.
-    pub fn version(&self) -> String {
+    pub(crate) fn version(&self) -> String {
         let digest = Sha256::digest(self.to_toml().as_bytes());
         let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
         format!("sha256:{}", &hex[..VERSION_HEX_LENGTH])

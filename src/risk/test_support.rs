@@ -7,25 +7,25 @@ use crate::model::{
 };
 use crate::money::Currency;
 
-pub const SECOND_US: i64 = 1_000_000;
-pub const MINUTE_US: i64 = 60 * SECOND_US;
-pub const HOUR_US: i64 = 60 * MINUTE_US;
-pub const DAY_US: i64 = 24 * HOUR_US;
+pub(crate) const SECOND_US: i64 = 1_000_000;
+pub(crate) const MINUTE_US: i64 = 60 * SECOND_US;
+pub(crate) const HOUR_US: i64 = 60 * MINUTE_US;
+pub(crate) const DAY_US: i64 = 24 * HOUR_US;
 
-pub fn usd() -> Currency {
+pub(crate) fn usd() -> Currency {
     Currency::parse("USD").unwrap()
 }
 
-pub fn instant(text: &str) -> i64 {
+pub(crate) fn instant(text: &str) -> i64 {
     parse_instant(text).unwrap()
 }
 
 /// 2026-11-20T12:00:00Z, the "now" of most tests.
-pub fn noon() -> i64 {
+pub(crate) fn noon() -> i64 {
     instant("2026-11-20T12:00:00Z")
 }
 
-pub fn account_of(number: &str, account_type: AccountType, created_at_us: i64) -> Account {
+pub(crate) fn account_of(number: &str, account_type: AccountType, created_at_us: i64) -> Account {
     Account {
         number: number.to_string(),
         holder: format!("Holder of {number}"),
@@ -40,7 +40,7 @@ pub fn account_of(number: &str, account_type: AccountType, created_at_us: i64) -
 }
 
 /// A checking account opened 2025-01-01.
-pub fn customer(number: &str) -> Account {
+pub(crate) fn customer(number: &str) -> Account {
     account_of(
         number,
         AccountType::Checking,
@@ -48,7 +48,7 @@ pub fn customer(number: &str) -> Account {
     )
 }
 
-pub fn request(from: &str, to: &str, amount_minor: i64, at_us: i64) -> TransferRequest {
+pub(crate) fn request(from: &str, to: &str, amount_minor: i64, at_us: i64) -> TransferRequest {
     TransferRequest {
         kind: TransferKind::Transfer,
         key: None,
@@ -63,7 +63,7 @@ pub fn request(from: &str, to: &str, amount_minor: i64, at_us: i64) -> TransferR
     }
 }
 
-pub fn transfer(
+pub(crate) fn transfer(
     id: i64,
     from: &str,
     to: &str,
@@ -94,16 +94,16 @@ pub fn transfer(
     }
 }
 
-pub fn posted(id: i64, from: &str, to: &str, amount_minor: i64, at_us: i64) -> Transfer {
+pub(crate) fn posted(id: i64, from: &str, to: &str, amount_minor: i64, at_us: i64) -> Transfer {
     transfer(id, from, to, amount_minor, at_us, TransferStatus::Posted)
 }
 
-pub fn rejected(id: i64, from: &str, to: &str, amount_minor: i64, at_us: i64) -> Transfer {
+pub(crate) fn rejected(id: i64, from: &str, to: &str, amount_minor: i64, at_us: i64) -> Transfer {
     transfer(id, from, to, amount_minor, at_us, TransferStatus::Rejected)
 }
 
 /// Fisher–Yates with a fixed LCG: a reproducible shuffle without a random crate.
-pub fn shuffle<T>(items: &mut [T], seed: u64) {
+pub(crate) fn shuffle<T>(items: &mut [T], seed: u64) {
     let mut state = seed;
     for index in (1..items.len()).rev() {
         state = state
@@ -114,7 +114,7 @@ pub fn shuffle<T>(items: &mut [T], seed: u64) {
     }
 }
 
-pub fn rule_names(result: &RiskResult) -> Vec<&str> {
+pub(crate) fn rule_names(result: &RiskResult) -> Vec<&str> {
     result
         .factors
         .iter()

@@ -20,7 +20,7 @@ use std::collections::{HashSet, VecDeque};
 /// Events are kept this long beyond the longest window, so that a back-dated request up to a
 /// day older than an account's latest event still sees complete windows. Older back-dated
 /// requests see only what is kept (documented limitation: memory stays bounded).
-pub const BACKDATED_TOLERANCE_US: i64 = MICROS_PER_DAY;
+pub(crate) const BACKDATED_TOLERANCE_US: i64 = MICROS_PER_DAY;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EventKind {
@@ -200,6 +200,7 @@ impl AccountHistory {
         seen.extend(movements.map(|event| event.counterparty));
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.events.len()
     }
@@ -251,18 +252,20 @@ impl WindowAssessor {
         assessor
     }
 
-    pub fn rules(&self) -> &RuleSet {
+    #[cfg(test)]
+    pub(crate) fn rules(&self) -> &RuleSet {
         &self.rules
     }
 
     /// How far before the earliest transfer to be assessed the caller should load history
     /// (posted and rejected transfers) into `seed` for every window to be complete.
-    pub fn history_window_us(&self) -> i64 {
+    pub(crate) fn history_window_us(&self) -> i64 {
         self.rules.history_window_us()
     }
 
     /// History loaded from the database, in any order.
-    pub fn seed(&mut self, history: impl IntoIterator<Item = Transfer>) {
+    #[cfg(test)]
+    pub(crate) fn seed(&mut self, history: impl IntoIterator<Item = Transfer>) {
         let mut transfers: Vec<Transfer> = history.into_iter().collect();
         // Arrival in time order keeps every insertion at the back of its deque.
         transfers.sort_by_key(|transfer| (transfer.at_us, transfer.id));
@@ -276,7 +279,7 @@ impl WindowAssessor {
     /// are recorded (a counterparty's own history is left as it was), so an account seen
     /// earlier only as a counterparty, or seeded before, can be (re)seeded without counting
     /// anything twice. Each transfer must appear once.
-    pub fn seed_accounts(
+    pub(crate) fn seed_accounts(
         &mut self,
         accounts: &[&str],
         history: impl IntoIterator<Item = Transfer>,
@@ -315,7 +318,8 @@ impl WindowAssessor {
     }
 
     /// Events currently held in memory (all accounts).
-    pub fn retained_events(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn retained_events(&self) -> usize {
         self.histories.iter().map(AccountHistory::len).sum()
     }
 

@@ -7,7 +7,7 @@ use crate::model::AccountType;
 use crate::money::Currency;
 
 /// Validate the whole file before anything is written: a bad row is exit 4 with its line.
-pub fn read_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
+pub(crate) fn read_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
     let place = file.display().to_string();
     let opened = std::fs::File::open(file)
         .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;

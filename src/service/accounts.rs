@@ -11,23 +11,23 @@ use crate::money::Currency;
 use crate::store::{with_retry, Actor, Store, WriteTx};
 use tracing::Instrument;
 
-pub const HOLDER_LENGTH_MAX: usize = 200;
+pub(crate) const HOLDER_LENGTH_MAX: usize = 200;
 /// Account imports run in one transaction; bigger files should be split.
-pub const ACCOUNT_IMPORT_ROWS_MAX: usize = 100_000;
+pub(crate) const ACCOUNT_IMPORT_ROWS_MAX: usize = 100_000;
 /// Attempts to find an unused generated number before giving up.
 const NUMBER_ATTEMPTS_MAX: u32 = 8;
 
 #[derive(Debug, Clone)]
-pub struct OpenRequest {
-    pub holder: String,
-    pub account_type: AccountType,
-    pub currency: Currency,
-    pub number: Option<String>,
-    pub overdraft_limit_minor: i64,
-    pub initial_deposit: Option<(i64, String)>,
+pub(crate) struct OpenRequest {
+    pub(crate) holder: String,
+    pub(crate) account_type: AccountType,
+    pub(crate) currency: Currency,
+    pub(crate) number: Option<String>,
+    pub(crate) overdraft_limit_minor: i64,
+    pub(crate) initial_deposit: Option<(i64, String)>,
 }
 
-pub fn validate_holder(holder: &str) -> AppResult<String> {
+pub(crate) fn validate_holder(holder: &str) -> AppResult<String> {
     let trimmed = holder.trim();
     if trimmed.is_empty() || trimmed.chars().count() > HOLDER_LENGTH_MAX {
         return Err(AppError::invalid_input(format!(
@@ -51,7 +51,11 @@ fn new_account(request: &OpenRequest, number: String, now_us: i64) -> Account {
     }
 }
 
-pub async fn open(store: &Store, actor: &Actor, request: &OpenRequest) -> AppResult<Account> {
+pub(crate) async fn open(
+    store: &Store,
+    actor: &Actor,
+    request: &OpenRequest,
+) -> AppResult<Account> {
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let account = insert_new(&mut tx, request).await?;
@@ -134,13 +138,13 @@ fn account_details(account: &Account) -> serde_json::Value {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusChange {
+pub(crate) enum StatusChange {
     Freeze,
     Unfreeze,
     Close,
 }
 
-pub async fn change_status(
+pub(crate) async fn change_status(
     store: &Store,
     actor: &Actor,
     number: &str,
@@ -203,22 +207,22 @@ fn next_status(
 
 /// One validated row of an account import file.
 #[derive(Debug, Clone)]
-pub struct ImportRow {
-    pub line: u64,
-    pub request: OpenRequest,
+pub(crate) struct ImportRow {
+    pub(crate) line: u64,
+    pub(crate) request: OpenRequest,
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct AccountImportSummary {
-    pub rows: usize,
-    pub created: usize,
-    pub unchanged: usize,
-    pub numbers: Vec<String>,
+pub(crate) struct AccountImportSummary {
+    pub(crate) rows: usize,
+    pub(crate) created: usize,
+    pub(crate) unchanged: usize,
+    pub(crate) numbers: Vec<String>,
 }
 
 /// All rows in one transaction: a conflicting row aborts the whole import (exit 6) so master
 /// data is never half-loaded; identical rows are no-ops.
-pub async fn import(
+pub(crate) async fn import(
     store: &Store,
     actor: &Actor,
     rows: &[ImportRow],

@@ -7,7 +7,7 @@ use crate::model::{Transfer, TransferStatus};
 use crate::store::WriteTx;
 
 /// Write a batch's transfers, entries, balances and one audit event per transfer.
-pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
+pub(crate) async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResult<()> {
     assert_balanced(&batch.transfers, &batch.entries);
     batch.assert_balances_follow_entries(book);
     // One call so PostgreSQL can write a single post in one statement while the lock is held.
@@ -21,7 +21,7 @@ pub async fn write_batch(tx: &mut WriteTx, book: &Book, batch: Batch) -> AppResu
 }
 
 /// The new balances of every account the batch touched.
-pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> AppResult<()> {
+pub(crate) async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> AppResult<()> {
     batch.assert_balances_follow_entries(book);
     let balances = touched_balances(book, batch);
     let now_us = tx.actor.now_us;
@@ -30,7 +30,7 @@ pub async fn write_balances(tx: &mut WriteTx, book: &Book, batch: &Batch) -> App
 }
 
 /// One audit event per transfer, in order, and the transfers counted for the commit's metrics.
-pub fn audit_transfers(tx: &mut WriteTx, transfers: &[Transfer]) {
+pub(crate) fn audit_transfers(tx: &mut WriteTx, transfers: &[Transfer]) {
     for transfer in transfers {
         let action = match transfer.status {
             TransferStatus::Posted => "transfer.posted",

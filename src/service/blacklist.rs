@@ -7,7 +7,12 @@ use crate::store::{with_retry, BlacklistEntry, Store};
 use serde_json::json;
 
 /// Put `number` on the blacklist; `false` when it already was (nothing written).
-pub async fn add(store: &Store, actor: &Actor, number: &str, reason: &str) -> AppResult<bool> {
+pub(crate) async fn add(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+    reason: &str,
+) -> AppResult<bool> {
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let added = tx.blacklist_add(number, reason).await?;
@@ -27,7 +32,11 @@ pub async fn add(store: &Store, actor: &Actor, number: &str, reason: &str) -> Ap
 }
 
 /// Take `number` off the blacklist; not found when it is not on it.
-pub async fn remove(store: &Store, actor: &Actor, number: &str) -> AppResult<BlacklistEntry> {
+pub(crate) async fn remove(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+) -> AppResult<BlacklistEntry> {
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let Some(entry) = tx.blacklist_remove(number).await? else {

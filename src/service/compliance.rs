@@ -13,23 +13,23 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// One report: the period (whole UTC days), its kinds and thresholds.
-pub struct ComplianceRequest {
-    pub from: chrono::NaiveDate,
-    pub to: chrono::NaiveDate,
-    pub kinds: Vec<&'static str>,
-    pub params: ComplianceParams,
-    pub sanctions: Option<SanctionsList>,
+pub(crate) struct ComplianceRequest {
+    pub(crate) from: chrono::NaiveDate,
+    pub(crate) to: chrono::NaiveDate,
+    pub(crate) kinds: Vec<&'static str>,
+    pub(crate) params: ComplianceParams,
+    pub(crate) sanctions: Option<SanctionsList>,
     /// Full account numbers instead of masked ones; audited.
-    pub unmask: bool,
+    pub(crate) unmask: bool,
 }
 
 /// Findings, masked unless the request unmasks them, and the audit summary when asked for.
-pub struct ComplianceReport {
-    pub findings: ComplianceFindings,
-    pub audit: Option<AuditSummary>,
+pub(crate) struct ComplianceReport {
+    pub(crate) findings: ComplianceFindings,
+    pub(crate) audit: Option<AuditSummary>,
 }
 
-pub async fn gather(
+pub(crate) async fn gather(
     store: &Store,
     actor: &Actor,
     request: &ComplianceRequest,

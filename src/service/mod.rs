@@ -2,24 +2,24 @@
 //! needs, asks the pure cores what to do, writes the change and its audit events together.
 //! Commands call these; these call `store/` and the cores; nothing here parses flags or prints.
 
-pub mod account_import;
-pub mod accounts;
+pub(crate) mod account_import;
+pub(crate) mod accounts;
 mod batch;
-pub mod blacklist;
-pub mod compliance;
-pub mod post;
-pub mod reconcile;
-pub mod rescore;
-pub mod risk_rules;
+pub(crate) mod blacklist;
+pub(crate) mod compliance;
+pub(crate) mod post;
+pub(crate) mod reconcile;
+pub(crate) mod rescore;
+pub(crate) mod risk_rules;
 pub mod transfer_import;
 mod transfer_import_batch;
-pub mod verify;
+pub(crate) mod verify;
 
-pub use batch::{audit_transfers, write_balances, write_batch};
+pub(crate) use batch::{write_balances, write_batch};
 
 /// Where a long use case reports how far it got (a progress bar in a terminal, nothing in a
 /// pipe).
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     fn stage(&self, message: &'static str);
     fn position(&self, count: u64);
 }

@@ -10,12 +10,12 @@ use crate::store::{with_retry, Actor, Store, WriteTx};
 use tracing::Instrument;
 
 #[derive(Debug, Clone)]
-pub struct PostResult {
-    pub transfer: Transfer,
-    pub replayed: bool,
+pub(crate) struct PostResult {
+    pub(crate) transfer: Transfer,
+    pub(crate) replayed: bool,
 }
 
-pub async fn post(
+pub(crate) async fn post(
     store: &Store,
     actor: &Actor,
     request: &TransferRequest,
@@ -31,7 +31,7 @@ pub async fn post(
 
 /// Apply one request inside an open write transaction (also used by account opening's
 /// initial deposit). The request is assessed first unless it is a reversal or adjustment.
-pub async fn post_in(
+pub(crate) async fn post_in(
     tx: &mut WriteTx,
     request: &TransferRequest,
     risk: &RiskOptions,
@@ -114,7 +114,10 @@ async fn finish(
 }
 
 /// The settlement account named by `--via` must exist and be of type settlement.
-pub async fn require_settlement(store: &Store, number: &str) -> AppResult<crate::model::Account> {
+pub(crate) async fn require_settlement(
+    store: &Store,
+    number: &str,
+) -> AppResult<crate::model::Account> {
     let account = store.account(number).await?.ok_or_else(|| {
         AppError::new(
             ErrorCode::AccountNotFound,
@@ -130,7 +133,12 @@ pub async fn require_settlement(store: &Store, number: &str) -> AppResult<crate:
     Ok(account)
 }
 
-pub async fn reverse(store: &Store, actor: &Actor, id: i64, reason: &str) -> AppResult<Transfer> {
+pub(crate) async fn reverse(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> AppResult<Transfer> {
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
         let original = tx

@@ -32,30 +32,30 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Widest `--date-window` accepted, in days.
-pub const DATE_WINDOW_MAX_DAYS: i64 = 31;
+pub(crate) const DATE_WINDOW_MAX_DAYS: i64 = 31;
 /// Longest `--note`, in characters.
-pub const NOTE_LENGTH_MAX: usize = TEXT_LENGTH_MAX;
+pub(crate) const NOTE_LENGTH_MAX: usize = TEXT_LENGTH_MAX;
 
 #[derive(Debug, Clone)]
-pub struct RunRequest {
-    pub account: String,
-    pub date: NaiveDate,
-    pub statement: PathBuf,
-    pub format: InputFormat,
-    pub csv: CsvOptions,
+pub(crate) struct RunRequest {
+    pub(crate) account: String,
+    pub(crate) date: NaiveDate,
+    pub(crate) statement: PathBuf,
+    pub(crate) format: InputFormat,
+    pub(crate) csv: CsvOptions,
     /// As typed; parsed in the account's currency.
-    pub amount_tolerance: Option<String>,
-    pub date_window_days: i64,
+    pub(crate) amount_tolerance: Option<String>,
+    pub(crate) date_window_days: i64,
 }
 
 #[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub run: RunRecord,
-    pub items: Vec<ItemRecord>,
+pub(crate) struct RunOutcome {
+    pub(crate) run: RunRecord,
+    pub(crate) items: Vec<ItemRecord>,
 }
 
 /// The account to reconcile: it must exist (exit 5) and be a settlement account (exit 3).
-pub async fn settlement_account(store: &Store, number: &str) -> AppResult<Account> {
+pub(crate) async fn settlement_account(store: &Store, number: &str) -> AppResult<Account> {
     let account = store.account(number).await?.ok_or_else(|| {
         AppError::new(
             ErrorCode::AccountNotFound,
@@ -76,7 +76,7 @@ pub async fn settlement_account(store: &Store, number: &str) -> AppResult<Accoun
 
 /// Read the statement, match it against the ledger and store the run. `on_progress` receives
 /// the statement bytes read so far. Nothing is written unless the statement was read whole.
-pub async fn run(
+pub(crate) async fn run(
     store: &Store,
     actor: &Actor,
     request: RunRequest,
@@ -241,6 +241,11 @@ async fn store_run(
     }
     tx.insert_reconcile_run(&run).await?;
     tx.insert_reconcile_items(&items).await?;
+    let mut tally = crate::metrics::Tally::default();
+    for found in breaks {
+        tally.reconciliation_break(found.kind.as_str());
+    }
+    tx.tally(tally);
     let breaks: serde_json::Map<String, serde_json::Value> = BreakKind::ALL
         .iter()
         .map(|kind| (kind.as_str().to_string(), json!(run.break_count(*kind))))
@@ -270,22 +275,22 @@ async fn store_run(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolveAction {
+pub(crate) enum ResolveAction {
     /// Post the difference between the settlement account and this account.
     PostTo(String),
     Accept,
 }
 
 #[derive(Debug, Clone)]
-pub struct ResolveOutcome {
-    pub run: RunRecord,
-    pub item: ItemRecord,
-    pub transfer: Option<Transfer>,
+pub(crate) struct ResolveOutcome {
+    pub(crate) run: RunRecord,
+    pub(crate) item: ItemRecord,
+    pub(crate) transfer: Option<Transfer>,
 }
 
 /// Resolve an open item of an active run: post its difference or accept it, with a note,
 /// audited, in one transaction. A resolved item cannot be resolved again (`invalid_state`).
-pub async fn resolve(
+pub(crate) async fn resolve(
     store: &Store,
     actor: &Actor,
     item_id: i64,

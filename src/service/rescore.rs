@@ -16,24 +16,24 @@ use std::collections::{HashMap, HashSet};
 use tracing::Instrument;
 
 /// What to rescore.
-pub struct RescoreRequest {
+pub(crate) struct RescoreRequest {
     /// One account, or every account when `None`.
-    pub only: Option<String>,
-    pub as_of_us: i64,
+    pub(crate) only: Option<String>,
+    pub(crate) as_of_us: i64,
     /// Freeze the active accounts that score critical.
-    pub apply: bool,
+    pub(crate) apply: bool,
 }
 
 /// A stored rescoring run: the rules used, every account's outcome, what changed and froze.
-pub struct RescoreOutcome {
-    pub chosen: ChosenRules,
-    pub rescored: Vec<RescoredAccount>,
-    pub stored: StoredRun,
+pub(crate) struct RescoreOutcome {
+    pub(crate) chosen: ChosenRules,
+    pub(crate) rescored: Vec<RescoredAccount>,
+    pub(crate) stored: StoredRun,
 }
 
 /// Load, score on the CPU pool, store. Scoring runs beside the async runtime
 /// (`spawn_blocking`): it is seconds of CPU on a large ledger.
-pub async fn rescore(
+pub(crate) async fn rescore(
     store: &Store,
     actor: &Actor,
     options: &RiskOptions,
@@ -79,10 +79,10 @@ pub async fn rescore(
 }
 
 /// One account's outcome in a rescoring run.
-pub struct RescoredAccount {
-    pub account: Account,
-    pub profile: Profile,
-    pub result: RiskResult,
+pub(crate) struct RescoredAccount {
+    pub(crate) account: Account,
+    pub(crate) profile: Profile,
+    pub(crate) result: RiskResult,
 }
 
 /// Each rescoring result with the account of its number. Checked in every build: a result
@@ -148,13 +148,13 @@ async fn load_for_rescore(
     }
 }
 
-pub struct StoredRun {
-    pub run_id: i64,
+pub(crate) struct StoredRun {
+    pub(crate) run_id: i64,
     /// Each account's assessment before this run, in the order of the rescored accounts.
-    pub previous: Vec<Option<LatestRisk>>,
-    pub changed: Vec<bool>,
+    pub(crate) previous: Vec<Option<LatestRisk>>,
+    pub(crate) changed: Vec<bool>,
     /// Accounts this run froze (critical and active, with `--apply`).
-    pub frozen: Vec<String>,
+    pub(crate) frozen: Vec<String>,
 }
 
 /// A change: the level or score differs from the current assessment (none counts as 0, low).
@@ -234,6 +234,11 @@ async fn store_rescore(
             frozen: to_freeze.len() as i64,
         };
         let run_id = tx.insert_risk_run(&run, &assessments).await?;
+        let mut tally = crate::metrics::Tally::default();
+        for item in rescored {
+            tally.risk_assessment(item.result.level);
+        }
+        tx.tally(tally);
         tx.audit(
             "risk.rescored",
             &format!("risk_run:{run_id}"),

@@ -15,14 +15,14 @@ use std::sync::Arc;
 
 /// What the command line said about rules.
 #[derive(Debug, Clone, Default)]
-pub struct RiskOptions {
+pub(crate) struct RiskOptions {
     /// `--rules FILE`, parsed: overrides the database's active set.
-    pub rules_file: Option<(String, Arc<RuleSet>)>,
+    pub(crate) rules_file: Option<(String, Arc<RuleSet>)>,
 }
 
 impl RiskOptions {
     /// Read and validate `--rules FILE` (exit 4 naming the file, rule and field at fault).
-    pub fn from_file(path: Option<&Path>) -> AppResult<RiskOptions> {
+    pub(crate) fn from_file(path: Option<&Path>) -> AppResult<RiskOptions> {
         let Some(path) = path else {
             return Ok(RiskOptions::default());
         };
@@ -33,7 +33,7 @@ impl RiskOptions {
     }
 }
 
-pub fn load_rules_file(path: &Path) -> AppResult<RuleSet> {
+pub(crate) fn load_rules_file(path: &Path) -> AppResult<RuleSet> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
     parse_rules(&text).map_err(|error| error.context(path.display()))
@@ -41,14 +41,14 @@ pub fn load_rules_file(path: &Path) -> AppResult<RuleSet> {
 
 /// Where the rules in force came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RulesSource {
+pub(crate) enum RulesSource {
     File(String),
     Database { version: i64 },
     Builtin,
 }
 
 impl RulesSource {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             RulesSource::File(_) => "file",
             RulesSource::Database { .. } => "database",
@@ -56,7 +56,7 @@ impl RulesSource {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             RulesSource::File(path) => format!("file {path}"),
             RulesSource::Database { version } => format!("database version {version}"),
@@ -66,11 +66,11 @@ impl RulesSource {
 }
 
 #[derive(Debug, Clone)]
-pub struct ChosenRules {
-    pub rules: Arc<RuleSet>,
-    pub source: RulesSource,
+pub(crate) struct ChosenRules {
+    pub(crate) rules: Arc<RuleSet>,
+    pub(crate) source: RulesSource,
     /// The database row when the rules come from there.
-    pub stored: Option<StoredRuleSet>,
+    pub(crate) stored: Option<StoredRuleSet>,
 }
 
 fn choose(options: &RiskOptions, stored: Option<StoredRuleSet>) -> AppResult<ChosenRules> {
@@ -106,7 +106,7 @@ fn choose(options: &RiskOptions, stored: Option<StoredRuleSet>) -> AppResult<Cho
 }
 
 /// The rules in force, read under the write lock.
-pub async fn rules_in_tx(tx: &mut WriteTx, options: &RiskOptions) -> AppResult<ChosenRules> {
+pub(crate) async fn rules_in_tx(tx: &mut WriteTx, options: &RiskOptions) -> AppResult<ChosenRules> {
     if options.rules_file.is_some() {
         return choose(options, None);
     }
@@ -115,7 +115,7 @@ pub async fn rules_in_tx(tx: &mut WriteTx, options: &RiskOptions) -> AppResult<C
 }
 
 /// The rules in force, for read-only commands.
-pub async fn rules_for_read(store: &Store, options: &RiskOptions) -> AppResult<ChosenRules> {
+pub(crate) async fn rules_for_read(store: &Store, options: &RiskOptions) -> AppResult<ChosenRules> {
     if options.rules_file.is_some() {
         return choose(options, None);
     }
@@ -124,14 +124,14 @@ pub async fn rules_for_read(store: &Store, options: &RiskOptions) -> AppResult<C
 }
 
 /// Reversals and adjustments correct an assessed transfer and are not scored.
-pub fn is_assessed(kind: TransferKind) -> bool {
+pub(crate) fn is_assessed(kind: TransferKind) -> bool {
     !matches!(kind, TransferKind::Reversal | TransferKind::Adjustment)
 }
 
 /// The assessor for one post, inside its write transaction (after the lock, so concurrent
 /// posts see each other): the rules in force, the blacklist status of both sides, and the
 /// paying account's history over the window the rules need, up to the transfer's instant.
-pub async fn single_post_assessor(
+pub(crate) async fn single_post_assessor(
     tx: &mut WriteTx,
     options: &RiskOptions,
     request: &TransferRequest,
@@ -160,7 +160,7 @@ pub async fn single_post_assessor(
 /// yet are seeded from the database with one query per 1,000 accounts. Valid only while
 /// nobody else writes between our batches (the caller resets it otherwise).
 #[derive(Default)]
-pub struct ImportRisk {
+pub(crate) struct ImportRisk {
     options: RiskOptions,
     assessor: Option<WindowAssessor>,
     /// Paying accounts seeded, with the instant their loaded history starts after.
@@ -168,7 +168,7 @@ pub struct ImportRisk {
 }
 
 impl ImportRisk {
-    pub fn new(options: RiskOptions) -> ImportRisk {
+    pub(crate) fn new(options: RiskOptions) -> ImportRisk {
         ImportRisk {
             options,
             assessor: None,
@@ -177,13 +177,13 @@ impl ImportRisk {
     }
 
     /// Forget everything: the next batch rebuilds from the database.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.assessor = None;
         self.seeded_since.clear();
     }
 
     /// The assessor, ready for `requests` (accounts already loaded into `accounts`).
-    pub async fn prepare<'r>(
+    pub(crate) async fn prepare<'r>(
         &mut self,
         tx: &mut WriteTx,
         accounts: &HashMap<String, Account>,
@@ -235,7 +235,7 @@ impl ImportRisk {
 
 /// Store `rules` as the active rule set, with its audit event; `false` when it already is the
 /// active one (nothing written).
-pub async fn import(
+pub(crate) async fn import(
     store: &Store,
     actor: &Actor,
     rules: &RuleSet,

@@ -25,12 +25,12 @@ use tracing::Instrument;
 /// all over the index, so each commit rewrites most of it. Fewer, larger commits write less
 /// (1M-row import: 20,000-row batches wrote 3.9 GB, 100,000-row batches 1.7 GB); memory
 /// (every row of a batch is held until it commits) sets the upper bound.
-pub const IMPORT_BATCH_ROWS: usize = 100_000;
+pub(crate) const IMPORT_BATCH_ROWS: usize = 100_000;
 
 /// The smallest batch `--batch-rows` accepts. Small batches commit (and can be stopped)
 /// more often at the price of speed; no batch may exceed `IMPORT_BATCH_ROWS` (memory).
-pub const IMPORT_BATCH_ROWS_MIN: usize = 1;
-pub const IMPORT_ROWS_MAX: u64 = 100_000_000;
+pub(crate) const IMPORT_BATCH_ROWS_MIN: usize = 1;
+pub(crate) const IMPORT_ROWS_MAX: u64 = 100_000_000;
 pub const IMPORT_COLUMNS: [&str; 8] = [
     "key",
     "from",
@@ -44,15 +44,15 @@ pub const IMPORT_COLUMNS: [&str; 8] = [
 
 /// What became of the rows. After an interruption, only rows of committed batches count.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct ImportSummary {
-    pub rows: u64,
-    pub posted: u64,
-    pub replayed: u64,
-    pub rejected: u64,
+pub(crate) struct ImportSummary {
+    pub(crate) rows: u64,
+    pub(crate) posted: u64,
+    pub(crate) replayed: u64,
+    pub(crate) rejected: u64,
     /// Nothing was written: the counts say what a real import would do now.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Why the import stopped before the end of the file (e.g. `SIGINT`), if it did.
-    pub interrupted: Option<String>,
+    pub(crate) interrupted: Option<String>,
 }
 
 impl ImportSummary {
@@ -68,22 +68,22 @@ impl ImportSummary {
 
 /// How to import: rows per transaction, and whether to write at all.
 #[derive(Debug, Clone)]
-pub struct ImportOptions {
+pub(crate) struct ImportOptions {
     /// `IMPORT_BATCH_ROWS_MIN..=IMPORT_BATCH_ROWS`.
-    pub batch_rows: usize,
-    pub dry_run: bool,
-    pub risk: RiskOptions,
+    pub(crate) batch_rows: usize,
+    pub(crate) dry_run: bool,
+    pub(crate) risk: RiskOptions,
 }
 
 /// A row that did not post, with where it came from and why.
 #[derive(Debug, Clone)]
-pub struct RejectedRow {
-    pub line: u64,
-    pub fields: Vec<String>,
-    pub error: AppError,
+pub(crate) struct RejectedRow {
+    pub(crate) line: u64,
+    pub(crate) fields: Vec<String>,
+    pub(crate) error: AppError,
 }
 
-pub trait ImportObserver {
+pub(crate) trait ImportObserver {
     fn rejected(&mut self, row: &RejectedRow) -> AppResult<()>;
     fn progress(&mut self, bytes_read: u64);
     /// Asked between batches: Some(reason) stops the import there (everything before it
@@ -91,7 +91,7 @@ pub trait ImportObserver {
     fn stop_requested(&self) -> Option<String>;
 }
 
-pub async fn import_file(
+pub(crate) async fn import_file(
     store: &Store,
     actor: &Actor,
     checked: &CheckedFile,

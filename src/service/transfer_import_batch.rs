@@ -25,10 +25,10 @@ const PIPELINE_ROWS: usize = 5_000;
 const YIELD_EVERY_ROWS: usize = 128;
 
 /// A parsed row waiting for its batch: its line and fields (for the rejects file) and request.
-pub type PendingRow = (u64, csv::StringRecord, TransferRequest);
+pub(crate) type PendingRow = (u64, csv::StringRecord, TransferRequest);
 
 /// What became of one row, without holding on to its transfer.
-pub enum RowOutcome {
+pub(crate) enum RowOutcome {
     Posted,
     Replayed,
     NotPosted(AppError),
@@ -54,14 +54,14 @@ impl RowOutcome {
 /// Accounts as this import last wrote them, and the risk windows of the rows posted so far.
 /// Valid only while the ledger's version is the one our previous batch left behind; then a
 /// batch reads just the accounts (and risk history) it has not seen.
-pub struct AccountCache {
+pub(crate) struct AccountCache {
     accounts: HashMap<String, Account>,
     risk: ImportRisk,
     version: Option<i64>,
 }
 
 impl AccountCache {
-    pub fn new(risk: RiskOptions) -> AccountCache {
+    pub(crate) fn new(risk: RiskOptions) -> AccountCache {
         AccountCache {
             accounts: HashMap::new(),
             risk: ImportRisk::new(risk),
@@ -74,7 +74,7 @@ impl AccountCache {
 /// their keys (a later batch replays them as a real import would) and the last id handed out.
 /// The accounts' balances and risk windows carry over in the `AccountCache` as usual.
 #[derive(Default)]
-pub struct DryRun {
+pub(crate) struct DryRun {
     keyed: HashMap<String, Transfer>,
     ids: Option<TransferIds>,
 }
@@ -111,7 +111,7 @@ impl DryRun {
     }
 }
 
-pub async fn apply_batch(
+pub(crate) async fn apply_batch(
     store: &Store,
     actor: &Actor,
     pending: &[PendingRow],

@@ -6,21 +6,21 @@ use crate::error::AppResult;
 use crate::store::Store;
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Discrepancy {
-    pub check: &'static str,
-    pub entity: String,
-    pub detail: String,
+pub(crate) struct Discrepancy {
+    pub(crate) check: &'static str,
+    pub(crate) entity: String,
+    pub(crate) detail: String,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct VerifyReport {
-    pub transfers_checked: bool,
-    pub accounts_checked: usize,
-    pub audit_events_checked: u64,
-    pub discrepancies: Vec<Discrepancy>,
+pub(crate) struct VerifyReport {
+    pub(crate) transfers_checked: bool,
+    pub(crate) accounts_checked: usize,
+    pub(crate) audit_events_checked: u64,
+    pub(crate) discrepancies: Vec<Discrepancy>,
 }
 
-pub async fn verify(store: &Store) -> AppResult<VerifyReport> {
+pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
     let mut discrepancies = Vec::new();
     for (id, detail) in store.unbalanced_transfers().await? {
         discrepancies.push(Discrepancy {
@@ -63,7 +63,7 @@ pub async fn verify(store: &Store) -> AppResult<VerifyReport> {
 /// Walk the chain; the first broken seq and why, or None. The tip must equal the ledger head,
 /// so deleting the newest events is detected too. An import event's digest must equal the
 /// digest of the transfers it covers as stored now.
-pub async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, String)>)> {
+pub(crate) async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, String)>)> {
     let mut verifier = ChainVerifier::default();
     let mut problem = None;
     let mut imports = Vec::new();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 impl WriteTx {
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn account(&mut self, number: &str) -> AppResult<Option<Account>> {
+    pub(crate) async fn account(&mut self, number: &str) -> AppResult<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
         let row: Option<AccountRow> = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query_as(&sql).bind(number).fetch_optional(&mut **tx).await?
@@ -19,7 +19,10 @@ impl WriteTx {
 
     /// Load the named accounts (those that exist) keyed by number.
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str(), fincore.rows = numbers.len() as i64))]
-    pub async fn accounts(&mut self, numbers: &[&str]) -> AppResult<HashMap<String, Account>> {
+    pub(crate) async fn accounts(
+        &mut self,
+        numbers: &[&str],
+    ) -> AppResult<HashMap<String, Account>> {
         let mut found = HashMap::with_capacity(numbers.len());
         for row in backend::accounts(&mut self.inner, numbers).await? {
             let account = row.into_account()?;
@@ -29,7 +32,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn insert_account(&mut self, account: &Account) -> AppResult<()> {
+    pub(crate) async fn insert_account(&mut self, account: &Account) -> AppResult<()> {
         let sql = multi_row_insert(
             self.system,
             &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES "),
@@ -63,7 +66,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn set_account_status(
+    pub(crate) async fn set_account_status(
         &mut self,
         number: &str,
         status: AccountStatus,
@@ -83,7 +86,11 @@ impl WriteTx {
 
     /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = balances.len() as i64))]
-    pub async fn set_balances(&mut self, balances: &[(String, i64)], now_us: i64) -> AppResult<()> {
+    pub(crate) async fn set_balances(
+        &mut self,
+        balances: &[(String, i64)],
+        now_us: i64,
+    ) -> AppResult<()> {
         backend::set_balances(&mut self.inner, balances, now_us).await
     }
 }
@@ -91,7 +98,7 @@ impl WriteTx {
 impl WriteTx {
     /// An existing account with this holder, type and currency (imports without a number).
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn account_like(
+    pub(crate) async fn account_like(
         &mut self,
         holder: &str,
         account_type: crate::model::AccountType,

@@ -7,11 +7,11 @@ use crate::error::AppResult;
 use sqlx::Row;
 
 #[derive(Debug, Default, Clone)]
-pub struct AuditFilter {
-    pub from_us: Option<i64>,
-    pub to_us: Option<i64>,
-    pub entity: Option<String>,
-    pub limit: i64,
+pub(crate) struct AuditFilter {
+    pub(crate) from_us: Option<i64>,
+    pub(crate) to_us: Option<i64>,
+    pub(crate) entity: Option<String>,
+    pub(crate) limit: i64,
 }
 
 /// Batch size when walking the whole chain, so memory stays flat on big ledgers.
@@ -51,7 +51,7 @@ impl From<AuditRow> for AuditEvent {
 
 impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
+    pub(crate) async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
         let entity = filter.entity.clone().unwrap_or_default();
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE at_us >= $1 AND at_us <= $2 \
@@ -137,7 +137,7 @@ impl Store {
 
     /// Walk the whole chain in `seq` order, page by page.
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn for_each_audit_event(
+    pub(crate) async fn for_each_audit_event(
         &self,
         mut visit: impl FnMut(&AuditEvent) -> bool,
     ) -> AppResult<()> {
@@ -166,7 +166,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn ledger_head(&self) -> AppResult<(i64, String)> {
+    pub(crate) async fn ledger_head(&self) -> AppResult<(i64, String)> {
         let row = dispatch!(Pool, &self.pool, pool => {
             let row = sqlx::query("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1")
                 .fetch_one(pool)
@@ -178,7 +178,7 @@ impl Store {
 
     /// Transfers whose entries do not net to zero or are not the expected pair.
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn unbalanced_transfers(&self) -> AppResult<Vec<(i64, String)>> {
+    pub(crate) async fn unbalanced_transfers(&self) -> AppResult<Vec<(i64, String)>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(
                 "SELECT t.id, t.status, CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT), COUNT(e.transfer_id), \
@@ -207,7 +207,9 @@ impl Store {
 
     /// (number, account_type, stored balance, sum of entries) for every account.
     #[tracing::instrument(target = "fincore", name = "fincore.store.balances.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn balances_against_entries(&self) -> AppResult<Vec<(String, String, i64, i64)>> {
+    pub(crate) async fn balances_against_entries(
+        &self,
+    ) -> AppResult<Vec<(String, String, i64, i64)>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(
                 "SELECT a.number, a.account_type, a.balance_minor, CAST(COALESCE(s.total, 0) AS BIGINT) \

@@ -12,12 +12,12 @@ use std::collections::HashMap;
 
 /// Counts for the audit summary of a period.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct AuditSummary {
-    pub events_by_action: std::collections::BTreeMap<String, i64>,
-    pub rejected_transfers_by_code: std::collections::BTreeMap<String, i64>,
-    pub freezes: i64,
+pub(crate) struct AuditSummary {
+    pub(crate) events_by_action: std::collections::BTreeMap<String, i64>,
+    pub(crate) rejected_transfers_by_code: std::collections::BTreeMap<String, i64>,
+    pub(crate) freezes: i64,
     /// Break items of the active (not superseded) reconciliation runs dated in the period.
-    pub reconciliation_breaks_by_kind: std::collections::BTreeMap<String, i64>,
+    pub(crate) reconciliation_breaks_by_kind: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,7 +33,7 @@ struct TransferFactRow {
 
 impl Store {
     /// Every account, as compliance sees it (risk level filled in by the caller).
-    pub async fn account_facts(&self) -> AppResult<Vec<AccountFact>> {
+    pub(crate) async fn account_facts(&self) -> AppResult<Vec<AccountFact>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query("SELECT number, holder, account_type, currency, created_at_us FROM accounts ORDER BY number")
                 .fetch_all(pool)
@@ -64,7 +64,7 @@ impl Store {
 
     /// Posted transfers with `from_us <= at_us <= to_us`. A transfer out of a settlement
     /// account is cash-in (a deposit) and into one is cash-out, whatever command posted it.
-    pub async fn transfer_facts(
+    pub(crate) async fn transfer_facts(
         &self,
         from_us: i64,
         to_us: i64,
@@ -125,7 +125,7 @@ impl Store {
         Ok(facts)
     }
 
-    pub async fn audit_summary(&self, from_us: i64, to_us: i64) -> AppResult<AuditSummary> {
+    pub(crate) async fn audit_summary(&self, from_us: i64, to_us: i64) -> AppResult<AuditSummary> {
         let from_date = crate::clock::date_of_us(from_us).to_string();
         let to_date = crate::clock::date_of_us(to_us).to_string();
         let (actions, codes, breaks) = dispatch!(Pool, &self.pool, pool => {

@@ -12,7 +12,7 @@ impl From<sqlx::Error> for AppError {
 
 /// Map a driver error to the program's error codes. Callers that expect a specific constraint
 /// violation (duplicate number, reused key) check for it before this.
-pub fn classify_error(error: sqlx::Error) -> AppError {
+pub(crate) fn classify_error(error: sqlx::Error) -> AppError {
     let mut message = scrub(&error.to_string()).replace(['\n', '\r'], " ");
     if let sqlx::Error::Database(db) = &error {
         if let Some(code) = db.code() {
@@ -41,12 +41,12 @@ pub fn classify_error(error: sqlx::Error) -> AppError {
     }
 }
 
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
 /// Serialization failure or deadlock: the transaction may simply be tried again.
-pub fn is_retryable(error: &sqlx::Error) -> bool {
+pub(crate) fn is_retryable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001") | Some("40P01")),
         _ => false,

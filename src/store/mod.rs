@@ -23,28 +23,26 @@ mod sqlite_raw;
 mod transfers;
 mod write;
 
-pub use crate::model::{Actor, TransferIds};
-pub use audit::AuditFilter;
-pub use compliance::AuditSummary;
-pub use errors::{classify_error, is_retryable, is_unique_violation};
-pub use reads::{AccountFilter, StatementLine, TransferFilter, TrialBalanceRow};
-pub use reconcile::RunFilter;
-pub use risk::{
-    BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredAssessment, StoredRuleSet,
-};
-pub use sqlite_bulk::{Checkpointer, Part};
-pub use sqlite_raw::configure_library as configure_sqlite;
-pub use write::WriteTx;
+pub(crate) use crate::model::{Actor, TransferIds};
+pub(crate) use audit::AuditFilter;
+pub(crate) use compliance::AuditSummary;
+pub(crate) use errors::is_unique_violation;
+pub(crate) use reads::{AccountFilter, TransferFilter};
+pub(crate) use reconcile::RunFilter;
+pub(crate) use risk::{BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredRuleSet};
+pub(crate) use sqlite_bulk::{Checkpointer, Part};
+pub(crate) use sqlite_raw::configure_library as configure_sqlite;
+pub(crate) use write::WriteTx;
 
 use crate::error::{AppError, AppResult};
 use std::time::Duration;
 
 /// Rows per multi-row INSERT; keeps bind variables under SQLite's 32,766 limit.
-pub const INSERT_ROWS_MAX: usize = 1_000;
+pub(crate) const INSERT_ROWS_MAX: usize = 1_000;
 
 /// How many times a transaction that lost a serialization race (PostgreSQL 40001/40P01, or the
 /// distributed engines that surface every conflict that way) is run in all.
-pub const TRANSACTION_ATTEMPTS_MAX: u32 = 10;
+pub(crate) const TRANSACTION_ATTEMPTS_MAX: u32 = 10;
 
 /// Backoff before retry number n is drawn from [d/2, d] with d = min(BASE · 2^(n−1), CAP):
 /// at most about 2.5 s of waiting over all attempts.
@@ -54,18 +52,18 @@ const RETRY_BACKOFF_CAP: Duration = Duration::from_millis(500);
 /// A writer waits this long for another writer's lock before giving up with exit 7 (SQLite's
 /// busy timeout, PostgreSQL's `lock_timeout` inside write transactions), unless
 /// `--lock-timeout` / `FINCORE_LOCK_TIMEOUT` says otherwise (`set_lock_timeout`).
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 static LOCK_TIMEOUT_SET: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
 /// The process's lock timeout, set once at start-up from the command line.
 /// At least a second: PostgreSQL reads a `lock_timeout` of 0 as "wait for ever".
-pub fn set_lock_timeout(timeout: Duration) {
+pub(crate) fn set_lock_timeout(timeout: Duration) {
     let _ = LOCK_TIMEOUT_SET.set(timeout.max(Duration::from_secs(1)));
 }
 
 /// How long a writer waits for another writer's lock.
-pub fn lock_timeout() -> Duration {
+pub(crate) fn lock_timeout() -> Duration {
     LOCK_TIMEOUT_SET.get().copied().unwrap_or(LOCK_TIMEOUT)
 }
 
@@ -109,21 +107,21 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbSystem {
+pub(crate) enum DbSystem {
     Sqlite,
     Postgresql,
 }
 
 impl DbSystem {
     /// The OpenTelemetry `db.system` value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DbSystem::Sqlite => "sqlite",
             DbSystem::Postgresql => "postgresql",
         }
     }
 
-    pub fn from_url(url: &str) -> AppResult<DbSystem> {
+    pub(crate) fn from_url(url: &str) -> AppResult<DbSystem> {
         if url.starts_with("sqlite:") {
             Ok(DbSystem::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -137,36 +135,36 @@ impl DbSystem {
     }
 }
 
-pub struct Store {
+pub(crate) struct Store {
     pub(crate) pool: Pool,
-    pub system: DbSystem,
+    pub(crate) system: DbSystem,
     /// The database as shown to the operator: a SQLite file's absolute path, a PostgreSQL URL
     /// with its password replaced by `***`.
-    pub database: String,
+    pub(crate) database: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct OpenOptions {
-    pub url: String,
-    pub connect_timeout: Duration,
-    pub migrate: bool,
+pub(crate) struct OpenOptions {
+    pub(crate) url: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) migrate: bool,
     /// Create a missing SQLite file (commands that write); otherwise a missing file is exit 7.
-    pub create_if_missing: bool,
+    pub(crate) create_if_missing: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct SchemaStatus {
+pub(crate) struct SchemaStatus {
     /// Which database was opened (see `Store::database`).
-    pub database: String,
-    pub backend: &'static str,
-    pub applied_version: i64,
-    pub binary_version: i64,
-    pub pending: usize,
+    pub(crate) database: String,
+    pub(crate) backend: &'static str,
+    pub(crate) applied_version: i64,
+    pub(crate) binary_version: i64,
+    pub(crate) pending: usize,
 }
 
 impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.open", skip_all, fields(db.system = DbSystem::from_url(&options.url).map_or("other_sql", DbSystem::as_str)))]
-    pub async fn open(options: &OpenOptions) -> AppResult<Store> {
+    pub(crate) async fn open(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
         let (pool, database) = backend::connect(options, false).await?;
         remember_database(&database);
@@ -185,7 +183,7 @@ impl Store {
     /// Open the database exactly as it is, for a command that must change nothing (`transfer
     /// import --dry-run`): no migration; SQLite: no new file and no checkpoint of a WAL that
     /// is not ours (`sqlite::connect_as_is`).
-    pub async fn open_as_is(options: &OpenOptions) -> AppResult<Store> {
+    pub(crate) async fn open_as_is(options: &OpenOptions) -> AppResult<Store> {
         let system = DbSystem::from_url(&options.url)?;
         let (pool, database) = backend::connect(options, true).await?;
         remember_database(&database);
@@ -204,7 +202,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.schema", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn schema_status(&self) -> AppResult<SchemaStatus> {
+    pub(crate) async fn schema_status(&self) -> AppResult<SchemaStatus> {
         let migrator = self.migrator();
         let binary_version = migrator.iter().map(|m| m.version).max().unwrap_or(0);
         let applied = backend::applied_migrations(&self.pool).await?;
@@ -225,7 +223,7 @@ impl Store {
     /// Bring the schema up to this binary's version. A schema newer than the binary is refused
     /// (exit 7) rather than touched.
     #[tracing::instrument(target = "fincore", name = "fincore.store.migrate", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn migrate(&self) -> AppResult<SchemaStatus> {
+    pub(crate) async fn migrate(&self) -> AppResult<SchemaStatus> {
         let status = self.schema_status().await?;
         if status.applied_version > status.binary_version {
             return Err(AppError::storage(format!(
@@ -250,17 +248,17 @@ impl Store {
         self.schema_status().await
     }
 
-    pub async fn begin_write(&self, actor: &Actor) -> AppResult<WriteTx> {
+    pub(crate) async fn begin_write(&self, actor: &Actor) -> AppResult<WriteTx> {
         Ok(WriteTx::begin(self, actor.clone()).await?)
     }
 
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         dispatch!(Pool, self.pool, pool => pool.close().await)
     }
 }
 
 /// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -320,7 +318,7 @@ fn percent_decode(text: &str) -> String {
 
 /// Every spelling of the passwords a database URL (or `PGPASSWORD`) carries: as written and
 /// percent-decoded, from the user-info part and from `password=` query parameters.
-pub fn secrets_in_url(url: &str) -> Vec<String> {
+pub(crate) fn secrets_in_url(url: &str) -> Vec<String> {
     let mut raw = Vec::new();
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
@@ -357,7 +355,7 @@ static SECRETS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 /// Remember the passwords of the database URL (and `PGPASSWORD`, which the driver also reads)
 /// so no message, log line or span ever prints them.
-pub fn register_secret_from_url(url: &str) {
+pub(crate) fn register_secret_from_url(url: &str) {
     let mut secrets = secrets_in_url(url);
     if let Ok(password) = std::env::var("PGPASSWORD") {
         if !password.is_empty() {
@@ -370,7 +368,7 @@ pub fn register_secret_from_url(url: &str) {
 }
 
 /// `message` with every registered password replaced by `***`.
-pub fn scrub(message: &str) -> String {
+pub(crate) fn scrub(message: &str) -> String {
     let mut clean = message.to_string();
     for secret in SECRETS.get().into_iter().flatten() {
         if clean.contains(secret.as_str()) {
@@ -393,7 +391,7 @@ pub(crate) fn blocking<R>(work: impl FnOnce() -> R) -> R {
 }
 
 /// Run a whole transaction again when it lost a serialization race, with jittered backoff.
-pub async fn with_retry<T, F, Fut>(mut attempt: F) -> AppResult<T>
+pub(crate) async fn with_retry<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = AppResult<T>>,
@@ -409,7 +407,7 @@ where
 }
 
 /// After failed attempt number `tries`: wait a jittered moment and say whether to try again.
-pub async fn should_retry(error: &AppError, tries: u32) -> bool {
+pub(crate) async fn should_retry(error: &AppError, tries: u32) -> bool {
     if !error.retryable || tries >= TRANSACTION_ATTEMPTS_MAX {
         return false;
     }
@@ -427,7 +425,7 @@ pub async fn should_retry(error: &AppError, tries: u32) -> bool {
 }
 
 /// Exponential backoff with jitter before retry number `tries`.
-pub fn retry_delay(tries: u32) -> Duration {
+pub(crate) fn retry_delay(tries: u32) -> Duration {
     let exponential = RETRY_BACKOFF_BASE.saturating_mul(1 << tries.saturating_sub(1).min(16));
     let ceiling = exponential.min(RETRY_BACKOFF_CAP).as_micros() as u64;
     Duration::from_micros(fastrand::u64(ceiling / 2..=ceiling))

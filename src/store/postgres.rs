@@ -29,7 +29,7 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(super) const CONNECTIONS_MAX: u32 = 4;
 
@@ -44,14 +44,14 @@ const COPY_CHUNK_BYTES: usize = 1 << 20;
 
 /// Opens every write transaction. `SET LOCAL` takes no snapshot, so under SERIALIZABLE the
 /// snapshot is still taken by the lock statement that follows.
-pub fn begin_write() -> String {
+pub(crate) fn begin_write() -> String {
     format!(
         "BEGIN; SET LOCAL lock_timeout = '{}s'",
         lock_timeout().as_secs()
     )
 }
 
-pub const LOCK_HEAD: &str =
+pub(crate) const LOCK_HEAD: &str =
     "SELECT audit_seq, audit_hash, transfer_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
 
 static TRANSFERS_BY_KEYS: LazyLock<String> = LazyLock::new(|| {
@@ -159,7 +159,7 @@ pub(super) async fn prepare_write_statements(
     Ok(())
 }
 
-pub async fn connect(options: &OpenOptions) -> AppResult<sqlx::PgPool> {
+pub(crate) async fn connect(options: &OpenOptions) -> AppResult<sqlx::PgPool> {
     let shown = redact_url(&options.url);
     let connect_options = PgConnectOptions::from_str(&options.url)
         .map_err(|_| AppError::usage(format!("--db '{shown}' is not a valid PostgreSQL URL")))?

@@ -7,19 +7,19 @@ use crate::model::{Account, Transfer};
 use sqlx::Row;
 
 #[derive(Debug, Default, Clone)]
-pub struct AccountFilter {
-    pub status: Option<String>,
-    pub account_type: Option<String>,
-    pub currency: Option<String>,
-    pub holder: Option<String>,
+pub(crate) struct AccountFilter {
+    pub(crate) status: Option<String>,
+    pub(crate) account_type: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) holder: Option<String>,
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct TransferFilter {
-    pub account: Option<String>,
-    pub from_us: Option<i64>,
-    pub to_us: Option<i64>,
-    pub limit: i64,
+pub(crate) struct TransferFilter {
+    pub(crate) account: Option<String>,
+    pub(crate) from_us: Option<i64>,
+    pub(crate) to_us: Option<i64>,
+    pub(crate) limit: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -34,13 +34,13 @@ pub struct StatementLine {
 }
 
 #[derive(Debug, Clone)]
-pub struct TrialBalanceRow {
-    pub number: String,
-    pub holder: String,
-    pub account_type: String,
-    pub currency: String,
+pub(crate) struct TrialBalanceRow {
+    pub(crate) number: String,
+    pub(crate) holder: String,
+    pub(crate) account_type: String,
+    pub(crate) currency: String,
     /// Sum of this account's entries (+ debit, − credit).
-    pub entry_sum_minor: i64,
+    pub(crate) entry_sum_minor: i64,
 }
 
 /// Where a clause is appended, the next `$N` to use.
@@ -89,7 +89,7 @@ macro_rules! bind_all {
 
 impl Store {
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn account(&self, number: &str) -> AppResult<Option<Account>> {
+    pub(crate) async fn account(&self, number: &str) -> AppResult<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE number = $1");
         let row: Option<AccountRow> = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_as(&sql).bind(number).fetch_optional(pool).await?
@@ -98,7 +98,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn list_accounts(&self, filter: &AccountFilter) -> AppResult<Vec<Account>> {
+    pub(crate) async fn list_accounts(&self, filter: &AccountFilter) -> AppResult<Vec<Account>> {
         let mut clauses = Clauses::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts"));
         if let Some(status) = &filter.status {
             clauses.and("status = {}", BindValue::Text(status.clone()));
@@ -121,7 +121,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn transfer(&self, id: i64) -> AppResult<Option<Transfer>> {
+    pub(crate) async fn transfer(&self, id: i64) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
         let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
@@ -130,7 +130,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn transfer_by_key(&self, key: &str) -> AppResult<Option<Transfer>> {
+    pub(crate) async fn transfer_by_key(&self, key: &str) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE idempotency_key = $1");
         let row: Option<TransferRow> = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_as(&sql).bind(key).fetch_optional(pool).await?
@@ -140,7 +140,7 @@ impl Store {
 
     /// Transfers with `first_id <= id <= last_id` in id order, page by page.
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn for_each_transfer_between(
+    pub(crate) async fn for_each_transfer_between(
         &self,
         first_id: i64,
         last_id: i64,
@@ -171,7 +171,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
+    pub(crate) async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
         let mut clauses = Clauses::new(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"));
         if let Some(account) = &filter.account {
             clauses.values.push(BindValue::Text(account.clone()));
@@ -200,7 +200,7 @@ impl Store {
 
     /// Sum of an account's entries strictly before `before_us` (+ debit, − credit).
     #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn entry_sum_before(&self, account: &str, before_us: i64) -> AppResult<i64> {
+    pub(crate) async fn entry_sum_before(&self, account: &str, before_us: i64) -> AppResult<i64> {
         let total: i64 = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_scalar(
                 "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM entries WHERE account = $1 AND at_us < $2",
@@ -214,7 +214,7 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn statement_lines(
+    pub(crate) async fn statement_lines(
         &self,
         account: &str,
         from_us: i64,
@@ -254,7 +254,7 @@ impl Store {
     /// Per account, the sum of its entries, from stored balances or (with `as_of_us`) from the
     /// entries up to that instant.
     #[tracing::instrument(target = "fincore", name = "fincore.store.balances.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn trial_balance(
+    pub(crate) async fn trial_balance(
         &self,
         as_of_us: Option<i64>,
         currency: Option<&str>,

@@ -46,10 +46,10 @@ const ITEM_COLUMNS: &str = "id, run_id, kind, reference, currency, internal_curr
 const ITEM_COLUMN_COUNT: usize = 17;
 
 #[derive(Debug, Default, Clone)]
-pub struct RunFilter {
-    pub account: Option<String>,
-    pub date: Option<NaiveDate>,
-    pub limit: i64,
+pub(crate) struct RunFilter {
+    pub(crate) account: Option<String>,
+    pub(crate) date: Option<NaiveDate>,
+    pub(crate) limit: i64,
 }
 
 /// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
@@ -71,7 +71,7 @@ impl DayCache {
 
 impl Store {
     #[tracing::instrument(name = "store.reconcile_movements", skip_all, fields(rows))]
-    pub async fn reconcile_movements(
+    pub(crate) async fn reconcile_movements(
         &self,
         account: &str,
         currency: Currency,
@@ -103,7 +103,7 @@ impl Store {
         Ok(movements)
     }
 
-    pub async fn reconcile_run(&self, id: i64) -> AppResult<Option<RunRecord>> {
+    pub(crate) async fn reconcile_run(&self, id: i64) -> AppResult<Option<RunRecord>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1");
         let row = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(&sql)
@@ -115,7 +115,7 @@ impl Store {
         row.transpose()
     }
 
-    pub async fn reconcile_runs(&self, filter: &RunFilter) -> AppResult<Vec<RunRecord>> {
+    pub(crate) async fn reconcile_runs(&self, filter: &RunFilter) -> AppResult<Vec<RunRecord>> {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM reconcile_runs \
              WHERE ($1 = '' OR account = $1) AND ($2 = '' OR run_date = $2) \
@@ -137,7 +137,7 @@ impl Store {
     }
 
     /// Open (unresolved) items per run, for listings.
-    pub async fn reconcile_open_items(&self, run_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
+    pub(crate) async fn reconcile_open_items(&self, run_ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
         if run_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -160,7 +160,7 @@ impl Store {
         Ok(rows)
     }
 
-    pub async fn reconcile_items(&self, run_id: i64) -> AppResult<Vec<ItemRecord>> {
+    pub(crate) async fn reconcile_items(&self, run_id: i64) -> AppResult<Vec<ItemRecord>> {
         let sql =
             format!("SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE run_id = $1 ORDER BY id");
         dispatch!(Pool, &self.pool, pool => {
@@ -177,7 +177,7 @@ impl Store {
 
 impl WriteTx {
     /// The active run of an account and date, if any.
-    pub async fn active_reconcile_run(
+    pub(crate) async fn active_reconcile_run(
         &mut self,
         account: &str,
         date: NaiveDate,
@@ -196,7 +196,7 @@ impl WriteTx {
 
     /// The next free run id and item id. Ids are taken under the write lock, so no other
     /// writer can take them meanwhile.
-    pub async fn next_reconcile_ids(&mut self) -> AppResult<(i64, i64)> {
+    pub(crate) async fn next_reconcile_ids(&mut self) -> AppResult<(i64, i64)> {
         let ids: (i64, i64) = dispatch!(TxInner, &mut self.inner, tx => {
             let row = sqlx::query(
                 "SELECT CAST(COALESCE((SELECT MAX(id) FROM reconcile_runs), 0) AS BIGINT), \
@@ -209,7 +209,7 @@ impl WriteTx {
         Ok((ids.0 + 1, ids.1 + 1))
     }
 
-    pub async fn supersede_reconcile_run(&mut self, old: i64, new: i64) -> AppResult<()> {
+    pub(crate) async fn supersede_reconcile_run(&mut self, old: i64, new: i64) -> AppResult<()> {
         dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query("UPDATE reconcile_runs SET superseded_by = $1 WHERE id = $2")
                 .bind(new)
@@ -221,7 +221,7 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn insert_reconcile_run(&mut self, run: &RunRecord) -> AppResult<()> {
+    pub(crate) async fn insert_reconcile_run(&mut self, run: &RunRecord) -> AppResult<()> {
         let sql = multi_row_insert(
             self.system,
             &format!("INSERT INTO reconcile_runs ({RUN_COLUMNS}) VALUES "),
@@ -268,7 +268,7 @@ impl WriteTx {
     }
 
     /// Multi-row INSERTs of `INSERT_ROWS_MAX` items.
-    pub async fn insert_reconcile_items(&mut self, items: &[ItemRecord]) -> AppResult<()> {
+    pub(crate) async fn insert_reconcile_items(&mut self, items: &[ItemRecord]) -> AppResult<()> {
         let mut full_chunk_sql = None;
         for chunk in items.chunks(INSERT_ROWS_MAX) {
             let build = |rows| {
@@ -317,7 +317,10 @@ impl WriteTx {
     }
 
     /// Items of a run that carry a resolution.
-    pub async fn resolved_reconcile_items(&mut self, run_id: i64) -> AppResult<Vec<ItemRecord>> {
+    pub(crate) async fn resolved_reconcile_items(
+        &mut self,
+        run_id: i64,
+    ) -> AppResult<Vec<ItemRecord>> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE run_id = $1 AND resolution IS NOT NULL ORDER BY id"
         );
@@ -332,7 +335,7 @@ impl WriteTx {
         })
     }
 
-    pub async fn reconcile_item(&mut self, id: i64) -> AppResult<Option<ItemRecord>> {
+    pub(crate) async fn reconcile_item(&mut self, id: i64) -> AppResult<Option<ItemRecord>> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM reconcile_items WHERE id = $1");
         let row = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query(&sql)
@@ -344,7 +347,7 @@ impl WriteTx {
         row.transpose()
     }
 
-    pub async fn reconcile_run_in_tx(&mut self, id: i64) -> AppResult<Option<RunRecord>> {
+    pub(crate) async fn reconcile_run_in_tx(&mut self, id: i64) -> AppResult<Option<RunRecord>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1");
         let row = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query(&sql)
@@ -356,7 +359,7 @@ impl WriteTx {
         row.transpose()
     }
 
-    pub async fn resolve_reconcile_item(
+    pub(crate) async fn resolve_reconcile_item(
         &mut self,
         id: i64,
         resolution: &Resolution,

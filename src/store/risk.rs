@@ -21,61 +21,61 @@ const LEAN_COLUMNS: &str =
 const IN_LIST_MAX: usize = INSERT_ROWS_MAX;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRuleSet {
-    pub version: i64,
-    pub fingerprint: String,
-    pub rules_toml: String,
-    pub source: String,
-    pub imported_at_us: i64,
-    pub operator: String,
+pub(crate) struct StoredRuleSet {
+    pub(crate) version: i64,
+    pub(crate) fingerprint: String,
+    pub(crate) rules_toml: String,
+    pub(crate) source: String,
+    pub(crate) imported_at_us: i64,
+    pub(crate) operator: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlacklistEntry {
-    pub number: String,
-    pub reason: String,
-    pub added_at_us: i64,
-    pub operator: String,
+pub(crate) struct BlacklistEntry {
+    pub(crate) number: String,
+    pub(crate) reason: String,
+    pub(crate) added_at_us: i64,
+    pub(crate) operator: String,
 }
 
 /// The current (latest `as_of`) assessment of an account, as kept in `risk_latest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LatestRisk {
-    pub assessment_id: i64,
-    pub as_of_us: i64,
-    pub score: u32,
-    pub level: RiskLevel,
-    pub decision: RiskDecision,
+pub(crate) struct LatestRisk {
+    pub(crate) assessment_id: i64,
+    pub(crate) as_of_us: i64,
+    pub(crate) score: u32,
+    pub(crate) level: RiskLevel,
+    pub(crate) decision: RiskDecision,
 }
 
 /// One stored assessment with its explanation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredAssessment {
-    pub id: i64,
-    pub run_id: i64,
-    pub account: String,
-    pub as_of_us: i64,
-    pub result: RiskResult,
-    pub profile: serde_json::Value,
+pub(crate) struct StoredAssessment {
+    pub(crate) id: i64,
+    pub(crate) run_id: i64,
+    pub(crate) account: String,
+    pub(crate) as_of_us: i64,
+    pub(crate) result: RiskResult,
+    pub(crate) profile: serde_json::Value,
 }
 
 /// What a rescoring run writes for one account.
 #[derive(Debug, Clone)]
-pub struct NewAssessment<'a> {
-    pub account: &'a str,
-    pub as_of_us: i64,
-    pub result: &'a RiskResult,
+pub(crate) struct NewAssessment<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) as_of_us: i64,
+    pub(crate) result: &'a RiskResult,
     /// JSON text.
-    pub profile: String,
+    pub(crate) profile: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct NewRun<'a> {
-    pub as_of_us: i64,
-    pub rules_fingerprint: &'a str,
-    pub accounts: i64,
-    pub changed: i64,
-    pub frozen: i64,
+pub(crate) struct NewRun<'a> {
+    pub(crate) as_of_us: i64,
+    pub(crate) rules_fingerprint: &'a str,
+    pub(crate) accounts: i64,
+    pub(crate) changed: i64,
+    pub(crate) frozen: i64,
 }
 
 /// Turns lean rows into `Transfer`s; currencies are parsed once per distinct code.
@@ -222,7 +222,7 @@ fn history_sql(system: DbSystem, accounts: usize) -> (String, String) {
 impl WriteTx {
     /// The transfers the risk windows of `accounts` need: posted movements in or out and
     /// rejected attempts from them, with `since_exclusive_us < at ≤ until_us`. Each once.
-    pub async fn risk_history(
+    pub(crate) async fn risk_history(
         &mut self,
         accounts: &[&str],
         since_exclusive_us: i64,
@@ -258,7 +258,7 @@ impl WriteTx {
     }
 
     /// The active rule set, if one was imported.
-    pub async fn active_rule_set(&mut self) -> AppResult<Option<StoredRuleSet>> {
+    pub(crate) async fn active_rule_set(&mut self) -> AppResult<Option<StoredRuleSet>> {
         let sql = ACTIVE_RULE_SET_SQL;
         let row = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query(sql)
@@ -271,7 +271,7 @@ impl WriteTx {
     }
 
     /// Store a new version and make it the active one. Returns its version number.
-    pub async fn insert_rule_set(
+    pub(crate) async fn insert_rule_set(
         &mut self,
         fingerprint: &str,
         rules_toml: &str,
@@ -305,7 +305,10 @@ impl WriteTx {
     }
 
     /// Which of `numbers` are on the blacklist.
-    pub async fn blacklisted_among(&mut self, numbers: &[&str]) -> AppResult<HashSet<String>> {
+    pub(crate) async fn blacklisted_among(
+        &mut self,
+        numbers: &[&str],
+    ) -> AppResult<HashSet<String>> {
         let mut listed = HashSet::new();
         for chunk in numbers.chunks(IN_LIST_MAX) {
             let sql = format!(
@@ -325,7 +328,7 @@ impl WriteTx {
     }
 
     /// Every blacklisted number.
-    pub async fn blacklist_numbers(&mut self) -> AppResult<HashSet<String>> {
+    pub(crate) async fn blacklist_numbers(&mut self) -> AppResult<HashSet<String>> {
         let found: Vec<String> = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query_scalar("SELECT number FROM risk_blacklist")
                 .fetch_all(&mut **tx)
@@ -335,7 +338,7 @@ impl WriteTx {
     }
 
     /// False when the number was already listed (nothing written).
-    pub async fn blacklist_add(&mut self, number: &str, reason: &str) -> AppResult<bool> {
+    pub(crate) async fn blacklist_add(&mut self, number: &str, reason: &str) -> AppResult<bool> {
         let (now_us, operator) = (self.actor.now_us, self.actor.operator.clone());
         let inserted = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query(
@@ -354,7 +357,10 @@ impl WriteTx {
     }
 
     /// The removed entry, or None when the number was not listed.
-    pub async fn blacklist_remove(&mut self, number: &str) -> AppResult<Option<BlacklistEntry>> {
+    pub(crate) async fn blacklist_remove(
+        &mut self,
+        number: &str,
+    ) -> AppResult<Option<BlacklistEntry>> {
         let entry = dispatch!(TxInner, &mut self.inner, tx => {
             let entry = sqlx::query(
                 "SELECT number, reason, added_at_us, operator FROM risk_blacklist WHERE number = $1",
@@ -381,7 +387,7 @@ impl WriteTx {
     }
 
     /// The current assessment of every account that has one.
-    pub async fn latest_risks(&mut self) -> AppResult<HashMap<String, LatestRisk>> {
+    pub(crate) async fn latest_risks(&mut self) -> AppResult<HashMap<String, LatestRisk>> {
         let rows = dispatch!(TxInner, &mut self.inner, tx => {
             let rows = sqlx::query(
                 "SELECT account, assessment_id, as_of_us, score, level, decision FROM risk_latest",
@@ -401,7 +407,7 @@ impl WriteTx {
 
     /// Store a rescoring run and its assessments; each becomes its account's current one
     /// unless a stored assessment has a later `as_of`. Returns the run id.
-    pub async fn insert_risk_run(
+    pub(crate) async fn insert_risk_run(
         &mut self,
         run: &NewRun<'_>,
         assessments: &[NewAssessment<'_>],
@@ -541,7 +547,7 @@ fn movement_posted(id: i64, status: &str) -> AppResult<bool> {
 }
 
 impl Store {
-    pub async fn active_rule_set(&self) -> AppResult<Option<StoredRuleSet>> {
+    pub(crate) async fn active_rule_set(&self) -> AppResult<Option<StoredRuleSet>> {
         let row = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(ACTIVE_RULE_SET_SQL)
                 .fetch_optional(pool)
@@ -552,7 +558,7 @@ impl Store {
         Ok(row)
     }
 
-    pub async fn blacklist(&self) -> AppResult<Vec<BlacklistEntry>> {
+    pub(crate) async fn blacklist(&self) -> AppResult<Vec<BlacklistEntry>> {
         let rows = dispatch!(Pool, &self.pool, pool => {
             sqlx::query(
                 "SELECT number, reason, added_at_us, operator FROM risk_blacklist ORDER BY number",
@@ -575,7 +581,7 @@ impl Store {
 
     /// Every transfer up to `as_of_us` touching `account` (posted either way, rejected either
     /// way), for rescoring one account.
-    pub async fn risk_transfers_of(
+    pub(crate) async fn risk_transfers_of(
         &self,
         account: &str,
         as_of_us: i64,
@@ -600,7 +606,7 @@ impl Store {
 
     /// Every transfer up to `as_of_us` as movements, read as `SCAN_RANGES` id ranges on as
     /// many connections at once. `progress` gets the number of rows read so far, now and then.
-    pub async fn risk_movements(
+    pub(crate) async fn risk_movements(
         &self,
         as_of_us: i64,
         progress: &(dyn Fn(u64) + Sync),
@@ -666,13 +672,13 @@ impl Store {
         Ok(all)
     }
 
-    pub async fn latest_risk(&self, account: &str) -> AppResult<Option<StoredAssessment>> {
+    pub(crate) async fn latest_risk(&self, account: &str) -> AppResult<Option<StoredAssessment>> {
         let rows = self.assessments_where(account, true, 1).await?;
         Ok(rows.into_iter().next())
     }
 
     /// Stored assessments of `account`, newest `as_of` first.
-    pub async fn risk_history_of(
+    pub(crate) async fn risk_history_of(
         &self,
         account: &str,
         limit: i64,

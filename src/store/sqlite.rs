@@ -16,24 +16,24 @@ use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The longest wait for a pooled connection (the wait for another writer's lock is
 /// `store::lock_timeout()`, SQLite's busy timeout).
-pub const BUSY_TIMEOUT: Duration = super::LOCK_TIMEOUT;
+pub(crate) const BUSY_TIMEOUT: Duration = super::LOCK_TIMEOUT;
 
 pub(super) const CONNECTIONS_MAX: u32 = 4;
 /// Page cache per connection, in KiB.
-pub const CACHE_SIZE_KIB: i64 = 65536;
+pub(crate) const CACHE_SIZE_KIB: i64 = 65536;
 const ROW_CHANNEL_ROWS: usize = 8_192;
 /// A commit that leaves the WAL longer than this copies it back into the database file.
-pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 /// Open the pool; also returns the database as shown to the operator (the file's absolute
 /// path). A missing file is created only when `options.create_if_missing` (commands that
 /// write): a read on a missing file would otherwise leave an empty ledger behind and report
 /// an empty bank.
-pub async fn connect(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
+pub(crate) async fn connect(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
     if path_of(&options.url).is_empty() {
         return Err(AppError::usage(format!(
             "--db '{}' names no file: expected sqlite://PATH, e.g. sqlite://fincore.db",
@@ -100,7 +100,10 @@ const SQLITE_CANTOPEN: i64 = 14;
 /// What to tell the operator about a SQLite error that is not a bug: a lock held past the
 /// timeout, a file or directory that cannot be written. `database` names it
 /// (`database '/path/ledger.db'`). None for other errors and other backends.
-pub fn describe_error(error: &dyn sqlx::error::DatabaseError, database: &str) -> Option<String> {
+pub(crate) fn describe_error(
+    error: &dyn sqlx::error::DatabaseError,
+    database: &str,
+) -> Option<String> {
     error.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
     let code: i64 = error.code()?.parse().ok()?;
     match code & 0xff {
@@ -136,7 +139,7 @@ async fn restore_autocheckpoint(
     Ok(true)
 }
 
-pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// A pool that looks at the database without changing its file (`transfer import --dry-run`):
 /// no file is created, the journal mode is left as it is, and one connection is enough (the
@@ -148,7 +151,7 @@ pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// by a process that exited without checkpointing), that checkpoint would rewrite the file
 /// with changes that are not ours: each connection is then told not to checkpoint on close,
 /// and the WAL stays as it was.
-pub async fn connect_as_is(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
+pub(crate) async fn connect_as_is(options: &OpenOptions) -> AppResult<(sqlx::SqlitePool, String)> {
     let connect_options = SqliteConnectOptions::from_str(&options.url)
         .map_err(|error| AppError::usage(format!("--db '{}': {error}", options.url)))?;
     let file = connect_options.get_filename().to_path_buf();

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 /// One applied part of an import batch, handed to the writer while the next part is applied.
-pub struct Part {
-    pub transfers: Arc<Vec<Transfer>>,
-    pub entries: Vec<Entry>,
+pub(crate) struct Part {
+    pub(crate) transfers: Arc<Vec<Transfer>>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 /// Parts waiting for the writer: one being written and one ready is enough to keep both
@@ -30,7 +30,7 @@ impl WriteTx {
     /// SQLite: write the parts `produce` hands out (until it returns None) on a writer thread,
     /// while this thread produces the next one. Same transaction: commit or drop the `WriteTx`
     /// afterwards. Blocks this thread until the last part is written.
-    pub async fn write_parts(
+    pub(crate) async fn write_parts(
         &mut self,
         mut produce: impl FnMut() -> Option<Part>,
     ) -> AppResult<()> {
@@ -119,14 +119,14 @@ const CHECKPOINT_WAIT_BATCHES: u32 = 4;
 /// with their checkpoints were a third of an import's wall time, with both cores idle. An import's batches turn that
 /// off for their connection (`write_parts`) and checkpoint from another connection instead
 /// (PASSIVE: never blocks a reader or writer) while the next batch is applied and written.
-pub struct Checkpointer {
+pub(crate) struct Checkpointer {
     pool: Option<sqlx::SqlitePool>,
     running: Option<tokio::task::JoinHandle<Result<(), sqlx::Error>>>,
     batches: u32,
 }
 
 impl super::Store {
-    pub fn checkpointer(&self) -> Checkpointer {
+    pub(crate) fn checkpointer(&self) -> Checkpointer {
         let pool = match &self.pool {
             super::Pool::Sqlite(pool) => Some(pool.clone()),
             super::Pool::Postgres(_) => None,
@@ -142,7 +142,7 @@ impl super::Store {
 impl Checkpointer {
     /// After a batch committed: checkpoint what it wrote, in the background; every
     /// `CHECKPOINT_WAIT_BATCHES` batches, all of it before going on, so the WAL restarts.
-    pub async fn after_commit(&mut self) -> AppResult<()> {
+    pub(crate) async fn after_commit(&mut self) -> AppResult<()> {
         let Some(pool) = self.pool.clone() else {
             return Ok(());
         };
@@ -177,7 +177,7 @@ impl Checkpointer {
 
     /// The import is over (or failed): wait for the last checkpoint. (Each batch connection
     /// gets its automatic checkpoints back when it returns to the pool: `store::sqlite`.)
-    pub async fn finish(mut self) -> AppResult<()> {
+    pub(crate) async fn finish(mut self) -> AppResult<()> {
         self.wait().await
     }
 }

@@ -234,7 +234,7 @@ static CONFIGURE: std::sync::Once = std::sync::Once::new();
 /// Process-wide SQLite settings, before any connection opens: no global memory statistics
 /// (SQLite otherwise takes a global mutex around every allocation, for a counter fincore
 /// never reads). Runs once however often it is called.
-pub fn configure_library() {
+pub(crate) fn configure_library() {
     CONFIGURE.call_once(|| {
         // SAFETY: `Once` makes this the process's only call; before the first open it takes
         // effect, after SQLite is initialised it only returns SQLITE_MISUSE and changes nothing.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 impl WriteTx {
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str(), fincore.rows = keys.len() as i64))]
-    pub async fn transfers_by_keys(
+    pub(crate) async fn transfers_by_keys(
         &mut self,
         keys: &[&str],
     ) -> AppResult<HashMap<String, Transfer>> {
@@ -25,7 +25,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn transfer_by_id(&mut self, id: i64) -> AppResult<Option<Transfer>> {
+    pub(crate) async fn transfer_by_id(&mut self, id: i64) -> AppResult<Option<Transfer>> {
         let sql = format!("SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id = $1");
         let row: Option<TransferRow> = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?
@@ -34,7 +34,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn reversal_of(&mut self, id: i64) -> AppResult<Option<i64>> {
+    pub(crate) async fn reversal_of(&mut self, id: i64) -> AppResult<Option<i64>> {
         let found: Option<i64> = dispatch!(TxInner, &mut self.inner, tx => {
             sqlx::query_scalar("SELECT id FROM transfers WHERE reverses_id = $1")
                 .bind(id)
@@ -47,7 +47,7 @@ impl WriteTx {
     /// Transfers, their entries and the new balances of the accounts they touched. On
     /// PostgreSQL a small batch (a single post) is one statement: the ledger lock is held
     /// across as few round trips as possible.
-    pub async fn write_postings(
+    pub(crate) async fn write_postings(
         &mut self,
         transfers: &[Transfer],
         entries: &[Entry],
@@ -60,12 +60,12 @@ impl WriteTx {
     /// Every column from the one map (`columns::TRANSFER`): SQLite multi-row `VALUES`,
     /// PostgreSQL `COPY`.
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = transfers.len() as i64))]
-    pub async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
+    pub(crate) async fn insert_transfers(&mut self, transfers: &[Transfer]) -> AppResult<()> {
         backend::insert_transfers(&mut self.inner, transfers).await
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.entries.write", skip_all, fields(db.system = self.system.as_str(), fincore.rows = entries.len() as i64))]
-    pub async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
+    pub(crate) async fn insert_entries(&mut self, entries: &[Entry]) -> AppResult<()> {
         backend::insert_entries(&mut self.inner, entries).await
     }
 }

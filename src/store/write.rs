@@ -18,10 +18,10 @@ pub(crate) enum TxInner {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-pub struct WriteTx {
+pub(crate) struct WriteTx {
     pub(crate) inner: TxInner,
     pub(crate) system: DbSystem,
-    pub actor: Actor,
+    pub(crate) actor: Actor,
     audit_seq: i64,
     audit_seq_at_begin: i64,
     audit_hash: String,
@@ -52,42 +52,43 @@ impl WriteTx {
     /// The ledger's version when this transaction took the write lock. Every state change
     /// appends an audit event, so the chain's last `seq` is a global version number: if it
     /// still equals what a process left behind after its previous commit, nobody else wrote.
-    pub fn version_at_begin(&self) -> i64 {
+    pub(crate) fn version_at_begin(&self) -> i64 {
         self.audit_seq_at_begin
     }
 
     /// The version this transaction leaves behind once committed.
-    pub fn version_after(&self) -> i64 {
+    pub(crate) fn version_after(&self) -> i64 {
         self.audit_seq
-    }
-
-    pub fn next_transfer_id(&mut self) -> i64 {
-        self.transfer_seq += 1;
-        self.transfer_seq
     }
 
     /// Hand out transfer ids away from the transaction (while it writes something else);
     /// `set_transfer_ids` takes them back before anything else uses ids or commits.
-    pub fn transfer_ids(&self) -> TransferIds {
+    pub(crate) fn transfer_ids(&self) -> TransferIds {
         TransferIds::after(self.transfer_seq)
     }
 
-    pub fn set_transfer_ids(&mut self, ids: &TransferIds) {
+    pub(crate) fn set_transfer_ids(&mut self, ids: &TransferIds) {
         assert!(ids.last() >= self.transfer_seq, "transfer ids only grow");
         self.transfer_seq = ids.last();
     }
 
     /// Append an audit event to the chain; it is written with the rest at commit.
-    pub fn audit(&mut self, action: &str, entity: &str, details: serde_json::Value) {
+    pub(crate) fn audit(&mut self, action: &str, entity: &str, details: serde_json::Value) {
         self.audit_at(action, entity, details, self.actor.now_us);
     }
 
     /// Append an event whose details are already JSON text.
-    pub fn audit_text(&mut self, action: &str, entity: &str, details: String) {
+    pub(crate) fn audit_text(&mut self, action: &str, entity: &str, details: String) {
         self.append_audit(action, entity, details, self.actor.now_us);
     }
 
-    pub fn audit_at(&mut self, action: &str, entity: &str, details: serde_json::Value, at_us: i64) {
+    pub(crate) fn audit_at(
+        &mut self,
+        action: &str,
+        entity: &str,
+        details: serde_json::Value,
+        at_us: i64,
+    ) {
         self.append_audit(action, entity, details.to_string(), at_us);
     }
 
@@ -111,7 +112,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.commit", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
         let events = std::mem::take(&mut self.pending_audit);
         let tally = std::mem::take(&mut self.tally);
         let head = (self.audit_seq, self.audit_hash.as_str(), self.transfer_seq);
@@ -126,7 +127,7 @@ impl WriteTx {
     }
 
     /// Add counts to record when this transaction commits.
-    pub fn tally(&mut self, tally: Tally) {
+    pub(crate) fn tally(&mut self, tally: Tally) {
         self.tally.merge(tally);
     }
 }
@@ -182,7 +183,7 @@ impl WriteTx {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.rollback", skip_all, fields(db.system = self.system.as_str()))]
-    pub async fn rollback(self) -> AppResult<()> {
+    pub(crate) async fn rollback(self) -> AppResult<()> {
         dispatch!(TxInner, self.inner, tx => tx.rollback().await?);
         Ok(())
     }

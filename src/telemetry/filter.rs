@@ -10,13 +10,13 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// Declare this field (any value) on a span to keep its children out of the export:
 /// `info_span!(target: "fincore", "fincore.import.accounts", fincore.leaf = true, …)`.
-pub const LEAF_FIELD: &str = "fincore.leaf";
+pub(crate) const LEAF_FIELD: &str = "fincore.leaf";
 
-pub fn is_fincore(target: &str) -> bool {
+pub(crate) fn is_fincore(target: &str) -> bool {
     target == "fincore" || target.starts_with("fincore::")
 }
 
-pub struct ExportedSpans;
+pub(crate) struct ExportedSpans;
 
 impl<S> Filter<S> for ExportedSpans
 where

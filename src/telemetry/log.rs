@@ -12,12 +12,12 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-pub struct MaskedFormat {
-    pub json: bool,
+pub(crate) struct MaskedFormat {
+    pub(crate) json: bool,
 }
 
 /// What may be shown of a logged value.
-pub fn mask_value(text: &str) -> String {
+pub(crate) fn mask_value(text: &str) -> String {
     mask_in_text(&scrub(text))
 }
 

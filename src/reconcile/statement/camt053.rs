@@ -153,7 +153,7 @@ struct CamtReader {
     details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
+pub(crate) fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
     let counting = LineCountingReader {
         inner: BufReader::new(input),
         newlines: 0,

@@ -30,7 +30,11 @@ struct RecordParser<'o> {
     details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R, options: &CsvOptions, details: LineDetails) -> AppResult<Statement> {
+pub(crate) fn read<R: Read>(
+    input: R,
+    options: &CsvOptions,
+    details: LineDetails,
+) -> AppResult<Statement> {
     // No `Trim` here: fields are trimmed when read, so newlines inside quoted fields stay
     // countable for line numbers.
     let mut reader = ::csv::ReaderBuilder::new()

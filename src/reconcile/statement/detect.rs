@@ -7,7 +7,7 @@ use std::io::Read;
 const UTF8_BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 const CAMT053_MARKER: &[u8] = b"camt.053";
 
-pub fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
+pub(crate) fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
     let mut head = Vec::with_capacity(DETECT_BYTES_MAX);
     input
         .take(DETECT_BYTES_MAX as u64)
@@ -18,7 +18,7 @@ pub fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
 
 /// XML with the camt.053 namespace; MT940 by a `:20:` tag line (or a SWIFT block header);
 /// anything else is read as CSV, whose header check then rejects garbage.
-pub fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
+pub(crate) fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
     let text = head.strip_prefix(UTF8_BYTE_ORDER_MARK).unwrap_or(head);
     let start = text.trim_ascii_start();
     if start.is_empty() {

@@ -1,9 +1,9 @@
 //! Statement readers and what they share: progress reporting, exact amounts, field limits.
 
-pub mod camt053;
-pub mod csv;
-pub mod detect;
-pub mod mt940;
+pub(crate) mod camt053;
+pub(crate) mod csv;
+pub(crate) mod detect;
+pub(crate) mod mt940;
 
 use super::{FIELD_LENGTH_MAX, PROGRESS_STEP_BYTES, STATEMENT_LINES_MAX};
 use crate::error::{AppError, AppResult};
@@ -11,7 +11,7 @@ use crate::money::Currency;
 use std::io::Read;
 
 /// Counts the bytes read and reports them to the caller's progress callback.
-pub struct ProgressReader<'a, R> {
+pub(crate) struct ProgressReader<'a, R> {
     inner: R,
     bytes_read: u64,
     bytes_reported: Option<u64>,
@@ -19,7 +19,7 @@ pub struct ProgressReader<'a, R> {
 }
 
 impl<'a, R: Read> ProgressReader<'a, R> {
-    pub fn new(inner: R, on_progress: &'a mut dyn FnMut(u64)) -> ProgressReader<'a, R> {
+    pub(crate) fn new(inner: R, on_progress: &'a mut dyn FnMut(u64)) -> ProgressReader<'a, R> {
         ProgressReader {
             inner,
             bytes_read: 0,
@@ -51,7 +51,7 @@ impl<R: Read> Read for ProgressReader<'_, R> {
 
 /// Remembers parsed currencies: a statement uses one or two, and parsing is the costly part.
 #[derive(Default)]
-pub struct CurrencyCache {
+pub(crate) struct CurrencyCache {
     entries: Vec<(String, Currency)>,
 }
 
@@ -59,7 +59,7 @@ pub struct CurrencyCache {
 const CURRENCY_CACHE_ENTRIES_MAX: usize = 16;
 
 impl CurrencyCache {
-    pub fn parse(&mut self, text: &str) -> AppResult<Currency> {
+    pub(crate) fn parse(&mut self, text: &str) -> AppResult<Currency> {
         if let Some((_, currency)) = self.entries.iter().find(|(known, _)| known == text) {
             return Ok(*currency);
         }
@@ -74,7 +74,11 @@ impl CurrencyCache {
 /// Parse an amount written with `decimal_separator` exactly into minor units of `currency`.
 /// With `,` decimals a `.` is rejected: it can only be a thousands separator, and accepting it
 /// silently would read `1.234,50` as something else on the next bank's file.
-pub fn parse_amount(text: &str, currency: Currency, decimal_separator: char) -> AppResult<i64> {
+pub(crate) fn parse_amount(
+    text: &str,
+    currency: Currency,
+    decimal_separator: char,
+) -> AppResult<i64> {
     if decimal_separator == ',' {
         if text.contains('.') {
             return Err(AppError::invalid_input(format!(
@@ -95,14 +99,14 @@ pub fn parse_amount(text: &str, currency: Currency, decimal_separator: char) -> 
 /// so a reconciliation run skips them (a million lines hold two million fewer strings); they
 /// are checked either way, so both modes accept and refuse the same files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LineDetails {
+pub(crate) enum LineDetails {
     #[default]
     Keep,
     Skip,
 }
 
 /// `text_field` for counterparty and description: checked always, kept only with `Keep`.
-pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<String> {
+pub(crate) fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<String> {
     match details {
         LineDetails::Keep => text_field(name, text),
         LineDetails::Skip => {
@@ -118,7 +122,7 @@ pub fn detail_field(name: &str, text: &str, details: LineDetails) -> AppResult<S
 }
 
 /// Trimmed copy of a text field, refused when longer than `FIELD_LENGTH_MAX`.
-pub fn text_field(name: &str, text: &str) -> AppResult<String> {
+pub(crate) fn text_field(name: &str, text: &str) -> AppResult<String> {
     let trimmed = crate::text::trim(text);
     if trimmed.len() > FIELD_LENGTH_MAX {
         return Err(AppError::invalid_input(format!(
@@ -130,7 +134,7 @@ pub fn text_field(name: &str, text: &str) -> AppResult<String> {
 }
 
 /// Refuse to grow a statement past `STATEMENT_LINES_MAX` lines.
-pub fn check_line_count(lines_so_far: usize) -> AppResult<()> {
+pub(crate) fn check_line_count(lines_so_far: usize) -> AppResult<()> {
     if lines_so_far as u64 >= STATEMENT_LINES_MAX {
         return Err(AppError::invalid_input(format!(
             "statement has more than {STATEMENT_LINES_MAX} lines"

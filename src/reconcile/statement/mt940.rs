@@ -50,7 +50,7 @@ struct Mt940Reader {
     details: LineDetails,
 }
 
-pub fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
+pub(crate) fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
     let mut input = BufReader::new(input);
     let mut state = Mt940Reader {
         details,

@@ -20,9 +20,9 @@ pub const DEFAULT_CTR_THRESHOLD: &str = "10000";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtrParams {
     /// Per-currency thresholds in minor units; win over `default_threshold`.
-    pub threshold_minor_by_currency: HashMap<Currency, i64>,
+    pub(crate) threshold_minor_by_currency: HashMap<Currency, i64>,
     /// Decimal threshold applied in any currency without an override (default `"10000"`).
-    pub default_threshold: String,
+    pub(crate) default_threshold: String,
 }
 
 impl Default for CtrParams {
@@ -46,25 +46,25 @@ impl CtrParams {
 /// One holder's cash on one UTC day in one currency, at least one side over the threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CtrFinding {
-    pub holder: String,
+    pub(crate) holder: String,
     /// UTC day, `YYYY-MM-DD`.
-    pub date: String,
+    pub(crate) date: String,
     #[serde(serialize_with = "serialize_currency")]
-    pub currency: Currency,
-    pub threshold: Amount,
-    pub cash_in: Amount,
-    pub cash_out: Amount,
+    pub(crate) currency: Currency,
+    pub(crate) threshold: Amount,
+    pub(crate) cash_in: Amount,
+    pub(crate) cash_out: Amount,
     /// Which side is strictly over the threshold (one or both).
-    pub cash_in_over: bool,
-    pub cash_out_over: bool,
-    pub cash_in_transfer_ids: Vec<i64>,
-    pub cash_out_transfer_ids: Vec<i64>,
+    pub(crate) cash_in_over: bool,
+    pub(crate) cash_out_over: bool,
+    pub(crate) cash_in_transfer_ids: Vec<i64>,
+    pub(crate) cash_out_transfer_ids: Vec<i64>,
     /// The holder's customer accounts that moved cash that day (raw until `masked`).
-    pub accounts: Vec<String>,
+    pub(crate) accounts: Vec<String>,
 }
 
 impl CtrFinding {
-    pub fn masked(mut self, unmask: bool) -> CtrFinding {
+    pub(crate) fn masked(mut self, unmask: bool) -> CtrFinding {
         self.accounts = self
             .accounts
             .into_iter()

@@ -1,9 +1,9 @@
 //! Account-number masking for reports (SPEC: first 4 and last 4 visible unless `--unmask`).
 
-pub use crate::model::account_number::mask;
+pub(crate) use crate::model::account_number::mask;
 
 /// Mask `number` unless the operator asked to see it.
-pub fn mask_unless(number: String, unmask: bool) -> String {
+pub(crate) fn mask_unless(number: String, unmask: bool) -> String {
     if unmask {
         number
     } else {

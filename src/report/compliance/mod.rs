@@ -11,7 +11,7 @@
 //! floating point.
 
 pub mod ctr;
-pub mod mask;
+pub(crate) mod mask;
 mod resolved_facts;
 pub mod sanctions;
 pub mod structuring;
@@ -21,7 +21,6 @@ pub mod suspicious;
 mod test_support;
 
 pub use ctr::{ctr, CtrFinding, CtrParams, DEFAULT_CTR_THRESHOLD};
-pub use mask::mask;
 pub use sanctions::{
     parse_list, parse_min_score, screen, SanctionsEntry, SanctionsHit, SanctionsList,
     DEFAULT_MIN_SCORE,
@@ -68,7 +67,7 @@ pub struct AccountFact {
 impl AccountFact {
     /// Settlement and internal accounts are the bank's own books, not customers: they are
     /// neither profiled for suspicious patterns nor screened against sanctions lists.
-    pub fn is_customer(&self) -> bool {
+    pub(crate) fn is_customer(&self) -> bool {
         !matches!(
             self.account_type,
             AccountType::Settlement | AccountType::Internal
@@ -80,12 +79,12 @@ impl AccountFact {
 /// exactly the currency's decimals (`"10000.01"`), like every amount fincore prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Amount {
-    pub minor: i128,
-    pub currency: Currency,
+    pub(crate) minor: i128,
+    pub(crate) currency: Currency,
 }
 
 impl Amount {
-    pub fn new(minor: impl Into<i128>, currency: Currency) -> Amount {
+    pub(crate) fn new(minor: impl Into<i128>, currency: Currency) -> Amount {
         Amount {
             minor: minor.into(),
             currency,
@@ -176,10 +175,10 @@ impl<'a> AmountTable<'a> {
 /// Which kinds a report asks for (`--kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ComplianceKinds {
-    pub ctr: bool,
-    pub structuring: bool,
-    pub sanctions: bool,
-    pub suspicious: bool,
+    pub(crate) ctr: bool,
+    pub(crate) structuring: bool,
+    pub(crate) sanctions: bool,
+    pub(crate) suspicious: bool,
 }
 
 impl ComplianceKinds {
@@ -211,7 +210,7 @@ pub struct ComplianceFindings {
 
 impl ComplianceFindings {
     /// Mask every account number unless `unmask` (the `--unmask` flag).
-    pub fn masked(self, unmask: bool) -> ComplianceFindings {
+    pub(crate) fn masked(self, unmask: bool) -> ComplianceFindings {
         ComplianceFindings {
             ctr: self.ctr.into_iter().map(|f| f.masked(unmask)).collect(),
             structuring: self
@@ -279,7 +278,7 @@ pub fn analyse(
 
 /// Parallel tasks `analyse` splits into (to size its pool): the lookup pass over the
 /// transfers, sanctions screening of the holders, and cash kinds beside suspicious patterns.
-pub fn analysis_tasks(transfers: usize, accounts: usize) -> usize {
+pub(crate) fn analysis_tasks(transfers: usize, accounts: usize) -> usize {
     2 + transfers / resolved_facts::TRANSFERS_PER_TASK_MIN
         + accounts / sanctions::screen::HOLDERS_PER_TASK_MIN
 }

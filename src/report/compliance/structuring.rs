@@ -22,40 +22,40 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// SPEC: three or more deposits.
-pub const STRUCTURING_DEPOSITS_MIN: usize = 3;
+pub(crate) const STRUCTURING_DEPOSITS_MIN: usize = 3;
 /// SPEC: within 7 days; a window holds deposits less than this apart (first to last).
-pub const STRUCTURING_WINDOW_US: i64 = 7 * MICROS_PER_DAY;
+pub(crate) const STRUCTURING_WINDOW_US: i64 = 7 * MICROS_PER_DAY;
 /// SPEC: each deposit between 80% and 100% of the threshold (both inclusive).
-pub const STRUCTURING_BAND_LOW_PERCENT: i128 = 80;
-pub const STRUCTURING_BAND_HIGH_PERCENT: i128 = 100;
+pub(crate) const STRUCTURING_BAND_LOW_PERCENT: i128 = 80;
+pub(crate) const STRUCTURING_BAND_HIGH_PERCENT: i128 = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StructuringDeposit {
-    pub transfer_id: i64,
-    pub account: String,
-    pub amount: Amount,
-    pub at: String,
+    pub(crate) transfer_id: i64,
+    pub(crate) account: String,
+    pub(crate) amount: Amount,
+    pub(crate) at: String,
 }
 
 /// One holder's cluster of in-band cash deposits in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StructuringFinding {
-    pub holder: String,
+    pub(crate) holder: String,
     #[serde(serialize_with = "serialize_currency")]
-    pub currency: Currency,
-    pub threshold: Amount,
+    pub(crate) currency: Currency,
+    pub(crate) threshold: Amount,
     /// Smallest in-band amount (80% of the threshold, rounded up to a minor unit).
-    pub band_low: Amount,
-    pub deposit_count: usize,
-    pub total: Amount,
-    pub first_at: String,
-    pub last_at: String,
-    pub transfer_ids: Vec<i64>,
-    pub deposits: Vec<StructuringDeposit>,
+    pub(crate) band_low: Amount,
+    pub(crate) deposit_count: usize,
+    pub(crate) total: Amount,
+    pub(crate) first_at: String,
+    pub(crate) last_at: String,
+    pub(crate) transfer_ids: Vec<i64>,
+    pub(crate) deposits: Vec<StructuringDeposit>,
 }
 
 impl StructuringFinding {
-    pub fn masked(mut self, unmask: bool) -> StructuringFinding {
+    pub(crate) fn masked(mut self, unmask: bool) -> StructuringFinding {
         for deposit in &mut self.deposits {
             deposit.account = mask_unless(std::mem::take(&mut deposit.account), unmask);
         }

@@ -37,43 +37,43 @@ use std::collections::{HashMap, VecDeque};
 const MICROS_PER_HOUR: i64 = MICROS_PER_DAY / 24;
 const PERCENT_MAX: u32 = 100;
 
-pub const DEFAULT_RAPID_OUT_SHARE_PERCENT: u32 = 90;
-pub const DEFAULT_RAPID_WINDOW_US: i64 = 24 * MICROS_PER_HOUR;
-pub const DEFAULT_RAPID_INBOUND_MIN: &str = "5000";
-pub const DEFAULT_HIGH_RISK_LEVEL_MIN: RiskLevel = RiskLevel::High;
-pub const DEFAULT_DORMANT_GAP_US: i64 = 180 * MICROS_PER_DAY;
-pub const DEFAULT_DORMANT_LARGE_AMOUNT: &str = "10000";
-pub const DEFAULT_DORMANT_FOLLOW_UP_US: i64 = 30 * MICROS_PER_DAY;
-pub const DEFAULT_ROUND_UNIT: &str = "1000";
-pub const DEFAULT_ROUND_AMOUNT_MIN: &str = "5000";
-pub const DEFAULT_ROUND_COUNT_MIN: usize = 3;
+pub(crate) const DEFAULT_RAPID_OUT_SHARE_PERCENT: u32 = 90;
+pub(crate) const DEFAULT_RAPID_WINDOW_US: i64 = 24 * MICROS_PER_HOUR;
+pub(crate) const DEFAULT_RAPID_INBOUND_MIN: &str = "5000";
+pub(crate) const DEFAULT_HIGH_RISK_LEVEL_MIN: RiskLevel = RiskLevel::High;
+pub(crate) const DEFAULT_DORMANT_GAP_US: i64 = 180 * MICROS_PER_DAY;
+pub(crate) const DEFAULT_DORMANT_LARGE_AMOUNT: &str = "10000";
+pub(crate) const DEFAULT_DORMANT_FOLLOW_UP_US: i64 = 30 * MICROS_PER_DAY;
+pub(crate) const DEFAULT_ROUND_UNIT: &str = "1000";
+pub(crate) const DEFAULT_ROUND_AMOUNT_MIN: &str = "5000";
+pub(crate) const DEFAULT_ROUND_COUNT_MIN: usize = 3;
 
 /// Parameters of the suspicious patterns. Amounts are decimal text read in each account's
 /// currency (like the CTR threshold), so `"1000"` is 1,000.00 USD or 1,000 JPY.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuspiciousParams {
     /// Share of an inflow that must leave within the window, 1–100 (default 90).
-    pub rapid_out_share_percent: u32,
+    pub(crate) rapid_out_share_percent: u32,
     /// How long after an inflow outflows count, inclusive (default 24 h).
-    pub rapid_window_us: i64,
+    pub(crate) rapid_window_us: i64,
     /// Smallest inflow worth reporting (default `"5000"`, half the CTR threshold): spending
     /// a salary on bills within a day is rapid in-and-out too, but not suspicious.
-    pub rapid_inbound_min: String,
+    pub(crate) rapid_inbound_min: String,
     /// Lowest latest risk level reported (default `High`, so high and critical).
-    pub high_risk_level_min: RiskLevel,
+    pub(crate) high_risk_level_min: RiskLevel,
     /// Silence that makes an account dormant, inclusive (default 180 days).
-    pub dormant_gap_us: i64,
+    pub(crate) dormant_gap_us: i64,
     /// Movement size that makes a reactivation suspicious, inclusive (default `"10000"`).
-    pub dormant_large_amount: String,
+    pub(crate) dormant_large_amount: String,
     /// How long after reactivation large movements still count (default 30 days).
-    pub dormant_follow_up_us: i64,
+    pub(crate) dormant_follow_up_us: i64,
     /// Amounts that are exact multiples of this are round (default `"1000"`).
-    pub round_unit: String,
+    pub(crate) round_unit: String,
     /// Smallest round amount that counts, inclusive (default `"5000"`).
-    pub round_amount_min: String,
+    pub(crate) round_amount_min: String,
     /// Round movements per account in the period needed for a finding (default 3): a single
     /// round payment (rent, a car) is ordinary, a habit of them is a pattern.
-    pub round_count_min: usize,
+    pub(crate) round_count_min: usize,
 }
 
 impl Default for SuspiciousParams {
@@ -150,7 +150,7 @@ pub struct SuspiciousFinding {
 }
 
 impl SuspiciousFinding {
-    pub fn masked(mut self, unmask: bool) -> SuspiciousFinding {
+    pub(crate) fn masked(mut self, unmask: bool) -> SuspiciousFinding {
         self.account = mask_unless(self.account, unmask);
         self
     }

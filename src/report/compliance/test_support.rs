@@ -5,21 +5,21 @@ use crate::clock;
 use crate::model::{AccountType, TransferKind};
 use crate::money::Currency;
 
-pub const SETTLEMENT: &str = "SETTLEUSD0000001";
+pub(crate) const SETTLEMENT: &str = "SETTLEUSD0000001";
 
-pub fn usd() -> Currency {
+pub(crate) fn usd() -> Currency {
     Currency::parse("USD").unwrap()
 }
 
-pub fn instant(text: &str) -> i64 {
+pub(crate) fn instant(text: &str) -> i64 {
     clock::parse_instant(text).unwrap()
 }
 
-pub fn date(text: &str) -> chrono::NaiveDate {
+pub(crate) fn date(text: &str) -> chrono::NaiveDate {
     clock::parse_date(text).unwrap()
 }
 
-pub fn customer(number: &str, holder: &str) -> AccountFact {
+pub(crate) fn customer(number: &str, holder: &str) -> AccountFact {
     AccountFact {
         number: number.to_string(),
         holder: holder.to_string(),
@@ -30,14 +30,14 @@ pub fn customer(number: &str, holder: &str) -> AccountFact {
     }
 }
 
-pub fn settlement() -> AccountFact {
+pub(crate) fn settlement() -> AccountFact {
     AccountFact {
         account_type: AccountType::Settlement,
         ..customer(SETTLEMENT, "Fincore Bank")
     }
 }
 
-pub fn transfer(
+pub(crate) fn transfer(
     id: i64,
     kind: TransferKind,
     from: &str,
@@ -57,12 +57,12 @@ pub fn transfer(
 }
 
 /// Cash-in to `account` through the settlement account.
-pub fn deposit(id: i64, account: &str, amount: &str, at: &str) -> TransferFact {
+pub(crate) fn deposit(id: i64, account: &str, amount: &str, at: &str) -> TransferFact {
     transfer(id, TransferKind::Deposit, SETTLEMENT, account, amount, at)
 }
 
 /// Cash-out from `account` through the settlement account.
-pub fn withdrawal(id: i64, account: &str, amount: &str, at: &str) -> TransferFact {
+pub(crate) fn withdrawal(id: i64, account: &str, amount: &str, at: &str) -> TransferFact {
     transfer(
         id,
         TransferKind::Withdrawal,

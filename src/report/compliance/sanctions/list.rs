@@ -30,19 +30,19 @@ pub struct SanctionsEntry {
 /// A name the screener compares against: an entry's primary name or one of its aliases.
 #[derive(Debug, Clone)]
 pub(super) struct ListedName {
-    pub entry: u32,
+    pub(crate) entry: u32,
     /// Index into the entry's aliases; `None` for the primary name.
-    pub alias: Option<u32>,
-    pub normalized: NormalizedName,
+    pub(crate) alias: Option<u32>,
+    pub(crate) normalized: NormalizedName,
 }
 
 /// A listed name's bound data; its tokens' profiles are
 /// `token_profiles[first_token..first_token + token_count]`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ListedProfile {
-    pub name: NameProfile,
-    pub first_token: u32,
-    pub token_count: u32,
+    pub(crate) name: NameProfile,
+    pub(crate) first_token: u32,
+    pub(crate) token_count: u32,
 }
 
 /// A parsed list with its names normalised and indexed by blocking key.

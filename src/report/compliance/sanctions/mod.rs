@@ -1,13 +1,12 @@
 //! Sanctions screening: list parsing (`list`), name normalisation and blocking keys
 //! (`normalize`), and the screener (`screen`).
 
-pub mod list;
+pub(crate) mod list;
 pub mod normalize;
 pub mod screen;
 pub mod similarity;
 
 pub use list::{parse_list, SanctionsEntry, SanctionsList};
-pub use normalize::normalize;
 pub use screen::{parse_min_score, screen, SanctionsHit, DEFAULT_MIN_SCORE};
 pub use similarity::similarity;
 
