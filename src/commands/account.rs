@@ -1,17 +1,17 @@
 //! `fincore account …`
 
-use super::present::{account_json, accounts_section};
+use super::present::AccountView;
 use super::{account_argument, not_found_account, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::model::{AccountStatus, AccountType};
 use crate::money::{format_minor, Currency};
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::service::account_import;
 use crate::service::accounts::{self, OpenRequest, StatusChange};
 use crate::store::AccountFilter;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -131,9 +131,10 @@ impl AccountCommand {
 }
 
 fn one_account(account: &crate::model::Account) -> Output {
+    let account = AccountView::from(account);
     Output::view(View::new(
-        account_json(account),
-        vec![accounts_section(std::slice::from_ref(account))],
+        to_json(&account),
+        vec![Section::of_records(std::slice::from_ref(&account))],
     ))
 }
 
@@ -232,10 +233,10 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
         holder: arguments.holder,
     };
     let accounts = context.store().await?.list_accounts(&filter).await?;
-    let json = json!(accounts.iter().map(account_json).collect::<Vec<_>>());
+    let accounts: Vec<AccountView> = accounts.iter().map(AccountView::from).collect();
     Ok(Output::view(View::new(
-        json,
-        vec![accounts_section(&accounts)],
+        to_json(&accounts),
+        vec![Section::of_records(&accounts)],
     )))
 }
 
@@ -258,6 +259,46 @@ async fn change(
     )
     .await?;
     Ok(one_account(&account))
+}
+
+/// `account statement` as JSON: the account, its opening and closing balance, the entries.
+#[derive(Serialize)]
+struct StatementView {
+    account: String,
+    currency: String,
+    opening_balance: String,
+    closing_balance: String,
+    entries: Vec<StatementLineView>,
+}
+
+/// One entry of a statement with the running balance after it.
+#[derive(Serialize)]
+struct StatementLineView {
+    at: String,
+    transfer_id: i64,
+    kind: String,
+    counterparty: String,
+    reference: String,
+    description: String,
+    /// Empty on a credit.
+    debit: String,
+    /// Empty on a debit.
+    credit: String,
+    balance: String,
+}
+
+impl Record for StatementLineView {
+    const COLUMNS: &'static [Column<StatementLineView>] = &[
+        Column::field("at"),
+        Column::field("transfer_id"),
+        Column::field("kind"),
+        Column::field("counterparty"),
+        Column::field("reference"),
+        Column::field("description"),
+        Column::field("debit"),
+        Column::field("credit"),
+        Column::field("balance"),
+    ];
 }
 
 async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Output> {
@@ -291,18 +332,7 @@ async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Out
     let currency = account.currency;
     let mut balance = account.balance_effect(opening_entries);
     let opening = balance;
-    let mut section = Section::new(&[
-        "at",
-        "transfer_id",
-        "kind",
-        "counterparty",
-        "reference",
-        "description",
-        "debit",
-        "credit",
-        "balance",
-    ]);
-    let mut items = Vec::with_capacity(lines.len());
+    let mut entries = Vec::with_capacity(lines.len());
     for line in &lines {
         balance += account.balance_effect(line.entry_minor);
         let (debit, credit) = if line.entry_minor > 0 {
@@ -310,28 +340,25 @@ async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Out
         } else {
             (String::new(), currency.format(-line.entry_minor))
         };
-        section.push(vec![
-            clock::format_instant(line.at_us),
-            line.transfer_id.to_string(),
-            line.kind.clone(),
-            line.counterparty.clone(),
-            line.reference.clone(),
-            line.description.clone(),
-            debit.clone(),
-            credit.clone(),
-            currency.format(balance),
-        ]);
-        items.push(json!({
-            "at": clock::format_instant(line.at_us), "transfer_id": line.transfer_id, "kind": line.kind,
-            "counterparty": line.counterparty, "reference": line.reference, "description": line.description,
-            "debit": debit, "credit": credit, "balance": currency.format(balance),
-        }));
+        entries.push(StatementLineView {
+            at: clock::format_instant(line.at_us),
+            transfer_id: line.transfer_id,
+            kind: line.kind.clone(),
+            counterparty: line.counterparty.clone(),
+            reference: line.reference.clone(),
+            description: line.description.clone(),
+            debit,
+            credit,
+            balance: currency.format(balance),
+        });
     }
-    let json = json!({
-        "account": account.number, "currency": currency.code(),
-        "opening_balance": format_minor(opening, currency.minor_units()),
-        "closing_balance": format_minor(balance, currency.minor_units()),
-        "entries": items,
+    let section = Section::of_records(&entries);
+    let json = to_json(&StatementView {
+        account: account.number.clone(),
+        currency: currency.code().to_string(),
+        opening_balance: format_minor(opening, currency.minor_units()),
+        closing_balance: format_minor(balance, currency.minor_units()),
+        entries,
     });
     let view = View::new(
         json,

@@ -1,13 +1,14 @@
 //! `fincore audit list|verify`
 
 use super::{Context, Output};
+use crate::audit::AuditEvent;
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::service::verify::audit_chain;
 use crate::store::AuditFilter;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::{Serialize, Serializer};
 
 const LIST_LIMIT_MAX: i64 = 100_000;
 
@@ -62,54 +63,88 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
         limit: arguments.limit,
     };
     let events = context.store().await?.audit_events(&filter).await?;
-    let mut section = Section::new(&[
-        "seq",
-        "at",
-        "operator",
-        "action",
-        "entity",
-        "details",
-        "trace_id",
-        "prev_hash",
-        "hash",
-    ]);
-    let mut items = Vec::with_capacity(events.len());
-    for event in &events {
-        let at = clock::format_instant(event.at_us);
-        section.push(vec![
-            event.seq.to_string(),
-            at.clone(),
-            event.operator.clone(),
-            event.action.clone(),
-            event.entity.clone(),
-            event.details.clone(),
-            event.trace_id.clone(),
-            event.prev_hash.clone(),
-            event.hash.clone(),
-        ]);
-        items.push(json!({
-            "seq": event.seq, "at": at, "operator": event.operator, "action": event.action, "entity": event.entity,
-            "details": serde_json::from_str::<serde_json::Value>(&event.details).unwrap_or(json!(event.details)),
-            "trace_id": event.trace_id, "prev_hash": event.prev_hash, "hash": event.hash,
-        }));
+    let events: Vec<EventView> = events.iter().map(EventView::from).collect();
+    Ok(Output::view(View::new(
+        to_json(&events),
+        vec![Section::of_records(&events)],
+    )))
+}
+
+/// One audit event. `details` is stored as text: the JSON shows it as the JSON it holds (as
+/// text when it does not parse), tables show the text.
+#[derive(Serialize)]
+struct EventView {
+    seq: i64,
+    at: String,
+    operator: String,
+    action: String,
+    entity: String,
+    #[serde(serialize_with = "details_as_json")]
+    details: String,
+    trace_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<&AuditEvent> for EventView {
+    fn from(event: &AuditEvent) -> EventView {
+        EventView {
+            seq: event.seq,
+            at: clock::format_instant(event.at_us),
+            operator: event.operator.clone(),
+            action: event.action.clone(),
+            entity: event.entity.clone(),
+            details: event.details.clone(),
+            trace_id: event.trace_id.clone(),
+            prev_hash: event.prev_hash.clone(),
+            hash: event.hash.clone(),
+        }
     }
-    Ok(Output::view(View::new(json!(items), vec![section])))
+}
+
+impl Record for EventView {
+    const COLUMNS: &'static [Column<EventView>] = &[
+        Column::field("seq"),
+        Column::field("at"),
+        Column::field("operator"),
+        Column::field("action"),
+        Column::field("entity"),
+        Column::text("details", |event| event.details.clone()),
+        Column::field("trace_id"),
+        Column::field("prev_hash"),
+        Column::field("hash"),
+    ];
+}
+
+fn details_as_json<S: Serializer>(details: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<serde_json::Value>(details) {
+        Ok(value) => value.serialize(serializer),
+        Err(_) => serializer.serialize_str(details),
+    }
+}
+
+/// `audit verify`: how many events were checked and, when the chain is broken, where.
+#[derive(Serialize)]
+struct VerifyView {
+    ok: bool,
+    events_checked: u64,
+    first_broken_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
 }
 
 async fn verify(context: &Context) -> AppResult<Output> {
     let (checked, problem) = audit_chain(context.store().await?).await?;
-    let (json, note, exit_code) = match &problem {
-        None => (
-            json!({ "ok": true, "events_checked": checked, "first_broken_seq": null }),
-            format!("audit chain intact: {checked} events"),
-            0,
-        ),
-        Some((seq, detail)) => (
-            json!({ "ok": false, "events_checked": checked, "first_broken_seq": seq, "detail": detail }),
-            format!("audit chain broken at seq {seq}: {detail}"),
-            1,
-        ),
+    let (note, exit_code) = match &problem {
+        None => (format!("audit chain intact: {checked} events"), 0),
+        Some((seq, detail)) => (format!("audit chain broken at seq {seq}: {detail}"), 1),
     };
+    let json = to_json(&VerifyView {
+        ok: problem.is_none(),
+        events_checked: checked,
+        first_broken_seq: problem.as_ref().map(|(seq, _)| *seq),
+        detail: problem.as_ref().map(|(_, detail)| detail.clone()),
+    });
     if let Some((seq, detail)) = &problem {
         crate::stderr_line!("audit chain broken at seq {seq}: {detail}");
     }

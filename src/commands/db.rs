@@ -2,9 +2,10 @@
 
 use super::{Context, Output};
 use crate::error::AppResult;
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::store::{SchemaStatus, Store};
 use clap::Subcommand;
+use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
@@ -34,15 +35,38 @@ impl DbCommand {
 }
 
 fn status_view(status: &SchemaStatus) -> View {
-    let section = Section::record(&[
-        ("database", status.database.clone()),
-        ("backend", status.backend.to_string()),
-        ("applied_version", status.applied_version.to_string()),
-        ("binary_version", status.binary_version.to_string()),
-        ("pending", status.pending.to_string()),
-    ]);
-    View::new(
-        serde_json::to_value(status).expect("status serialises"),
-        vec![section],
-    )
+    let status = StatusView::from(status);
+    View::new(to_json(&status), vec![Section::of_fields(&status)])
+}
+
+/// `db migrate` and `db status`: which database, and the schema versions it has and wants.
+#[derive(Serialize)]
+struct StatusView {
+    database: String,
+    backend: &'static str,
+    applied_version: i64,
+    binary_version: i64,
+    pending: usize,
+}
+
+impl From<&SchemaStatus> for StatusView {
+    fn from(status: &SchemaStatus) -> StatusView {
+        StatusView {
+            database: status.database.clone(),
+            backend: status.backend,
+            applied_version: status.applied_version,
+            binary_version: status.binary_version,
+            pending: status.pending,
+        }
+    }
+}
+
+impl Record for StatusView {
+    const COLUMNS: &'static [Column<StatusView>] = &[
+        Column::field("database"),
+        Column::field("backend"),
+        Column::field("applied_version"),
+        Column::field("binary_version"),
+        Column::field("pending"),
+    ];
 }

@@ -2,9 +2,10 @@
 
 use super::{Context, Output};
 use crate::error::AppResult;
-use crate::output::{Section, View};
-use crate::service::verify::verify;
+use crate::output::{to_json, Column, Record, Section, View};
+use crate::service::verify::{verify, Discrepancy, VerifyReport};
 use clap::Subcommand;
+use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -18,33 +19,74 @@ impl LedgerCommand {
     }
 
     pub async fn run(self, context: &Context) -> AppResult<Output> {
-        let report = verify(context.store().await?).await?;
-        let mut section = Section::new(&["check", "entity", "detail"]);
-        for discrepancy in &report.discrepancies {
-            section.push(vec![
-                discrepancy.check.to_string(),
-                discrepancy.entity.clone(),
-                discrepancy.detail.clone(),
-            ]);
-        }
+        let report = VerifyView::from(&verify(context.store().await?).await?);
         let summary = format!(
             "{} accounts, {} audit events checked: {} discrepancies",
             report.accounts_checked,
             report.audit_events_checked,
             report.discrepancies.len()
         );
-        let mut json = serde_json::to_value(&report).expect("report serialises");
-        json["ok"] = serde_json::json!(report.discrepancies.is_empty());
-        let exit_code = if report.discrepancies.is_empty() {
-            0
-        } else {
-            1
-        };
-        let sections = if report.discrepancies.is_empty() {
+        let exit_code = if report.ok { 0 } else { 1 };
+        let sections = if report.ok {
             Vec::new()
         } else {
-            vec![section]
+            vec![Section::of_records(&report.discrepancies)]
         };
-        Ok(Output::view(View::new(json, sections).with_note(summary)).with_exit_code(exit_code))
+        Ok(
+            Output::view(View::new(to_json(&report), sections).with_note(summary))
+                .with_exit_code(exit_code),
+        )
     }
+}
+
+/// `ledger verify`: what was checked, and every discrepancy found (`ok` when there is none).
+#[derive(Serialize)]
+struct VerifyView {
+    ok: bool,
+    transfers_checked: bool,
+    accounts_checked: usize,
+    audit_events_checked: u64,
+    discrepancies: Vec<DiscrepancyView>,
+}
+
+impl From<&VerifyReport> for VerifyView {
+    fn from(report: &VerifyReport) -> VerifyView {
+        VerifyView {
+            ok: report.discrepancies.is_empty(),
+            transfers_checked: report.transfers_checked,
+            accounts_checked: report.accounts_checked,
+            audit_events_checked: report.audit_events_checked,
+            discrepancies: report
+                .discrepancies
+                .iter()
+                .map(DiscrepancyView::from)
+                .collect(),
+        }
+    }
+}
+
+/// One failed check: which check, on what, and what was wrong.
+#[derive(Serialize)]
+struct DiscrepancyView {
+    check: &'static str,
+    entity: String,
+    detail: String,
+}
+
+impl From<&Discrepancy> for DiscrepancyView {
+    fn from(discrepancy: &Discrepancy) -> DiscrepancyView {
+        DiscrepancyView {
+            check: discrepancy.check,
+            entity: discrepancy.entity.clone(),
+            detail: discrepancy.detail.clone(),
+        }
+    }
+}
+
+impl Record for DiscrepancyView {
+    const COLUMNS: &'static [Column<DiscrepancyView>] = &[
+        Column::field("check"),
+        Column::field("entity"),
+        Column::field("detail"),
+    ];
 }

@@ -1,123 +1,139 @@
-//! JSON and table shapes of accounts and transfers, exactly as SPEC.md lists their keys.
+//! View types of accounts and transfers: each one serialises to the JSON object SPEC.md lists
+//! and declares the table/CSV columns read from the same fields.
 
 use crate::clock::format_instant;
-use crate::model::{Account, Transfer};
-use crate::output::Section;
-use serde_json::{json, Value};
+use crate::model::{Account, Transfer, TransferKind};
+use crate::output::{Column, Record};
+use serde::Serialize;
 
-pub fn account_json(account: &Account) -> Value {
-    json!({
-        "number": account.number,
-        "holder": account.holder,
-        "type": account.account_type.as_str(),
-        "currency": account.currency.code(),
-        "status": account.status.as_str(),
-        "balance": account.currency.format(account.balance_minor),
-        "overdraft_limit": account.currency.format(account.overdraft_limit_minor),
-        "created_at": format_instant(account.created_at_us),
-        "updated_at": format_instant(account.updated_at_us),
-    })
+/// An account as every command prints it.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    number: String,
+    holder: String,
+    #[serde(rename = "type")]
+    account_type: &'static str,
+    currency: String,
+    status: &'static str,
+    balance: String,
+    overdraft_limit: String,
+    created_at: String,
+    updated_at: String,
 }
 
-pub const ACCOUNT_HEADERS: [&str; 9] = [
-    "number",
-    "holder",
-    "type",
-    "currency",
-    "status",
-    "balance",
-    "overdraft_limit",
-    "created_at",
-    "updated_at",
-];
-
-pub fn account_row(account: &Account) -> Vec<String> {
-    vec![
-        account.number.clone(),
-        account.holder.clone(),
-        account.account_type.to_string(),
-        account.currency.to_string(),
-        account.status.to_string(),
-        account.currency.format(account.balance_minor),
-        account.currency.format(account.overdraft_limit_minor),
-        format_instant(account.created_at_us),
-        format_instant(account.updated_at_us),
-    ]
-}
-
-pub fn accounts_section(accounts: &[Account]) -> Section {
-    let mut section = Section::new(&ACCOUNT_HEADERS);
-    for account in accounts {
-        section.push(account_row(account));
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> AccountView {
+        AccountView {
+            number: account.number.clone(),
+            holder: account.holder.clone(),
+            account_type: account.account_type.as_str(),
+            currency: account.currency.code().to_string(),
+            status: account.status.as_str(),
+            balance: account.currency.format(account.balance_minor),
+            overdraft_limit: account.currency.format(account.overdraft_limit_minor),
+            created_at: format_instant(account.created_at_us),
+            updated_at: format_instant(account.updated_at_us),
+        }
     }
-    section
 }
 
-pub fn transfer_json(transfer: &Transfer, replayed: bool) -> Value {
-    json!({
-        "id": transfer.id,
-        "key": transfer.key,
-        "from": transfer.from,
-        "to": transfer.to,
-        "amount": transfer.currency.format(transfer.amount_minor),
-        "currency": transfer.currency.code(),
-        "status": transfer.status.as_str(),
-        "reference": transfer.reference,
-        "description": transfer.description,
-        "at": format_instant(transfer.at_us),
-        "risk": {
-            "score": transfer.risk.score,
-            "level": transfer.risk.level.as_str(),
-            "decision": transfer.risk.decision.as_str(),
-        },
-        "trace_id": transfer.trace_id,
-        "replayed": replayed,
-    })
+impl Record for AccountView {
+    const COLUMNS: &'static [Column<AccountView>] = &[
+        Column::field("number"),
+        Column::field("holder"),
+        Column::field("type"),
+        Column::field("currency"),
+        Column::field("status"),
+        Column::field("balance"),
+        Column::field("overdraft_limit"),
+        Column::field("created_at"),
+        Column::field("updated_at"),
+    ];
 }
 
-pub const TRANSFER_HEADERS: [&str; 14] = [
-    "id",
-    "key",
-    "kind",
-    "from",
-    "to",
-    "amount",
-    "currency",
-    "status",
-    "reference",
-    "description",
-    "at",
-    "risk_score",
-    "risk_decision",
-    "trace_id",
-];
+/// A transfer as every command prints it. The table also shows the kind and a rejected
+/// transfer's error code, which the JSON does not carry.
+#[derive(Debug, Serialize)]
+pub struct TransferView {
+    id: i64,
+    key: Option<String>,
+    #[serde(skip)]
+    kind: TransferKind,
+    from: String,
+    to: String,
+    amount: String,
+    currency: String,
+    status: &'static str,
+    #[serde(skip)]
+    error_code: Option<String>,
+    reference: String,
+    description: String,
+    at: String,
+    risk: RiskView,
+    trace_id: String,
+    replayed: bool,
+}
 
-pub fn transfer_row(transfer: &Transfer) -> Vec<String> {
-    vec![
-        transfer.id.to_string(),
-        transfer.key.clone().unwrap_or_default(),
-        transfer.kind.to_string(),
-        transfer.from.clone(),
-        transfer.to.clone(),
-        transfer.currency.format(transfer.amount_minor),
-        transfer.currency.to_string(),
-        match &transfer.error_code {
+#[derive(Debug, Serialize)]
+struct RiskView {
+    score: u32,
+    level: &'static str,
+    decision: &'static str,
+}
+
+impl TransferView {
+    /// `replayed`: this transfer was returned for a key already used with the same payload.
+    pub fn new(transfer: &Transfer, replayed: bool) -> TransferView {
+        TransferView {
+            id: transfer.id,
+            key: transfer.key.clone(),
+            kind: transfer.kind,
+            from: transfer.from.clone(),
+            to: transfer.to.clone(),
+            amount: transfer.currency.format(transfer.amount_minor),
+            currency: transfer.currency.code().to_string(),
+            status: transfer.status.as_str(),
+            error_code: transfer.error_code.clone(),
+            reference: transfer.reference.clone(),
+            description: transfer.description.clone(),
+            at: format_instant(transfer.at_us),
+            risk: RiskView {
+                score: transfer.risk.score,
+                level: transfer.risk.level.as_str(),
+                decision: transfer.risk.decision.as_str(),
+            },
+            trace_id: transfer.trace_id.clone(),
+            replayed,
+        }
+    }
+
+    /// Transfers read back from the store (none of them replayed).
+    pub fn list(transfers: &[Transfer]) -> Vec<TransferView> {
+        transfers
+            .iter()
+            .map(|transfer| TransferView::new(transfer, false))
+            .collect()
+    }
+}
+
+impl Record for TransferView {
+    const COLUMNS: &'static [Column<TransferView>] = &[
+        Column::field("id"),
+        Column::field("key"),
+        Column::text("kind", |transfer| transfer.kind.to_string()),
+        Column::field("from"),
+        Column::field("to"),
+        Column::field("amount"),
+        Column::field("currency"),
+        Column::text("status", |transfer| match &transfer.error_code {
             Some(code) => format!("{} ({code})", transfer.status),
             None => transfer.status.to_string(),
-        },
-        transfer.reference.clone(),
-        transfer.description.clone(),
-        format_instant(transfer.at_us),
-        transfer.risk.score.to_string(),
-        transfer.risk.decision.as_str().to_string(),
-        transfer.trace_id.clone(),
-    ]
-}
-
-pub fn transfers_section(transfers: &[Transfer]) -> Section {
-    let mut section = Section::new(&TRANSFER_HEADERS);
-    for transfer in transfers {
-        section.push(transfer_row(transfer));
-    }
-    section
+        }),
+        Column::field("reference"),
+        Column::field("description"),
+        Column::field("at"),
+        Column::field_at("risk_score", "risk.score"),
+        Column::field_at("risk_decision", "risk.decision"),
+        Column::field("trace_id"),
+    ];
 }

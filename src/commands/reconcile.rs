@@ -1,20 +1,22 @@
 //! `fincore reconcile …`: run a statement against a settlement account, list and show runs,
 //! resolve break items.
 
-use super::present::{transfer_json, transfers_section};
+use super::present::TransferView;
 use super::{account_argument, Context, Output};
 use crate::clock::{self, format_instant};
 use crate::error::{AppError, AppResult};
 use crate::money::Currency;
 use crate::output::Format;
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::reconcile::record::{ItemRecord, RunRecord};
 use crate::reconcile::{BreakKind, CsvOptions, InputFormat};
 use crate::service::reconcile::{self as reconcile_run, ResolveAction, RunOutcome, RunRequest};
 use crate::store::RunFilter;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Default `--date-window` in days: two banking days of clearing either way.
@@ -248,42 +250,14 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
             .find(|(run_id, _)| *run_id == id)
             .map_or(0, |(_, count)| *count)
     };
-    let mut section = Section::new(&[
-        "run_id",
-        "account",
-        "date",
-        "status",
-        "format",
-        "statement_lines",
-        "matched",
-        "matched_fuzzy",
-        "breaks",
-        "unresolved",
-        "created_at",
-        "operator",
-    ]);
-    let mut documents = Vec::with_capacity(runs.len());
-    for run in &runs {
-        let unresolved = open_of(run.id);
-        section.push(vec![
-            run.id.to_string(),
-            run.account.clone(),
-            run.date.to_string(),
-            status(run),
-            run.input_format.to_string(),
-            run.statement_lines.to_string(),
-            run.matched.to_string(),
-            run.matched_fuzzy.to_string(),
-            run.total_breaks().to_string(),
-            unresolved.to_string(),
-            format_instant(run.created_at_us),
-            run.operator.clone(),
-        ]);
-        let mut document = run_summary_json(run);
-        document["unresolved"] = json!(unresolved);
-        documents.push(document);
-    }
-    Ok(Output::view(View::new(json!(documents), vec![section])))
+    let runs: Vec<RunSummaryView> = runs
+        .iter()
+        .map(|run| RunSummaryView::new(run, open_of(run.id)))
+        .collect();
+    Ok(Output::view(View::new(
+        to_json(&runs),
+        vec![Section::of_records(&runs)],
+    )))
 }
 
 async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output> {
@@ -305,196 +279,286 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
         &arguments.note,
     )
     .await?;
-    let mut document = item_json(&outcome.item);
-    document["run_id"] = json!(outcome.run.id);
-    document["account"] = json!(outcome.run.account);
-    document["date"] = json!(outcome.run.date.to_string());
-    document["transfer"] = outcome
+    let item = ItemView::from(&outcome.item);
+    let mut sections = vec![Section::of_records(std::slice::from_ref(&item)).titled("resolved")];
+    let transfer = outcome
         .transfer
         .as_ref()
-        .map_or(Value::Null, |transfer| transfer_json(transfer, false));
-    document["trace_id"] = json!(context.actor.trace_id);
-    let mut sections = vec![items_section(std::slice::from_ref(&outcome.item)).titled("resolved")];
-    if let Some(transfer) = &outcome.transfer {
-        sections.push(transfers_section(std::slice::from_ref(transfer)).titled("adjustment"));
+        .map(|transfer| TransferView::new(transfer, false));
+    if let Some(transfer) = &transfer {
+        sections.push(Section::of_records(std::slice::from_ref(transfer)).titled("adjustment"));
     }
+    let document = to_json(&ResolvedItemView {
+        item,
+        run_id: outcome.run.id,
+        account: outcome.run.account.clone(),
+        date: outcome.run.date.to_string(),
+        transfer,
+        trace_id: context.actor.trace_id.clone(),
+    });
     Ok(Output::view(View::new(document, sections)))
 }
 
-fn status(run: &RunRecord) -> String {
-    match run.superseded_by {
+/// A run's status in tables: `active`, or which run superseded it.
+fn status_text(superseded_by: Option<i64>) -> String {
+    match superseded_by {
         None => "active".to_string(),
         Some(newer) => format!("superseded by {newer}"),
     }
 }
 
-fn optional_amount(currency: Option<Currency>, minor: Option<i64>) -> Value {
+fn optional_amount(currency: Option<Currency>, minor: Option<i64>) -> Option<String> {
     match (currency, minor) {
-        (Some(currency), Some(minor)) => json!(currency.format(minor)),
-        _ => Value::Null,
+        (Some(currency), Some(minor)) => Some(currency.format(minor)),
+        _ => None,
     }
 }
 
-fn breaks_json(run: &RunRecord) -> Value {
-    let breaks: serde_json::Map<String, Value> = BreakKind::ALL
-        .iter()
-        .map(|kind| (kind.as_str().to_string(), json!(run.break_count(*kind))))
-        .collect();
-    Value::Object(breaks)
+/// A count as JSON writes it; a length beyond `i64` cannot occur in memory.
+fn count(length: usize) -> i64 {
+    i64::try_from(length).unwrap_or(i64::MAX)
 }
 
-fn balance_json(run: &RunRecord) -> Value {
-    let Some(balance) = &run.balance else {
-        return Value::Null;
-    };
-    let statement_currency = balance.currency;
-    json!({
-        "currency": statement_currency.code(),
-        "date": balance.date.to_string(),
-        "statement_opening": statement_currency.format(balance.statement_opening_minor),
-        "statement_closing": statement_currency.format(balance.statement_closing_minor),
-        "ledger_closing": run.currency.format(balance.ledger_closing_minor),
-        "difference": balance
-            .difference_minor(run.currency)
-            .map(|minor| run.currency.format(minor)),
-    })
+/// A run without its items (`reconcile list`, and the head of `run` and `show`).
+#[derive(Serialize)]
+struct RunSummaryView {
+    run_id: i64,
+    account: String,
+    date: String,
+    /// `active` or `superseded`.
+    status: &'static str,
+    superseded_by: Option<i64>,
+    supersedes: Option<i64>,
+    currency: String,
+    statement: StatementFileView,
+    amount_tolerance: String,
+    date_window: i64,
+    statement_lines: u64,
+    internal_entries: u64,
+    matched: u64,
+    matched_fuzzy: u64,
+    /// Every break kind with its count.
+    breaks: BTreeMap<&'static str, u64>,
+    balance: Option<BalanceView>,
+    operator: String,
+    created_at: String,
+    trace_id: String,
+    /// Break items not yet resolved.
+    unresolved: i64,
 }
 
-/// A run without its items (`reconcile list`).
-fn run_summary_json(run: &RunRecord) -> Value {
-    json!({
-        "run_id": run.id,
-        "account": run.account,
-        "date": run.date.to_string(),
-        "status": if run.is_active() { "active" } else { "superseded" },
-        "superseded_by": run.superseded_by,
-        "supersedes": run.supersedes,
-        "currency": run.currency.code(),
-        "statement": {
-            "file": run.statement_file,
-            "format": run.input_format.as_str(),
-            "account": run.statement_account,
-        },
-        "amount_tolerance": run.currency.format(run.amount_tolerance_minor),
-        "date_window": run.date_window_days,
-        "statement_lines": run.statement_lines,
-        "internal_entries": run.internal_entries,
-        "matched": run.matched,
-        "matched_fuzzy": run.matched_fuzzy,
-        "breaks": breaks_json(run),
-        "balance": balance_json(run),
-        "operator": run.operator,
-        "created_at": format_instant(run.created_at_us),
-        "trace_id": run.trace_id,
-    })
+#[derive(Serialize)]
+struct StatementFileView {
+    file: String,
+    format: &'static str,
+    /// The bank's account identifier from the statement, when it has one.
+    account: Option<String>,
 }
 
-fn item_json(item: &ItemRecord) -> Value {
-    let resolution = item.resolution.as_ref().map_or(Value::Null, |resolution| {
-        json!({
-            "status": resolution.kind.as_str(),
-            "note": resolution.note,
-            "transfer_id": resolution.transfer_id,
-            "by": resolution.by,
-            "at": format_instant(resolution.at_us),
-            "resolved_in_item": resolution.resolved_in_item,
-        })
-    });
-    json!({
-        "id": item.id,
-        "kind": item.kind.as_str(),
-        "reference": item.reference,
-        "internal_amount": optional_amount(item.internal_currency, item.internal_amount_minor),
-        "external_amount": optional_amount(Some(item.currency), item.external_amount_minor),
-        "difference": optional_amount(Some(item.currency), item.difference_minor),
-        "transfer_id": item.transfer_id,
-        "statement_line": item.statement_line,
-        "currency": item.currency.code(),
-        "internal_currency": item.internal_currency.map(|currency| currency.code().to_string()),
-        "resolution": resolution,
-    })
+/// The statement's balances against the ledger's; `difference` is null when the statement is
+/// in another currency than the account.
+#[derive(Serialize)]
+struct BalanceView {
+    currency: String,
+    date: String,
+    statement_opening: String,
+    statement_closing: String,
+    ledger_closing: String,
+    difference: Option<String>,
+}
+
+impl RunSummaryView {
+    fn new(run: &RunRecord, unresolved: i64) -> RunSummaryView {
+        RunSummaryView {
+            run_id: run.id,
+            account: run.account.clone(),
+            date: run.date.to_string(),
+            status: if run.is_active() {
+                "active"
+            } else {
+                "superseded"
+            },
+            superseded_by: run.superseded_by,
+            supersedes: run.supersedes,
+            currency: run.currency.code().to_string(),
+            statement: StatementFileView {
+                file: run.statement_file.clone(),
+                format: run.input_format.as_str(),
+                account: run.statement_account.clone(),
+            },
+            amount_tolerance: run.currency.format(run.amount_tolerance_minor),
+            date_window: run.date_window_days,
+            statement_lines: run.statement_lines,
+            internal_entries: run.internal_entries,
+            matched: run.matched,
+            matched_fuzzy: run.matched_fuzzy,
+            breaks: BreakKind::ALL
+                .iter()
+                .map(|kind| (kind.as_str(), run.break_count(*kind)))
+                .collect(),
+            balance: run.balance.as_ref().map(|balance| BalanceView {
+                currency: balance.currency.code().to_string(),
+                date: balance.date.to_string(),
+                statement_opening: balance.currency.format(balance.statement_opening_minor),
+                statement_closing: balance.currency.format(balance.statement_closing_minor),
+                ledger_closing: run.currency.format(balance.ledger_closing_minor),
+                difference: balance
+                    .difference_minor(run.currency)
+                    .map(|minor| run.currency.format(minor)),
+            }),
+            operator: run.operator.clone(),
+            created_at: format_instant(run.created_at_us),
+            trace_id: run.trace_id.clone(),
+            unresolved,
+        }
+    }
+}
+
+impl Record for RunSummaryView {
+    const COLUMNS: &'static [Column<RunSummaryView>] = &[
+        Column::field("run_id"),
+        Column::field("account"),
+        Column::field("date"),
+        Column::text("status", |run| status_text(run.superseded_by)),
+        Column::field_at("format", "statement.format"),
+        Column::field("statement_lines"),
+        Column::field("matched"),
+        Column::field("matched_fuzzy"),
+        Column::text("breaks", |run| run.breaks.values().sum::<u64>().to_string()),
+        Column::field("unresolved"),
+        Column::field("created_at"),
+        Column::field("operator"),
+    ];
 }
 
 /// The Run JSON of SPEC.md plus the stored run's details; the same for `run` and `show`.
-pub fn run_json(run: &RunRecord, items: &[ItemRecord]) -> Value {
-    let mut document = run_summary_json(run);
-    let unresolved = items
-        .iter()
-        .filter(|item| item.resolution.is_none())
-        .count();
-    document["unresolved"] = json!(unresolved);
-    document["items"] = Value::Array(items.iter().map(item_json).collect());
-    document
+#[derive(Serialize)]
+struct RunView {
+    #[serde(flatten)]
+    summary: RunSummaryView,
+    items: Vec<ItemView>,
 }
 
-fn items_section(items: &[ItemRecord]) -> Section {
-    let mut section = Section::new(&[
-        "item",
-        "kind",
-        "reference",
-        "internal_amount",
-        "external_amount",
-        "difference",
-        "currency",
-        "transfer_id",
-        "line",
-        "resolution",
-    ]);
-    let text = |value: Value| match value {
-        Value::String(text) => text,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    for item in items {
-        section.push(vec![
-            item.id.to_string(),
-            item.kind.to_string(),
-            item.reference.clone(),
-            match item.internal_currency {
-                // Say so when the sides are in different currencies.
-                Some(currency) if currency != item.currency => item
-                    .internal_amount_minor
-                    .map(|minor| format!("{} {currency}", currency.format(minor)))
+/// One break item.
+#[derive(Serialize)]
+struct ItemView {
+    id: i64,
+    kind: &'static str,
+    reference: String,
+    internal_amount: Option<String>,
+    external_amount: Option<String>,
+    difference: Option<String>,
+    transfer_id: Option<i64>,
+    statement_line: Option<u64>,
+    currency: String,
+    internal_currency: Option<String>,
+    resolution: Option<ResolutionView>,
+}
+
+#[derive(Serialize)]
+struct ResolutionView {
+    /// `posted` or `accepted`.
+    status: &'static str,
+    note: String,
+    /// The adjustment transfer, when posted.
+    transfer_id: Option<i64>,
+    by: String,
+    at: String,
+    /// The item the resolution was made on, when carried over from an earlier run.
+    resolved_in_item: Option<i64>,
+}
+
+impl From<&ItemRecord> for ItemView {
+    fn from(item: &ItemRecord) -> ItemView {
+        ItemView {
+            id: item.id,
+            kind: item.kind.as_str(),
+            reference: item.reference.clone(),
+            internal_amount: optional_amount(item.internal_currency, item.internal_amount_minor),
+            external_amount: optional_amount(Some(item.currency), item.external_amount_minor),
+            difference: optional_amount(Some(item.currency), item.difference_minor),
+            transfer_id: item.transfer_id,
+            statement_line: item.statement_line,
+            currency: item.currency.code().to_string(),
+            internal_currency: item
+                .internal_currency
+                .map(|currency| currency.code().to_string()),
+            resolution: item.resolution.as_ref().map(|resolution| ResolutionView {
+                status: resolution.kind.as_str(),
+                note: resolution.note.clone(),
+                transfer_id: resolution.transfer_id,
+                by: resolution.by.clone(),
+                at: format_instant(resolution.at_us),
+                resolved_in_item: resolution.resolved_in_item,
+            }),
+        }
+    }
+}
+
+impl Record for ItemView {
+    const COLUMNS: &'static [Column<ItemView>] = &[
+        Column::field_at("item", "id"),
+        Column::field("kind"),
+        Column::field("reference"),
+        // Says so when the sides are in different currencies.
+        Column::text("internal_amount", |item| {
+            match (&item.internal_currency, &item.internal_amount) {
+                (Some(currency), amount) if *currency != item.currency => amount
+                    .as_ref()
+                    .map(|amount| format!("{amount} {currency}"))
                     .unwrap_or_default(),
-                _ => text(optional_amount(
-                    item.internal_currency,
-                    item.internal_amount_minor,
-                )),
-            },
-            text(optional_amount(
-                Some(item.currency),
-                item.external_amount_minor,
-            )),
-            text(optional_amount(Some(item.currency), item.difference_minor)),
-            item.currency.to_string(),
-            item.transfer_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            item.statement_line
-                .map(|line| line.to_string())
-                .unwrap_or_default(),
+                (_, amount) => amount.clone().unwrap_or_default(),
+            }
+        }),
+        Column::field("external_amount"),
+        Column::field("difference"),
+        Column::field("currency"),
+        Column::field("transfer_id"),
+        Column::field_at("line", "statement_line"),
+        Column::text("resolution", |item| {
             item.resolution
                 .as_ref()
                 .map_or(String::new(), |resolution| match resolution.transfer_id {
                     Some(transfer_id) => format!("posted (transfer {transfer_id})"),
-                    None => resolution.kind.to_string(),
-                }),
-        ]);
-    }
-    section
+                    None => resolution.status.to_string(),
+                })
+        }),
+    ];
+}
+
+/// `reconcile resolve`: the item as resolved, where it belongs, and the adjustment posted.
+#[derive(Serialize)]
+struct ResolvedItemView {
+    #[serde(flatten)]
+    item: ItemView,
+    run_id: i64,
+    account: String,
+    date: String,
+    transfer: Option<TransferView>,
+    trace_id: String,
 }
 
 /// A run as JSON, or as a summary and the break items for tables and CSV (only the format asked
 /// for is built: a million-line statement has tens of thousands of items).
 fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
     if context.global.format == Format::Json {
-        return View::new(run_json(run, items), Vec::new());
+        let unresolved = items
+            .iter()
+            .filter(|item| item.resolution.is_none())
+            .count();
+        return View::new(
+            to_json(&RunView {
+                summary: RunSummaryView::new(run, count(unresolved)),
+                items: items.iter().map(ItemView::from).collect(),
+            }),
+            Vec::new(),
+        );
     }
     let mut fields = vec![
         ("run_id", run.id.to_string()),
         ("account", run.account.clone()),
         ("date", run.date.to_string()),
-        ("status", status(run)),
+        ("status", status_text(run.superseded_by)),
         (
             "statement",
             format!("{} ({})", run.statement_file, run.input_format),
@@ -538,7 +602,8 @@ fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
     let summary = Section::record(&fields).titled(format!("reconciliation run {}", run.id));
     let mut sections = vec![summary];
     if !items.is_empty() {
-        sections.push(items_section(items).titled("breaks"));
+        let items: Vec<ItemView> = items.iter().map(ItemView::from).collect();
+        sections.push(Section::of_records(&items).titled("breaks"));
     }
     let note = if items.is_empty() {
         "fully reconciled".to_string()

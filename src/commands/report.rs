@@ -4,9 +4,9 @@ use super::{Context, Output};
 use crate::clock;
 use crate::error::AppResult;
 use crate::money::{format_minor_wide, Currency};
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +42,57 @@ impl ReportCommand {
             }
         }
     }
+}
+
+/// `report balances` as JSON.
+#[derive(Serialize)]
+struct TrialBalanceView {
+    as_of: String,
+    /// Every currency balances.
+    balanced: bool,
+    currencies: Vec<CurrencyTotalView>,
+    accounts: Vec<TrialBalanceRowView>,
+}
+
+/// One account's entries summed to one side of the trial balance.
+#[derive(Serialize)]
+struct TrialBalanceRowView {
+    number: String,
+    holder: String,
+    #[serde(rename = "type")]
+    account_type: String,
+    currency: String,
+    debit: String,
+    credit: String,
+}
+
+impl Record for TrialBalanceRowView {
+    const COLUMNS: &'static [Column<TrialBalanceRowView>] = &[
+        Column::field("number"),
+        Column::field("holder"),
+        Column::field("type"),
+        Column::field("currency"),
+        Column::field("debit"),
+        Column::field("credit"),
+    ];
+}
+
+/// One currency's total debits and credits.
+#[derive(Serialize)]
+struct CurrencyTotalView {
+    currency: String,
+    total_debits: String,
+    total_credits: String,
+    balanced: bool,
+}
+
+impl Record for CurrencyTotalView {
+    const COLUMNS: &'static [Column<CurrencyTotalView>] = &[
+        Column::field("currency"),
+        Column::field("total_debits"),
+        Column::field("total_credits"),
+        Column::field("balanced"),
+    ];
 }
 
 #[derive(Default)]
@@ -80,7 +131,6 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
         .trial_balance(as_of_us, currency.as_ref().map(Currency::code))
         .await?;
     let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut section = Section::new(&["number", "holder", "type", "currency", "debit", "credit"]);
     let mut accounts = Vec::with_capacity(rows.len());
     for row in &rows {
         let minor_units = Currency::parse(&row.currency)?.minor_units();
@@ -101,42 +151,38 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
                 )
             }
         };
-        section.push(vec![
-            row.number.clone(),
-            row.holder.clone(),
-            row.account_type.clone(),
-            row.currency.clone(),
-            debit.clone(),
-            credit.clone(),
-        ]);
-        accounts.push(json!({ "number": row.number, "holder": row.holder, "type": row.account_type, "currency": row.currency, "debit": debit, "credit": credit }));
+        accounts.push(TrialBalanceRowView {
+            number: row.number.clone(),
+            holder: row.holder.clone(),
+            account_type: row.account_type.clone(),
+            currency: row.currency.clone(),
+            debit,
+            credit,
+        });
     }
-    let mut summary = Section::new(&["currency", "total_debits", "total_credits", "balanced"]);
     let mut currencies = Vec::new();
     let mut all_balanced = true;
     for (code, total) in &totals {
         let minor_units = Currency::parse(code)?.minor_units();
         let balanced = total.debits_minor == total.credits_minor;
         all_balanced &= balanced;
-        let debits = format_minor_wide(total.debits_minor, minor_units);
-        let credits = format_minor_wide(total.credits_minor, minor_units);
-        summary.push(vec![
-            code.clone(),
-            debits.clone(),
-            credits.clone(),
-            balanced.to_string(),
-        ]);
-        currencies.push(json!({ "currency": code, "total_debits": debits, "total_credits": credits, "balanced": balanced }));
+        currencies.push(CurrencyTotalView {
+            currency: code.clone(),
+            total_debits: format_minor_wide(total.debits_minor, minor_units),
+            total_credits: format_minor_wide(total.credits_minor, minor_units),
+            balanced,
+        });
     }
-    let json = json!({
-        "as_of": clock::format_instant(as_of_us.unwrap_or(context.actor.now_us)),
-        "balanced": all_balanced,
-        "currencies": currencies,
-        "accounts": accounts,
+    let sections = vec![
+        Section::of_records(&accounts).titled("Trial balance"),
+        Section::of_records(&currencies).titled("Totals"),
+    ];
+    let json = to_json(&TrialBalanceView {
+        as_of: clock::format_instant(as_of_us.unwrap_or(context.actor.now_us)),
+        balanced: all_balanced,
+        currencies,
+        accounts,
     });
-    let view = View::new(
-        json,
-        vec![section.titled("Trial balance"), summary.titled("Totals")],
-    );
+    let view = View::new(json, sections);
     Ok(Output::view(view).with_exit_code(if all_balanced { 0 } else { 1 }))
 }

@@ -1,6 +1,6 @@
 //! `fincore transfer …`
 
-use super::present::{transfer_json, transfers_section};
+use super::present::TransferView;
 pub(super) use super::transfer_import::import_for_demo;
 use super::transfer_import::{import, ImportArgs};
 use super::{account_argument, Context, Output};
@@ -10,7 +10,7 @@ use crate::input;
 use crate::model::{Transfer, TransferKind};
 use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::money::Currency;
-use crate::output::View;
+use crate::output::{to_json, Section, View};
 use crate::service::post::{self, require_settlement, PostResult};
 use crate::service::risk_rules::RiskOptions;
 use crate::store::TransferFilter;
@@ -195,9 +195,10 @@ impl TransferCommand {
 }
 
 fn one_transfer(transfer: &Transfer, replayed: bool) -> Output {
+    let transfer = TransferView::new(transfer, replayed);
     let view = View::new(
-        transfer_json(transfer, replayed),
-        vec![transfers_section(std::slice::from_ref(transfer))],
+        to_json(&transfer),
+        vec![Section::of_records(std::slice::from_ref(&transfer))],
     );
     if replayed {
         return Output::view(
@@ -325,13 +326,10 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
         limit: arguments.limit,
     };
     let transfers = context.store().await?.list_transfers(&filter).await?;
-    let json = serde_json::json!(transfers
-        .iter()
-        .map(|t| transfer_json(t, false))
-        .collect::<Vec<_>>());
+    let transfers = TransferView::list(&transfers);
     Ok(Output::view(View::new(
-        json,
-        vec![transfers_section(&transfers)],
+        to_json(&transfers),
+        vec![Section::of_records(&transfers)],
     )))
 }
 

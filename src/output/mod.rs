@@ -1,9 +1,13 @@
 //! What a command prints: one document that renders as a table, JSON or CSV. Each format has
-//! its own file.
+//! its own file; `record` turns one view type per record into both its JSON object and its
+//! table/CSV row.
 
 mod csv;
 mod json;
+mod record;
 mod table;
+
+pub use record::{to_json, Cell, Column, Record};
 
 use crate::error::AppError;
 use std::io::Write;

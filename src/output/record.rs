@@ -1,0 +1,184 @@
+//! One record, one view type: the type derives `Serialize`, which gives its JSON object, and
+//! declares its table and CSV columns, whose cells are read from the same serialised fields.
+//! A column whose table text differs from its JSON value (a status with its error code, a sum
+//! of a nested object) says so in the column list, next to the others.
+
+use super::Section;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A record printed as one JSON object and as one row of a table or CSV.
+///
+/// Implementors own their data (`'static`): the column list is a constant of the type.
+pub trait Record: Serialize + Sized + 'static {
+    /// The table and CSV columns, in order.
+    const COLUMNS: &'static [Column<Self>];
+}
+
+/// One table/CSV column of a record type `R`.
+pub struct Column<R> {
+    /// The header in tables and CSV.
+    pub header: &'static str,
+    pub cell: Cell<R>,
+}
+
+/// Where a column's cells come from.
+pub enum Cell<R> {
+    /// The serialised field at this path, nested objects joined by `.` (`risk.score`).
+    /// Strings print as they are, numbers and booleans as JSON writes them, null as empty.
+    Field(&'static str),
+    /// Text computed from the record, for a column whose table form is not its JSON value.
+    Text(fn(&R) -> String),
+}
+
+impl<R> Column<R> {
+    /// A column named after the serialised field it shows.
+    pub const fn field(name: &'static str) -> Column<R> {
+        Column {
+            header: name,
+            cell: Cell::Field(name),
+        }
+    }
+
+    /// A column showing the serialised field at `path` under another header.
+    pub const fn field_at(header: &'static str, path: &'static str) -> Column<R> {
+        Column {
+            header,
+            cell: Cell::Field(path),
+        }
+    }
+
+    /// A column whose table text is computed from the record.
+    pub const fn text(header: &'static str, text: fn(&R) -> String) -> Column<R> {
+        Column {
+            header,
+            cell: Cell::Text(text),
+        }
+    }
+}
+
+/// The JSON document of a view type. Keys come out sorted (serde_json's map without
+/// `preserve_order`), whatever order the fields are declared in.
+pub fn to_json(document: &impl Serialize) -> Value {
+    serde_json::to_value(document).expect("view types serialise to JSON")
+}
+
+/// One row of cells, in `R::COLUMNS` order.
+fn cells<R: Record>(record: &R) -> Vec<String> {
+    let fields = to_json(record);
+    R::COLUMNS
+        .iter()
+        .map(|column| match &column.cell {
+            Cell::Field(path) => field_text(&fields, path),
+            Cell::Text(text) => text(record),
+        })
+        .collect()
+}
+
+fn field_text(fields: &Value, path: &str) -> String {
+    let value = path
+        .split('.')
+        .try_fold(fields, |value, name| value.get(name));
+    debug_assert!(
+        value.is_some(),
+        "a column names a field the record has: {path}"
+    );
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl Section {
+    /// A table of records, one row each, with `R::COLUMNS` as headers.
+    pub fn of_records<R: Record>(records: &[R]) -> Section {
+        let mut section = Section::new(&R::COLUMNS.iter().map(|c| c.header).collect::<Vec<_>>());
+        section.rows = records.iter().map(cells).collect();
+        section
+    }
+
+    /// One record as a two-column field/value grid, its columns as rows.
+    pub fn of_fields<R: Record>(record: &R) -> Section {
+        let mut section = Section::new(&["field", "value"]);
+        for (column, value) in R::COLUMNS.iter().zip(cells(record)) {
+            section.push(vec![column.header.to_string(), value]);
+        }
+        section
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Sample {
+        id: i64,
+        name: Option<String>,
+        #[serde(rename = "type")]
+        sample_type: String,
+        nested: Nested,
+        #[serde(skip)]
+        hidden: String,
+    }
+
+    #[derive(Serialize)]
+    struct Nested {
+        score: u32,
+        flag: bool,
+    }
+
+    impl Record for Sample {
+        const COLUMNS: &'static [Column<Sample>] = &[
+            Column::field("id"),
+            Column::field("name"),
+            Column::field("type"),
+            Column::field_at("score", "nested.score"),
+            Column::field_at("flag", "nested.flag"),
+            Column::text("hidden", |sample| format!("<{}>", sample.hidden)),
+        ];
+    }
+
+    fn sample(name: Option<&str>) -> Sample {
+        Sample {
+            id: -7,
+            name: name.map(str::to_string),
+            sample_type: "checking".to_string(),
+            nested: Nested {
+                score: 42,
+                flag: true,
+            },
+            hidden: "table only".to_string(),
+        }
+    }
+
+    #[test]
+    fn json_and_cells_come_from_the_same_fields() {
+        let records = [sample(Some("Ann")), sample(None)];
+        let section = Section::of_records(&records);
+        assert_eq!(
+            section.headers,
+            ["id", "name", "type", "score", "flag", "hidden"]
+        );
+        assert_eq!(
+            section.rows,
+            [
+                ["-7", "Ann", "checking", "42", "true", "<table only>"],
+                ["-7", "", "checking", "42", "true", "<table only>"],
+            ]
+        );
+        assert_eq!(
+            to_json(&records[1]).to_string(),
+            r#"{"id":-7,"name":null,"nested":{"flag":true,"score":42},"type":"checking"}"#
+        );
+    }
+
+    #[test]
+    fn one_record_as_a_field_value_grid() {
+        let section = Section::of_fields(&sample(Some("Ann")));
+        assert_eq!(section.headers, ["field", "value"]);
+        assert_eq!(section.rows[0], ["id", "-7"]);
+        assert_eq!(section.rows[5], ["hidden", "<table only>"]);
+    }
+}
