@@ -5,14 +5,14 @@ use crate::audit::{ChainVerifier, ImportedTransfers, TransfersDigest};
 use crate::error::AppResult;
 use crate::store::Store;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct Discrepancy {
     pub(crate) check: &'static str,
     pub(crate) entity: String,
     pub(crate) detail: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct VerifyReport {
     pub(crate) transfers_checked: bool,
     pub(crate) accounts_checked: usize,

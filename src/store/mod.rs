@@ -152,7 +152,7 @@ pub(crate) struct OpenOptions {
     pub(crate) create_if_missing: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct SchemaStatus {
     /// Which database was opened (see `Store::database`).
     pub(crate) database: String,
