@@ -431,6 +431,58 @@ impl Record for RunSummaryView {
     ];
 }
 
+/// The same run summary as the field/value grid `reconcile run` and `show` print above the
+/// break items.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct RunDetailView(RunSummaryView);
+
+impl Record for RunDetailView {
+    const COLUMNS: &'static [Column<RunDetailView>] = &[
+        Column::field("run_id"),
+        Column::field("account"),
+        Column::field("date"),
+        Column::text("status", |run| status_text(run.0.superseded_by)),
+        Column::text("statement", |run| {
+            format!("{} ({})", run.0.statement.file, run.0.statement.format)
+        }),
+        Column::field("statement_lines"),
+        Column::field("internal_entries"),
+        Column::field("matched"),
+        Column::field("matched_fuzzy"),
+        // One row per break kind, in `BreakKind::ALL` order (a test holds them together).
+        Column::field_at("missing_internal", "breaks.missing_internal"),
+        Column::field_at("missing_external", "breaks.missing_external"),
+        Column::field_at("amount_mismatch", "breaks.amount_mismatch"),
+        Column::field_at("duplicate_external", "breaks.duplicate_external"),
+        Column::field_at("ambiguous", "breaks.ambiguous"),
+        Column::field_at("currency_mismatch", "breaks.currency_mismatch"),
+        Column::optional_text("statement_closing", |run| {
+            run.0.balance.as_ref().map(|balance| {
+                format!(
+                    "{} {} on {}",
+                    balance.statement_closing, balance.currency, balance.date
+                )
+            })
+        }),
+        Column::optional_text("ledger_closing", |run| {
+            run.0
+                .balance
+                .as_ref()
+                .map(|balance| format!("{} {}", balance.ledger_closing, run.0.currency))
+        }),
+        Column::optional_text("balance_difference", |run| {
+            run.0.balance.as_ref().map(|balance| {
+                balance
+                    .difference
+                    .clone()
+                    .unwrap_or_else(|| "n/a (other currency)".to_string())
+            })
+        }),
+        Column::field("trace_id"),
+    ];
+}
+
 /// The Run JSON of SPEC.md plus the stored run's details; the same for `run` and `show`.
 #[derive(Serialize)]
 struct RunView {
@@ -541,65 +593,22 @@ struct ResolvedItemView {
 /// A run as JSON, or as a summary and the break items for tables and CSV (only the format asked
 /// for is built: a million-line statement has tens of thousands of items).
 fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
+    let unresolved = items
+        .iter()
+        .filter(|item| item.resolution.is_none())
+        .count();
+    let summary = RunSummaryView::new(run, count(unresolved));
     if context.global.format == Format::Json {
-        let unresolved = items
-            .iter()
-            .filter(|item| item.resolution.is_none())
-            .count();
         return View::new(
             to_json(&RunView {
-                summary: RunSummaryView::new(run, count(unresolved)),
+                summary,
                 items: items.iter().map(ItemView::from).collect(),
             }),
             Vec::new(),
         );
     }
-    let mut fields = vec![
-        ("run_id", run.id.to_string()),
-        ("account", run.account.clone()),
-        ("date", run.date.to_string()),
-        ("status", status_text(run.superseded_by)),
-        (
-            "statement",
-            format!("{} ({})", run.statement_file, run.input_format),
-        ),
-        ("statement_lines", run.statement_lines.to_string()),
-        ("internal_entries", run.internal_entries.to_string()),
-        ("matched", run.matched.to_string()),
-        ("matched_fuzzy", run.matched_fuzzy.to_string()),
-    ];
-    for kind in BreakKind::ALL {
-        fields.push((kind.as_str(), run.break_count(kind).to_string()));
-    }
-    if let Some(balance) = &run.balance {
-        fields.push((
-            "statement_closing",
-            format!(
-                "{} {} on {}",
-                balance.currency.format(balance.statement_closing_minor),
-                balance.currency,
-                balance.date
-            ),
-        ));
-        fields.push((
-            "ledger_closing",
-            format!(
-                "{} {}",
-                run.currency.format(balance.ledger_closing_minor),
-                run.currency
-            ),
-        ));
-        fields.push((
-            "balance_difference",
-            balance
-                .difference_minor(run.currency)
-                .map_or("n/a (other currency)".to_string(), |minor| {
-                    run.currency.format(minor)
-                }),
-        ));
-    }
-    fields.push(("trace_id", run.trace_id.clone()));
-    let summary = Section::record(&fields).titled(format!("reconciliation run {}", run.id));
+    let summary = Section::of_fields(&RunDetailView(summary))
+        .titled(format!("reconciliation run {}", run.id));
     let mut sections = vec![summary];
     if !items.is_empty() {
         let items: Vec<ItemView> = items.iter().map(ItemView::from).collect();
@@ -614,4 +623,22 @@ fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
         )
     };
     View::new(Value::Null, sections).with_note(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_grid_shows_every_break_kind_in_order() {
+        let break_rows: Vec<&str> = RunDetailView::COLUMNS
+            .iter()
+            .map(|column| column.header)
+            .skip_while(|header| *header != "matched_fuzzy")
+            .skip(1)
+            .take(BreakKind::ALL.len())
+            .collect();
+        let kinds: Vec<&str> = BreakKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(break_rows, kinds);
+    }
 }

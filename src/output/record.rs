@@ -29,6 +29,9 @@ pub enum Cell<R> {
     Field(&'static str),
     /// Text computed from the record, for a column whose table form is not its JSON value.
     Text(fn(&R) -> String),
+    /// Text the record may not have (a run without balances): an empty cell in a table, no
+    /// row at all in a field/value grid.
+    OptionalText(fn(&R) -> Option<String>),
 }
 
 impl<R> Column<R> {
@@ -55,6 +58,14 @@ impl<R> Column<R> {
             cell: Cell::Text(text),
         }
     }
+
+    /// A column whose text the record may not have (see `Cell::OptionalText`).
+    pub const fn optional_text(header: &'static str, text: fn(&R) -> Option<String>) -> Column<R> {
+        Column {
+            header,
+            cell: Cell::OptionalText(text),
+        }
+    }
 }
 
 /// The JSON document of a view type. Keys come out sorted (serde_json's map without
@@ -63,14 +74,15 @@ pub fn to_json(document: &impl Serialize) -> Value {
     serde_json::to_value(document).expect("view types serialise to JSON")
 }
 
-/// One row of cells, in `R::COLUMNS` order.
-fn cells<R: Record>(record: &R) -> Vec<String> {
+/// One row of cells, in `R::COLUMNS` order; `None` where the record has no such text.
+fn cells<R: Record>(record: &R) -> Vec<Option<String>> {
     let fields = to_json(record);
     R::COLUMNS
         .iter()
         .map(|column| match &column.cell {
-            Cell::Field(path) => field_text(&fields, path),
-            Cell::Text(text) => text(record),
+            Cell::Field(path) => Some(field_text(&fields, path)),
+            Cell::Text(text) => Some(text(record)),
+            Cell::OptionalText(text) => text(record),
         })
         .collect()
 }
@@ -94,15 +106,26 @@ impl Section {
     /// A table of records, one row each, with `R::COLUMNS` as headers.
     pub fn of_records<R: Record>(records: &[R]) -> Section {
         let mut section = Section::new(&R::COLUMNS.iter().map(|c| c.header).collect::<Vec<_>>());
-        section.rows = records.iter().map(cells).collect();
+        section.rows = records
+            .iter()
+            .map(|record| {
+                cells(record)
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect()
+            })
+            .collect();
         section
     }
 
-    /// One record as a two-column field/value grid, its columns as rows.
+    /// One record as a two-column field/value grid, its columns as rows (a column without
+    /// text for this record is left out).
     pub fn of_fields<R: Record>(record: &R) -> Section {
         let mut section = Section::new(&["field", "value"]);
         for (column, value) in R::COLUMNS.iter().zip(cells(record)) {
-            section.push(vec![column.header.to_string(), value]);
+            if let Some(value) = value {
+                section.push(vec![column.header.to_string(), value]);
+            }
         }
         section
     }
@@ -137,6 +160,9 @@ mod tests {
             Column::field_at("score", "nested.score"),
             Column::field_at("flag", "nested.flag"),
             Column::text("hidden", |sample| format!("<{}>", sample.hidden)),
+            Column::optional_text("greeting", |sample| {
+                sample.name.as_ref().map(|name| format!("hello {name}"))
+            }),
         ];
     }
 
@@ -159,13 +185,21 @@ mod tests {
         let section = Section::of_records(&records);
         assert_eq!(
             section.headers,
-            ["id", "name", "type", "score", "flag", "hidden"]
+            ["id", "name", "type", "score", "flag", "hidden", "greeting"]
         );
         assert_eq!(
             section.rows,
             [
-                ["-7", "Ann", "checking", "42", "true", "<table only>"],
-                ["-7", "", "checking", "42", "true", "<table only>"],
+                [
+                    "-7",
+                    "Ann",
+                    "checking",
+                    "42",
+                    "true",
+                    "<table only>",
+                    "hello Ann"
+                ],
+                ["-7", "", "checking", "42", "true", "<table only>", ""],
             ]
         );
         assert_eq!(
@@ -180,5 +214,8 @@ mod tests {
         assert_eq!(section.headers, ["field", "value"]);
         assert_eq!(section.rows[0], ["id", "-7"]);
         assert_eq!(section.rows[5], ["hidden", "<table only>"]);
+        assert_eq!(section.rows[6], ["greeting", "hello Ann"]);
+        let without_name = Section::of_fields(&sample(None));
+        assert_eq!(without_name.rows.len(), 6, "no greeting row without a name");
     }
 }
