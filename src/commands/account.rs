@@ -383,13 +383,32 @@ async fn import(context: &Context, file: &std::path::Path) -> AppResult<Output> 
     let rows = account_import::read_rows(file)?;
     let store = context.store().await?;
     let summary = accounts::import(store, &context.actor, &rows).await?;
-    let section = Section::record(&[
-        ("rows", summary.rows.to_string()),
-        ("created", summary.created.to_string()),
-        ("unchanged", summary.unchanged.to_string()),
-    ]);
+    let summary = ImportView {
+        rows: summary.rows,
+        created: summary.created,
+        unchanged: summary.unchanged,
+        numbers: summary.numbers,
+    };
     Ok(Output::view(View::new(
-        serde_json::to_value(&summary).expect("summary serialises"),
-        vec![section],
+        to_json(&summary),
+        vec![Section::of_fields(&summary)],
     )))
+}
+
+/// `account import`: how many rows, how many accounts were created or already there, and
+/// every row's account number (tables show the counts only).
+#[derive(Serialize)]
+struct ImportView {
+    rows: usize,
+    created: usize,
+    unchanged: usize,
+    numbers: Vec<String>,
+}
+
+impl Record for ImportView {
+    const COLUMNS: &'static [Column<ImportView>] = &[
+        Column::field("rows"),
+        Column::field("created"),
+        Column::field("unchanged"),
+    ];
 }
