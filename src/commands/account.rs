@@ -234,9 +234,9 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
     };
     let accounts = context.store().await?.list_accounts(&filter).await?;
     let accounts: Vec<AccountView> = accounts.iter().map(AccountView::from).collect();
-    Ok(Output::view(View::new(
-        to_json(&accounts),
-        vec![Section::of_records(&accounts)],
+    Ok(Output::view(View::of_records(
+        &accounts,
+        context.global.format,
     )))
 }
 
@@ -352,7 +352,12 @@ async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Out
             balance: currency.format(balance),
         });
     }
-    let section = Section::of_records(&entries);
+    let sections = if context.global.format.prints_sections() {
+        let title = format!("Statement of {} ({currency})", account.number);
+        vec![Section::of_records(&entries).titled(title)]
+    } else {
+        Vec::new()
+    };
     let json = to_json(&StatementView {
         account: account.number.clone(),
         currency: currency.code().to_string(),
@@ -360,11 +365,7 @@ async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Out
         closing_balance: format_minor(balance, currency.minor_units()),
         entries,
     });
-    let view = View::new(
-        json,
-        vec![section.titled(format!("Statement of {} ({currency})", account.number))],
-    )
-    .with_note(format!(
+    let view = View::new(json, sections).with_note(format!(
         "opening {}  closing {}",
         currency.format(opening),
         currency.format(balance)

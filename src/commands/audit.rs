@@ -4,7 +4,7 @@ use super::{Context, Output};
 use crate::audit::AuditEvent;
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::output::{to_json, Column, Record, Section, View};
+use crate::output::{to_json, Column, Record, View};
 use crate::service::verify::audit_chain;
 use crate::store::AuditFilter;
 use clap::{Args, Subcommand};
@@ -64,9 +64,9 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
     };
     let events = context.store().await?.audit_events(&filter).await?;
     let events: Vec<EventView> = events.iter().map(EventView::from).collect();
-    Ok(Output::view(View::new(
-        to_json(&events),
-        vec![Section::of_records(&events)],
+    Ok(Output::view(View::of_records(
+        &events,
+        context.global.format,
     )))
 }
 

@@ -254,10 +254,7 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
         .iter()
         .map(|run| RunSummaryView::new(run, open_of(run.id)))
         .collect();
-    Ok(Output::view(View::new(
-        to_json(&runs),
-        vec![Section::of_records(&runs)],
-    )))
+    Ok(Output::view(View::of_records(&runs, context.global.format)))
 }
 
 async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output> {

@@ -173,10 +173,14 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
             balanced,
         });
     }
-    let sections = vec![
-        Section::of_records(&accounts).titled("Trial balance"),
-        Section::of_records(&currencies).titled("Totals"),
-    ];
+    let sections = if context.global.format.prints_sections() {
+        vec![
+            Section::of_records(&accounts).titled("Trial balance"),
+            Section::of_records(&currencies).titled("Totals"),
+        ]
+    } else {
+        Vec::new()
+    };
     let json = to_json(&TrialBalanceView {
         as_of: clock::format_instant(as_of_us.unwrap_or(context.actor.now_us)),
         balanced: all_balanced,

@@ -326,10 +326,9 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
         limit: arguments.limit,
     };
     let transfers = context.store().await?.list_transfers(&filter).await?;
-    let transfers = TransferView::list(&transfers);
-    Ok(Output::view(View::new(
-        to_json(&transfers),
-        vec![Section::of_records(&transfers)],
+    Ok(Output::view(View::of_records(
+        &TransferView::list(&transfers),
+        context.global.format,
     )))
 }
 

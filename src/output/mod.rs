@@ -20,6 +20,14 @@ pub enum Format {
     Csv,
 }
 
+impl Format {
+    /// Table and CSV print sections; JSON prints only the document, so a command may skip
+    /// building cells it would never print.
+    pub fn prints_sections(self) -> bool {
+        self != Format::Json
+    }
+}
+
 /// A titled grid of strings, the shape tables and CSV share.
 #[derive(Debug, Clone, Default)]
 pub struct Section {
@@ -73,6 +81,16 @@ impl View {
             sections,
             notes: Vec::new(),
         }
+    }
+
+    /// A list of records: the JSON array, and their table when `format` prints one.
+    pub fn of_records<R: Record>(records: &[R], format: Format) -> View {
+        let sections = if format.prints_sections() {
+            vec![Section::of_records(records)]
+        } else {
+            Vec::new()
+        };
+        View::new(to_json(&records), sections)
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> View {
