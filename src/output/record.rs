@@ -105,7 +105,12 @@ fn field_text(fields: &Value, path: &str) -> String {
 impl Section {
     /// A table of records, one row each, with `R::COLUMNS` as headers.
     pub fn of_records<R: Record>(records: &[R]) -> Section {
-        let mut section = Section::new(&R::COLUMNS.iter().map(|c| c.header).collect::<Vec<_>>());
+        let mut section = Section::new(
+            &R::COLUMNS
+                .iter()
+                .map(|column| column.header)
+                .collect::<Vec<_>>(),
+        );
         section.rows = records
             .iter()
             .map(|record| {
