@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
-pub enum AccountCommand {
+pub(crate) enum AccountCommand {
     /// Open an account
     Open(OpenArgs),
     /// Show one account
@@ -35,7 +35,7 @@ pub enum AccountCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct OpenArgs {
+pub(crate) struct OpenArgs {
     #[arg(long)]
     holder: String,
     #[arg(long = "type")]
@@ -58,7 +58,7 @@ pub struct OpenArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[arg(long)]
     status: Option<String>,
     #[arg(long = "type")]
@@ -71,14 +71,14 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReasonArgs {
+pub(crate) struct ReasonArgs {
     number: String,
     #[arg(long)]
     reason: String,
 }
 
 #[derive(Debug, Args)]
-pub struct StatementArgs {
+pub(crate) struct StatementArgs {
     number: String,
     /// First day (YYYY-MM-DD) or instant (RFC 3339)
     #[arg(long)]
@@ -89,7 +89,7 @@ pub struct StatementArgs {
 }
 
 impl AccountCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             AccountCommand::Open(_) => "open",
             AccountCommand::Show { .. } => "show",
@@ -102,7 +102,7 @@ impl AccountCommand {
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             AccountCommand::Open(arguments) => open(context, arguments).await,
             AccountCommand::Show { number } => show(context, &number).await,

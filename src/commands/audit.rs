@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 const LIST_LIMIT_MAX: i64 = 100_000;
 
 #[derive(Debug, Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// List audit events
     List(ListArgs),
     /// Check the hash chain; exit 1 naming the first broken seq
@@ -21,7 +21,7 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[arg(long)]
     from: Option<String>,
     #[arg(long)]
@@ -34,14 +34,14 @@ pub struct ListArgs {
 }
 
 impl AuditCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             AuditCommand::List(_) => "list",
             AuditCommand::Verify => "verify",
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             AuditCommand::List(arguments) => list(context, arguments).await,
             AuditCommand::Verify => verify(context).await,

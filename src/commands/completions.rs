@@ -5,13 +5,13 @@ use crate::error::AppResult;
 use clap_complete::Shell;
 
 #[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     shell: Shell,
 }
 
 impl CompletionsArgs {
     /// `command` is the whole command line's grammar, handed down by the dispatcher.
-    pub fn run(self, mut command: clap::Command) -> AppResult<Output> {
+    pub(crate) fn run(self, mut command: clap::Command) -> AppResult<Output> {
         // `generate` panics when its writer fails (`| head -1` closes the pipe): render into
         // memory, and let the dispatcher write it like any other output.
         let mut script = Vec::new();

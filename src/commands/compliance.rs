@@ -22,7 +22,7 @@ const KINDS: [&str; 5] = ["ctr", "structuring", "sanctions", "suspicious", "audi
 const PERIOD_DAYS_MAX: i64 = 3_660;
 
 #[derive(Debug, Args)]
-pub struct ComplianceArgs {
+pub(crate) struct ComplianceArgs {
     /// First day of the period (YYYY-MM-DD, UTC)
     #[arg(long)]
     from: String,
@@ -53,7 +53,7 @@ pub struct ComplianceArgs {
 
 /// Overrides of the suspicious-activity parameters (defaults documented in the README).
 #[derive(Debug, Args)]
-pub struct SuspiciousFlags {
+pub(crate) struct SuspiciousFlags {
     /// rapid_in_out: share of an inflow that leaves within the window (percent, default 90)
     #[arg(long = "rapid-out-percent")]
     rapid_out_percent: Option<u32>,
@@ -231,7 +231,7 @@ fn request(arguments: &ComplianceArgs) -> AppResult<ComplianceRequest> {
     })
 }
 
-pub async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
+pub(crate) async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
     let request = request(&arguments)?;
     let store = context.store().await?;
     let report = compliance::gather(store, &context.actor, &request).await?;

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Apply pending migrations
     Migrate,
     /// Show the schema version
@@ -16,14 +16,14 @@ pub enum DbCommand {
 }
 
 impl DbCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             DbCommand::Migrate => "migrate",
             DbCommand::Status => "status",
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         let store = Store::open(&context.open_options(false)).await?;
         let status = match self {
             DbCommand::Migrate => store.migrate().await,

@@ -7,27 +7,28 @@ use crate::output::View;
 use std::path::{Path, PathBuf};
 
 const DEMO_NOW: &str = "2026-11-21T06:00:00Z";
-pub const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
-pub const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
+pub(crate) const DEMO_ACCOUNTS_CSV: &str = include_str!("../../fixtures/demo/accounts.csv");
+pub(crate) const DEMO_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/transfers.csv");
 /// Transfers booked later on 2026-11-20 that trip every built-in risk rule.
-pub const DEMO_RISK_TRANSFERS_CSV: &str = include_str!("../../fixtures/demo/risk_transfers.csv");
-pub const DEMO_COMPLIANCE_ACCOUNTS_CSV: &str =
+pub(crate) const DEMO_RISK_TRANSFERS_CSV: &str =
+    include_str!("../../fixtures/demo/risk_transfers.csv");
+pub(crate) const DEMO_COMPLIANCE_ACCOUNTS_CSV: &str =
     include_str!("../../fixtures/demo/compliance_accounts.csv");
-pub const DEMO_COMPLIANCE_TRANSFERS_CSV: &str =
+pub(crate) const DEMO_COMPLIANCE_TRANSFERS_CSV: &str =
     include_str!("../../fixtures/demo/compliance_transfers.csv");
-pub const DEMO_SANCTIONS_CSV: &str = include_str!("../../fixtures/compliance/sanctions.csv");
+pub(crate) const DEMO_SANCTIONS_CSV: &str = include_str!("../../fixtures/compliance/sanctions.csv");
 /// The bank's statement of the USD settlement account for 2026-11-20: one break of each kind
 /// against the demo ledger (see `fixtures/demo/README.md`).
-pub const DEMO_STATEMENT_CSV: &str = include_str!("../../fixtures/demo/statement.csv");
+pub(crate) const DEMO_STATEMENT_CSV: &str = include_str!("../../fixtures/demo/statement.csv");
 const DEMO_SETTLEMENT: &str = "9000000000000001";
 const DEMO_DATE: &str = "2026-11-20";
 /// Compliance put this account (Erin Walsh) on the blacklist after the day's import.
-pub const DEMO_BLACKLISTED: &str = "4000000000000051";
+pub(crate) const DEMO_BLACKLISTED: &str = "4000000000000051";
 /// The fixtures' transfers all happen on 2026-11-20: rescoring looks at that day.
-pub const DEMO_RESCORE_AS_OF: &str = "2026-11-20T23:59:59Z";
+pub(crate) const DEMO_RESCORE_AS_OF: &str = "2026-11-20T23:59:59Z";
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Where to build the demo ledger (default: a new folder under the system temp dir)
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -41,7 +42,7 @@ struct Step {
 }
 
 impl DemoArgs {
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         let dir = self.dir.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("fincore-demo-{}", std::process::id()))
         });

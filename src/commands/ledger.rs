@@ -8,17 +8,17 @@ use clap::Subcommand;
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
-pub enum LedgerCommand {
+pub(crate) enum LedgerCommand {
     /// Every transfer balances, every balance equals its entries, the audit chain is intact
     Verify,
 }
 
 impl LedgerCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         "verify"
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         let report = VerifyView::from(&verify(context.store().await?).await?);
         let summary = format!(
             "{} accounts, {} audit events checked: {} discrepancies",

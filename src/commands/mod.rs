@@ -2,22 +2,22 @@
 //! other domain modules. Each command group is one file with a `#[derive(Subcommand)]` enum
 //! and a `run` method.
 
-pub mod account;
-pub mod audit;
-pub mod completions;
-pub mod compliance;
-pub mod db;
-pub mod demo;
-pub mod ledger;
-pub mod present;
-pub mod reconcile;
-pub mod report;
-pub mod risk;
-pub mod transfer;
+pub(crate) mod account;
+pub(crate) mod audit;
+pub(crate) mod completions;
+pub(crate) mod compliance;
+pub(crate) mod db;
+pub(crate) mod demo;
+pub(crate) mod ledger;
+pub(crate) mod present;
+pub(crate) mod reconcile;
+pub(crate) mod report;
+pub(crate) mod risk;
+pub(crate) mod transfer;
 mod transfer_import;
 
 mod options;
-pub use options::{GlobalOptions, LogFormat};
+pub(crate) use options::{GlobalOptions, LogFormat};
 
 use crate::error::AppResult;
 use crate::output::View;
@@ -27,20 +27,20 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// What a command hands back to the dispatcher.
-pub struct Output {
-    pub view: Option<View>,
+pub(crate) struct Output {
+    pub(crate) view: Option<View>,
     /// Bytes printed as they are instead of a view (shell completion scripts).
-    pub raw: Option<Vec<u8>>,
+    pub(crate) raw: Option<Vec<u8>>,
     /// 0, or 1 for "completed with findings".
-    pub exit_code: u8,
+    pub(crate) exit_code: u8,
     /// What the command committed, as a sentence (`transfer 3006 was posted`): printed on
     /// stderr when stdout cannot be written, so the operator knows not to run it again blindly.
     /// Commands that write and leave it empty get a generic sentence (see `app::present`).
-    pub committed: Option<String>,
+    pub(crate) committed: Option<String>,
 }
 
 impl Output {
-    pub fn view(view: View) -> Output {
+    pub(crate) fn view(view: View) -> Output {
         Output {
             view: Some(view),
             raw: None,
@@ -49,7 +49,7 @@ impl Output {
         }
     }
 
-    pub fn raw(bytes: Vec<u8>) -> Output {
+    pub(crate) fn raw(bytes: Vec<u8>) -> Output {
         Output {
             view: None,
             raw: Some(bytes),
@@ -58,28 +58,32 @@ impl Output {
         }
     }
 
-    pub fn with_exit_code(mut self, exit_code: u8) -> Output {
+    pub(crate) fn with_exit_code(mut self, exit_code: u8) -> Output {
         self.exit_code = exit_code;
         self
     }
 
-    pub fn committed(mut self, sentence: impl Into<String>) -> Output {
+    pub(crate) fn committed(mut self, sentence: impl Into<String>) -> Output {
         self.committed = Some(sentence.into());
         self
     }
 }
 
-pub struct Context {
-    pub global: GlobalOptions,
-    pub actor: Actor,
+pub(crate) struct Context {
+    pub(crate) global: GlobalOptions,
+    pub(crate) actor: Actor,
     /// Whether a missing SQLite file may be created: only for commands that write
     /// (`Command::writes`); reads on a missing file fail with exit 7 naming it.
-    pub creates_database: bool,
+    pub(crate) creates_database: bool,
     store: OnceCell<Store>,
 }
 
 impl Context {
-    pub fn new(global: GlobalOptions, operator: String, trace_id: String) -> AppResult<Context> {
+    pub(crate) fn new(
+        global: GlobalOptions,
+        operator: String,
+        trace_id: String,
+    ) -> AppResult<Context> {
         let now_us = crate::clock::now_us()?;
         Ok(Context {
             global,
@@ -93,7 +97,7 @@ impl Context {
         })
     }
 
-    pub fn open_options(&self, migrate: bool) -> OpenOptions {
+    pub(crate) fn open_options(&self, migrate: bool) -> OpenOptions {
         OpenOptions {
             url: self.global.database_url.clone(),
             connect_timeout: Duration::from_secs(self.global.db_timeout_seconds.max(1)),
@@ -103,17 +107,17 @@ impl Context {
     }
 
     /// The store, opened and migrated on first use.
-    pub async fn store(&self) -> AppResult<&Store> {
+    pub(crate) async fn store(&self) -> AppResult<&Store> {
         self.store
             .get_or_try_init(|| async { Store::open(&self.open_options(true)).await })
             .await
     }
 
-    pub fn progress_enabled(&self) -> bool {
+    pub(crate) fn progress_enabled(&self) -> bool {
         !self.global.quiet && !self.global.no_progress && std::io::stderr().is_terminal()
     }
 
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         if let Some(store) = self.store.into_inner() {
             store.close().await;
         }
@@ -121,14 +125,17 @@ impl Context {
 }
 
 /// Parse an account number given on the command line (upper-cased, validated).
-pub fn account_argument(flag: &str, number: &str) -> AppResult<String> {
+pub(crate) fn account_argument(flag: &str, number: &str) -> AppResult<String> {
     crate::model::account_number::validate(number).map_err(|error| error.context(flag))
 }
 
 pub(crate) use crate::ledger::account_not_found as not_found_account;
 
 /// `--from`/`--to` as instants (microseconds): a bare date `--to` covers that whole day.
-pub fn period(from: Option<&str>, to: Option<&str>) -> AppResult<(Option<i64>, Option<i64>)> {
+pub(crate) fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> AppResult<(Option<i64>, Option<i64>)> {
     let from_us = from
         .map(crate::clock::parse_date_or_instant)
         .transpose()

@@ -5,7 +5,7 @@ use crate::output::Format;
 use clap::ValueEnum;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct GlobalOptions {
+pub(crate) struct GlobalOptions {
     /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
     #[arg(
         long = "db",
@@ -14,13 +14,13 @@ pub struct GlobalOptions {
         global = true,
         hide_env_values = true
     )]
-    pub database_url: String,
+    pub(crate) database_url: String,
     /// Output format
     #[arg(long, env = "FINCORE_FORMAT", value_enum, default_value_t = Format::Table, global = true)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Who acts; recorded on every audit event (default: the login user)
     #[arg(long, env = "FINCORE_OPERATOR", global = true)]
-    pub operator: Option<String>,
+    pub(crate) operator: Option<String>,
     /// Seconds to wait for the database connection before exit 7
     #[arg(
         long = "db-timeout",
@@ -28,7 +28,7 @@ pub struct GlobalOptions {
         default_value_t = 5,
         global = true
     )]
-    pub db_timeout_seconds: u64,
+    pub(crate) db_timeout_seconds: u64,
     /// Seconds a writer waits for another writer's lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7
     #[arg(
         long = "lock-timeout",
@@ -36,23 +36,23 @@ pub struct GlobalOptions {
         default_value_t = crate::store::LOCK_TIMEOUT.as_secs(),
         global = true
     )]
-    pub lock_timeout_seconds: u64,
+    pub(crate) lock_timeout_seconds: u64,
     /// Print nothing but results and errors
     #[arg(long, short = 'q', global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Never draw progress bars
     #[arg(long, global = true)]
-    pub no_progress: bool,
+    pub(crate) no_progress: bool,
     /// More log output on stderr (-v info, -vv debug)
     #[arg(short = 'v', action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
     /// Log line format on stderr
     #[arg(long = "log-format", env = "FINCORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// An account as every command prints it.
 #[derive(Debug, Serialize)]
-pub struct AccountView {
+pub(crate) struct AccountView {
     number: String,
     holder: String,
     #[serde(rename = "type")]
@@ -54,7 +54,7 @@ impl Record for AccountView {
 /// A transfer as every command prints it. The table also shows the kind and a rejected
 /// transfer's error code, which the JSON does not carry.
 #[derive(Debug, Serialize)]
-pub struct TransferView {
+pub(crate) struct TransferView {
     id: i64,
     key: Option<String>,
     #[serde(skip)]
@@ -83,7 +83,7 @@ struct RiskView {
 
 impl TransferView {
     /// `replayed`: this transfer was returned for a key already used with the same payload.
-    pub fn new(transfer: &Transfer, replayed: bool) -> TransferView {
+    pub(crate) fn new(transfer: &Transfer, replayed: bool) -> TransferView {
         TransferView {
             id: transfer.id,
             key: transfer.key.clone(),
@@ -108,7 +108,7 @@ impl TransferView {
     }
 
     /// Transfers read back from the store (none of them replayed).
-    pub fn list(transfers: &[Transfer]) -> Vec<TransferView> {
+    pub(crate) fn list(transfers: &[Transfer]) -> Vec<TransferView> {
         transfers
             .iter()
             .map(|transfer| TransferView::new(transfer, false))

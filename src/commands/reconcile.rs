@@ -20,12 +20,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Default `--date-window` in days: two banking days of clearing either way.
-pub const DATE_WINDOW_DEFAULT_DAYS: i64 = 2;
+pub(crate) const DATE_WINDOW_DEFAULT_DAYS: i64 = 2;
 const LIST_LIMIT_DEFAULT: i64 = 100;
 const LIST_LIMIT_MAX: i64 = 100_000;
 
 #[derive(Debug, Subcommand)]
-pub enum ReconcileCommand {
+pub(crate) enum ReconcileCommand {
     /// Match a bank statement against a settlement account's ledger movements of one day
     Run(RunArgs),
     /// List reconciliation runs, newest first
@@ -37,7 +37,7 @@ pub enum ReconcileCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The settlement account the statement is for
     #[arg(long)]
     account: String,
@@ -71,7 +71,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only runs of this settlement account
     #[arg(long)]
     account: Option<String>,
@@ -84,7 +84,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("action").required(true).args(["post_to", "accept"])))]
-pub struct ResolveArgs {
+pub(crate) struct ResolveArgs {
     item_id: i64,
     /// Post the item's difference between the settlement account and this account
     #[arg(long = "post-to")]
@@ -98,7 +98,7 @@ pub struct ResolveArgs {
 }
 
 impl ReconcileCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ReconcileCommand::Run(_) => "run",
             ReconcileCommand::List(_) => "list",
@@ -107,7 +107,7 @@ impl ReconcileCommand {
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             ReconcileCommand::Run(arguments) => run(context, arguments).await,
             ReconcileCommand::List(arguments) => list(context, arguments).await,

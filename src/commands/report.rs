@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Trial balance: per currency, total debits = total credits
     Balances(BalancesArgs),
     /// CTR, structuring, sanctions, suspicious activity and audit summary for a period
@@ -18,7 +18,7 @@ pub enum ReportCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct BalancesArgs {
+pub(crate) struct BalancesArgs {
     /// Balances as of this instant (RFC 3339) or the end of this date
     #[arg(long = "as-of")]
     as_of: Option<String>,
@@ -27,14 +27,14 @@ pub struct BalancesArgs {
 }
 
 impl ReportCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ReportCommand::Balances(_) => "balances",
             ReportCommand::Compliance(_) => "compliance",
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             ReportCommand::Balances(arguments) => balances(context, arguments).await,
             ReportCommand::Compliance(arguments) => {

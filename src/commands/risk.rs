@@ -22,7 +22,7 @@ use std::sync::Arc;
 const HISTORY_LIMIT_MAX: i64 = 10_000;
 
 #[derive(Debug, Subcommand)]
-pub enum RiskCommand {
+pub(crate) enum RiskCommand {
     /// Recompute account profiles and scores, store them, print the changes
     Rescore(RescoreArgs),
     /// The current stored assessment of an account (with --history: all of them)
@@ -36,7 +36,7 @@ pub enum RiskCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct RescoreArgs {
+pub(crate) struct RescoreArgs {
     /// Rescore this account only
     #[arg(long, conflicts_with = "all")]
     account: Option<String>,
@@ -54,7 +54,7 @@ pub struct RescoreArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     number: String,
     /// Every stored assessment, newest first
     #[arg(long)]
@@ -64,7 +64,7 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// The rule set in force (or the file given with --rules), with levels and decisions
     Show {
         #[command(flatten)]
@@ -75,7 +75,7 @@ pub enum RulesCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BlacklistCommand {
+pub(crate) enum BlacklistCommand {
     /// Put an account number on the blacklist
     Add {
         number: String,
@@ -89,7 +89,7 @@ pub enum BlacklistCommand {
 }
 
 impl RiskCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             RiskCommand::Rescore(_) => "rescore",
             RiskCommand::Show(_) => "show",
@@ -101,7 +101,7 @@ impl RiskCommand {
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             RiskCommand::Rescore(arguments) => rescore(context, arguments).await,
             RiskCommand::Show(arguments) => show(context, arguments).await,
@@ -119,7 +119,7 @@ impl RiskCommand {
 }
 
 /// SPEC "Assessment JSON".
-pub fn assessment_json(account: &str, result: &RiskResult, as_of_us: i64) -> Value {
+pub(crate) fn assessment_json(account: &str, result: &RiskResult, as_of_us: i64) -> Value {
     json!({
         "account": account,
         "score": result.score,

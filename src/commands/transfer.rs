@@ -22,7 +22,7 @@ const LIST_LIMIT_DEFAULT: i64 = 100;
 const LIST_LIMIT_MAX: i64 = 100_000;
 
 #[derive(Debug, Subcommand)]
-pub enum TransferCommand {
+pub(crate) enum TransferCommand {
     /// Post a transfer: debit --from, credit --to
     Post(PostArgs),
     /// Money in through a settlement account (debits the settlement account)
@@ -56,7 +56,7 @@ pub enum TransferCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct PostArgs {
+pub(crate) struct PostArgs {
     #[arg(long)]
     from: String,
     #[arg(long)]
@@ -73,20 +73,20 @@ pub struct PostArgs {
 
 /// `--rules FILE`: assess with this rules file instead of the database's active set.
 #[derive(Debug, Args, Default)]
-pub struct RulesArg {
+pub(crate) struct RulesArg {
     /// Risk rules TOML file to assess with (default: the active set from `risk rules import`, else built-in)
     #[arg(long = "rules", value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
 }
 
 impl RulesArg {
-    pub fn options(&self) -> AppResult<RiskOptions> {
+    pub(crate) fn options(&self) -> AppResult<RiskOptions> {
         RiskOptions::from_file(self.rules.as_deref()).map_err(|error| error.context("--rules"))
     }
 }
 
 #[derive(Debug, Args)]
-pub struct CashArgs {
+pub(crate) struct CashArgs {
     #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// Settlement account the cash moves through
@@ -101,7 +101,7 @@ pub struct CashArgs {
 /// The flags every posting command shares (`post`, `deposit`, `withdraw`): one definition, so
 /// they mean the same on each.
 #[derive(Debug, Args)]
-pub struct Details {
+pub(crate) struct Details {
     /// Idempotency key: the same key and payload returns the original transfer
     #[arg(long)]
     key: Option<String>,
@@ -123,7 +123,7 @@ struct ValidDetails {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[arg(long)]
     account: Option<String>,
     /// From instant (RFC 3339) or date
@@ -163,7 +163,7 @@ impl Details {
 }
 
 impl TransferCommand {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             TransferCommand::Post(_) => "post",
             TransferCommand::Deposit { .. } => "deposit",
@@ -175,7 +175,7 @@ impl TransferCommand {
         }
     }
 
-    pub async fn run(self, context: &Context) -> AppResult<Output> {
+    pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             TransferCommand::Post(arguments) => post_transfer(context, arguments).await,
             TransferCommand::Deposit {

@@ -6,7 +6,7 @@ use super::transfer::RulesArg;
 use super::{Context, Output};
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::service::transfer_import::{
     import_file, ImportObserver, ImportOptions, ImportSummary, RejectedRow, IMPORT_BATCH_ROWS,
     IMPORT_BATCH_ROWS_MIN, IMPORT_COLUMNS,
@@ -23,15 +23,15 @@ use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Without `--rejects`, this many rejected rows are shown on stderr; the rest are counted.
-pub const REJECTS_SHOWN_MAX: usize = 10;
+pub(crate) const REJECTS_SHOWN_MAX: usize = 10;
 
 /// Exit codes of an import stopped by a signal: 128 + the signal's number, as a shell
 /// reports a process the signal killed, so that no script mistakes it for success.
-pub const EXIT_INTERRUPTED_SIGINT: u8 = 130;
-pub const EXIT_INTERRUPTED_SIGTERM: u8 = 143;
+pub(crate) const EXIT_INTERRUPTED_SIGINT: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED_SIGTERM: u8 = 143;
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     file: PathBuf,
     /// Write rejected rows here with their error code (refused if it exists, unless --force)
     #[arg(long)]
@@ -57,7 +57,7 @@ pub struct ImportArgs {
 
 impl ImportArgs {
     /// `--dry-run`: the command reads the ledger and changes nothing.
-    pub fn is_dry_run(&self) -> bool {
+    pub(crate) fn is_dry_run(&self) -> bool {
         self.dry_run
     }
 }
@@ -449,20 +449,17 @@ fn thousands(value: u64) -> String {
 }
 
 fn present(arguments: &ImportArgs, summary: &ImportSummary) -> Output {
-    let mut json = serde_json::to_value(summary).expect("summary serialises");
-    json["file"] = serde_json::json!(arguments.file.display().to_string());
-    json["rejects_file"] =
-        serde_json::json!(arguments.rejects.as_ref().map(|p| p.display().to_string()));
-    let mut fields = vec![
-        ("rows", summary.rows.to_string()),
-        ("posted", summary.posted.to_string()),
-        ("replayed", summary.replayed.to_string()),
-        ("rejected", summary.rejected.to_string()),
-    ];
-    if summary.dry_run {
-        fields.push(("dry run", "yes: nothing was written".to_string()));
-    }
-    let mut view = View::new(json, vec![Section::record(&fields)]);
+    let import = ImportView {
+        rows: summary.rows,
+        posted: summary.posted,
+        replayed: summary.replayed,
+        rejected: summary.rejected,
+        dry_run: summary.dry_run,
+        interrupted: summary.interrupted.clone(),
+        file: arguments.file.display().to_string(),
+        rejects_file: arguments.rejects.as_ref().map(|p| p.display().to_string()),
+    };
+    let mut view = View::new(to_json(&import), vec![Section::of_fields(&import)]);
     if summary.dry_run {
         view = view
             .with_note("dry run: the counts say what an import would do now; nothing was written");
@@ -536,4 +533,32 @@ mod tests {
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
+}
+
+/// `transfer import`: what became of the rows of which file. Tables show the counts, and
+/// `dry run` only for a dry run.
+#[derive(serde::Serialize)]
+struct ImportView {
+    rows: u64,
+    posted: u64,
+    replayed: u64,
+    rejected: u64,
+    dry_run: bool,
+    interrupted: Option<String>,
+    file: String,
+    rejects_file: Option<String>,
+}
+
+impl Record for ImportView {
+    const COLUMNS: &'static [Column<ImportView>] = &[
+        Column::field("rows"),
+        Column::field("posted"),
+        Column::field("replayed"),
+        Column::field("rejected"),
+        Column::optional_text("dry run", |import| {
+            import
+                .dry_run
+                .then(|| "yes: nothing was written".to_string())
+        }),
+    ];
 }

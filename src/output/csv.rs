@@ -2,7 +2,7 @@ use super::Section;
 use std::io::Write;
 
 /// Header + rows per section; several sections are separated by one empty line.
-pub fn render(sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render(sections: &[Section], out: &mut dyn Write) -> std::io::Result<()> {
     for (index, section) in sections.iter().enumerate() {
         if index > 0 {
             writeln!(out)?;

@@ -7,14 +7,14 @@ mod json;
 mod record;
 mod table;
 
-pub use record::{to_json, Cell, Column, Record};
+pub(crate) use record::{to_json, Column, Record};
 
 use crate::error::AppError;
 use std::io::Write;
 
 /// How results are printed (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
@@ -23,21 +23,21 @@ pub enum Format {
 impl Format {
     /// Table and CSV print sections; JSON prints only the document, so a command may skip
     /// building cells it would never print.
-    pub fn prints_sections(self) -> bool {
+    pub(crate) fn prints_sections(self) -> bool {
         self != Format::Json
     }
 }
 
 /// A titled grid of strings, the shape tables and CSV share.
 #[derive(Debug, Clone, Default)]
-pub struct Section {
-    pub title: Option<String>,
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+pub(crate) struct Section {
+    pub(crate) title: Option<String>,
+    pub(crate) headers: Vec<String>,
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
 impl Section {
-    pub fn new(headers: &[&str]) -> Section {
+    pub(crate) fn new(headers: &[&str]) -> Section {
         Section {
             title: None,
             headers: headers.iter().map(|h| h.to_string()).collect(),
@@ -45,18 +45,18 @@ impl Section {
         }
     }
 
-    pub fn titled(mut self, title: impl Into<String>) -> Section {
+    pub(crate) fn titled(mut self, title: impl Into<String>) -> Section {
         self.title = Some(title.into());
         self
     }
 
-    pub fn push(&mut self, row: Vec<String>) {
+    pub(crate) fn push(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.headers.len(), "row width matches headers");
         self.rows.push(row);
     }
 
     /// A two-column field/value grid for one record.
-    pub fn record(fields: &[(&str, String)]) -> Section {
+    pub(crate) fn record(fields: &[(&str, String)]) -> Section {
         let mut section = Section::new(&["field", "value"]);
         for (name, value) in fields {
             section.push(vec![name.to_string(), value.clone()]);
@@ -67,15 +67,15 @@ impl Section {
 
 /// One command's output: the JSON document and the sections for table/CSV.
 #[derive(Debug, Clone)]
-pub struct View {
-    pub json: serde_json::Value,
-    pub sections: Vec<Section>,
+pub(crate) struct View {
+    pub(crate) json: serde_json::Value,
+    pub(crate) sections: Vec<Section>,
     /// Extra lines shown under tables only (summaries, hints).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl View {
-    pub fn new(json: serde_json::Value, sections: Vec<Section>) -> View {
+    pub(crate) fn new(json: serde_json::Value, sections: Vec<Section>) -> View {
         View {
             json,
             sections,
@@ -84,7 +84,7 @@ impl View {
     }
 
     /// A list of records: the JSON array, and their table when `format` prints one.
-    pub fn of_records<R: Record>(records: &[R], format: Format) -> View {
+    pub(crate) fn of_records<R: Record>(records: &[R], format: Format) -> View {
         let sections = if format.prints_sections() {
             vec![Section::of_records(records)]
         } else {
@@ -93,13 +93,13 @@ impl View {
         View::new(to_json(&records), sections)
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> View {
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> View {
         self.notes.push(note.into());
         self
     }
 }
 
-pub fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
         Format::Table => table::render(view, out),
         Format::Json => json::render(&view.json, out),
@@ -109,7 +109,7 @@ pub fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Resu
 
 /// `error: <code>: <message>` on stderr; with JSON output also `{"error":{…}}` on stdout.
 /// Neither write can fail the command further: the exit code already says what happened.
-pub fn render_error(error: &AppError, format: Format) {
+pub(crate) fn render_error(error: &AppError, format: Format) {
     let message = crate::store::scrub(&error.message).replace(['\n', '\r'], " ");
     stderr_line(format_args!("error: {}: {}", error.code, message));
     if format == Format::Json {
@@ -124,7 +124,7 @@ pub fn render_error(error: &AppError, format: Format) {
 /// `eprintln!`, which panics (exit 101) when stderr cannot be written (`2>/dev/full`, a closed
 /// pipe), a failed write is dropped: there is nowhere left to report it, and the exit code
 /// still tells the command's result.
-pub fn stderr_line(line: std::fmt::Arguments<'_>) {
+pub(crate) fn stderr_line(line: std::fmt::Arguments<'_>) {
     let mut stderr = std::io::stderr().lock();
     let _ = stderr
         .write_fmt(line)

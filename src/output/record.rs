@@ -10,20 +10,20 @@ use serde_json::Value;
 /// A record printed as one JSON object and as one row of a table or CSV.
 ///
 /// Implementors own their data (`'static`): the column list is a constant of the type.
-pub trait Record: Serialize + Sized + 'static {
+pub(crate) trait Record: Serialize + Sized + 'static {
     /// The table and CSV columns, in order.
     const COLUMNS: &'static [Column<Self>];
 }
 
 /// One table/CSV column of a record type `R`.
-pub struct Column<R> {
+pub(crate) struct Column<R> {
     /// The header in tables and CSV.
-    pub header: &'static str,
-    pub cell: Cell<R>,
+    pub(crate) header: &'static str,
+    pub(crate) cell: Cell<R>,
 }
 
 /// Where a column's cells come from.
-pub enum Cell<R> {
+pub(crate) enum Cell<R> {
     /// The serialised field at this path, nested objects joined by `.` (`risk.score`).
     /// Strings print as they are, numbers and booleans as JSON writes them, null as empty.
     Field(&'static str),
@@ -36,7 +36,7 @@ pub enum Cell<R> {
 
 impl<R> Column<R> {
     /// A column named after the serialised field it shows.
-    pub const fn field(name: &'static str) -> Column<R> {
+    pub(crate) const fn field(name: &'static str) -> Column<R> {
         Column {
             header: name,
             cell: Cell::Field(name),
@@ -44,7 +44,7 @@ impl<R> Column<R> {
     }
 
     /// A column showing the serialised field at `path` under another header.
-    pub const fn field_at(header: &'static str, path: &'static str) -> Column<R> {
+    pub(crate) const fn field_at(header: &'static str, path: &'static str) -> Column<R> {
         Column {
             header,
             cell: Cell::Field(path),
@@ -52,7 +52,7 @@ impl<R> Column<R> {
     }
 
     /// A column whose table text is computed from the record.
-    pub const fn text(header: &'static str, text: fn(&R) -> String) -> Column<R> {
+    pub(crate) const fn text(header: &'static str, text: fn(&R) -> String) -> Column<R> {
         Column {
             header,
             cell: Cell::Text(text),
@@ -60,7 +60,10 @@ impl<R> Column<R> {
     }
 
     /// A column whose text the record may not have (see `Cell::OptionalText`).
-    pub const fn optional_text(header: &'static str, text: fn(&R) -> Option<String>) -> Column<R> {
+    pub(crate) const fn optional_text(
+        header: &'static str,
+        text: fn(&R) -> Option<String>,
+    ) -> Column<R> {
         Column {
             header,
             cell: Cell::OptionalText(text),
@@ -70,7 +73,7 @@ impl<R> Column<R> {
 
 /// The JSON document of a view type. Keys come out sorted (serde_json's map without
 /// `preserve_order`), whatever order the fields are declared in.
-pub fn to_json(document: &impl Serialize) -> Value {
+pub(crate) fn to_json(document: &impl Serialize) -> Value {
     serde_json::to_value(document).expect("view types serialise to JSON")
 }
 
@@ -104,7 +107,7 @@ fn field_text(fields: &Value, path: &str) -> String {
 
 impl Section {
     /// A table of records, one row each, with `R::COLUMNS` as headers.
-    pub fn of_records<R: Record>(records: &[R]) -> Section {
+    pub(crate) fn of_records<R: Record>(records: &[R]) -> Section {
         let mut section = Section::new(
             &R::COLUMNS
                 .iter()
@@ -125,7 +128,7 @@ impl Section {
 
     /// One record as a two-column field/value grid, its columns as rows (a column without
     /// text for this record is left out).
-    pub fn of_fields<R: Record>(record: &R) -> Section {
+    pub(crate) fn of_fields<R: Record>(record: &R) -> Section {
         let mut section = Section::new(&["field", "value"]);
         for (column, value) in R::COLUMNS.iter().zip(cells(record)) {
             if let Some(value) = value {

@@ -2,7 +2,7 @@ use super::View;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use std::io::Write;
 
-pub fn render(view: &View, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn render(view: &View, out: &mut dyn Write) -> std::io::Result<()> {
     for (index, section) in view.sections.iter().enumerate() {
         if index > 0 {
             writeln!(out)?;

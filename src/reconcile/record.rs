@@ -70,10 +70,6 @@ impl RunRecord {
         self.breaks[index]
     }
 
-    pub(crate) fn total_breaks(&self) -> u64 {
-        self.breaks.iter().sum()
-    }
-
     pub(crate) fn is_active(&self) -> bool {
         self.superseded_by.is_none()
     }

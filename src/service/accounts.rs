@@ -212,7 +212,7 @@ pub(crate) struct ImportRow {
     pub(crate) request: OpenRequest,
 }
 
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct AccountImportSummary {
     pub(crate) rows: usize,
     pub(crate) created: usize,

@@ -43,7 +43,7 @@ pub const IMPORT_COLUMNS: [&str; 8] = [
 ];
 
 /// What became of the rows. After an interruption, only rows of committed batches count.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ImportSummary {
     pub(crate) rows: u64,
     pub(crate) posted: u64,
