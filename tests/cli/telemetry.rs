@@ -889,3 +889,60 @@ async fn fake_opentelemetry_collector_receives_the_root_span() {
         "{metrics:#?}"
     );
 }
+
+/// Reconciliation breaks and rescoring's assessments reach the metrics exporter, counted when
+/// their transaction commits (issue 12: both were documented and never recorded).
+#[test]
+fn breaks_and_rescoring_are_counted_in_metrics() {
+    let receiver = Receiver::start();
+    let ledger = Ledger::sqlite();
+    accounts(&ledger);
+    let env = receiver.env(Protocol::Grpc);
+    let statement = ledger.write(
+        "statement.csv",
+        "date,reference,amount,currency\n2026-11-20,UNKNOWN-1,5.00,USD\n2026-11-20,UNKNOWN-2,7.00,USD\n",
+    );
+    let args = [
+        "--format",
+        "json",
+        "reconcile",
+        "run",
+        "--account",
+        SETTLEMENT_NUMBER,
+        "--date",
+        "2026-11-20",
+        "--statement",
+        statement.to_str().unwrap(),
+    ];
+    let run = traced(&ledger, &env, &[], &args);
+    assert_eq!(run.code, 1, "breaks found: {}", run.stderr);
+    let counted = |receiver: &Receiver, metric: &str| -> f64 {
+        point(&receiver.points(), metric, &[])
+            .iter()
+            .map(|point| point.value)
+            .sum()
+    };
+    assert!(receiver.wait_until(|r| counted(r, "fincore.reconciliation.breaks") > 0.0));
+    let breaks = run.json()["breaks"].clone();
+    let mut total = 0;
+    for (kind, count) in breaks.as_object().unwrap() {
+        let count = count.as_i64().unwrap();
+        total += count;
+        let attributes = [("fincore.break.kind", kind.as_str().into())];
+        let points = receiver.points();
+        let exported = metric_total(&points, "fincore.reconciliation.breaks", &attributes);
+        assert_eq!(exported, count as f64, "{kind}: {points:#?}");
+    }
+    assert!(total >= 2, "two statement lines match nothing: {breaks}");
+
+    let run = traced(
+        &ledger,
+        &env,
+        &[],
+        &["--format", "json", "risk", "rescore", "--all"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let accounts = run.json()["accounts"].as_f64().unwrap();
+    assert!(receiver.wait_until(|r| counted(r, "fincore.risk.assessments") >= accounts));
+    assert_eq!(counted(&receiver, "fincore.risk.assessments"), accounts);
+}
