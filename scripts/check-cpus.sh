@@ -5,8 +5,8 @@
 # believes it has N CPUs). Each run must exit as it does on 2 CPUs, print the same JSON
 # (trace ids aside) and take at most SLOWDOWN_MAX times the 2-CPU median (or at most
 # SLOWDOWN_SLACK_MS more, for runs too short to time by ratio). Prints every median.
-# Each command runs RUNS times (default 5) on a fresh copy of its database, so a stored run or
-# rescoring never changes the next one's input.
+# Each command runs RUNS times (default 5) per CPU count on a fresh copy of its database, so a
+# stored run or rescoring never changes the next one's input; the counts take turns.
 # Usage: scripts/check-cpus.sh [TRANSFERS]   (default 200,000 transfers, 2,000 accounts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,19 +83,31 @@ median() { python3 -c 'import sys,statistics; print(int(statistics.median(int(x)
 
 failures=0
 printf '%-11s %5s %6s %10s %8s  %s\n' command cpus exit median_ms ratio result
+counts=(2 $cpu_counts)
 for name in $names; do
-  base_exit=; base_ms=
-  for cpus in 2 $cpu_counts; do
-    times=(); exit_code=
-    for _ in $(seq "$runs"); do
+  # Rounds: every CPU count once per round, the order rotated each round, so a drift of the
+  # machine's speed during the runs hits every count alike (in blocks it once read as 1.5x).
+  declare -A times=() exits=()
+  for round in $(seq "$runs"); do
+    for index in "${!counts[@]}"; do
+      cpus=${counts[$(( (index + round) % ${#counts[@]} ))]}
       read -r status ms < <(run_once "$name" "$cpus")
-      times+=("$ms")
-      if [ -n "$exit_code" ] && [ "$status" != "$exit_code" ]; then exit_code="varies"; else exit_code=$status; fi
+      times[$cpus]="${times[$cpus]:-} $ms"
+      previous=${exits[$cpus]:-}
+      if [ -n "$previous" ] && [ "$status" != "$previous" ]; then exits[$cpus]=varies; else exits[$cpus]=$status; fi
+      # The output of the 2-CPU runs is the reference; keep one.
+      [ "$cpus" != 2 ] || cp "$work/out/$name-2.json" "$work/out/$name-base.json"
     done
-    ms=$(median "${times[@]}")
+  done
+  base_exit=${exits[2]}
+  # shellcheck disable=SC2086
+  base_ms=$(median ${times[2]})
+  for cpus in "${counts[@]}"; do
+    exit_code=${exits[$cpus]}
+    # shellcheck disable=SC2086
+    ms=$(median ${times[$cpus]})
     verdict=ok
     if [ "$cpus" = 2 ]; then
-      base_exit=$exit_code; base_ms=$ms; cp "$work/out/$name-2.json" "$work/out/$name-base.json"
       [ "$exit_code" -le 1 ] 2>/dev/null || { verdict="FAIL: exit $exit_code on 2 CPUs"; }
     else
       [ "$exit_code" = "$base_exit" ] || verdict="FAIL: exit $exit_code, 2 CPUs gave $base_exit"
@@ -107,6 +119,7 @@ for name in $names; do
     printf '%-11s %5s %6s %10s %8s  %s\n' "$name" "$cpus" "$exit_code" "$ms" "$ratio" "$verdict"
     [ "$verdict" = ok ] || failures=$((failures + 1))
   done
+  unset times exits
 done
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed" >&2
