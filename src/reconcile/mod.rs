@@ -236,6 +236,10 @@ pub struct StatementLine {
     pub currency: Currency,
     pub counterparty: String,
     pub description: String,
+    /// Lines read from one bank entry that books several transactions (a camt batch entry
+    /// with several `TxDtls`) share the entry's number here (1-based, in file order); a line
+    /// that is a whole entry has none.
+    pub group: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +259,27 @@ pub struct Statement {
     /// Opening and closing booked balances, when the format has them.
     pub balances: Option<StatementBalances>,
     pub lines: Vec<StatementLine>,
+    /// The blocks of the file (camt `Stmt`/`Rpt`/`Ntfctn`), each with its account, balances
+    /// and lines; empty for formats that do not say (CSV). With parts of several accounts,
+    /// `account` and `balances` above are `None`.
+    pub parts: Vec<StatementPart>,
+    /// Entries that are not booked (pending, information): counted, not read as lines.
+    pub pending_entries: u64,
+}
+
+/// One block of a statement file: one account's statement, report or notification page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementPart {
+    /// The bank's account identifier (IBAN or other id).
+    pub account: Option<String>,
+    /// This block's own opening and closing booked balances.
+    pub balances: Option<StatementBalances>,
+    /// From/to dates the block says it covers (`FrToDt`).
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// Its lines: indexes into `Statement::lines`.
+    pub lines: std::ops::Range<usize>,
+    /// Entries of this block that are not booked.
+    pub pending_entries: u64,
 }
 
 /// Read and check a statement file. `on_progress` receives the bytes read so far, about once per
@@ -304,13 +329,31 @@ pub(crate) fn read_statement_with(
 }
 
 /// Opening balance + the sum of the lines must equal the closing balance. A statement without
-/// balances (CSV) passes.
+/// balances (CSV) passes. When the file's parts carry balances, each part must balance on its
+/// own lines (pages with a gap between them still do); otherwise the statement as a whole.
 pub(crate) fn check_balances(statement: &Statement) -> AppResult<()> {
-    let Some(balances) = &statement.balances else {
-        return Ok(());
-    };
+    let mut checked = false;
+    for (index, part) in statement.parts.iter().enumerate() {
+        let (Some(balances), Some(lines)) =
+            (&part.balances, statement.lines.get(part.lines.clone()))
+        else {
+            continue;
+        };
+        checked = true;
+        check_lines_balance(balances, lines).map_err(|error| {
+            let account = part.account.as_deref().unwrap_or("no account id");
+            error.context(format_args!("statement part {} ({account})", index + 1))
+        })?;
+    }
+    match &statement.balances {
+        Some(balances) if !checked => check_lines_balance(balances, &statement.lines),
+        _ => Ok(()),
+    }
+}
+
+fn check_lines_balance(balances: &StatementBalances, lines: &[StatementLine]) -> AppResult<()> {
     let mut movements_minor: i128 = 0;
-    for line in &statement.lines {
+    for line in lines {
         if line.currency != balances.currency {
             return Err(AppError::invalid_input(format!(
                 "statement line {} is in {}, but the balances are in {}",

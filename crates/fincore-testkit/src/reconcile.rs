@@ -238,6 +238,7 @@ impl Builder {
             currency,
             counterparty: format!("Customer {}", number % 997),
             description: format!("Invoice {number}"),
+            group: None,
         });
         self.expected.statement_lines += 1;
     }

@@ -1,11 +1,19 @@
-//! ISO 20022 camt.053 (bank-to-customer statement), versions 001.02 and 001.08, read as a stream
-//! of XML events: only the current element path and the entry being built are in memory.
-//! The namespace of the root `Document` decides the version, and the version decides the two
-//! shapes that differ: entry status (`Sts` vs `Sts/Cd`) and party names (`Dbtr/Nm` vs
-//! `Dbtr/Pty/Nm`).
+//! ISO 20022 camt messages from bank to customer, read as a stream of XML events: only the
+//! current element path and the entry being built are in memory.
+//!
+//! - camt.053 (statement, `BkToCstmrStmt/Stmt`), camt.052 (intraday report,
+//!   `BkToCstmrAcctRpt/Rpt`) and camt.054 (debit/credit notification,
+//!   `BkToCstmrDbtCdtNtfctn/Ntfctn`), every version from 001.01 to 001.13, in the default
+//!   namespace or under any prefix. The namespace of the root `Document` decides the message.
+//! - The shapes that changed between versions are both read, whatever the version says: entry
+//!   status `Sts` (text, up to 001.07) or `Sts/Cd` (001.08 on); party names `Dbtr/Nm` or
+//!   `Dbtr/Pty/Nm`. Banks mix them, and either is unambiguous.
+//! - Each `Stmt`/`Rpt`/`Ntfctn` block is a part of the statement (`StatementPart`): its account,
+//!   its own booked balances, its period and its lines.
 
 use super::super::{
-    InputFormat, Statement, StatementBalances, StatementLine, FIELD_LENGTH_MAX, XML_DEPTH_MAX,
+    InputFormat, Statement, StatementBalances, StatementLine, StatementPart, FIELD_LENGTH_MAX,
+    XML_DEPTH_MAX,
 };
 use super::{check_line_count, detail_field, text_field, CurrencyCache, LineDetails};
 use crate::error::{AppError, AppResult};
@@ -16,19 +24,52 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use std::io::{BufRead, BufReader, Read};
 
-const NAMESPACE_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.";
+const NAMESPACE_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
 /// SEPA placeholder for "the payer gave no end-to-end reference".
 const END_TO_END_NOT_PROVIDED: &str = "NOTPROVIDED";
+/// Newest published version of the three messages.
+const VERSION_MAX: u8 = 13;
+
+/// The three bank-to-customer cash management messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Message {
+    /// camt.052, intraday account report.
+    Report,
+    /// camt.053, end-of-day statement.
+    Statement,
+    /// camt.054, debit/credit notification.
+    Notification,
+}
+
+impl Message {
+    fn from_number(number: &str) -> Option<Message> {
+        match number {
+            "052" => Some(Message::Report),
+            "053" => Some(Message::Statement),
+            "054" => Some(Message::Notification),
+            _ => None,
+        }
+    }
+
+    /// The element under `Document` and the repeated block under it.
+    fn elements(self) -> (&'static str, &'static str) {
+        match self {
+            Message::Report => ("BkToCstmrAcctRpt", "Rpt"),
+            Message::Statement => ("BkToCstmrStmt", "Stmt"),
+            Message::Notification => ("BkToCstmrDbtCdtNtfctn", "Ntfctn"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
-    V02,
-    V08,
+struct DocumentKind {
+    message: Message,
+    version: u8,
 }
 
 /// Which namespace an element is in, as far as this reader cares.
 enum ElementNamespace {
-    Camt(Version),
+    Camt(DocumentKind),
     UnsupportedCamt(String),
     Other(String),
 }
@@ -38,11 +79,21 @@ fn classify(namespace: &ResolveResult<'_>) -> ElementNamespace {
         return ElementNamespace::Other(String::new());
     };
     let text: &str = namespace.as_ref();
-    match text.strip_prefix(NAMESPACE_PREFIX) {
-        Some("02") => ElementNamespace::Camt(Version::V02),
-        Some("08") => ElementNamespace::Camt(Version::V08),
-        Some(_) => ElementNamespace::UnsupportedCamt(text.to_string()),
-        None => ElementNamespace::Other(text.to_string()),
+    let Some(rest) = text.strip_prefix(NAMESPACE_PREFIX) else {
+        return ElementNamespace::Other(text.to_string());
+    };
+    // `053.001.08`
+    let kind = rest.split_once(".001.").and_then(|(number, version)| {
+        let message = Message::from_number(number)?;
+        let valid = version.len() == 2 && version.bytes().all(|byte| byte.is_ascii_digit());
+        let version: u8 = version.parse().ok().filter(|_| valid)?;
+        (1..=VERSION_MAX)
+            .contains(&version)
+            .then_some(DocumentKind { message, version })
+    });
+    match kind {
+        Some(kind) => ElementNamespace::Camt(kind),
+        None => ElementNamespace::UnsupportedCamt(text.to_string()),
     }
 }
 
@@ -105,6 +156,25 @@ struct Balance {
     date: Option<NaiveDate>,
 }
 
+/// One `TxDtls` of an entry.
+#[derive(Default)]
+struct TransactionBuilder {
+    source_line: u64,
+    currency: Option<String>,
+    amount: Option<String>,
+    /// `AmtDtls/TxAmt/Amt`, the older place of the transaction amount.
+    detail_currency: Option<String>,
+    detail_amount: Option<String>,
+    credit_debit: Option<String>,
+    end_to_end_id: Option<String>,
+    account_servicer_reference: Option<String>,
+    instruction_id: Option<String>,
+    debtor_name: Option<String>,
+    creditor_name: Option<String>,
+    remittance: Vec<String>,
+    additional_information: Option<String>,
+}
+
 #[derive(Default)]
 struct EntryBuilder {
     source_line: u64,
@@ -115,39 +185,46 @@ struct EntryBuilder {
     booking_date: Option<String>,
     value_date: Option<String>,
     account_servicer_reference: Option<String>,
-    transactions: u32,
-    end_to_end_id: Option<String>,
-    debtor_name: Option<String>,
-    creditor_name: Option<String>,
-    remittance: Vec<String>,
     additional_information: Option<String>,
+    transactions: Vec<TransactionBuilder>,
 }
 
-/// Balances of one `Stmt` block.
+/// One `Stmt`, `Rpt` or `Ntfctn` block.
 #[derive(Default)]
-struct StatementBlock {
+struct Block {
+    account: Option<String>,
     opening: Option<Balance>,
     opening_is_previous_closing: bool,
     closing: Option<Balance>,
+    /// `ITBD`, the closing of an intraday report that has no `CLBD`.
+    interim_closing: Option<Balance>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    /// `CreDtTm` of the block.
+    created: Option<NaiveDate>,
+    first_line: usize,
+    pending_entries: u64,
 }
 
 #[derive(Default)]
 struct CamtReader {
-    version: Option<Version>,
+    kind: Option<DocumentKind>,
     /// Local names from the root; elements of other namespaces are kept as "" so they never
-    /// match a camt.053 path.
+    /// match a camt path.
     path: Vec<String>,
     text: String,
     text_overflow: bool,
-    account: Option<String>,
-    statements: u32,
-    block: Option<StatementBlock>,
-    opening: Option<Balance>,
-    closing: Option<Balance>,
+    block: Option<Block>,
+    blocks: u32,
+    parts: Vec<StatementPart>,
+    /// Raw balances of each part, for the statement-wide figures.
+    part_balances: Vec<(Option<Balance>, Option<Balance>)>,
     balance: Option<BalanceBuilder>,
-    balance_depth: usize,
     entry: Option<EntryBuilder>,
-    entry_depth: usize,
+    entries_seen: u64,
+    pending_entries: u64,
+    /// `GrpHdr/CreDtTm` of the message.
+    message_created: Option<NaiveDate>,
     lines: Vec<StatementLine>,
     currencies: CurrencyCache,
     details: LineDetails,
@@ -201,13 +278,28 @@ fn xml_error<R: BufRead>(
     .context(state.location(line))
 }
 
-fn path_is(path: &[String], names: &[&str]) -> bool {
-    path.len() == names.len() && path.iter().zip(names).all(|(have, want)| have == want)
+/// `BkToCstmrStmt`, or `BkToCstmrStmtV01` as version 001.01 names it.
+fn is_message_element(name: &str, message_element: &str) -> bool {
+    name.strip_prefix(message_element).is_some_and(|rest| {
+        rest.is_empty()
+            || rest.strip_prefix('V').is_some_and(|digits| {
+                !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit())
+            })
+    })
 }
 
-fn ends_with(path: &[String], names: &[&str]) -> bool {
-    path.len() >= names.len() && path_is(&path[path.len() - names.len()..], names)
+/// Where in a block an element is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Block,
+    Balance,
+    Entry,
+    Transaction,
+    Elsewhere,
 }
+
+/// Depth of the block element: `Document/<message>/<block>`.
+const BLOCK_DEPTH: usize = 3;
 
 impl CamtReader {
     fn location(&self, line: u64) -> String {
@@ -215,6 +307,26 @@ impl CamtReader {
             return format!("line {line}");
         }
         format!("line {line}, in <{}>", self.path.join("/"))
+    }
+
+    /// The path below the block element and what it is inside of.
+    fn place(&self) -> (Place, &[String]) {
+        if self.block.is_none() || self.path.len() < BLOCK_DEPTH {
+            return (Place::Elsewhere, &[]);
+        }
+        let relative = &self.path[BLOCK_DEPTH..];
+        let place = match relative.first().map(String::as_str) {
+            None => Place::Block,
+            Some("Bal") => Place::Balance,
+            Some("Ntry")
+                if relative.len() >= 3 && relative[1] == "NtryDtls" && relative[2] == "TxDtls" =>
+            {
+                Place::Transaction
+            }
+            Some("Ntry") => Place::Entry,
+            Some(_) => Place::Block,
+        };
+        (place, relative)
     }
 
     fn start(
@@ -230,10 +342,10 @@ impl CamtReader {
         }
         let local = start.local_name().as_ref().to_string();
         if self.path.is_empty() {
-            self.version = Some(root_version(&namespace, &local)?);
+            self.kind = Some(root_kind(&namespace, &local)?);
         }
         let in_document_namespace =
-            matches!(namespace, ElementNamespace::Camt(version) if Some(version) == self.version);
+            matches!(namespace, ElementNamespace::Camt(kind) if Some(kind) == self.kind);
         self.path.push(if in_document_namespace {
             local
         } else {
@@ -245,31 +357,72 @@ impl CamtReader {
     }
 
     fn on_start(&mut self, start: &BytesStart<'_>, line: u64) -> AppResult<()> {
-        if ends_with(&self.path, &["BkToCstmrStmt", "Stmt"]) {
-            self.statements += 1;
-            self.block = Some(StatementBlock::default());
-        } else if ends_with(&self.path, &["Stmt", "Bal"]) {
-            self.balance_depth = self.path.len();
-            self.balance = Some(BalanceBuilder::default());
-        } else if ends_with(&self.path, &["Stmt", "Bal", "Amt"]) {
-            let currency = currency_attribute(start)?;
-            if let Some(balance) = self.balance.as_mut() {
-                balance.currency = currency;
-            }
-        } else if ends_with(&self.path, &["Stmt", "Ntry"]) {
-            check_line_count(self.lines.len())?;
-            self.entry_depth = self.path.len();
-            self.entry = Some(EntryBuilder {
-                source_line: line,
-                ..EntryBuilder::default()
+        let Some(kind) = self.kind else {
+            return Ok(());
+        };
+        let (message_element, block_element) = kind.message.elements();
+        let is_block = self.path.len() == BLOCK_DEPTH
+            && self.path[0] == "Document"
+            && is_message_element(&self.path[1], message_element)
+            && self.path[2] == block_element;
+        if is_block {
+            self.blocks += 1;
+            self.block = Some(Block {
+                first_line: self.lines.len(),
+                ..Block::default()
             });
-        } else if let Some(entry) = self.entry.as_mut() {
-            let relative = &self.path[self.entry_depth..];
-            if path_is(relative, &["Amt"]) {
-                entry.currency = currency_attribute(start)?;
-            } else if path_is(relative, &["NtryDtls", "TxDtls"]) {
-                entry.transactions += 1;
+            return Ok(());
+        }
+        let (place, relative) = self.place();
+        let relative: Vec<String> = relative.to_vec();
+        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
+        match (place, relative.as_slice()) {
+            (Place::Balance, ["Bal"]) => self.balance = Some(BalanceBuilder::default()),
+            (Place::Balance, ["Bal", "Amt"]) => {
+                let currency = currency_attribute(start)?;
+                if let Some(balance) = self.balance.as_mut() {
+                    balance.currency = currency;
+                }
             }
+            (Place::Entry, ["Ntry"]) => {
+                check_line_count(self.lines.len())?;
+                self.entries_seen += 1;
+                self.entry = Some(EntryBuilder {
+                    source_line: line,
+                    ..EntryBuilder::default()
+                });
+            }
+            (Place::Entry, ["Ntry", "Amt"]) => {
+                let currency = currency_attribute(start)?;
+                if let Some(entry) = self.entry.as_mut() {
+                    entry.currency = currency;
+                }
+            }
+            (Place::Transaction, ["Ntry", "NtryDtls", "TxDtls", rest @ ..]) => {
+                let Some(entry) = self.entry.as_mut() else {
+                    return Ok(());
+                };
+                match rest {
+                    [] => entry.transactions.push(TransactionBuilder {
+                        source_line: line,
+                        ..TransactionBuilder::default()
+                    }),
+                    ["Amt"] => {
+                        let currency = currency_attribute(start)?;
+                        if let Some(transaction) = entry.transactions.last_mut() {
+                            transaction.currency = currency;
+                        }
+                    }
+                    ["AmtDtls", "TxAmt", "Amt"] => {
+                        let currency = currency_attribute(start)?;
+                        if let Some(transaction) = entry.transactions.last_mut() {
+                            transaction.detail_currency = currency;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -314,43 +467,62 @@ impl CamtReader {
     }
 
     fn on_end(&mut self) -> AppResult<()> {
-        if self.entry.is_some() {
-            return self.on_entry_end();
+        let (place, relative) = self.place();
+        let relative: Vec<String> = relative.to_vec();
+        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
+        match place {
+            Place::Elsewhere => self.on_header_field(),
+            Place::Block if relative.is_empty() => self.finish_block(),
+            Place::Block => self.on_block_field(&relative),
+            Place::Balance => self.on_balance_field(&relative[1..]),
+            Place::Entry => self.on_entry_field(&relative[1..]),
+            Place::Transaction => self.on_transaction_field(&relative[3..]),
         }
-        if self.balance.is_some() {
-            return self.on_balance_end();
-        }
-        let path = &self.path;
-        if ends_with(path, &["Stmt", "Acct", "Id", "IBAN"])
-            || ends_with(path, &["Stmt", "Acct", "Id", "Othr", "Id"])
-        {
-            let account = self.take_text()?;
-            return self.set_account(account);
-        }
-        if ends_with(path, &["BkToCstmrStmt", "Stmt"]) {
-            self.finish_block();
+    }
+
+    /// `GrpHdr/CreDtTm`: the date of last resort for entries without one.
+    fn on_header_field(&mut self) -> AppResult<()> {
+        let is_creation =
+            self.path.len() == 4 && self.path[2] == "GrpHdr" && self.path[3] == "CreDtTm";
+        if is_creation {
+            self.message_created = Some(parse_iso_date(&self.take_text()?)?);
         }
         Ok(())
     }
 
-    fn set_account(&mut self, account: String) -> AppResult<()> {
-        match &self.account {
-            Some(known) if *known != account => Err(AppError::invalid_input(format!(
-                "statement covers two accounts ('{known}' and '{account}'); reconcile one account per file"
-            ))),
-            _ => {
-                self.account = Some(text_field("account", &account)?);
-                Ok(())
+    fn on_block_field(&mut self, relative: &[&str]) -> AppResult<()> {
+        match relative {
+            ["CreDtTm"] => {
+                let date = parse_iso_date(&self.take_text()?)?;
+                if let Some(block) = self.block.as_mut() {
+                    block.created = Some(date);
+                }
             }
+            ["Acct", "Id", "IBAN"] | ["Acct", "Id", "Othr", "Id"] => {
+                let account = text_field("account", &self.take_text()?)?;
+                if let Some(block) = self.block.as_mut() {
+                    block.account.get_or_insert(account);
+                }
+            }
+            ["FrToDt", "FrDtTm"] => {
+                let date = parse_iso_date(&self.take_text()?)?;
+                if let Some(block) = self.block.as_mut() {
+                    block.from = Some(date);
+                }
+            }
+            ["FrToDt", "ToDtTm"] => {
+                let date = parse_iso_date(&self.take_text()?)?;
+                if let Some(block) = self.block.as_mut() {
+                    block.to = Some(date);
+                }
+            }
+            _ => {}
         }
+        Ok(())
     }
 
-    fn on_balance_end(&mut self) -> AppResult<()> {
-        let relative: Vec<&str> = self.path[self.balance_depth..]
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let field = match relative.as_slice() {
+    fn on_balance_field(&mut self, relative: &[&str]) -> AppResult<()> {
+        let field = match relative {
             [] => return self.finish_balance(),
             ["Tp", "CdOrPrtry", "Cd"] => BalanceField::Code,
             ["Amt"] => BalanceField::Amount,
@@ -376,20 +548,24 @@ impl CamtReader {
             return Ok(());
         };
         let code = builder.code.clone().unwrap_or_default();
-        let is_opening = matches!(code.as_str(), "OPBD" | "PRCD");
-        // CLAV and the other types are available or interim balances, not booked ones.
-        if !is_opening && code != "CLBD" {
+        // CLAV, ITAV and the other types are available balances, not booked ones.
+        if !matches!(code.as_str(), "OPBD" | "PRCD" | "CLBD" | "ITBD") {
             return Ok(());
         }
         let balance = self.parse_balance(builder)?;
         let Some(block) = self.block.as_mut() else {
             return Ok(());
         };
-        if code == "CLBD" {
-            block.closing = Some(balance);
-        } else if block.opening.is_none() || (code == "OPBD" && block.opening_is_previous_closing) {
-            block.opening = Some(balance);
-            block.opening_is_previous_closing = code == "PRCD";
+        match code.as_str() {
+            "CLBD" => block.closing = Some(balance),
+            "ITBD" => block.interim_closing = Some(balance),
+            _ if block.opening.is_none()
+                || (code == "OPBD" && block.opening_is_previous_closing) =>
+            {
+                block.opening = Some(balance);
+                block.opening_is_previous_closing = code == "PRCD";
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -397,10 +573,24 @@ impl CamtReader {
     fn parse_balance(&mut self, builder: BalanceBuilder) -> AppResult<Balance> {
         let currency = self
             .currencies
-            .parse(&required(builder.currency, "Bal/Amt@Ccy")?)?;
-        let magnitude = parse_unsigned_amount(&required(builder.amount, "Bal/Amt")?, currency)?;
-        let sign = credit_debit_sign(&required(builder.credit_debit, "Bal/CdtDbtInd")?)?;
-        let date = builder.date.as_deref().map(parse_iso_date).transpose()?;
+            .parse(&required(builder.currency, "Bal/Amt@Ccy")?)
+            .map_err(|error| error.context("Bal/Amt@Ccy"))?;
+        let magnitude = parse_unsigned_amount(&required(builder.amount, "Bal/Amt")?, currency)
+            .map_err(|error| error.context("Bal/Amt"))?;
+        // A balance without CdtDbtInd is read as a credit (some banks leave it out of
+        // positive balances); a wrong guess fails the balance check.
+        let sign = match builder.credit_debit.filter(|text| !text.is_empty()) {
+            Some(text) => {
+                credit_debit_sign(&text).map_err(|error| error.context("Bal/CdtDbtInd"))?
+            }
+            None => 1,
+        };
+        let date = builder
+            .date
+            .as_deref()
+            .map(parse_iso_date)
+            .transpose()
+            .map_err(|error| error.context("Bal/Dt"))?;
         Ok(Balance {
             amount_minor: sign * magnitude,
             currency,
@@ -408,51 +598,122 @@ impl CamtReader {
         })
     }
 
-    /// Pages of one statement: the first opening and the last closing balance span them all.
-    fn finish_block(&mut self) {
+    fn finish_block(&mut self) -> AppResult<()> {
         let Some(block) = self.block.take() else {
-            return;
+            return Ok(());
         };
-        if self.opening.is_none() {
-            self.opening = block.opening;
-        }
-        if block.closing.is_some() {
-            self.closing = block.closing;
-        }
+        let is_report = self
+            .kind
+            .is_some_and(|kind| kind.message == Message::Report);
+        let closing = match block.closing {
+            Some(closing) => Some(closing),
+            None if is_report => block.interim_closing,
+            None => None,
+        };
+        let balances = match (block.opening, closing) {
+            (Some(opening), Some(closing)) => Some(balances(opening, closing)?),
+            _ => None,
+        };
+        let period = match (block.from, block.to) {
+            (Some(from), Some(to)) => Some((from, to)),
+            _ => None,
+        };
+        self.part_balances.push((block.opening, closing));
+        self.parts.push(StatementPart {
+            account: block.account,
+            balances,
+            period,
+            lines: block.first_line..self.lines.len(),
+            pending_entries: block.pending_entries,
+        });
+        Ok(())
     }
 
-    fn on_entry_end(&mut self) -> AppResult<()> {
-        let relative: Vec<&str> = self.path[self.entry_depth..]
-            .iter()
-            .map(String::as_str)
-            .collect();
-        if relative.is_empty() {
-            return self.finish_entry();
-        }
-        let version = self.version.unwrap_or(Version::V02);
-        let field = entry_field(&relative, version);
-        if field == EntryField::Ignored {
-            return Ok(());
-        }
-        let value = Some(self.take_text()?);
+    fn on_entry_field(&mut self, relative: &[&str]) -> AppResult<()> {
+        let field = match relative {
+            [] => return self.finish_entry(),
+            ["Amt"] => EntryField::Amount,
+            ["CdtDbtInd"] => EntryField::CreditDebit,
+            // `Sts` holds the code up to 001.07, `Sts/Cd` from 001.08; the text directly in
+            // `Sts` of a newer file is the blank between its children.
+            ["Sts"] | ["Sts", "Cd" | "Prtry"] => EntryField::Status,
+            ["BookgDt", "Dt" | "DtTm"] => EntryField::BookingDate,
+            ["ValDt", "Dt" | "DtTm"] => EntryField::ValueDate,
+            ["AcctSvcrRef"] => EntryField::AccountServicerReference,
+            ["AddtlNtryInf"] => EntryField::AdditionalInformation,
+            _ => return Ok(()),
+        };
+        let value = self.take_text()?;
         let Some(entry) = self.entry.as_mut() else {
             return Ok(());
         };
-        let first_transaction = entry.transactions <= 1;
-        match field {
-            EntryField::Amount => entry.amount = value,
-            EntryField::CreditDebit => entry.credit_debit = value,
-            EntryField::Status => entry.status = value,
-            EntryField::BookingDate => entry.booking_date = value,
-            EntryField::ValueDate => entry.value_date = value,
-            EntryField::AccountServicerReference => entry.account_servicer_reference = value,
-            EntryField::AdditionalInformation => entry.additional_information = value,
-            EntryField::EndToEndId if first_transaction => entry.end_to_end_id = value,
-            EntryField::DebtorName if first_transaction => entry.debtor_name = value,
-            EntryField::CreditorName if first_transaction => entry.creditor_name = value,
-            EntryField::Remittance if first_transaction => entry.remittance.extend(value),
-            _ => {}
+        let slot = match field {
+            EntryField::Amount => &mut entry.amount,
+            EntryField::CreditDebit => &mut entry.credit_debit,
+            EntryField::Status => {
+                if value.is_empty() {
+                    return Ok(());
+                }
+                &mut entry.status
+            }
+            EntryField::BookingDate => &mut entry.booking_date,
+            EntryField::ValueDate => &mut entry.value_date,
+            EntryField::AccountServicerReference => &mut entry.account_servicer_reference,
+            EntryField::AdditionalInformation => &mut entry.additional_information,
+        };
+        *slot = Some(value);
+        Ok(())
+    }
+
+    fn on_transaction_field(&mut self, relative: &[&str]) -> AppResult<()> {
+        if relative.is_empty() {
+            return Ok(());
         }
+        let field = match relative {
+            ["Amt"] => TransactionField::Amount,
+            ["AmtDtls", "TxAmt", "Amt"] => TransactionField::DetailAmount,
+            ["CdtDbtInd"] => TransactionField::CreditDebit,
+            ["Refs", "EndToEndId"] => TransactionField::EndToEndId,
+            ["Refs", "AcctSvcrRef"] => TransactionField::AccountServicerReference,
+            ["Refs", "InstrId"] => TransactionField::InstructionId,
+            ["RltdPties", "Dbtr", "Nm"] | ["RltdPties", "Dbtr", "Pty", "Nm"] => {
+                TransactionField::DebtorName
+            }
+            ["RltdPties", "Cdtr", "Nm"] | ["RltdPties", "Cdtr", "Pty", "Nm"] => {
+                TransactionField::CreditorName
+            }
+            ["RmtInf", "Ustrd"] => TransactionField::Remittance,
+            ["AddtlTxInf"] => TransactionField::AdditionalInformation,
+            _ => return Ok(()),
+        };
+        let value = self.take_text()?;
+        let Some(transaction) = self
+            .entry
+            .as_mut()
+            .and_then(|entry| entry.transactions.last_mut())
+        else {
+            return Ok(());
+        };
+        let slot = match field {
+            TransactionField::Remittance => {
+                if !value.is_empty() {
+                    transaction.remittance.push(value);
+                }
+                return Ok(());
+            }
+            TransactionField::Amount => &mut transaction.amount,
+            TransactionField::DetailAmount => &mut transaction.detail_amount,
+            TransactionField::CreditDebit => &mut transaction.credit_debit,
+            TransactionField::EndToEndId => &mut transaction.end_to_end_id,
+            TransactionField::AccountServicerReference => {
+                &mut transaction.account_servicer_reference
+            }
+            TransactionField::InstructionId => &mut transaction.instruction_id,
+            TransactionField::DebtorName => &mut transaction.debtor_name,
+            TransactionField::CreditorName => &mut transaction.creditor_name,
+            TransactionField::AdditionalInformation => &mut transaction.additional_information,
+        };
+        *slot = Some(value);
         Ok(())
     }
 
@@ -460,91 +721,255 @@ impl CamtReader {
         let Some(entry) = self.entry.take() else {
             return Ok(());
         };
-        // Pending and information-only entries are not in the booked balances.
+        // Pending and information-only entries are not in the booked balances: counted, not
+        // read as lines.
         if entry
             .status
             .as_deref()
             .is_some_and(|status| status != "BOOK")
         {
+            self.pending_entries += 1;
+            if let Some(block) = self.block.as_mut() {
+                block.pending_entries += 1;
+            }
             return Ok(());
         }
-        let position = self.lines.len() as u64 + 1;
         let source_line = entry.source_line;
-        let line = self
-            .build_line(entry, position)
-            .map_err(|error| error.context(format_args!("entry at line {source_line}")))?;
-        self.lines.push(line);
+        self.push_entry(entry)
+            .map_err(|error| error.context(format_args!("entry at line {source_line}")))
+    }
+
+    fn push_entry(&mut self, mut entry: EntryBuilder) -> AppResult<()> {
+        let currency = self
+            .currencies
+            .parse(&required(entry.currency.take(), "Ntry/Amt@Ccy")?)
+            .map_err(|error| error.context("Ntry/Amt@Ccy"))?;
+        let magnitude =
+            parse_unsigned_amount(&required(entry.amount.take(), "Ntry/Amt")?, currency)
+                .map_err(|error| error.context("Ntry/Amt"))?;
+        let sign = credit_debit_sign(&required(entry.credit_debit.take(), "Ntry/CdtDbtInd")?)
+            .map_err(|error| error.context("Ntry/CdtDbtInd"))?;
+        let date = match entry.booking_date.take().or(entry.value_date.take()) {
+            Some(text) => parse_iso_date(&text).map_err(|error| error.context("Ntry/BookgDt"))?,
+            None => self.fallback_date().ok_or_else(|| {
+                AppError::invalid_input(
+                    "missing <BookgDt> and <ValDt>, and the message has no date to take instead",
+                )
+            })?,
+        };
+        let amount_minor = sign * magnitude;
+        let split = self.split_amounts(&entry, currency, amount_minor)?;
+        let transactions = std::mem::take(&mut entry.transactions);
+        match split {
+            Some(amounts) => {
+                let group = Some(self.entries_seen);
+                for (transaction, amount_minor) in transactions.into_iter().zip(amounts) {
+                    let source_line = transaction.source_line;
+                    let line = LineParts {
+                        source_line,
+                        date,
+                        amount_minor,
+                        currency,
+                        group,
+                    };
+                    self.push_line(line, Some(transaction), &entry)
+                        .map_err(|error| {
+                            error.context(format_args!("TxDtls at line {source_line}"))
+                        })?;
+                }
+            }
+            None => {
+                // One line for the entry; a single transaction describes it, several do not.
+                let single = if transactions.len() == 1 {
+                    transactions.into_iter().next()
+                } else {
+                    None
+                };
+                let line = LineParts {
+                    source_line: entry.source_line,
+                    date,
+                    amount_minor,
+                    currency,
+                    group: None,
+                };
+                self.push_line(line, single, &entry)?;
+            }
+        }
         Ok(())
     }
 
-    fn build_line(&mut self, entry: EntryBuilder, position: u64) -> AppResult<StatementLine> {
-        let currency = self
-            .currencies
-            .parse(&required(entry.currency, "Ntry/Amt@Ccy")?)?;
-        let magnitude = parse_unsigned_amount(&required(entry.amount, "Ntry/Amt")?, currency)?;
-        let sign = credit_debit_sign(&required(entry.credit_debit, "Ntry/CdtDbtInd")?)?;
-        let date_text = entry
-            .booking_date
-            .or(entry.value_date)
-            .ok_or_else(|| AppError::invalid_input("missing <BookgDt> and <ValDt>"))?;
-        let end_to_end = entry.end_to_end_id.filter(|id| {
-            !id.is_empty() && id != END_TO_END_NOT_PROVIDED && entry.transactions <= 1
-        });
-        let reference = end_to_end
-            .or(entry.account_servicer_reference)
-            .unwrap_or_default();
-        let (own_party, other_party) = if sign > 0 {
-            (entry.debtor_name, entry.creditor_name)
+    /// The date of an entry without booking or value date (notifications often have none):
+    /// the end of the block's period, else the block's creation date, else the message's.
+    fn fallback_date(&self) -> Option<NaiveDate> {
+        let block = self.block.as_ref();
+        block
+            .and_then(|block| block.to.or(block.created))
+            .or(self.message_created)
+    }
+
+    /// The signed amount of each transaction of a batch entry, when there are several and they
+    /// add up to the entry in its currency; otherwise the entry stays one line.
+    fn split_amounts(
+        &mut self,
+        entry: &EntryBuilder,
+        currency: Currency,
+        amount_minor: i64,
+    ) -> AppResult<Option<Vec<i64>>> {
+        if entry.transactions.len() < 2 {
+            return Ok(None);
+        }
+        let entry_sign = amount_minor.signum();
+        let mut amounts = Vec::with_capacity(entry.transactions.len());
+        for transaction in &entry.transactions {
+            let (amount, amount_currency) = match (&transaction.amount, &transaction.currency) {
+                (Some(amount), Some(code)) => (amount, code),
+                _ => match (&transaction.detail_amount, &transaction.detail_currency) {
+                    (Some(amount), Some(code)) => (amount, code),
+                    _ => return Ok(None),
+                },
+            };
+            if self.currencies.parse(amount_currency).ok() != Some(currency) {
+                return Ok(None);
+            }
+            let magnitude = parse_unsigned_amount(amount, currency).map_err(|error| {
+                error.context(format_args!(
+                    "TxDtls at line {}: TxDtls/Amt",
+                    transaction.source_line
+                ))
+            })?;
+            let sign = match transaction.credit_debit.as_deref() {
+                Some(text) if !text.is_empty() => {
+                    credit_debit_sign(text).map_err(|error| error.context("TxDtls/CdtDbtInd"))?
+                }
+                _ if entry_sign == 0 => 1,
+                _ => entry_sign,
+            };
+            amounts.push(sign * magnitude);
+        }
+        let total: i128 = amounts.iter().map(|amount| i128::from(*amount)).sum();
+        Ok((total == i128::from(amount_minor)).then_some(amounts))
+    }
+
+    fn push_line(
+        &mut self,
+        parts: LineParts,
+        transaction: Option<TransactionBuilder>,
+        entry: &EntryBuilder,
+    ) -> AppResult<()> {
+        check_line_count(self.lines.len())?;
+        let transaction = transaction.unwrap_or_default();
+        let remittance = transaction.remittance.join(" ");
+        let reference = transaction
+            .end_to_end_id
+            .filter(|id| !id.is_empty() && id != END_TO_END_NOT_PROVIDED)
+            .or(transaction
+                .account_servicer_reference
+                .filter(|id| !id.is_empty()))
+            .or(entry
+                .account_servicer_reference
+                .clone()
+                .filter(|id| !id.is_empty()))
+            .or(transaction.instruction_id.filter(|id| !id.is_empty()))
+            .unwrap_or_else(|| remittance.clone());
+        let (own_party, other_party) = if parts.amount_minor >= 0 {
+            (transaction.debtor_name, transaction.creditor_name)
         } else {
-            (entry.creditor_name, entry.debtor_name)
+            (transaction.creditor_name, transaction.debtor_name)
         };
-        let description = if entry.remittance.is_empty() {
-            entry.additional_information.unwrap_or_default()
+        let description = if !remittance.is_empty() {
+            remittance
         } else {
-            entry.remittance.join(" ")
+            transaction
+                .additional_information
+                .or(entry.additional_information.clone())
+                .unwrap_or_default()
         };
-        Ok(StatementLine {
-            line: position,
-            source_line: entry.source_line,
-            date: parse_iso_date(&date_text)?,
+        let line = StatementLine {
+            line: self.lines.len() as u64 + 1,
+            source_line: parts.source_line,
+            date: parts.date,
             reference: text_field("reference", &reference)?,
-            amount_minor: sign * magnitude,
-            currency,
+            amount_minor: parts.amount_minor,
+            currency: parts.currency,
             counterparty: detail_field(
                 "counterparty",
                 &own_party.or(other_party).unwrap_or_default(),
                 self.details,
             )?,
             description: detail_field("description", &description, self.details)?,
-        })
+            group: parts.group,
+        };
+        self.lines.push(line);
+        Ok(())
     }
 
-    fn finish(mut self, line: u64) -> AppResult<Statement> {
+    fn finish(self, line: u64) -> AppResult<Statement> {
         if !self.path.is_empty() {
             return Err(AppError::invalid_input(format!(
                 "unexpected end of file at line {line} inside <{}>: the document is truncated",
                 self.path.join("/")
             )));
         }
-        if self.version.is_none() {
+        let Some(kind) = self.kind else {
             return Err(AppError::invalid_input(
                 "statement is empty: no XML document",
             ));
+        };
+        if self.blocks == 0 {
+            let (message, block) = kind.message.elements();
+            return Err(AppError::invalid_input(format!(
+                "camt document has no <{message}/{block}>"
+            )));
         }
-        if self.statements == 0 {
-            return Err(AppError::invalid_input("camt.053 document has no <Stmt>"));
-        }
-        let balances = match (self.opening.take(), self.closing.take()) {
-            (Some(opening), Some(closing)) => Some(balances(opening, closing)?),
-            _ => None,
+        let account = single_account(&self.parts);
+        let balances = if self.parts.iter().all(|part| part.account == account) {
+            statement_balances(&self.part_balances, &self.lines)
+        } else {
+            None
         };
         Ok(Statement {
             format: InputFormat::Camt053,
-            account: self.account,
+            account,
             balances,
             lines: self.lines,
+            parts: self.parts,
+            pending_entries: self.pending_entries,
         })
     }
+}
+
+/// What a line is made of besides the transaction's texts.
+struct LineParts {
+    source_line: u64,
+    date: NaiveDate,
+    amount_minor: i64,
+    currency: Currency,
+    group: Option<u64>,
+}
+
+/// The account of every part, when they name at most one.
+fn single_account(parts: &[StatementPart]) -> Option<String> {
+    let mut accounts = parts.iter().filter_map(|part| part.account.as_ref());
+    let first = accounts.next()?;
+    accounts.all(|other| other == first).then(|| first.clone())
+}
+
+/// Pages of one account: the first opening and the last closing balance span them all, when
+/// they and every line are in one currency.
+fn statement_balances(
+    parts: &[(Option<Balance>, Option<Balance>)],
+    lines: &[StatementLine],
+) -> Option<StatementBalances> {
+    let opening = parts.iter().find_map(|(opening, _)| *opening)?;
+    let closing = parts.iter().rev().find_map(|(_, closing)| *closing)?;
+    let one_currency = opening.currency == closing.currency
+        && lines.iter().all(|line| line.currency == closing.currency);
+    one_currency.then_some(StatementBalances {
+        opening_minor: opening.amount_minor,
+        closing_minor: closing.amount_minor,
+        currency: closing.currency,
+        closing_date: closing.date,
+    })
 }
 
 fn balances(opening: Balance, closing: Balance) -> AppResult<StatementBalances> {
@@ -579,51 +1004,33 @@ enum EntryField {
     ValueDate,
     AccountServicerReference,
     AdditionalInformation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransactionField {
+    Amount,
+    DetailAmount,
+    CreditDebit,
     EndToEndId,
+    AccountServicerReference,
+    InstructionId,
     DebtorName,
     CreditorName,
     Remittance,
-    Ignored,
+    AdditionalInformation,
 }
 
-/// What an element inside `<Ntry>` (path relative to it) carries, per version.
-fn entry_field(relative: &[&str], version: Version) -> EntryField {
-    match (relative, version) {
-        (["Amt"], _) => EntryField::Amount,
-        (["CdtDbtInd"], _) => EntryField::CreditDebit,
-        (["Sts"], Version::V02) | (["Sts", "Cd"], Version::V08) => EntryField::Status,
-        (["BookgDt", "Dt" | "DtTm"], _) => EntryField::BookingDate,
-        (["ValDt", "Dt" | "DtTm"], _) => EntryField::ValueDate,
-        (["AcctSvcrRef"], _) => EntryField::AccountServicerReference,
-        (["AddtlNtryInf"], _) => EntryField::AdditionalInformation,
-        (["NtryDtls", "TxDtls", rest @ ..], _) => transaction_field(rest, version),
-        _ => EntryField::Ignored,
-    }
-}
-
-fn transaction_field(relative: &[&str], version: Version) -> EntryField {
-    match (relative, version) {
-        (["Refs", "EndToEndId"], _) => EntryField::EndToEndId,
-        (["RltdPties", "Dbtr", "Nm"], Version::V02)
-        | (["RltdPties", "Dbtr", "Pty", "Nm"], Version::V08) => EntryField::DebtorName,
-        (["RltdPties", "Cdtr", "Nm"], Version::V02)
-        | (["RltdPties", "Cdtr", "Pty", "Nm"], Version::V08) => EntryField::CreditorName,
-        (["RmtInf", "Ustrd"], _) => EntryField::Remittance,
-        _ => EntryField::Ignored,
-    }
-}
-
-fn root_version(namespace: &ElementNamespace, local: &str) -> AppResult<Version> {
+fn root_kind(namespace: &ElementNamespace, local: &str) -> AppResult<DocumentKind> {
     match namespace {
-        ElementNamespace::Camt(version) if local == "Document" => Ok(*version),
+        ElementNamespace::Camt(kind) if local == "Document" => Ok(*kind),
         ElementNamespace::UnsupportedCamt(namespace) => Err(AppError::invalid_input(format!(
-            "camt.053 version '{namespace}' is not supported (001.02 and 001.08 are)"
+            "camt version '{namespace}' is not supported (camt.052, camt.053 and camt.054, 001.01 to 001.{VERSION_MAX} are)"
         ))),
         ElementNamespace::Camt(_) => Err(AppError::invalid_input(format!(
-            "root element <{local}> is not a camt.053 <Document>"
+            "root element <{local}> is not a camt <Document>"
         ))),
         ElementNamespace::Other(other) => Err(AppError::invalid_input(format!(
-            "root element <{local}> in namespace '{other}' is not a camt.053 <Document> ({NAMESPACE_PREFIX}02 or 08)"
+            "root element <{local}> in namespace '{other}' is not a camt.052, camt.053 or camt.054 <Document> ({NAMESPACE_PREFIX}053.001.NN)"
         ))),
     }
 }
@@ -650,15 +1057,33 @@ fn required(value: Option<String>, name: &str) -> AppResult<String> {
         .ok_or_else(|| AppError::invalid_input(format!("missing {name}")))
 }
 
-/// camt.053 amounts are not negative; the sign comes from CdtDbtInd. A `+` is allowed, as
-/// everywhere (and by the schema's `xs:decimal`).
+/// camt amounts are not negative; the sign comes from CdtDbtInd. A `+` is allowed, as
+/// everywhere (and by the schema's `xs:decimal`). Zeros beyond the currency's decimals
+/// (`8.850` EUR) are exact and dropped: banks write amounts with a fixed number of decimals.
+/// A non-zero digit there is `amount_precision_exceeded`, never rounded.
 fn parse_unsigned_amount(text: &str, currency: Currency) -> AppResult<i64> {
+    let text = crate::text::trim(text);
     if text.starts_with('-') {
         return Err(AppError::invalid_input(format!(
             "amount '{text}' must be unsigned (the sign is in CdtDbtInd)"
         )));
     }
-    currency.parse_signed(text)
+    currency.parse_signed(without_extra_zeros(text, currency.minor_units()))
+}
+
+/// `8.850` → `8.85` for a currency of 2 decimals; `8.855` and `8.85` unchanged.
+fn without_extra_zeros(text: &str, minor_units: u32) -> &str {
+    let Some((whole, fraction)) = text.split_once('.') else {
+        return text;
+    };
+    let keep = minor_units as usize;
+    if fraction.len() <= keep || !fraction.as_bytes()[keep..].iter().all(|byte| *byte == b'0') {
+        return text;
+    }
+    if keep == 0 {
+        return whole;
+    }
+    &text[..whole.len() + 1 + keep]
 }
 
 fn credit_debit_sign(text: &str) -> AppResult<i64> {

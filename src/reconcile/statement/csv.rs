@@ -78,6 +78,8 @@ pub(crate) fn read<R: Read>(
         account: None,
         balances: None,
         lines,
+        parts: Vec::new(),
+        pending_entries: 0,
     })
 }
 
@@ -162,6 +164,7 @@ impl RecordParser<'_> {
                 "description",
                 self.details,
             )?,
+            group: None,
         })
     }
 

@@ -5,7 +5,9 @@ use crate::error::{AppError, AppResult};
 use std::io::Read;
 
 const UTF8_BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
-const CAMT053_MARKER: &[u8] = b"camt.053";
+/// The camt messages read (statement, intraday report, notification), as their namespaces
+/// spell them.
+const CAMT_MARKERS: [&[u8]; 3] = [b"camt.053", b"camt.052", b"camt.054"];
 
 pub(crate) fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
     let mut head = Vec::with_capacity(DETECT_BYTES_MAX);
@@ -16,7 +18,7 @@ pub(crate) fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
     detect_from_head(&head)
 }
 
-/// XML with the camt.053 namespace; MT940 by a `:20:` tag line (or a SWIFT block header);
+/// XML with a camt.052/053/054 namespace; MT940 by a `:20:` tag line (or a SWIFT block header);
 /// anything else is read as CSV, whose header check then rejects garbage.
 pub(crate) fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
     let text = head.strip_prefix(UTF8_BYTE_ORDER_MARK).unwrap_or(head);
@@ -25,11 +27,11 @@ pub(crate) fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
         return Err(AppError::invalid_input("statement is empty"));
     }
     if start.starts_with(b"<") {
-        if contains(start, CAMT053_MARKER) {
+        if CAMT_MARKERS.iter().any(|marker| contains(start, marker)) {
             return Ok(InputFormat::Camt053);
         }
         return Err(AppError::invalid_input(
-            "statement is XML but not a camt.053 document (no camt.053 namespace)",
+            "statement is XML but not a camt document (no camt.052, camt.053 or camt.054 namespace)",
         ));
     }
     let is_mt940 = start.starts_with(b"{1:")

@@ -232,6 +232,7 @@ impl Mt940Reader {
             currency,
             counterparty: String::new(),
             description: detail_field("description", &entry.supplementary, self.details)?,
+            group: None,
         });
         Ok(())
     }
@@ -270,6 +271,8 @@ impl Mt940Reader {
                 closing_date: Some(closing.date),
             }),
             lines: self.lines,
+            parts: Vec::new(),
+            pending_entries: 0,
         })
     }
 }

@@ -1,5 +1,7 @@
 //! Tests of the reconciliation engine. Fixtures live in `fixtures/reconcile/` (see its README).
 
+mod camt;
+mod corpus;
 mod formats;
 mod malformed;
 mod matching;
@@ -45,6 +47,7 @@ fn line(position: u64, reference: &str, amount_minor: i64, day: &str) -> Stateme
         currency: currency("EUR"),
         counterparty: String::new(),
         description: String::new(),
+        group: None,
     }
 }
 
