@@ -223,6 +223,10 @@ struct CamtReader {
     entry: Option<EntryBuilder>,
     entries_seen: u64,
     pending_entries: u64,
+    /// Index in `path` of the camt `Document` element (0 unless in an envelope).
+    base: Option<usize>,
+    /// The root element and its namespace, for the error when no camt `Document` is found.
+    root: Option<(String, String)>,
     /// `GrpHdr/CreDtTm` of the message.
     message_created: Option<NaiveDate>,
     lines: Vec<StatementLine>,
@@ -295,11 +299,39 @@ enum Place {
     Balance,
     Entry,
     Transaction,
-    Elsewhere,
 }
 
-/// Depth of the block element: `Document/<message>/<block>`.
+/// Depth of the block element below `Document`: `Document/<message>/<block>`.
 const BLOCK_DEPTH: usize = 3;
+/// Deepest path below a block that carries something read (`Ntry/NtryDtls/TxDtls/RltdPties/
+/// Dbtr/Pty/Nm` is 7); deeper elements are read past.
+const RELATIVE_DEPTH_MAX: usize = 10;
+
+/// The names of `path` below the block as `&str`, without allocating; `None` when deeper than
+/// anything read.
+fn relative_names<'a>(
+    path: &'a [String],
+    names: &mut [&'a str; RELATIVE_DEPTH_MAX],
+) -> Option<usize> {
+    if path.len() > RELATIVE_DEPTH_MAX {
+        return None;
+    }
+    for (slot, name) in names.iter_mut().zip(path) {
+        *slot = name.as_str();
+    }
+    Some(path.len())
+}
+
+/// What the element at `relative` (the path below the block element) is inside of.
+fn place_of(relative: &[&str]) -> Place {
+    match relative {
+        [] => Place::Block,
+        ["Bal", ..] => Place::Balance,
+        ["Ntry", "NtryDtls", "TxDtls", ..] => Place::Transaction,
+        ["Ntry", ..] => Place::Entry,
+        _ => Place::Block,
+    }
+}
 
 impl CamtReader {
     fn location(&self, line: u64) -> String {
@@ -309,24 +341,12 @@ impl CamtReader {
         format!("line {line}, in <{}>", self.path.join("/"))
     }
 
-    /// The path below the block element and what it is inside of.
-    fn place(&self) -> (Place, &[String]) {
-        if self.block.is_none() || self.path.len() < BLOCK_DEPTH {
-            return (Place::Elsewhere, &[]);
+    /// The path from `Document` down; empty before the camt `Document` starts.
+    fn document_path(path: &[String], base: Option<usize>) -> &[String] {
+        match base {
+            Some(base) if path.len() > base => &path[base..],
+            _ => &[],
         }
-        let relative = &self.path[BLOCK_DEPTH..];
-        let place = match relative.first().map(String::as_str) {
-            None => Place::Block,
-            Some("Bal") => Place::Balance,
-            Some("Ntry")
-                if relative.len() >= 3 && relative[1] == "NtryDtls" && relative[2] == "TxDtls" =>
-            {
-                Place::Transaction
-            }
-            Some("Ntry") => Place::Entry,
-            Some(_) => Place::Block,
-        };
-        (place, relative)
     }
 
     fn start(
@@ -341,8 +361,8 @@ impl CamtReader {
             )));
         }
         let local = start.local_name().as_ref().to_string();
-        if self.path.is_empty() {
-            self.kind = Some(root_kind(&namespace, &local)?);
+        if self.kind.is_none() {
+            self.find_document(&namespace, &local)?;
         }
         let in_document_namespace =
             matches!(namespace, ElementNamespace::Camt(kind) if Some(kind) == self.kind);
@@ -356,15 +376,50 @@ impl CamtReader {
         self.on_start(start, line)
     }
 
+    /// The camt `Document` is the root, or inside an envelope (a business application header
+    /// and the document in one wrapper element, as SWIFT delivers them).
+    fn find_document(&mut self, namespace: &ElementNamespace, local: &str) -> AppResult<()> {
+        match namespace {
+            ElementNamespace::Camt(kind) if local == "Document" => {
+                self.kind = Some(*kind);
+                self.base = Some(self.path.len());
+                Ok(())
+            }
+            ElementNamespace::UnsupportedCamt(_) | ElementNamespace::Camt(_) => {
+                root_kind(namespace, local).map(|_| ())
+            }
+            ElementNamespace::Other(other) => {
+                if self.path.is_empty() {
+                    self.root = Some((local.to_string(), other.clone()));
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn on_start(&mut self, start: &BytesStart<'_>, line: u64) -> AppResult<()> {
         let Some(kind) = self.kind else {
             return Ok(());
         };
+        let path = std::mem::take(&mut self.path);
+        let result = self.on_document_start(kind, &path, start, line);
+        self.path = path;
+        result
+    }
+
+    fn on_document_start(
+        &mut self,
+        kind: DocumentKind,
+        path: &[String],
+        start: &BytesStart<'_>,
+        line: u64,
+    ) -> AppResult<()> {
+        let document = Self::document_path(path, self.base);
         let (message_element, block_element) = kind.message.elements();
-        let is_block = self.path.len() == BLOCK_DEPTH
-            && self.path[0] == "Document"
-            && is_message_element(&self.path[1], message_element)
-            && self.path[2] == block_element;
+        let is_block = document.len() == BLOCK_DEPTH
+            && document[0] == "Document"
+            && is_message_element(&document[1], message_element)
+            && document[2] == block_element;
         if is_block {
             self.blocks += 1;
             self.block = Some(Block {
@@ -373,10 +428,15 @@ impl CamtReader {
             });
             return Ok(());
         }
-        let (place, relative) = self.place();
-        let relative: Vec<String> = relative.to_vec();
-        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
-        match (place, relative.as_slice()) {
+        if self.block.is_none() || document.len() < BLOCK_DEPTH {
+            return Ok(());
+        }
+        let mut names = [""; RELATIVE_DEPTH_MAX];
+        let Some(count) = relative_names(&document[BLOCK_DEPTH..], &mut names) else {
+            return Ok(());
+        };
+        let relative = &names[..count];
+        match (place_of(relative), relative) {
             (Place::Balance, ["Bal"]) => self.balance = Some(BalanceBuilder::default()),
             (Place::Balance, ["Bal", "Amt"]) => {
                 let currency = currency_attribute(start)?;
@@ -467,13 +527,28 @@ impl CamtReader {
     }
 
     fn on_end(&mut self) -> AppResult<()> {
-        let (place, relative) = self.place();
-        let relative: Vec<String> = relative.to_vec();
-        let relative: Vec<&str> = relative.iter().map(String::as_str).collect();
-        match place {
-            Place::Elsewhere => self.on_header_field(),
+        if self.kind.is_none() {
+            return Ok(());
+        }
+        let path = std::mem::take(&mut self.path);
+        let result = self.on_document_end(&path);
+        self.path = path;
+        result
+    }
+
+    fn on_document_end(&mut self, path: &[String]) -> AppResult<()> {
+        let document = Self::document_path(path, self.base);
+        if self.block.is_none() || document.len() < BLOCK_DEPTH {
+            return self.on_header_field(document);
+        }
+        let mut names = [""; RELATIVE_DEPTH_MAX];
+        let Some(count) = relative_names(&document[BLOCK_DEPTH..], &mut names) else {
+            return Ok(());
+        };
+        let relative = &names[..count];
+        match place_of(relative) {
             Place::Block if relative.is_empty() => self.finish_block(),
-            Place::Block => self.on_block_field(&relative),
+            Place::Block => self.on_block_field(relative),
             Place::Balance => self.on_balance_field(&relative[1..]),
             Place::Entry => self.on_entry_field(&relative[1..]),
             Place::Transaction => self.on_transaction_field(&relative[3..]),
@@ -481,9 +556,9 @@ impl CamtReader {
     }
 
     /// `GrpHdr/CreDtTm`: the date of last resort for entries without one.
-    fn on_header_field(&mut self) -> AppResult<()> {
+    fn on_header_field(&mut self, document: &[String]) -> AppResult<()> {
         let is_creation =
-            self.path.len() == 4 && self.path[2] == "GrpHdr" && self.path[3] == "CreDtTm";
+            document.len() == 4 && document[2] == "GrpHdr" && document[3] == "CreDtTm";
         if is_creation {
             self.message_created = Some(parse_iso_date(&self.take_text()?)?);
         }
@@ -911,9 +986,14 @@ impl CamtReader {
             )));
         }
         let Some(kind) = self.kind else {
-            return Err(AppError::invalid_input(
-                "statement is empty: no XML document",
-            ));
+            return Err(match &self.root {
+                Some((local, namespace)) => {
+                    root_kind(&ElementNamespace::Other(namespace.clone()), local)
+                        .err()
+                        .unwrap_or_else(|| AppError::invalid_input("no camt <Document>"))
+                }
+                None => AppError::invalid_input("statement is empty: no XML document"),
+            });
         };
         if self.blocks == 0 {
             let (message, block) = kind.message.elements();

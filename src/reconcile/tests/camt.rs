@@ -239,3 +239,26 @@ fn several_accounts_in_one_file_are_all_returned_each_balanced_on_its_own() {
         error.message
     );
 }
+
+#[test]
+fn a_document_inside_an_envelope_with_its_application_header_is_read() {
+    let document = document(
+        "053",
+        11,
+        "",
+        &block("053", "X", &entry("2.00", "DBIT", "", "")),
+    );
+    let document = document.trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let text = format!(
+        r#"<?xml version="1.0"?><BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><MsgDefIdr>camt.053.001.11</MsgDefIdr></AppHdr>{document}</BizMsgEnvlp>"#
+    );
+    let statement = read_text(&text).unwrap();
+    assert_eq!(statement.lines[0].amount_minor, -200);
+    let elsewhere = read_text(r#"<BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"/></BizMsgEnvlp>"#)
+        .unwrap_err();
+    assert!(
+        elsewhere.message.contains("<BizMsgEnvlp>"),
+        "{}",
+        elsewhere.message
+    );
+}
