@@ -22,14 +22,27 @@
 //!   may be absent (empty) unless `--map` names them; blank lines are skipped; a header-only file
 //!   is an empty statement; a 0-byte file is an error. With `,` decimals a `.` anywhere in the
 //!   amount is rejected (it would be a thousands separator).
-//! - camt.053: only booked entries count (`Sts` BOOK, or no status); PDNG/INFO/FUTR entries are
-//!   skipped because the booked balances exclude them. Opening balance OPBD, else PRCD; closing
-//!   CLBD; CLAV and other balance types are read past (available, not booked, balances). The line
-//!   date is BookgDt (Dt or the date part of DtTm), else ValDt. An entry with several TxDtls
-//!   (batch booking) takes the Ntry-level AcctSvcrRef, since no single EndToEndId describes the
-//!   total. EndToEndId `NOTPROVIDED` counts as absent. The counterparty is the debtor of a
-//!   credit and the creditor of a debit (v02 `Dbtr/Nm`, v08 `Dbtr/Pty/Nm`). Several `Stmt`
-//!   blocks (pages) are allowed for one account: opening from the first, closing from the last.
+//! - camt (camt.052 report, camt.053 statement, camt.054 notification; versions 001.01 to
+//!   001.13; default namespace or any prefix; the `Document` at the root or inside an envelope
+//!   with its application header): only booked entries count (`Sts` BOOK, `Sts/Cd` BOOK, or no
+//!   status); PDNG/INFO/FUTR entries are counted in `pending_entries`, not read as lines,
+//!   because the booked balances exclude them. Opening balance OPBD, else PRCD; closing CLBD
+//!   (a camt.052 report without one: ITBD); a balance without CdtDbtInd is a credit. CLAV and
+//!   other available balances are read past. The line date is BookgDt (Dt or the date part of
+//!   DtTm), else ValDt, else the block's `FrToDt/ToDtTm`, its `CreDtTm`, the message's
+//!   `GrpHdr/CreDtTm`. An entry with several TxDtls whose amounts (`TxDtls/Amt`, else
+//!   `AmtDtls/TxAmt/Amt`, in the entry's currency, signed by their own CdtDbtInd) add up to
+//!   the entry becomes one line per transaction, all with the entry's number as `group`;
+//!   otherwise it stays one line with the entry's AcctSvcrRef. Reference order per line:
+//!   EndToEndId unless `NOTPROVIDED`, the transaction's AcctSvcrRef, the entry's AcctSvcrRef,
+//!   InstrId, the remittance text (`Ustrd` lines joined by a space). The counterparty is the
+//!   debtor of a credit and the creditor of a debit (`Dbtr/Nm` or `Dbtr/Pty/Nm`, in any
+//!   version). Zeros beyond the currency's decimals (`8.850` EUR) are exact; a non-zero digit
+//!   there is `amount_precision_exceeded`. Each `Stmt`/`Rpt`/`Ntfctn` is a `StatementPart`
+//!   (account, its own balances, `FrToDt` period, its lines); a part with both balances must
+//!   balance on its own lines. Parts of several accounts are all returned (`account` and
+//!   `balances` of the statement are then `None`); pages of one account span opening of the
+//!   first to closing of the last.
 //! - MT940: the line date is the entry (booking) date when given, else the value date. The
 //!   reference is the customer reference unless it is `NONREF`, then the bank reference after
 //!   `//`. `RC` (reversal of credit) is money out, `RD` money in. `:86:` with `?nn` subfields
