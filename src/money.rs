@@ -13,6 +13,23 @@ pub const AMOUNT_MINOR_MAX: i64 = 999_999_999_999_999;
 /// Longest amount text we look at; anything longer is out of range or garbage.
 const AMOUNT_TEXT_LENGTH_MAX: usize = 40;
 
+/// ISO 4217 codes of the national currencies the euro replaced, with their minor units
+/// (ISO 4217 list three, historic denominations).
+const WITHDRAWN_EURO_CURRENCIES: [(&str, u8); 12] = [
+    ("ATS", 2),
+    ("BEF", 0),
+    ("DEM", 2),
+    ("ESP", 0),
+    ("FIM", 2),
+    ("FRF", 2),
+    ("GRD", 0),
+    ("IEP", 2),
+    ("ITL", 0),
+    ("LUF", 0),
+    ("NLG", 2),
+    ("PTE", 0),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
     code: [u8; 3],
@@ -50,6 +67,29 @@ impl Currency {
             code: [bytes[0], bytes[1], bytes[2]],
             minor_units: minor_units as u8,
         })
+    }
+
+    /// `parse`, and also the euro area's national currencies withdrawn in 1999–2002 (`DEM`,
+    /// `NLG`, `FRF`, …), which old bank statements are written in. Only statement readers take
+    /// them: a ledger account cannot be opened in one, so such a statement reads (for
+    /// inspection) but never reconciles against an account.
+    pub(crate) fn parse_on_statement(text: &str) -> AppResult<Currency> {
+        let error = match Currency::parse(text) {
+            Ok(currency) => return Ok(currency),
+            Err(error) => error,
+        };
+        let upper = crate::text::trim(text).to_ascii_uppercase();
+        WITHDRAWN_EURO_CURRENCIES
+            .iter()
+            .find(|(code, _)| *code == upper)
+            .map(|(code, minor_units)| {
+                let bytes = code.as_bytes();
+                Currency {
+                    code: [bytes[0], bytes[1], bytes[2]],
+                    minor_units: *minor_units,
+                }
+            })
+            .ok_or(error)
     }
 
     pub fn code(&self) -> &str {

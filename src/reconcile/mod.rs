@@ -43,12 +43,18 @@
 //!   balance on its own lines. Parts of several accounts are all returned (`account` and
 //!   `balances` of the statement are then `None`); pages of one account span opening of the
 //!   first to closing of the last.
-//! - MT940: the line date is the entry (booking) date when given, else the value date. The
-//!   reference is the customer reference unless it is `NONREF`, then the bank reference after
-//!   `//`. `RC` (reversal of credit) is money out, `RD` money in. `:86:` with `?nn` subfields
-//!   gives description `?20`–`?29` and counterparty `?32`–`?33`; otherwise it is all
-//!   description. Lines that are not UTF-8 are read as ISO 8859-1 (common in bank exports).
-//!   Several messages in one file are pages of one statement (one account).
+//! - MT940 (and MT942, MT950): the line date is the entry (booking) date when given, else the
+//!   value date. The reference is the customer reference unless it is `NONREF`, then the
+//!   end-to-end id of a structured `:86:` (German `EREF+`, Dutch `/EREF/`; not `NOTPROVIDED`),
+//!   then the bank reference after `//`. `RC` (reversal of credit) is money out, `RD` money in.
+//!   `:86:` with `?nn` subfields gives description `?20`–`?29` and counterparty `?32`–`?33`
+//!   (else `?31`); Dutch `/KEY/` fields give description `/REMI/` and counterparty `/NAME/`
+//!   (else ING's `/CNTP/` name, else `/IBAN/`); otherwise it is all description. Lines that
+//!   are not UTF-8 are read as ISO 8859-1 (common in bank exports). Each `:20:` message of a
+//!   file is a `StatementPart` (its account, balances, lines; no period: MT940 has no from/to)
+//!   and must balance on its own; `Statement::account`/`balances` describe the file only when
+//!   it is one account in one currency. The variants real banks write are listed in
+//!   `statement/mt940.rs`.
 //!
 //! Matching
 //! - References compare trimmed, by Unicode lowercase; blank references never match. Reference
@@ -364,7 +370,10 @@ pub(crate) fn check_balances(statement: &Statement) -> AppResult<()> {
     }
 }
 
-fn check_lines_balance(balances: &StatementBalances, lines: &[StatementLine]) -> AppResult<()> {
+pub(crate) fn check_lines_balance(
+    balances: &StatementBalances,
+    lines: &[StatementLine],
+) -> AppResult<()> {
     let mut movements_minor: i128 = 0;
     for line in lines {
         if line.currency != balances.currency {

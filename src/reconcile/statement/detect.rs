@@ -22,7 +22,11 @@ pub(crate) fn detect_format(input: &mut impl Read) -> AppResult<InputFormat> {
 /// anything else is read as CSV, whose header check then rejects garbage.
 pub(crate) fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
     let text = head.strip_prefix(UTF8_BYTE_ORDER_MARK).unwrap_or(head);
-    let start = text.trim_ascii_start();
+    // SWIFT files may open with SOH (0x01) before the first block or tag.
+    let start = text
+        .iter()
+        .position(|byte| !byte.is_ascii_whitespace() && !byte.is_ascii_control())
+        .map_or(&text[text.len()..], |first| &text[first..]);
     if start.is_empty() {
         return Err(AppError::invalid_input("statement is empty"));
     }
@@ -35,13 +39,32 @@ pub(crate) fn detect_from_head(head: &[u8]) -> AppResult<InputFormat> {
         ));
     }
     let is_mt940 = start.starts_with(b"{1:")
-        || start
-            .split(|byte| *byte == b'\n')
-            .any(|line| line.trim_ascii_start().starts_with(b":20:"));
+        || start.split(|byte| *byte == b'\n').any(|line| {
+            let line = line.trim_ascii_start();
+            line.starts_with(b":20:") || line.starts_with(b"{4::20:") || is_swift_tag_line(line)
+        });
     if is_mt940 {
         return Ok(InputFormat::Mt940);
     }
     Ok(InputFormat::Csv)
+}
+
+/// `:60F:`, `:61:`, `:940:`, `:NS:`: a SWIFT field tag (digits, an optional capital letter) opens the line.
+/// A CSV header never starts so; a file of MT940 fields without `:20:` is then refused by the
+/// MT940 reader, which names the field, rather than by the CSV header check.
+fn is_swift_tag_line(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b":") else {
+        return false;
+    };
+    if rest.starts_with(b"NS:") {
+        return true;
+    }
+    let digits = rest.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    let after = match &rest[digits..] {
+        [letter, after @ ..] if letter.is_ascii_uppercase() => after,
+        after => after,
+    };
+    matches!(digits, 2 | 3) && after.starts_with(b":")
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

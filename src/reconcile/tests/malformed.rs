@@ -143,7 +143,7 @@ fn oversized_fields_are_refused_not_truncated() {
 fn mt940_structure_errors_name_the_line() {
     let cases: [(&[u8], &str); 4] = [
         (b":20:X\n:61:261120C1,NTRFR\n", ":60F:"),
-        (b"stray text\n:20:X\n", "line 1"),
+        (b":20:X\n:25:A\nstray text\n", "line 3"),
         (
             b":20:X\n:60F:C261120EUR1,\n:61:261120X1,NTRFR\n:62F:C261120EUR1,\n",
             "line 3",

@@ -5,6 +5,7 @@ mod corpus;
 mod formats;
 mod malformed;
 mod matching;
+mod real_corpus;
 
 use super::{
     read_statement, CsvOptions, InputFormat, InternalMovement, MatchOptions, Statement,
