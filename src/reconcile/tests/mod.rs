@@ -5,6 +5,7 @@ mod corpus;
 mod formats;
 mod malformed;
 mod matching;
+mod mt940_variants;
 mod real_corpus;
 
 use super::{
