@@ -43,6 +43,17 @@ const KNOWN_TAGS: [&str; 21] = [
 ];
 /// `:61:` customer reference meaning "none".
 const NO_REFERENCE: &str = "NONREF";
+/// `:61:` customer references that name where the reference is rather than give it: `NONREF`
+/// (none; the `:86:` end-to-end id if any), and the Dutch banks' `EREF`, `MARF` (mandate),
+/// `PREF` (batch), whose value is the `:86:` field of that name.
+const REFERENCE_PLACEHOLDERS: [(&str, DutchReference); 4] = [
+    ("NONREF", DutchReference::EndToEnd),
+    ("EREF", DutchReference::EndToEnd),
+    ("MARF", DutchReference::Mandate),
+    ("PREF", DutchReference::Batch),
+];
+/// Longest customer reference (SWIFT 16x).
+const CUSTOMER_REFERENCE_LENGTH: usize = 16;
 /// End-to-end reference meaning "none" (SEPA).
 const NOT_PROVIDED: &str = "NOTPROVIDED";
 /// Two-digit years up to this belong to the 2000s, the rest to the 1900s.
@@ -97,8 +108,8 @@ struct Mt940Reader {
     in_text_block: bool,
     /// A lone `-` line seen: the end of the message, unless more text of the open field follows.
     dash_line: Option<u64>,
-    /// The last `:61:` had a customer reference of its own (not `NONREF`).
-    customer_reference: bool,
+    /// The last `:61:` had no customer reference of its own: where to take it from `:86:`.
+    reference_placeholder: Option<DutchReference>,
 }
 
 pub(crate) fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Statement> {
@@ -399,7 +410,7 @@ impl Mt940Reader {
             )
         })?;
         let entry = parse_entry(&field.value, currency)?;
-        self.customer_reference = entry.customer_reference;
+        self.reference_placeholder = entry.placeholder;
         self.lines.push(StatementLine {
             line: self.lines.len() as u64 + 1,
             source_line: field.line,
@@ -407,7 +418,7 @@ impl Mt940Reader {
             reference: text_field("reference", &entry.reference)?,
             amount_minor: entry.amount_minor,
             currency,
-            counterparty: String::new(),
+            counterparty: detail_field("counterparty", &entry.overflow, self.details)?,
             description: detail_field("description", &entry.supplementary, self.details)?,
             group: None,
         });
@@ -426,13 +437,20 @@ impl Mt940Reader {
             return Ok(());
         };
         let parsed = parse_details(value);
-        line.counterparty = detail_field("counterparty", &parsed.counterparty, details)?;
+        if !parsed.counterparty.is_empty() {
+            line.counterparty = detail_field("counterparty", &parsed.counterparty, details)?;
+        }
         if !parsed.description.is_empty() {
             line.description = detail_field("description", &parsed.description, details)?;
         }
         // The `:61:` reference stands unless it is none; then the end-to-end id of `:86:`.
-        if !self.customer_reference {
-            if let Some(reference) = parsed.reference.filter(|text| !text.is_empty()) {
+        if let Some(placeholder) = self.reference_placeholder {
+            let reference = match placeholder {
+                DutchReference::EndToEnd => parsed.reference,
+                DutchReference::Mandate => parsed.mandate,
+                DutchReference::Batch => parsed.batch,
+            };
+            if let Some(reference) = reference.filter(|text| !text.is_empty()) {
                 line.reference = text_field("reference", &reference)?;
             }
         }
@@ -605,8 +623,11 @@ fn split_tag(rest: &str) -> Option<(&str, &str)> {
 }
 
 struct ParsedEntry {
-    /// `reference` is the customer's own, not the bank's or none.
-    customer_reference: bool,
+    /// No customer reference of its own: where `:86:` has it.
+    placeholder: Option<DutchReference>,
+    /// Text after a blank-padded 16-character customer reference: the old Rabobank format
+    /// writes the counterparty's name there.
+    overflow: String,
     date: NaiveDate,
     amount_minor: i64,
     reference: String,
@@ -637,13 +658,25 @@ fn parse_entry(value: &str, currency: Currency) -> AppResult<ParsedEntry> {
     cursor.text = cursor.text.trim_start();
     cursor.take_transaction_type()?;
     let (customer, bank) = cursor.text.split_once("//").unwrap_or((cursor.text, ""));
-    let customer = customer.trim();
+    let (customer, overflow) = split_customer_reference(customer);
     // The bank reference ends at a blank (Rabobank writes the counterparty after it).
     let bank = bank.split_whitespace().next().unwrap_or_default();
-    let customer_reference = !(customer.is_empty() || customer.eq_ignore_ascii_case(NO_REFERENCE));
-    let reference = if customer_reference { customer } else { bank };
+    let placeholder = if customer.is_empty() {
+        Some(DutchReference::EndToEnd)
+    } else {
+        REFERENCE_PLACEHOLDERS
+            .iter()
+            .find(|(word, _)| customer.eq_ignore_ascii_case(word))
+            .map(|(_, kind)| *kind)
+    };
+    let reference = if placeholder.is_some() {
+        bank
+    } else {
+        customer
+    };
     Ok(ParsedEntry {
-        customer_reference,
+        placeholder,
+        overflow: overflow.to_string(),
         date: entry_date.unwrap_or(value_date),
         amount_minor: sign * magnitude,
         reference: reference.to_string(),
@@ -655,6 +688,25 @@ fn parse_entry(value: &str, currency: Currency) -> AppResult<ParsedEntry> {
             .trim()
             .to_string(),
     })
+}
+
+/// The customer reference is 16 characters; a longer one padded with blanks to 16 and followed
+/// by more text (`NONREF          MR AND MRS DAVIDS`) ends at the padding. One longer than 16
+/// without a blank there (an IBAN) is kept whole: banks write those too.
+fn split_customer_reference(text: &str) -> (&str, &str) {
+    let boundary = text
+        .char_indices()
+        .nth(CUSTOMER_REFERENCE_LENGTH)
+        .map(|(index, _)| index);
+    match boundary {
+        Some(index)
+            if text[..index].ends_with(char::is_whitespace)
+                || text[index..].starts_with(char::is_whitespace) =>
+        {
+            (text[..index].trim(), text[index..].trim())
+        }
+        _ => (text.trim(), ""),
+    }
 }
 
 struct Cursor<'t> {
@@ -815,8 +867,22 @@ fn parse_swift_amount(text: &str, currency: Currency) -> AppResult<i64> {
     })
 }
 
+/// Which `:86:` reference a `:61:` placeholder points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DutchReference {
+    EndToEnd,
+    Mandate,
+    Batch,
+}
+
+#[derive(Default)]
 struct Details {
+    /// End-to-end id (`/EREF/`, `EREF+`).
     reference: Option<String>,
+    /// Mandate reference (`/MARF/`, `MREF+`).
+    mandate: Option<String>,
+    /// Batch / payment information id (`/PREF/`).
+    batch: Option<String>,
     counterparty: String,
     description: String,
 }
@@ -847,9 +913,8 @@ fn parse_details(value: &str) -> Details {
     }
     let lines: Vec<&str> = value.lines().map(str::trim).collect();
     Details {
-        reference: None,
-        counterparty: String::new(),
         description: lines.join(" ").trim().to_string(),
+        ..Details::default()
     }
 }
 
@@ -865,9 +930,10 @@ fn german_details(joined: &str) -> Details {
             _ => {}
         }
     }
-    let reference = sepa_keyword(&description, "EREF+");
     Details {
-        reference,
+        reference: sepa_keyword(&description, "EREF+"),
+        mandate: sepa_keyword(&description, "MREF+"),
+        batch: None,
         counterparty: if name.trim().is_empty() {
             account
         } else {
@@ -917,8 +983,9 @@ fn dutch_details(joined: &str) -> Option<Details> {
             .find(|(name, _)| *name == key)
             .map(|(_, values)| values.join("/").trim_matches('/').trim().to_string())
     };
-    let reference =
-        value("EREF").filter(|text| !text.is_empty() && !text.eq_ignore_ascii_case(NOT_PROVIDED));
+    let provided = |key: &str| {
+        value(key).filter(|text| !text.is_empty() && !text.eq_ignore_ascii_case(NOT_PROVIDED))
+    };
     let cntp_name = fields
         .iter()
         .find(|(name, _)| *name == "CNTP")
@@ -938,7 +1005,9 @@ fn dutch_details(joined: &str) -> Option<Details> {
         .trim()
         .to_string();
     Some(Details {
-        reference,
+        reference: provided("EREF"),
+        mandate: provided("MARF"),
+        batch: provided("PREF"),
         counterparty,
         description,
     })

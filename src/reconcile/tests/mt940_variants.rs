@@ -112,7 +112,44 @@ fn rabobank_message_type_line_and_decimal_point_are_read() {
 :60F:C030106EUR000000000100.00\n:61:030107D000000000025.50NMSCNONREF          SHOP\n\
 :62F:C030107EUR000000000074.50\n";
     let statement = read_mt940(text).unwrap();
-    assert_eq!(statement.lines[0].amount_minor, -2_550);
+    let line = &statement.lines[0];
+    assert_eq!(line.amount_minor, -2_550);
+    // The 16-character reference is padded with blanks; the counterparty's name follows.
+    assert_eq!(
+        (line.reference.as_str(), line.counterparty.as_str()),
+        ("", "SHOP")
+    );
+}
+
+#[test]
+fn dutch_reference_placeholders_point_into_the_details() {
+    // Rabobank writes `EREF`/`MARF` where the reference goes, and the value in `:86:`; SNS
+    // writes an 18-character IBAN there, kept whole.
+    let text = b":20:940S130403
+:25:NL50RABO0123456789
+:28C:0
+:60F:C130402EUR100,00
+:61:130403D10,00N102EREF
+:86:/EREF/E2E-5//MARF/M-1/NAME/Nespresso/REMI/674725433
+:61:130403D20,00N103MARF//00000000001006
+:86:/EREF/NOTPROVIDED/MARF/M-2/NAME/Energie BV/
+:61:130403C5,00NOVBNL11RABO0987654321
+:62F:C130403EUR75,00
+";
+    let statement = read_mt940(text).unwrap();
+    let references: Vec<_> = statement
+        .lines
+        .iter()
+        .map(|line| (line.reference.as_str(), line.counterparty.as_str()))
+        .collect();
+    assert_eq!(
+        references,
+        [
+            ("E2E-5", "Nespresso"),
+            ("M-2", "Energie BV"),
+            ("NL11RABO0987654321", "")
+        ]
+    );
 }
 
 #[test]

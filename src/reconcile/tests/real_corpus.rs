@@ -144,6 +144,12 @@ const KNOWN_BROKEN: &[(&str, Broken)] = &[
     ("mt940-rs/mt942/full/cmxl/mt942_1.sta", Empty),
     ("mt940-rs/mt942/full/jejik/rabobank.sta", Unbalanced),
     ("mt940-rs/mt942/full/jejik/triodos.sta", Unbalanced),
+    ("sharpmt940/StandardBank_few_transactions.txt", Unbalanced),
+    (
+        "sharpmt940/StandardBank_few_transactions_GB.txt",
+        Unbalanced,
+    ),
+    ("sharpmt940/sns_transactions.txt", Unbalanced),
     ("wolph/betterplace/amount_formats.sta", Fragment),
     ("wolph/betterplace/currency_in_25.sta", Fragment),
     ("wolph/betterplace/empty_86.sta", Fragment),
