@@ -286,6 +286,19 @@ pub struct Statement {
     pub pending_entries: u64,
 }
 
+impl Statement {
+    /// The distinct bank accounts of its parts (MT940 `:25:`, camt `Acct`), in file order.
+    pub fn part_accounts(&self) -> Vec<&str> {
+        let mut accounts: Vec<&str> = Vec::new();
+        for account in self.parts.iter().filter_map(|part| part.account.as_deref()) {
+            if !accounts.contains(&account) {
+                accounts.push(account);
+            }
+        }
+        accounts
+    }
+}
+
 /// One block of a statement file: one account's statement, report or notification page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementPart {

@@ -134,6 +134,16 @@ pub(crate) async fn run(
         .await
         .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
     tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
+    // A file may hold the statements of several accounts; until a run takes the part of its
+    // own account, such a file is refused as before (one account per file).
+    let accounts = statement.part_accounts();
+    if accounts.len() > 1 {
+        return Err(AppError::invalid_input(format!(
+            "statement covers several accounts ({}); reconcile one account per file",
+            accounts.join(", ")
+        ))
+        .context(request.statement.display()));
+    }
     let movements = movements?;
     let mut ledger_closing_minor = ledger_closing?;
 

@@ -849,6 +849,15 @@ fn malformed_statements_store_nothing(ledger: &Ledger) {
             vec!["line 68", "Ntry", "500.005"],
         ),
         ("statement.mt940", "camt053", vec!["statement.mt940"]),
+        (
+            "two_accounts.mt940",
+            "auto",
+            vec![
+                "several accounts",
+                "DE89370400440532013000",
+                "DE02120300000000202051",
+            ],
+        ),
     ] {
         let mut extra = FIXTURE_OPTIONS.to_vec();
         extra.extend(["--input-format", format]);

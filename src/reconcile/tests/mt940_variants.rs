@@ -19,7 +19,7 @@ fn error_message(text: &[u8]) -> String {
 }
 
 #[test]
-fn swift_envelopes_hold_several_accounts_one_section_each() {
+fn swift_envelopes_hold_several_accounts_one_part_each() {
     // SOH before the first block, the trailer and the next message's header on one line,
     // ETX after the last; two accounts in one file.
     let text = b"\x01{1:F01ABNANL2AXXX0000000000}{2:I940ABNANL2AXXXXN3020}{4:\r
@@ -41,11 +41,11 @@ fn swift_envelopes_hold_several_accounts_one_section_each() {
 -}\x03";
     let statement = read_mt940(text).unwrap();
     assert_eq!(statement.lines.len(), 2);
-    assert_eq!(statement.sections.len(), 2);
+    assert_eq!(statement.parts.len(), 2);
     let accounts: Vec<_> = statement
-        .sections
+        .parts
         .iter()
-        .map(|section| (section.account.as_deref(), section.lines.clone()))
+        .map(|part| (part.account.as_deref(), part.lines.clone()))
         .collect();
     assert_eq!(
         accounts,
@@ -54,14 +54,16 @@ fn swift_envelopes_hold_several_accounts_one_section_each() {
             (Some("NL03BANK0000000001"), 1..2)
         ]
     );
-    assert_eq!(statement.sections[1].source_line, 11);
-    assert_eq!(statement.sections[1].reference, "A2");
+    assert_eq!(
+        statement.part_accounts(),
+        ["NL01BANK0123456789", "NL03BANK0000000001"]
+    );
     // Two accounts: no whole-file account or balances.
     assert_eq!(
         (statement.account.as_deref(), statement.balances),
         (None, None)
     );
-    let balances = statement.sections[0].balances.unwrap();
+    let balances = statement.parts[0].balances.unwrap();
     assert_eq!(
         (balances.opening_minor, balances.closing_minor),
         (10_000, 8_000)
@@ -86,7 +88,7 @@ fn bank_header_lines_and_pages_with_a_gap_are_read() {
 0000 01INGBNL2AXXXX00001\n940 00\n:20:P2\n:25:517852257\n:28C:2\n:60F:C261121EUR200,00\n\
 :61:261121D000000000000000050,00 NTRFREF-9\n:62F:C261121EUR150,00\n-\n\x1a";
     let statement = read_mt940(text.as_bytes()).unwrap();
-    assert_eq!(statement.sections.len(), 2);
+    assert_eq!(statement.parts.len(), 2);
     assert_eq!(statement.account.as_deref(), Some("517852257"));
     // Each page balances on its own; the file runs from the first opening to the last closing.
     let balances = statement.balances.unwrap();
@@ -192,8 +194,8 @@ fn mt942_interim_report_and_mt950_are_read() {
 :13D:2611201815+0100\n:NS:22JOHN DOE\n23John Doe\n:61:2611201120CN0,01NTRFNONREF//MB1\n911-TRANSAKCJA\n\
 :86:911 TRANSAKCJA\n:90D:0PLN0,00\n:90C:1PLN0,01\n-";
     let statement = read_mt940(mt942).unwrap();
-    assert_eq!(statement.sections.len(), 1);
-    assert_eq!(statement.sections[0].balances, None);
+    assert_eq!(statement.parts.len(), 1);
+    assert_eq!(statement.parts[0].balances, None);
     assert_eq!(statement.balances, None);
     let line = &statement.lines[0];
     assert_eq!(line.currency, currency("PLN"));
