@@ -60,8 +60,6 @@ const NOT_PROVIDED: &str = "NOTPROVIDED";
 const TWO_DIGIT_YEAR_PIVOT: i32 = 79;
 /// Longest amount in `:60:`, `:61:`, `:62:` (SWIFT 15d), not counting leading zeros.
 const AMOUNT_LENGTH_MAX: usize = 15;
-/// The byte order mark, as the first character of a UTF-8 file.
-const BYTE_ORDER_MARK: char = '\u{feff}';
 
 struct Field {
     tag: String,
@@ -139,35 +137,34 @@ pub(crate) fn read<R: Read>(input: R, details: LineDetails) -> AppResult<Stateme
 }
 
 /// Bank exports are UTF-8 or ISO 8859-1; a line that is not UTF-8 is read as the latter,
-/// where every byte is a character, so nothing is lost or guessed. Control characters (SOH and
-/// ETX around a message, SUB at the end of a DOS file) and the byte order mark are dropped;
-/// a tab is a space.
+/// where every byte is a character, so nothing is lost or guessed. ASCII control characters
+/// (SOH and ETX around a message, SUB at the end of a DOS file) and the byte order mark are
+/// dropped; a tab is a space.
 fn decode_line(raw: &[u8], first: bool) -> String {
-    let text = match std::str::from_utf8(raw) {
+    let is_dropped = |byte: &u8| byte.is_ascii_control() && !matches!(byte, b'\n' | b'\r');
+    let cleaned: Vec<u8>;
+    let raw = if raw.iter().any(is_dropped) {
+        cleaned = raw
+            .iter()
+            .filter_map(|byte| match byte {
+                b'\t' => Some(b' '),
+                _ if is_dropped(byte) => None,
+                _ => Some(*byte),
+            })
+            .collect();
+        &cleaned[..]
+    } else {
+        raw
+    };
+    let raw = if first {
+        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+    } else {
+        raw
+    };
+    match std::str::from_utf8(raw) {
         Ok(text) => text.to_string(),
         Err(_) => raw.iter().map(|byte| char::from(*byte)).collect(),
-    };
-    let text = if first {
-        text.strip_prefix(BYTE_ORDER_MARK)
-            .map(str::to_string)
-            .unwrap_or(text)
-    } else {
-        text
-    };
-    if !text
-        .chars()
-        .any(|character| character.is_control() && character != '\n' && character != '\r')
-    {
-        return text;
     }
-    text.chars()
-        .filter_map(|character| match character {
-            '\t' => Some(' '),
-            '\n' | '\r' => Some(character),
-            _ if character.is_control() => None,
-            _ => Some(character),
-        })
-        .collect()
 }
 
 /// `{1:F01…}` and the like: a SWIFT block opener, a digit or two and a colon after the brace.
