@@ -102,10 +102,8 @@ struct Mt940Reader {
     /// The last field was a `:61:`, so a `:86:` now describes that line.
     awaiting_details: bool,
     details: LineDetails,
-    /// Inside a SWIFT text block `{4:` … `-}`.
-    in_text_block: bool,
     /// A lone `-` line seen: the end of the message, unless more text of the open field follows.
-    dash_line: Option<u64>,
+    dash_pending: bool,
     /// The last `:61:` had no customer reference of its own: where to take it from `:86:`.
     reference_placeholder: Option<DutchReference>,
 }
@@ -209,14 +207,12 @@ impl Mt940Reader {
             if let Some(after) = rest.strip_prefix("-}") {
                 // End of a SWIFT text block; a trailer `{5:…}` or the next `{1:` may follow.
                 self.end_of_message(pending, line)?;
-                self.in_text_block = false;
                 rest = after.trim_start();
                 continue;
             }
             if starts_block(rest) {
                 if let Some(after) = rest.strip_prefix("{4:") {
                     self.end_of_message(pending, line)?;
-                    self.in_text_block = true;
                     rest = after;
                     continue;
                 }
@@ -233,7 +229,7 @@ impl Mt940Reader {
 
     /// A message ends: the open field is applied and the message is closed.
     fn end_of_message(&mut self, pending: &mut Option<Field>, line: u64) -> AppResult<()> {
-        self.dash_line = None;
+        self.dash_pending = false;
         self.flush(pending)?;
         self.end_message()
             .map_err(|error| error.context(format_args!("line {line}")))
@@ -252,10 +248,10 @@ impl Mt940Reader {
         }
         if text.trim() == "-" {
             // The end of the message, or a dash inside `:86:`: the next line tells.
-            if self.dash_line.is_some() {
+            if self.dash_pending {
                 return self.end_of_message(pending, line);
             }
-            self.dash_line = Some(line);
+            self.dash_pending = true;
             return Ok(());
         }
         let field_start = text.strip_prefix(':').and_then(split_tag);
@@ -264,7 +260,7 @@ impl Mt940Reader {
             Some((tag, value)) if KNOWN_TAGS.contains(&tag) => {
                 // A dash before a tag was an end of message; the `:20:` that follows, if any,
                 // ends the message anyway.
-                self.dash_line = None;
+                self.dash_pending = false;
                 self.flush(pending)?;
                 *pending = Some(Field {
                     tag: tag.to_string(),
@@ -285,7 +281,7 @@ impl Mt940Reader {
             _ => {}
         }
         if let Some(field) = pending.as_mut().filter(|field| field.continues()) {
-            if self.dash_line.take().is_some() {
+            if std::mem::take(&mut self.dash_pending) {
                 field.value.push_str("\n-");
             }
             if field.value.len() + text.len() >= FIELD_LENGTH_MAX {
@@ -298,7 +294,7 @@ impl Mt940Reader {
             field.value.push_str(text);
             return Ok(());
         }
-        if self.dash_line.take().is_some() {
+        if std::mem::take(&mut self.dash_pending) {
             self.end_of_message(pending, line)?;
         }
         // Text outside a message (bank header lines, trailers) or after its closing balance
