@@ -217,7 +217,7 @@ fn broken_files_are_refused_with_line_and_field() {
     let cut_off = b":20:X\n:25:A\n:60F:C261120EUR1,\n:61:261120C1,NTRFR\n";
     let message = error_message(cut_off);
     assert!(message.contains("missing :62F:"), "{message}");
-    assert!(message.contains(":20:X (line 1)"), "{message}");
+    assert!(message.contains("line 1: message :20:X"), "{message}");
 
     let fragment = b":60F:C261120EUR1,\n:61:261120C1,NTRFR\n";
     let message = error_message(fragment);
