@@ -1,6 +1,6 @@
 //! The real-file corpus: MT940/MT942/MT950 files from the test suites of other statement
-//! parsers (see the corpus's `MANIFEST.md`), read through `read_statement` with format
-//! detection, as `reconcile run` reads them.
+//! parsers (`statements/real/mt940/<project>/`, see `MANIFEST-mt940.md`), read through
+//! `read_statement` with format detection, as `reconcile run` reads them.
 //!
 //! Every complete file must be read, with the line count and signed amounts that the source
 //! project's own parser gives (its `EXPECTED.tsv` row) or, where the project ships no
@@ -9,10 +9,10 @@
 //! naming a line and a field. The test prints the pass rate per project and fails below
 //! `PASS_RATE_MIN`.
 //!
-//! The corpus is third-party data and is not kept in this repository: it is looked for in
-//! `$FINCORE_REAL_STATEMENTS`, then `fixtures/statements/real/`, then the shared folder beside
-//! the checkout (`../shared/statements/real/`). Without one the test says so and passes,
-//! unless `FINCORE_REQUIRE_REAL_STATEMENTS` is set.
+//! The corpus is third-party data and is not kept in this repository: as for the camt half
+//! (`corpus.rs`), it is found at `$FINCORE_STATEMENT_CORPUS`, else `fixtures/statements/real`,
+//! else `../shared/statements/real` beside the checkout. Without one the test says so and
+//! passes, unless `FINCORE_REQUIRE_CORPUS=1`.
 
 use super::super::statement::mt940;
 use super::super::{read_statement, CsvOptions, InputFormat, LineDetails, Statement};
@@ -229,7 +229,7 @@ const KNOWN_BROKEN: &[(&str, Broken)] = &[
 fn corpus_root() -> Option<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let candidates = [
-        std::env::var_os("FINCORE_REAL_STATEMENTS").map(PathBuf::from),
+        std::env::var_os("FINCORE_STATEMENT_CORPUS").map(PathBuf::from),
         Some(manifest.join("fixtures/statements/real")),
         Some(manifest.join("../shared/statements/real")),
     ];
@@ -405,10 +405,10 @@ fn first_difference(left: &[Decimal], right: &[Decimal]) -> Option<(usize, Decim
 fn real_mt940_corpus_is_read_as_its_own_parsers_read_it() {
     let Some(root) = corpus_root() else {
         assert!(
-            std::env::var_os("FINCORE_REQUIRE_REAL_STATEMENTS").is_none(),
-            "FINCORE_REQUIRE_REAL_STATEMENTS is set, but no corpus was found"
+            std::env::var("FINCORE_REQUIRE_CORPUS").as_deref() != Ok("1"),
+            "no MT940 corpus found (FINCORE_STATEMENT_CORPUS, fixtures/statements/real, ../shared/statements/real)"
         );
-        eprintln!("real statement corpus not found: set FINCORE_REAL_STATEMENTS; skipped");
+        eprintln!("MT940 corpus: not found; skipped (set FINCORE_STATEMENT_CORPUS)");
         return;
     };
     let folder = root.join("mt940");
