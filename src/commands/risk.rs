@@ -5,7 +5,7 @@ use super::{account_argument, not_found_account, Context, Output};
 use crate::clock::{self, format_instant};
 use crate::error::{AppError, AppResult};
 use crate::model::{RiskFactor, RiskLevel, RiskResult};
-use crate::output::{Section, View};
+use crate::output::{to_json, Column, Record, Section, View};
 use crate::risk::rules::{Rule, RuleSet, Threshold};
 use crate::service::rescore::{self, RescoreRequest, RescoredAccount, StoredRun};
 use crate::service::risk_rules::{load_rules_file, rules_for_read, ChosenRules, RulesSource};
@@ -525,26 +525,47 @@ async fn rules_import(context: &Context, file: &std::path::Path) -> AppResult<Ou
     Ok(Output::view(view.with_note(note)))
 }
 
-fn blacklist_json(entry: &crate::store::BlacklistEntry) -> Value {
-    json!({
-        "number": entry.number,
-        "reason": entry.reason,
-        "added_at": format_instant(entry.added_at_us),
-        "operator": entry.operator,
-    })
+/// A blacklisted number, with `added` / `removed` when a command changed the list.
+#[derive(serde::Serialize)]
+struct BlacklistView {
+    number: String,
+    reason: String,
+    added_at: String,
+    operator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed: Option<bool>,
 }
 
-fn blacklist_section(entries: &[crate::store::BlacklistEntry]) -> Section {
-    let mut section = Section::new(&["number", "reason", "added_at", "operator"]);
-    for entry in entries {
-        section.push(vec![
-            entry.number.clone(),
-            entry.reason.clone(),
-            format_instant(entry.added_at_us),
-            entry.operator.clone(),
-        ]);
+impl From<&crate::store::BlacklistEntry> for BlacklistView {
+    fn from(entry: &crate::store::BlacklistEntry) -> BlacklistView {
+        BlacklistView {
+            number: entry.number.clone(),
+            reason: entry.reason.clone(),
+            added_at: format_instant(entry.added_at_us),
+            operator: entry.operator.clone(),
+            added: None,
+            removed: None,
+        }
     }
-    section
+}
+
+impl Record for BlacklistView {
+    const COLUMNS: &'static [Column<BlacklistView>] = &[
+        Column::field("number"),
+        Column::field("reason"),
+        Column::field("added_at"),
+        Column::field("operator"),
+    ];
+}
+
+/// One entry's output: its JSON object and its one-row table.
+fn blacklist_entry_view(entry: &BlacklistView) -> View {
+    View::new(
+        to_json(entry),
+        vec![Section::of_records(std::slice::from_ref(entry))],
+    )
 }
 
 async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResult<Output> {
@@ -563,9 +584,11 @@ async fn blacklist_add(context: &Context, number: &str, reason: &str) -> AppResu
         .iter()
         .find(|entry| entry.number == number)
         .ok_or_else(|| AppError::storage("the blacklist entry was not stored"))?;
-    let mut json = blacklist_json(entry);
-    json["added"] = json!(added);
-    let view = View::new(json, vec![blacklist_section(std::slice::from_ref(entry))]);
+    let shown = BlacklistView {
+        added: Some(added),
+        ..BlacklistView::from(entry)
+    };
+    let view = blacklist_entry_view(&shown);
     let view = if added {
         view
     } else {
@@ -578,20 +601,19 @@ async fn blacklist_remove(context: &Context, number: &str) -> AppResult<Output> 
     let number = account_argument("number", number)?;
     let store = context.store().await?;
     let removed = blacklist::remove(store, &context.actor, &number).await?;
-    let mut json = blacklist_json(&removed);
-    json["removed"] = json!(true);
-    Ok(Output::view(View::new(
-        json,
-        vec![blacklist_section(std::slice::from_ref(&removed))],
-    )))
+    let shown = BlacklistView {
+        removed: Some(true),
+        ..BlacklistView::from(&removed)
+    };
+    Ok(Output::view(blacklist_entry_view(&shown)))
 }
 
 async fn blacklist_list(context: &Context) -> AppResult<Output> {
     let entries = context.store().await?.blacklist().await?;
-    let json = Value::Array(entries.iter().map(blacklist_json).collect());
+    let views: Vec<BlacklistView> = entries.iter().map(BlacklistView::from).collect();
     Ok(Output::view(View::new(
-        json,
-        vec![blacklist_section(&entries)],
+        to_json(&views),
+        vec![Section::of_records(&views)],
     )))
 }
 
