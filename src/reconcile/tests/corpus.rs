@@ -114,19 +114,6 @@ const KNOWN_BROKEN: &[(&str, &str)] = &[
 /// Least share of complete files that must read correctly.
 const PASS_RATE_MIN: f64 = 0.97;
 
-fn corpus_root() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("FINCORE_STATEMENT_CORPUS").map(PathBuf::from),
-        Some(manifest.join("fixtures/statements/real")),
-        Some(manifest.join("../shared/statements/real")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|root| root.join("camt").is_dir())
-}
-
 fn xml_files(directory: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(directory) else {
         return;
@@ -318,7 +305,7 @@ fn check_complete(path: &Path, text: &str) -> Result<&'static str, String> {
 
 #[test]
 fn every_real_camt_file_reads_or_is_refused_with_a_place() {
-    let Some(root) = corpus_root() else {
+    let Some(root) = super::corpus_folder("camt") else {
         assert!(
             std::env::var("FINCORE_REQUIRE_CORPUS").as_deref() != Ok("1"),
             "no statement corpus found (FINCORE_STATEMENT_CORPUS, fixtures/statements/real, ../shared/statements/real)"

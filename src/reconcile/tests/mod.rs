@@ -17,6 +17,22 @@ use crate::money::Currency;
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 
+/// The real-statement corpus's folder of one format (`mt940`, `camt`): under
+/// `FINCORE_STATEMENT_CORPUS`, else `fixtures/statements/real`, else `../shared/statements/real`
+/// (the corpus is third-party data kept outside the repository; fixtures/statements/MANIFEST.md).
+fn corpus_folder(format: &str) -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var_os("FINCORE_STATEMENT_CORPUS").map(PathBuf::from),
+        Some(manifest.join("fixtures/statements/real")),
+        Some(manifest.join("../shared/statements/real")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|root| root.join(format).is_dir())
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/reconcile")

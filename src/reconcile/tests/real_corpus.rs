@@ -226,19 +226,6 @@ const KNOWN_BROKEN: &[(&str, Broken)] = &[
     ("zilverline/unknown.txt", Unbalanced),
 ];
 
-fn corpus_root() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("FINCORE_STATEMENT_CORPUS").map(PathBuf::from),
-        Some(manifest.join("fixtures/statements/real")),
-        Some(manifest.join("../shared/statements/real")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|root| root.join("mt940").is_dir())
-}
-
 fn statement_files(folder: &Path, found: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
         .unwrap()
@@ -403,7 +390,7 @@ fn first_difference(left: &[Decimal], right: &[Decimal]) -> Option<(usize, Decim
 
 #[test]
 fn real_mt940_corpus_is_read_as_its_own_parsers_read_it() {
-    let Some(root) = corpus_root() else {
+    let Some(root) = super::corpus_folder("mt940") else {
         assert!(
             std::env::var("FINCORE_REQUIRE_CORPUS").as_deref() != Ok("1"),
             "no MT940 corpus found (FINCORE_STATEMENT_CORPUS, fixtures/statements/real, ../shared/statements/real)"
