@@ -543,6 +543,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -550,9 +551,9 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The settlement account the statement is for')
             [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'The statement''s day, YYYY-MM-DD')
             [CompletionResult]::new('--statement', '--statement', [CompletionResultType]::ParameterName, 'The bank statement file')
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
             [CompletionResult]::new('--amount-tolerance', '--amount-tolerance', [CompletionResultType]::ParameterName, 'Largest amount difference still matched, in the account''s currency (default 0)')
             [CompletionResult]::new('--date-window', '--date-window', [CompletionResultType]::ParameterName, 'Days either side of the run date a movement may be dated and still match by amount')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)')
             [CompletionResult]::new('--date-format', '--date-format', [CompletionResultType]::ParameterName, 'CSV: chrono format of the date column, e.g. %d.%m.%Y')
             [CompletionResult]::new('--decimal-separator', '--decimal-separator', [CompletionResultType]::ParameterName, 'CSV: decimal separator of amounts, ''.'' or '',''')
@@ -622,11 +623,32 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fincore;reconcile;inspect' {
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)')
+            [CompletionResult]::new('--date-format', '--date-format', [CompletionResultType]::ParameterName, 'CSV: chrono format of the date column, e.g. %d.%m.%Y')
+            [CompletionResult]::new('--decimal-separator', '--decimal-separator', [CompletionResultType]::ParameterName, 'CSV: decimal separator of amounts, ''.'' or '',''')
+            [CompletionResult]::new('--delimiter', '--delimiter', [CompletionResultType]::ParameterName, 'CSV: field delimiter: '','' '';'' ''|'' or ''tab''')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'fincore;reconcile;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -640,6 +662,9 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;reconcile;help;resolve' {
+            break
+        }
+        'fincore;reconcile;help;inspect' {
             break
         }
         'fincore;reconcile;help;help' {
@@ -1193,6 +1218,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger')
             break
         }
         'fincore;help;reconcile;run' {
@@ -1205,6 +1231,9 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;help;reconcile;resolve' {
+            break
+        }
+        'fincore;help;reconcile;inspect' {
             break
         }
         'fincore;help;ledger' {

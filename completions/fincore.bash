@@ -211,6 +211,9 @@ _fincore() {
             fincore__subcmd__help__subcmd__ledger,verify)
                 cmd="fincore__subcmd__help__subcmd__ledger__subcmd__verify"
                 ;;
+            fincore__subcmd__help__subcmd__reconcile,inspect)
+                cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__inspect"
+                ;;
             fincore__subcmd__help__subcmd__reconcile,list)
                 cmd="fincore__subcmd__help__subcmd__reconcile__subcmd__list"
                 ;;
@@ -292,6 +295,9 @@ _fincore() {
             fincore__subcmd__reconcile,help)
                 cmd="fincore__subcmd__reconcile__subcmd__help"
                 ;;
+            fincore__subcmd__reconcile,inspect)
+                cmd="fincore__subcmd__reconcile__subcmd__inspect"
+                ;;
             fincore__subcmd__reconcile,list)
                 cmd="fincore__subcmd__reconcile__subcmd__list"
                 ;;
@@ -306,6 +312,9 @@ _fincore() {
                 ;;
             fincore__subcmd__reconcile__subcmd__help,help)
                 cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__help"
+                ;;
+            fincore__subcmd__reconcile__subcmd__help,inspect)
+                cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__inspect"
                 ;;
             fincore__subcmd__reconcile__subcmd__help,list)
                 cmd="fincore__subcmd__reconcile__subcmd__help__subcmd__list"
@@ -1793,8 +1802,22 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__reconcile)
-            opts="run list show resolve"
+            opts="run list show resolve inspect"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__reconcile__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2275,7 +2298,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help run list show resolve help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help run list show resolve inspect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2313,7 +2336,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__help)
-            opts="run list show resolve help"
+            opts="run list show resolve inspect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2327,6 +2350,20 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2389,6 +2426,64 @@ _fincore() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__reconcile__subcmd__inspect)
+            opts="-q -v -h --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto csv camt053 mt940" -- "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --date-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decimal-separator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delimiter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2493,7 +2588,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__run)
-            opts="-q -v -h --account --date --statement --input-format --amount-tolerance --date-window --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --statement --amount-tolerance --date-window --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2511,16 +2606,16 @@ _fincore() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --input-format)
-                    COMPREPLY=($(compgen -W "auto csv camt053 mt940" -- "${cur}"))
-                    return 0
-                    ;;
                 --amount-tolerance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --date-window)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "auto csv camt053 mt940" -- "${cur}"))
                     return 0
                     ;;
                 --map)

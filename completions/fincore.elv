@@ -496,15 +496,16 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+            cand inspect 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;reconcile;run'= {
             cand --account 'The settlement account the statement is for'
             cand --date 'The statement''s day, YYYY-MM-DD'
             cand --statement 'The bank statement file'
-            cand --input-format 'Statement format; auto detects by content'
             cand --amount-tolerance 'Largest amount difference still matched, in the account''s currency (default 0)'
             cand --date-window 'Days either side of the run date a movement may be dated and still match by amount'
+            cand --input-format 'Statement format; auto detects by content'
             cand --map 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)'
             cand --date-format 'CSV: chrono format of the date column, e.g. %d.%m.%Y'
             cand --decimal-separator 'CSV: decimal separator of amounts, ''.'' or '','''
@@ -570,11 +571,31 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fincore;reconcile;inspect'= {
+            cand --input-format 'Statement format; auto detects by content'
+            cand --map 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)'
+            cand --date-format 'CSV: chrono format of the date column, e.g. %d.%m.%Y'
+            cand --decimal-separator 'CSV: decimal separator of amounts, ''.'' or '','''
+            cand --delimiter 'CSV: field delimiter: '','' '';'' ''|'' or ''tab'''
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fincore;reconcile;help'= {
             cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+            cand inspect 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;reconcile;help;run'= {
@@ -584,6 +605,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;reconcile;help;show'= {
         }
         &'fincore;reconcile;help;resolve'= {
+        }
+        &'fincore;reconcile;help;inspect'= {
         }
         &'fincore;reconcile;help;help'= {
         }
@@ -1063,6 +1086,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'
+            cand inspect 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
         }
         &'fincore;help;reconcile;run'= {
         }
@@ -1071,6 +1095,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;reconcile;show'= {
         }
         &'fincore;help;reconcile;resolve'= {
+        }
+        &'fincore;help;reconcile;inspect'= {
         }
         &'fincore;help;ledger'= {
             cand verify 'Every transfer balances, every balance equals its entries, the audit chain is intact'

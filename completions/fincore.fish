@@ -418,33 +418,34 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s q -l quiet -d 'Print nothing but results and errors'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -l no-progress -d 'Never draw progress bars'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s v -d 'More log output on stderr (-v info, -vv debug)'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "list" -d 'List reconciliation runs, newest first'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "show" -d 'Show one run with its break items'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "list" -d 'List reconciliation runs, newest first'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "show" -d 'Show one run with its break items'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "inspect" -d 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l account -d 'The settlement account the statement is for' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date -d 'The statement\'s day, YYYY-MM-DD' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l statement -d 'The bank statement file' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l amount-tolerance -d 'Largest amount difference still matched, in the account\'s currency (default 0)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run date a movement may be dated and still match by amount' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l input-format -d 'Statement format; auto detects by content' -r -f -a "auto\t''
 csv\t''
 camt053\t''
 mt940\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l amount-tolerance -d 'Largest amount difference still matched, in the account\'s currency (default 0)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run date a movement may be dated and still match by amount' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l map -d 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-format -d 'CSV: chrono format of the date column, e.g. %d.%m.%Y' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l decimal-separator -d 'CSV: decimal separator of amounts, \'.\' or \',\'' -r
@@ -507,10 +508,32 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l input-format -d 'Statement format; auto detects by content' -r -f -a "auto\t''
+csv\t''
+camt053\t''
+mt940\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l map -d 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l date-format -d 'CSV: chrono format of the date column, e.g. %d.%m.%Y' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l decimal-separator -d 'CSV: decimal separator of amounts, \'.\' or \',\'' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l delimiter -d 'CSV: field delimiter: \',\' \';\' \'|\' or \'tab\'' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List reconciliation runs, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one run with its break items'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l format -d 'Output format' -r -f -a "table\t''
@@ -784,6 +807,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "list" -d 'List reconciliation runs, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "show" -d 'Show one run with its break items'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "inspect" -d 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'

@@ -80,7 +80,7 @@ impl Command {
             Command::Account(A::Show { .. } | A::List(_) | A::Statement(_))
             | Command::Transfer(T::Show { .. } | T::List(_))
             | Command::Report(Rp::Balances(_) | Rp::Compliance(_))
-            | Command::Reconcile(Rc::List(_) | Rc::Show { .. })
+            | Command::Reconcile(Rc::List(_) | Rc::Show { .. } | Rc::Inspect(_))
             | Command::Ledger(L::Verify)
             | Command::Audit(Au::List(_) | Au::Verify)
             | Command::Risk(R::Show(_) | R::Rules(Ru::Show { .. }))

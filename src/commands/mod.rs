@@ -13,6 +13,7 @@ pub(crate) mod present;
 pub(crate) mod reconcile;
 pub(crate) mod report;
 pub(crate) mod risk;
+mod statement_inspect;
 pub(crate) mod transfer;
 mod transfer_import;
 

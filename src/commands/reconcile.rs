@@ -34,6 +34,8 @@ pub(crate) enum ReconcileCommand {
     Show { run_id: i64 },
     /// Resolve a break item: post its difference to an account, or accept it
     Resolve(ResolveArgs),
+    /// Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger
+    Inspect(InspectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -47,15 +49,22 @@ pub(crate) struct RunArgs {
     /// The bank statement file
     #[arg(long)]
     statement: PathBuf,
-    /// Statement format; auto detects by content
-    #[arg(long = "input-format", default_value = "auto", value_parser = ["auto", "csv", "camt053", "mt940"])]
-    input_format: String,
     /// Largest amount difference still matched, in the account's currency (default 0)
     #[arg(long = "amount-tolerance", allow_hyphen_values = true)]
     amount_tolerance: Option<String>,
     /// Days either side of the run date a movement may be dated and still match by amount
     #[arg(long = "date-window", default_value_t = DATE_WINDOW_DEFAULT_DAYS, allow_hyphen_values = true)]
     date_window: i64,
+    #[command(flatten)]
+    reading: ReadingArgs,
+}
+
+/// How to read a statement file: its format, and for CSV its layout.
+#[derive(Debug, Args)]
+pub(crate) struct ReadingArgs {
+    /// Statement format; auto detects by content
+    #[arg(long = "input-format", default_value = "auto", value_parser = ["auto", "csv", "camt053", "mt940"])]
+    input_format: String,
     /// CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)
     #[arg(long)]
     map: Option<String>,
@@ -68,6 +77,14 @@ pub(crate) struct RunArgs {
     /// CSV: field delimiter: ',' ';' '|' or 'tab'
     #[arg(long, default_value = ",")]
     delimiter: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The bank statement file
+    file: PathBuf,
+    #[command(flatten)]
+    reading: ReadingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +114,22 @@ pub(crate) struct ResolveArgs {
     note: String,
 }
 
+impl ReadingArgs {
+    pub(crate) fn input_format(&self) -> AppResult<InputFormat> {
+        self.input_format.parse::<InputFormat>()
+    }
+}
+
+impl InspectArgs {
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
+    }
+
+    pub(crate) fn reading(&self) -> &ReadingArgs {
+        &self.reading
+    }
+}
+
 impl ReconcileCommand {
     pub(crate) fn name(&self) -> &'static str {
         match self {
@@ -104,6 +137,7 @@ impl ReconcileCommand {
             ReconcileCommand::List(_) => "list",
             ReconcileCommand::Show { .. } => "show",
             ReconcileCommand::Resolve(_) => "resolve",
+            ReconcileCommand::Inspect(_) => "inspect",
         }
     }
 
@@ -113,11 +147,14 @@ impl ReconcileCommand {
             ReconcileCommand::List(arguments) => list(context, arguments).await,
             ReconcileCommand::Show { run_id } => show(context, run_id).await,
             ReconcileCommand::Resolve(arguments) => resolve(context, arguments).await,
+            ReconcileCommand::Inspect(arguments) => {
+                super::statement_inspect::inspect(arguments).await
+            }
         }
     }
 }
 
-fn csv_options(arguments: &RunArgs) -> AppResult<CsvOptions> {
+pub(crate) fn csv_options(arguments: &ReadingArgs) -> AppResult<CsvOptions> {
     let mut options = CsvOptions {
         date_format: arguments.date_format.clone(),
         ..CsvOptions::default()
@@ -166,8 +203,8 @@ async fn run(context: &Context, arguments: RunArgs) -> AppResult<Output> {
         account: account_argument("--account", &arguments.account)?,
         date: clock::parse_date(&arguments.date).map_err(|error| error.context("--date"))?,
         statement: arguments.statement.clone(),
-        format: arguments.input_format.parse::<InputFormat>()?,
-        csv: csv_options(&arguments)?,
+        format: arguments.reading.input_format.parse::<InputFormat>()?,
+        csv: csv_options(&arguments.reading)?,
         amount_tolerance: arguments.amount_tolerance.clone(),
         date_window_days: arguments.date_window,
     };

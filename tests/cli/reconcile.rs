@@ -885,3 +885,47 @@ fn malformed_statements_store_nothing(ledger: &Ledger) {
     assert_eq!(run_list(ledger), runs);
     assert_eq!(ledger.snapshot(), before);
 }
+
+/// `reconcile inspect` prints what each reader understood — the same lines a run reads — and
+/// opens no ledger: no database file appears, and an unreadable file is exit 4.
+#[test]
+fn inspect_shows_what_was_read_without_a_ledger() {
+    let ledger = Ledger::sqlite();
+    let database = ledger.path("ledger.db");
+    std::fs::remove_file(&database).ok();
+    for (name, format) in [
+        ("statement.csv", "csv"),
+        ("statement.mt940", "mt940"),
+        ("statement.camt053.v02.xml", "camt053"),
+        ("statement.camt053.v08.xml", "camt053"),
+    ] {
+        let run = ledger.run(&[
+            "--format",
+            "json",
+            "reconcile",
+            "inspect",
+            &fixture_path(name),
+        ]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let inspected = run.json();
+        assert_eq!(inspected["format"], format, "{name}");
+        let lines = inspected["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 11, "{name}: the fixture's eleven lines");
+        assert_eq!(inspected["lines_read"], 11, "{name}");
+        assert_eq!(lines[1]["amount"], "-300.00", "{name}");
+        assert_eq!(lines[1]["direction"], "debit", "{name}");
+        assert_eq!(lines[0]["reference"], "INV-1001", "{name}");
+        let parts = inspected["parts"].as_array().unwrap();
+        assert_eq!(parts.len(), 1, "{name}");
+        assert_eq!(parts[0]["lines"], 11, "{name}");
+        if format != "csv" {
+            assert_eq!(inspected["accounts"][0], EUR_SETTLEMENT, "{name}");
+            assert_eq!(parts[0]["opening_balance"], "10000.00", "{name}");
+            assert_eq!(parts[0]["closing_balance"], "10710.75", "{name}");
+        }
+    }
+    let broken = ledger.run(&["reconcile", "inspect", &fixture_path("unbalanced.mt940")]);
+    broken.assert_error(4, "invalid_input");
+    assert!(broken.stderr.contains("line 2"), "{}", broken.stderr);
+    assert!(!database.exists(), "inspect opened no ledger");
+}
