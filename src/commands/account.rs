@@ -1,9 +1,10 @@
 //! `fincore account …`
 
 use super::present::AccountView;
-use super::{account_argument, not_found_account, Context, Output};
+use super::{account_argument, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
+use crate::ledger::account_not_found;
 use crate::model::{AccountStatus, AccountType};
 use crate::money::{format_minor, Currency};
 use crate::output::{to_json, Column, Record, Section, View};
@@ -200,7 +201,7 @@ async fn show(context: &Context, number: &str) -> AppResult<Output> {
         .await?
         .account(&number)
         .await?
-        .ok_or_else(|| not_found_account(&number))?;
+        .ok_or_else(|| account_not_found(&number))?;
     Ok(one_account(&account))
 }
 
@@ -319,7 +320,7 @@ async fn statement(context: &Context, arguments: StatementArgs) -> AppResult<Out
     let account = store
         .account(&number)
         .await?
-        .ok_or_else(|| not_found_account(&number))?;
+        .ok_or_else(|| account_not_found(&number))?;
     let from_us = from_us.unwrap_or(i64::MIN);
     let opening_entries = if from_us == i64::MIN {
         0

@@ -130,8 +130,6 @@ pub(crate) fn account_argument(flag: &str, number: &str) -> AppResult<String> {
     crate::model::account_number::validate(number).map_err(|error| error.context(flag))
 }
 
-pub(crate) use crate::ledger::account_not_found as not_found_account;
-
 /// `--from`/`--to` as instants (microseconds): a bare date `--to` covers that whole day.
 pub(crate) fn period(
     from: Option<&str>,

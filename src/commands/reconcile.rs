@@ -82,9 +82,9 @@ pub(crate) struct ReadingArgs {
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
     /// The bank statement file
-    file: PathBuf,
+    pub(crate) file: PathBuf,
     #[command(flatten)]
-    reading: ReadingArgs,
+    pub(crate) reading: ReadingArgs,
 }
 
 #[derive(Debug, Args)]
@@ -117,16 +117,6 @@ pub(crate) struct ResolveArgs {
 impl ReadingArgs {
     pub(crate) fn input_format(&self) -> AppResult<InputFormat> {
         self.input_format.parse::<InputFormat>()
-    }
-}
-
-impl InspectArgs {
-    pub(crate) fn file(&self) -> &Path {
-        &self.file
-    }
-
-    pub(crate) fn reading(&self) -> &ReadingArgs {
-        &self.reading
     }
 }
 

@@ -1,9 +1,10 @@
 //! `fincore risk …`: batch rescoring, stored assessments, rule sets and the blacklist.
 
 use super::transfer::RulesArg;
-use super::{account_argument, not_found_account, Context, Output};
+use super::{account_argument, Context, Output};
 use crate::clock::{self, format_instant};
 use crate::error::{AppError, AppResult};
+use crate::ledger::account_not_found;
 use crate::model::{RiskFactor, RiskLevel, RiskResult};
 use crate::output::{to_json, Column, Record, Section, View};
 use crate::risk::rules::{Rule, RuleSet, Threshold};
@@ -320,7 +321,7 @@ async fn show(context: &Context, arguments: ShowArgs) -> AppResult<Output> {
     }
     let store = context.store().await?;
     if store.account(&number).await?.is_none() {
-        return Err(not_found_account(&number));
+        return Err(account_not_found(&number));
     }
     if arguments.history {
         let history = store.risk_history_of(&number, arguments.limit).await?;

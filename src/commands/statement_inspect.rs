@@ -12,9 +12,9 @@ use crate::reconcile::{
 use serde::Serialize;
 
 pub(crate) async fn inspect(arguments: InspectArgs) -> AppResult<Output> {
-    let format = arguments.reading().input_format()?;
-    let options = csv_options(arguments.reading())?;
-    let path = arguments.file().to_path_buf();
+    let format = arguments.reading.input_format()?;
+    let options = csv_options(&arguments.reading)?;
+    let path = arguments.file.clone();
     // Reading a large statement is seconds of CPU: off the async workers.
     let statement =
         tokio::task::spawn_blocking(move || read_statement(&path, format, &options, &mut |_| {}))
@@ -22,7 +22,7 @@ pub(crate) async fn inspect(arguments: InspectArgs) -> AppResult<Output> {
             .map_err(|error| {
                 AppError::storage(format!("reading the statement failed: {error}"))
             })??;
-    let inspected = InspectView::new(&arguments.file().display().to_string(), &statement);
+    let inspected = InspectView::new(&arguments.file.display().to_string(), &statement);
     let sections = vec![
         Section::of_fields(&inspected).titled("Statement"),
         Section::of_records(&inspected.parts).titled("Parts"),
@@ -133,12 +133,12 @@ impl PartView {
                 .balances
                 .as_ref()
                 .map(|balances| balances.currency.code().to_string()),
-            opening_balance: balance(StatementBalances::opening_minor),
-            closing_balance: balance(StatementBalances::closing_minor),
+            opening_balance: balance(|balances| balances.opening_minor),
+            closing_balance: balance(|balances| balances.closing_minor),
             closing_date: part
                 .balances
                 .as_ref()
-                .and_then(StatementBalances::closing_date)
+                .and_then(|balances| balances.closing_date)
                 .map(|date| date.to_string()),
             first_line: own.first().map(|line| line.line),
             last_line: own.last().map(|line| line.line),

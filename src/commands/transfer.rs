@@ -265,7 +265,7 @@ async fn cash(
     let settlement = require_settlement(store, &via).await?;
     let currency = match store.account(&customer).await? {
         Some(account) => account.currency,
-        None => return Err(super::not_found_account(&customer).context(flag)),
+        None => return Err(crate::ledger::account_not_found(&customer).context(flag)),
     };
     let (from, to) = if kind == TransferKind::Deposit {
         (settlement.number, customer)

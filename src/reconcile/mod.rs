@@ -269,20 +269,6 @@ pub struct StatementBalances {
     pub(crate) closing_date: Option<NaiveDate>,
 }
 
-impl StatementBalances {
-    pub(crate) fn opening_minor(&self) -> i64 {
-        self.opening_minor
-    }
-
-    pub(crate) fn closing_minor(&self) -> i64 {
-        self.closing_minor
-    }
-
-    pub(crate) fn closing_date(&self) -> Option<NaiveDate> {
-        self.closing_date
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     /// The format actually read, never `Auto`.
