@@ -539,7 +539,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
@@ -549,10 +549,10 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         }
         'fincore;reconcile;run' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The settlement account the statement is for')
-            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'The statement''s day, YYYY-MM-DD')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Only the lines booked on this day, YYYY-MM-DD (default: the statement''s whole period)')
             [CompletionResult]::new('--statement', '--statement', [CompletionResultType]::ParameterName, 'The bank statement file')
             [CompletionResult]::new('--amount-tolerance', '--amount-tolerance', [CompletionResultType]::ParameterName, 'Largest amount difference still matched, in the account''s currency (default 0)')
-            [CompletionResult]::new('--date-window', '--date-window', [CompletionResultType]::ParameterName, 'Days either side of the run date a movement may be dated and still match by amount')
+            [CompletionResult]::new('--date-window', '--date-window', [CompletionResultType]::ParameterName, 'Days either side of the run''s days a movement may be dated and still match by amount')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)')
             [CompletionResult]::new('--date-format', '--date-format', [CompletionResultType]::ParameterName, 'CSV: chrono format of the date column, e.g. %d.%m.%Y')
@@ -574,7 +574,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         }
         'fincore;reconcile;list' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Only runs of this settlement account')
-            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Only runs of this date')
+            [CompletionResult]::new('--date', '--date', [CompletionResultType]::ParameterName, 'Only runs whose days include this one')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -644,7 +644,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;reconcile;help' {
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')
@@ -1214,7 +1214,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;help;reconcile' {
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements of one day')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List reconciliation runs, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one run with its break items')
             [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a break item: post its difference to an account, or accept it')

@@ -492,7 +492,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -v 'More log output on stderr (-v info, -vv debug)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand run 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)'
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'
@@ -501,10 +501,10 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;reconcile;run'= {
             cand --account 'The settlement account the statement is for'
-            cand --date 'The statement''s day, YYYY-MM-DD'
+            cand --date 'Only the lines booked on this day, YYYY-MM-DD (default: the statement''s whole period)'
             cand --statement 'The bank statement file'
             cand --amount-tolerance 'Largest amount difference still matched, in the account''s currency (default 0)'
-            cand --date-window 'Days either side of the run date a movement may be dated and still match by amount'
+            cand --date-window 'Days either side of the run''s days a movement may be dated and still match by amount'
             cand --input-format 'Statement format; auto detects by content'
             cand --map 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)'
             cand --date-format 'CSV: chrono format of the date column, e.g. %d.%m.%Y'
@@ -525,7 +525,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;reconcile;list'= {
             cand --account 'Only runs of this settlement account'
-            cand --date 'Only runs of this date'
+            cand --date 'Only runs whose days include this one'
             cand --limit 'limit'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
@@ -591,7 +591,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --help 'Print help'
         }
         &'fincore;reconcile;help'= {
-            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand run 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)'
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'
@@ -1082,7 +1082,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;report;compliance'= {
         }
         &'fincore;help;reconcile'= {
-            cand run 'Match a bank statement against a settlement account''s ledger movements of one day'
+            cand run 'Match a bank statement against a settlement account''s ledger movements over its period (or one day)'
             cand list 'List reconciliation runs, newest first'
             cand show 'Show one run with its break items'
             cand resolve 'Resolve a break item: post its difference to an account, or accept it'

@@ -431,17 +431,17 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fis
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements over its period (or one day)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "list" -d 'List reconciliation runs, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "show" -d 'Show one run with its break items'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "inspect" -d 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l account -d 'The settlement account the statement is for' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date -d 'The statement\'s day, YYYY-MM-DD' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date -d 'Only the lines booked on this day, YYYY-MM-DD (default: the statement\'s whole period)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l statement -d 'The bank statement file' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l amount-tolerance -d 'Largest amount difference still matched, in the account\'s currency (default 0)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run date a movement may be dated and still match by amount' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run\'s days a movement may be dated and still match by amount' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l input-format -d 'Statement format; auto detects by content' -r -f -a "auto\t''
 csv\t''
 camt053\t''
@@ -464,7 +464,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l account -d 'Only runs of this settlement account' -r
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l date -d 'Only runs of this date' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l date -d 'Only runs whose days include this one' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l limit -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
@@ -529,7 +529,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements over its period (or one day)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List reconciliation runs, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one run with its break items'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from help" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'
@@ -803,7 +803,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "reverse" -d 'Post the opposite transfer, linked to the original (once only)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "balances" -d 'Trial balance: per currency, total debits = total credits'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "compliance" -d 'CTR, structuring, sanctions, suspicious activity and audit summary for a period'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements of one day'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "run" -d 'Match a bank statement against a settlement account\'s ledger movements over its period (or one day)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "list" -d 'List reconciliation runs, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "show" -d 'Show one run with its break items'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "resolve" -d 'Resolve a break item: post its difference to an account, or accept it'

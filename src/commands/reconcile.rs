@@ -26,7 +26,7 @@ const LIST_LIMIT_MAX: i64 = 100_000;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ReconcileCommand {
-    /// Match a bank statement against a settlement account's ledger movements of one day
+    /// Match a bank statement against a settlement account's ledger movements over its period (or one day)
     Run(RunArgs),
     /// List reconciliation runs, newest first
     List(ListArgs),
@@ -43,16 +43,16 @@ pub(crate) struct RunArgs {
     /// The settlement account the statement is for
     #[arg(long)]
     account: String,
-    /// The statement's day, YYYY-MM-DD
+    /// Only the lines booked on this day, YYYY-MM-DD (default: the statement's whole period)
     #[arg(long)]
-    date: String,
+    date: Option<String>,
     /// The bank statement file
     #[arg(long)]
     statement: PathBuf,
     /// Largest amount difference still matched, in the account's currency (default 0)
     #[arg(long = "amount-tolerance", allow_hyphen_values = true)]
     amount_tolerance: Option<String>,
-    /// Days either side of the run date a movement may be dated and still match by amount
+    /// Days either side of the run's days a movement may be dated and still match by amount
     #[arg(long = "date-window", default_value_t = DATE_WINDOW_DEFAULT_DAYS, allow_hyphen_values = true)]
     date_window: i64,
     #[command(flatten)]
@@ -92,7 +92,7 @@ pub(crate) struct ListArgs {
     /// Only runs of this settlement account
     #[arg(long)]
     account: Option<String>,
-    /// Only runs of this date
+    /// Only runs whose days include this one
     #[arg(long)]
     date: Option<String>,
     #[arg(long, default_value_t = LIST_LIMIT_DEFAULT)]
@@ -191,7 +191,12 @@ fn progress_bar(context: &Context, total_bytes: u64) -> ProgressBar {
 async fn run(context: &Context, arguments: RunArgs) -> AppResult<Output> {
     let request = RunRequest {
         account: account_argument("--account", &arguments.account)?,
-        date: clock::parse_date(&arguments.date).map_err(|error| error.context("--date"))?,
+        date: arguments
+            .date
+            .as_deref()
+            .map(clock::parse_date)
+            .transpose()
+            .map_err(|error| error.context("--date"))?,
         statement: arguments.statement.clone(),
         format: arguments.reading.input_format.parse::<InputFormat>()?,
         csv: csv_options(&arguments.reading)?,
@@ -214,8 +219,19 @@ async fn run_request(context: &Context, request: RunRequest) -> AppResult<Output
     )
     .await;
     bar.finish_and_clear();
-    let RunOutcome { run, items } = outcome?;
-    let exit_code = if items.is_empty() { 0 } else { 1 };
+    let RunOutcome {
+        run,
+        items,
+        warnings,
+    } = outcome?;
+    if !context.global.quiet {
+        for warning in &warnings {
+            crate::stderr_line!("warning: {warning}");
+        }
+    }
+    // Every break resolved (carried over from a superseded run, or by a rule) is reconciled.
+    let unresolved = items.iter().any(|item| item.resolution.is_none());
+    let exit_code = u8::from(unresolved);
     Ok(Output::view(run_view(context, &run, &items)).with_exit_code(exit_code))
 }
 
@@ -229,7 +245,7 @@ pub(super) async fn run_for_demo(
 ) -> AppResult<Output> {
     let request = RunRequest {
         account: account.to_string(),
-        date: clock::parse_date(date)?,
+        date: Some(clock::parse_date(date)?),
         statement: statement.to_path_buf(),
         format: InputFormat::Auto,
         csv: CsvOptions::default(),
@@ -316,11 +332,24 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
         item,
         run_id: outcome.run.id,
         account: outcome.run.account.clone(),
-        date: outcome.run.date.to_string(),
+        date: outcome
+            .item
+            .date
+            .unwrap_or(outcome.run.last_day())
+            .to_string(),
         transfer,
         trace_id: context.actor.trace_id.clone(),
     });
     Ok(Output::view(View::new(document, sections)))
+}
+
+/// A run's days in tables: one date, or `from to to`.
+fn period_text(period: &PeriodView) -> String {
+    if period.from == period.to {
+        period.from.clone()
+    } else {
+        format!("{} to {}", period.from, period.to)
+    }
 }
 
 /// A run's status in tables: `active`, or which run superseded it.
@@ -348,7 +377,9 @@ fn count(length: usize) -> i64 {
 struct RunSummaryView {
     run_id: i64,
     account: String,
-    date: String,
+    /// The run's `--date`; null for a run over the statement's whole period.
+    date: Option<String>,
+    period: PeriodView,
     /// `active` or `superseded`.
     status: &'static str,
     superseded_by: Option<i64>,
@@ -358,9 +389,16 @@ struct RunSummaryView {
     amount_tolerance: String,
     date_window: i64,
     statement_lines: u64,
+    /// Lines booked on other days than the run's (`--date`).
+    lines_outside_run: u64,
+    /// Lines on days another active run reconciled.
+    lines_already_reconciled: u64,
     internal_entries: u64,
     matched: u64,
     matched_fuzzy: u64,
+    /// Statement lines matched in groups, and the ledger movements they settle.
+    matched_grouped: u64,
+    grouped_entries: u64,
     /// Every break kind with its count.
     breaks: BTreeMap<&'static str, u64>,
     balance: Option<BalanceView>,
@@ -369,6 +407,12 @@ struct RunSummaryView {
     trace_id: String,
     /// Break items not yet resolved.
     unresolved: i64,
+}
+
+#[derive(Serialize)]
+struct PeriodView {
+    from: String,
+    to: String,
 }
 
 #[derive(Serialize)]
@@ -396,7 +440,11 @@ impl RunSummaryView {
         RunSummaryView {
             run_id: run.id,
             account: run.account.clone(),
-            date: run.date.to_string(),
+            date: run.date.map(|date| date.to_string()),
+            period: PeriodView {
+                from: run.period_from.to_string(),
+                to: run.period_to.to_string(),
+            },
             status: if run.is_active() {
                 "active"
             } else {
@@ -413,9 +461,13 @@ impl RunSummaryView {
             amount_tolerance: run.currency.format(run.amount_tolerance_minor),
             date_window: run.date_window_days,
             statement_lines: run.statement_lines,
+            lines_outside_run: run.lines_outside_run,
+            lines_already_reconciled: run.lines_already_reconciled,
             internal_entries: run.internal_entries,
             matched: run.matched,
             matched_fuzzy: run.matched_fuzzy,
+            matched_grouped: run.matched_grouped,
+            grouped_entries: run.grouped_entries,
             breaks: BreakKind::ALL
                 .iter()
                 .map(|kind| (kind.as_str(), run.break_count(*kind)))
@@ -442,7 +494,7 @@ impl Record for RunSummaryView {
     const COLUMNS: &'static [Column<RunSummaryView>] = &[
         Column::field("run_id"),
         Column::field("account"),
-        Column::field("date"),
+        Column::text("days", |run| period_text(&run.period)),
         Column::text("status", |run| status_text(run.superseded_by)),
         Column::field_at("format", "statement.format"),
         Column::field("statement_lines"),
@@ -465,15 +517,19 @@ impl Record for RunDetailView {
     const COLUMNS: &'static [Column<RunDetailView>] = &[
         Column::field("run_id"),
         Column::field("account"),
-        Column::field("date"),
+        Column::text("days", |run| period_text(&run.0.period)),
         Column::text("status", |run| status_text(run.0.superseded_by)),
         Column::text("statement", |run| {
             format!("{} ({})", run.0.statement.file, run.0.statement.format)
         }),
         Column::field("statement_lines"),
+        Column::field("lines_outside_run"),
+        Column::field("lines_already_reconciled"),
         Column::field("internal_entries"),
         Column::field("matched"),
         Column::field("matched_fuzzy"),
+        Column::field("matched_grouped"),
+        Column::field("grouped_entries"),
         // One row per break kind, in `BreakKind::ALL` order (a test holds them together).
         Column::field_at("missing_internal", "breaks.missing_internal"),
         Column::field_at("missing_external", "breaks.missing_external"),
@@ -481,6 +537,7 @@ impl Record for RunDetailView {
         Column::field_at("duplicate_external", "breaks.duplicate_external"),
         Column::field_at("ambiguous", "breaks.ambiguous"),
         Column::field_at("currency_mismatch", "breaks.currency_mismatch"),
+        Column::field_at("balance_mismatch", "breaks.balance_mismatch"),
         Column::optional_text("statement_closing", |run| {
             run.0.balance.as_ref().map(|balance| {
                 format!(
@@ -640,9 +697,11 @@ fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
     }
     let note = if items.is_empty() {
         "fully reconciled".to_string()
+    } else if unresolved == 0 {
+        format!("fully reconciled: all {} breaks are resolved", items.len())
     } else {
         format!(
-            "{} breaks; resolve with: fincore reconcile resolve ITEM (--post-to ACCOUNT | --accept) --note TEXT",
+            "{unresolved} of {} breaks unresolved; resolve with: fincore reconcile resolve ITEM (--post-to ACCOUNT | --accept) --note TEXT",
             items.len()
         )
     };
@@ -658,7 +717,7 @@ mod tests {
         let break_rows: Vec<&str> = RunDetailView::COLUMNS
             .iter()
             .map(|column| column.header)
-            .skip_while(|header| *header != "matched_fuzzy")
+            .skip_while(|header| *header != "grouped_entries")
             .skip(1)
             .take(BreakKind::ALL.len())
             .collect();

@@ -20,11 +20,55 @@ pub struct InternalMovement {
     pub currency: Currency,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchOptions {
-    pub run_date: NaiveDate,
+    /// The days the run reconciles: its movements dated on them must be accounted for.
+    pub run_days: RunDays,
     pub amount_tolerance_minor: i64,
     pub date_window_days: i64,
+}
+
+impl MatchOptions {
+    /// A run of one day.
+    pub fn one_day(date: NaiveDate, amount_tolerance_minor: i64, date_window_days: i64) -> Self {
+        MatchOptions {
+            run_days: RunDays::period(date, date),
+            amount_tolerance_minor,
+            date_window_days,
+        }
+    }
+}
+
+/// The days a run reconciles: a period, less the days another active run already reconciled
+/// (their lines and movements belong to that run; its movements stay candidates for matching).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDays {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Inclusive ranges inside `from..=to` reconciled by other runs.
+    pub covered_elsewhere: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl RunDays {
+    pub fn period(from: NaiveDate, to: NaiveDate) -> RunDays {
+        RunDays {
+            from,
+            to,
+            covered_elsewhere: Vec::new(),
+        }
+    }
+
+    /// Whether `date` is one of the run's own days.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        (self.from..=self.to).contains(&date) && !self.is_covered_elsewhere(date)
+    }
+
+    /// Whether another run reconciled `date`.
+    pub fn is_covered_elsewhere(&self, date: NaiveDate) -> bool {
+        self.covered_elsewhere
+            .iter()
+            .any(|(from, to)| (*from..=*to).contains(&date))
+    }
 }
 
 /// Declaration order is the order of items in a result.
@@ -36,16 +80,19 @@ pub enum BreakKind {
     DuplicateExternal,
     Ambiguous,
     CurrencyMismatch,
+    /// The statement's closing balance differs from the ledger's at the end of that day.
+    BalanceMismatch,
 }
 
 impl BreakKind {
-    pub const ALL: [BreakKind; 6] = [
+    pub const ALL: [BreakKind; 7] = [
         BreakKind::MissingInternal,
         BreakKind::MissingExternal,
         BreakKind::AmountMismatch,
         BreakKind::DuplicateExternal,
         BreakKind::Ambiguous,
         BreakKind::CurrencyMismatch,
+        BreakKind::BalanceMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +103,7 @@ impl BreakKind {
             BreakKind::DuplicateExternal => "duplicate_external",
             BreakKind::Ambiguous => "ambiguous",
             BreakKind::CurrencyMismatch => "currency_mismatch",
+            BreakKind::BalanceMismatch => "balance_mismatch",
         }
     }
 }
@@ -92,6 +140,8 @@ pub struct BreakItem {
     pub currency: Currency,
     /// The movement's currency, when the item has a ledger side.
     pub internal_currency: Option<Currency>,
+    /// The statement line's booking date; the movement's for `missing_external`.
+    pub date: NaiveDate,
 }
 
 /// A statement line matched by amount and date: a judgement call worth keeping for audit.
@@ -101,13 +151,28 @@ pub struct FuzzyMatch {
     pub transfer_id: i64,
 }
 
+/// Statement lines and ledger movements that settle each other as a whole: one line for a
+/// payout net of its fee, several lines of a batch for one movement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupedMatch {
+    /// `StatementLine::line` of each line, ascending.
+    pub statement_lines: Vec<u64>,
+    /// Ascending.
+    pub transfer_ids: Vec<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MatchResult {
     pub statement_lines: u64,
-    /// Movements dated the run date, plus movements of other days that matched a line.
+    /// Movements dated the run's days, plus movements of other days that matched a line.
     pub internal_entries: u64,
     pub matched: u64,
     pub matched_fuzzy: u64,
+    /// Statement lines matched in groups, and the movements they settle.
+    pub matched_grouped: u64,
+    pub grouped_entries: u64,
+    /// The groups, ordered by their first statement line.
+    pub grouped_matches: Vec<GroupedMatch>,
     /// Sorted by kind, reference, statement line, transfer id.
     pub items: Vec<BreakItem>,
     /// The `matched_fuzzy` pairs, in statement order.
@@ -117,11 +182,6 @@ pub struct MatchResult {
 impl MatchResult {
     pub fn count(&self, kind: BreakKind) -> u64 {
         self.items.iter().filter(|item| item.kind == kind).count() as u64
-    }
-
-    /// Every kind with its count, zeros included, in `BreakKind::ALL` order.
-    pub(crate) fn break_counts(&self) -> [(BreakKind, u64); 6] {
-        BreakKind::ALL.map(|kind| (kind, self.count(kind)))
     }
 }
 
@@ -148,10 +208,11 @@ pub fn match_statement(
     let options = MatchOptions {
         amount_tolerance_minor: options.amount_tolerance_minor.max(0),
         date_window_days: options.date_window_days.max(0),
-        ..*options
+        ..options.clone()
     };
     let mut matcher = Matcher::new(lines, internal, options);
     matcher.match_by_reference();
+    matcher.match_statement_groups();
     matcher.match_by_amount_and_date();
     matcher.record_leftovers();
     matcher.finish()
@@ -261,6 +322,7 @@ impl<'a> Matcher<'a> {
             statement_line: Some(line.line),
             currency: line.currency,
             internal_currency: Some(movement.currency),
+            date: line.date,
         });
     }
 
@@ -278,6 +340,7 @@ impl<'a> Matcher<'a> {
             statement_line: Some(line.line),
             currency: line.currency,
             internal_currency: None,
+            date: line.date,
         });
     }
 
@@ -294,6 +357,7 @@ impl<'a> Matcher<'a> {
             statement_line: None,
             currency: movement.currency,
             internal_currency: Some(movement.currency),
+            date: movement.date,
         });
     }
 
@@ -417,6 +481,15 @@ impl<'a> Matcher<'a> {
                 None => deferred.push(line_index),
             }
         }
+        let open_movements: Vec<usize> = movements
+            .iter()
+            .copied()
+            .filter(|index| self.is_movement_open(*index))
+            .collect();
+        if self.settle_each_other(&deferred, &open_movements) {
+            self.record_group(&deferred, &open_movements);
+            return;
+        }
         for line_index in deferred {
             match self.best_open(movements, line_index, false) {
                 Some(movement_index) => {
@@ -430,6 +503,107 @@ impl<'a> Matcher<'a> {
                     self.record_pair(line_index, movement_index, kind);
                 }
                 None => self.record_line_break(line_index, BreakKind::DuplicateExternal),
+            }
+        }
+    }
+
+    /// Whether what is left of a reference group settles as a whole: lines and movements on
+    /// both sides, more than one on at least one side (one against one is a mismatch), one
+    /// currency, sums equal within tolerance.
+    fn settle_each_other(&self, lines: &[usize], movements: &[usize]) -> bool {
+        if lines.is_empty() || movements.is_empty() || lines.len() + movements.len() < 3 {
+            return false;
+        }
+        let currency = self.lines[lines[0]].currency;
+        let same_currency = lines
+            .iter()
+            .all(|index| self.lines[*index].currency == currency)
+            && movements
+                .iter()
+                .all(|index| self.internal[*index].currency == currency);
+        let lines_minor: i128 = lines
+            .iter()
+            .map(|index| i128::from(self.lines[*index].amount_minor))
+            .sum();
+        let movements_minor: i128 = movements
+            .iter()
+            .map(|index| i128::from(self.internal[*index].amount_minor))
+            .sum();
+        same_currency
+            && (lines_minor - movements_minor).unsigned_abs() <= u128::from(self.tolerance())
+    }
+
+    fn record_group(&mut self, lines: &[usize], movements: &[usize]) {
+        for &line_index in lines {
+            self.account_line(line_index);
+        }
+        for &movement_index in movements {
+            self.account_movement(movement_index);
+        }
+        let mut statement_lines: Vec<u64> =
+            lines.iter().map(|index| self.lines[*index].line).collect();
+        let mut transfer_ids: Vec<i64> = movements
+            .iter()
+            .map(|index| self.internal[*index].transfer_id)
+            .collect();
+        statement_lines.sort_unstable();
+        transfer_ids.sort_unstable();
+        self.result.matched_grouped += lines.len() as u64;
+        self.result.grouped_entries += movements.len() as u64;
+        self.result.grouped_matches.push(GroupedMatch {
+            statement_lines,
+            transfer_ids,
+        });
+    }
+
+    /// Lines the bank booked as one entry (a camt batch: the same `group`), none matched by
+    /// reference, settle the one open movement of their total within the date window of the
+    /// entry, when exactly one fits.
+    fn match_statement_groups(&mut self) {
+        let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+        for (index, line) in self.lines.iter().enumerate() {
+            let Some(group) = line.group else { continue };
+            match groups.last_mut() {
+                Some((last, members)) if *last == group => members.push(index),
+                _ => groups.push((group, vec![index])),
+            }
+        }
+        groups.retain(|(_, members)| {
+            members.len() > 1 && members.iter().all(|index| self.is_line_open(*index))
+        });
+        if groups.is_empty() {
+            return;
+        }
+        let movement_keys = SortedKeys::new(
+            (0..self.internal.len())
+                .filter(|index| self.is_movement_open(*index))
+                .map(|index| {
+                    let movement = &self.internal[index];
+                    SortKey::new(
+                        movement.currency,
+                        movement.amount_minor,
+                        movement.date,
+                        index,
+                    )
+                }),
+        );
+        for (_, members) in groups {
+            let first = &self.lines[members[0]];
+            let same_currency = members
+                .iter()
+                .all(|index| self.lines[*index].currency == first.currency);
+            let total_minor = members.iter().try_fold(0_i64, |total, index| {
+                total.checked_add(self.lines[*index].amount_minor)
+            });
+            let (true, Some(total_minor)) = (same_currency, total_minor) else {
+                continue;
+            };
+            let probe = SortKey::new(first.currency, total_minor, first.date, usize::MAX);
+            if let Candidates::One(movement_index) = movement_keys.candidates(&probe, &self.options)
+            {
+                if self.is_movement_open(movement_index) {
+                    self.record_group(&members, &[movement_index]);
+                }
             }
         }
     }
@@ -525,7 +699,7 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// Lines nobody claimed are missing in the ledger; the run date's unclaimed movements are
+    /// Lines nobody claimed are missing in the ledger; the run days' unclaimed movements are
     /// missing on the statement. Other days' movements belong to other runs.
     fn record_leftovers(&mut self) {
         for line_index in 0..self.lines.len() {
@@ -534,8 +708,11 @@ impl<'a> Matcher<'a> {
             }
         }
         for movement_index in 0..self.internal.len() {
-            let on_run_date = self.internal[movement_index].date == self.options.run_date;
-            if on_run_date && self.is_movement_open(movement_index) {
+            let on_run_days = self
+                .options
+                .run_days
+                .contains(self.internal[movement_index].date);
+            if on_run_days && self.is_movement_open(movement_index) {
                 self.record_missing_external(movement_index);
             }
         }
@@ -547,6 +724,9 @@ impl<'a> Matcher<'a> {
         self.result
             .fuzzy_matches
             .sort_by_key(|pair| (pair.statement_line, pair.transfer_id));
+        self.result
+            .grouped_matches
+            .sort_by_key(|group| group.statement_lines[0]);
         self.result.items.sort_by(|left, right| {
             (
                 left.kind,
@@ -564,14 +744,14 @@ impl<'a> Matcher<'a> {
         self.result
     }
 
-    /// Movements of the run date plus those of other days that matched, checking on the way
+    /// Movements of the run days plus those of other days that matched, checking on the way
     /// that each is accounted for once (other days' movements: once or not at all).
     fn count_internal_entries(&self) -> u64 {
         let mut entries = 0;
         for (movement, &accounted) in self.internal.iter().zip(&self.movement_accounted) {
-            let on_run_date = movement.date == self.options.run_date;
+            let on_run_days = self.options.run_days.contains(movement.date);
             assert!(
-                accounted == 1 || (!on_run_date && accounted == 0),
+                accounted == 1 || (!on_run_days && accounted == 0),
                 "transfer {} accounted for {accounted} times",
                 movement.transfer_id
             );
@@ -580,8 +760,8 @@ impl<'a> Matcher<'a> {
         entries
     }
 
-    /// The invariant of a reconciliation: every statement line and every movement dated the
-    /// run date appears exactly once (matched or in one break), and the totals add up.
+    /// The invariant of a reconciliation: every statement line and every movement dated on
+    /// the run's days appears exactly once (matched or in one break), and the totals add up.
     /// (Movements were checked while counting them.)
     fn assert_everything_accounted_once(&self) {
         if let Some(index) = self
@@ -601,15 +781,32 @@ impl<'a> Matcher<'a> {
             + count(BreakKind::Ambiguous)
             + count(BreakKind::MissingInternal);
         assert_eq!(result.fuzzy_matches.len() as u64, result.matched_fuzzy);
+        let grouped_lines: usize = result
+            .grouped_matches
+            .iter()
+            .map(|group| group.statement_lines.len())
+            .sum();
+        let grouped_movements: usize = result
+            .grouped_matches
+            .iter()
+            .map(|group| group.transfer_ids.len())
+            .sum();
+        assert_eq!(grouped_lines as u64, result.matched_grouped);
+        assert_eq!(grouped_movements as u64, result.grouped_entries);
+        assert_eq!(
+            count(BreakKind::BalanceMismatch),
+            0,
+            "matching compares no balances"
+        );
         let paired = result.matched + result.matched_fuzzy + paired_breaks;
         assert_eq!(
             result.statement_lines,
-            paired + line_only_breaks,
+            paired + result.matched_grouped + line_only_breaks,
             "statement lines do not add up"
         );
         assert_eq!(
             result.internal_entries,
-            paired + count(BreakKind::MissingExternal),
+            paired + result.grouped_entries + count(BreakKind::MissingExternal),
             "internal entries do not add up"
         );
     }

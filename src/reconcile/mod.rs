@@ -69,10 +69,19 @@
 //!   ambiguous line stay unmatched, so those dated the run date are also `missing_external`:
 //!   each side is accounted for exactly once and resolving one never hides the other.
 //!   Fuzzy pairs are listed in `MatchResult::fuzzy_matches` for audit.
+//! - Grouped matches: what is left of a reference group after one-to-one pairing (lines and
+//!   movements, more than one on a side) settles as a whole when its sums agree within the
+//!   tolerance (a payout net of its fee; an invoice paid in parts), dates aside like every
+//!   reference match. Then lines the bank booked as one entry (camt batch, same `group`), none
+//!   matched by reference, settle the one open movement of their total within the date window
+//!   when exactly one fits. Both count as `matched_grouped` (lines) and `grouped_entries`
+//!   (movements).
+//! - Runs cover days (`RunDays`): movements dated on them must be accounted for; movements of
+//!   neighbouring days within the window are candidates only.
 //! - When two lines tie for a movement, the one earlier in the statement (`line`) pairs first.
 //! - `difference` is external − internal with an absent side counted as zero (so the sum of
 //!   differences is the unexplained money), and `None` for `currency_mismatch`.
-//! - `internal_entries` counts the movements dated the run date plus the movements from other
+//! - `internal_entries` counts the movements dated on the run's days plus the movements from other
 //!   days that matched a line; statement_lines = matched + matched_fuzzy + amount_mismatch +
 //!   currency_mismatch + duplicate_external + ambiguous + missing_internal, and
 //!   internal_entries = matched + matched_fuzzy + amount_mismatch + currency_mismatch +
@@ -84,6 +93,7 @@
 //!   a hash table: on a million lines each hash probe is a cache miss, the join reads in order.
 
 mod matching;
+mod period;
 pub(crate) mod record;
 mod reference;
 mod statement;
@@ -93,8 +103,10 @@ mod tests;
 pub(crate) use statement::LineDetails;
 
 pub use matching::{
-    match_statement, BreakItem, BreakKind, FuzzyMatch, InternalMovement, MatchOptions, MatchResult,
+    match_statement, BreakItem, BreakKind, FuzzyMatch, GroupedMatch, InternalMovement,
+    MatchOptions, MatchResult, RunDays,
 };
+pub use period::{closing_balances, statement_period};
 
 use crate::error::{AppError, AppResult};
 use crate::money::{format_minor_wide, Currency};

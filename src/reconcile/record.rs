@@ -36,8 +36,12 @@ impl BalanceCheck {
 pub(crate) struct RunRecord {
     pub(crate) id: i64,
     pub(crate) account: String,
-    pub(crate) date: NaiveDate,
-    /// The run that replaced this one; `None` while it is the account and date's active run.
+    /// The run's `--date`; `None` for a run over the statement's whole period.
+    pub(crate) date: Option<NaiveDate>,
+    /// The days the run reconciles (`date` to `date` when it has one).
+    pub(crate) period_from: NaiveDate,
+    pub(crate) period_to: NaiveDate,
+    /// The run that replaced this one; `None` while it is the account and period's active run.
     pub(crate) superseded_by: Option<i64>,
     /// The run this one replaced.
     pub(crate) supersedes: Option<i64>,
@@ -49,12 +53,20 @@ pub(crate) struct RunRecord {
     pub(crate) statement_account: Option<String>,
     pub(crate) amount_tolerance_minor: i64,
     pub(crate) date_window_days: i64,
+    /// Statement lines that took part (booked on the run's days).
     pub(crate) statement_lines: u64,
+    /// Lines of the file booked on other days than the run's (`--date`), not matched.
+    pub(crate) lines_outside_run: u64,
+    /// Lines booked on days another active run already reconciled, not matched again.
+    pub(crate) lines_already_reconciled: u64,
     pub(crate) internal_entries: u64,
     pub(crate) matched: u64,
     pub(crate) matched_fuzzy: u64,
+    /// Statement lines matched in groups, and the ledger movements those groups settle.
+    pub(crate) matched_grouped: u64,
+    pub(crate) grouped_entries: u64,
     /// Per break kind, in `BreakKind::ALL` order.
-    pub(crate) breaks: [u64; 6],
+    pub(crate) breaks: [u64; BreakKind::ALL.len()],
     pub(crate) balance: Option<BalanceCheck>,
     pub(crate) operator: String,
     pub(crate) trace_id: String,
@@ -72,6 +84,11 @@ impl RunRecord {
 
     pub(crate) fn is_active(&self) -> bool {
         self.superseded_by.is_none()
+    }
+
+    /// The last day of the run: its date, or the end of its period.
+    pub(crate) fn last_day(&self) -> NaiveDate {
+        self.period_to
     }
 }
 
@@ -137,6 +154,8 @@ pub(crate) struct ItemRecord {
     pub(crate) difference_minor: Option<i64>,
     pub(crate) transfer_id: Option<i64>,
     pub(crate) statement_line: Option<u64>,
+    /// The day of the break (`BreakItem::date`); `None` in runs stored before periods.
+    pub(crate) date: Option<NaiveDate>,
     pub(crate) resolution: Option<Resolution>,
 }
 
@@ -154,12 +173,14 @@ impl ItemRecord {
             difference_minor: item.difference_minor,
             transfer_id: item.transfer_id,
             statement_line: item.statement_line,
+            date: Some(item.date),
             resolution: None,
         }
     }
 
-    /// What makes two items of runs of the same account and date "the same break", so a
-    /// re-run carries an earlier resolution over.
+    /// What makes two items of runs of the same account "the same break", so a re-run
+    /// carries an earlier resolution over. The statement line's number is left out: a weekly
+    /// file numbers the lines of a day's file differently.
     pub(crate) fn identity(&self) -> ItemIdentity<'_> {
         ItemIdentity {
             kind: self.kind,
@@ -169,7 +190,6 @@ impl ItemRecord {
             internal_amount_minor: self.internal_amount_minor,
             external_amount_minor: self.external_amount_minor,
             transfer_id: self.transfer_id,
-            statement_line: self.statement_line,
         }
     }
 }
@@ -183,5 +203,4 @@ pub(crate) struct ItemIdentity<'a> {
     internal_amount_minor: Option<i64>,
     external_amount_minor: Option<i64>,
     transfer_id: Option<i64>,
-    statement_line: Option<u64>,
 }

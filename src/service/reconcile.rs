@@ -3,14 +3,18 @@
 //! what it found, each in one write transaction with its audit event.
 //!
 //! Decisions (see also the README's Reconciliation section):
-//! - Internal movements are the settlement account's entries dated within run date ± window,
+//! - A run reconciles days: its `--date`, else the statement's period (`reconcile::statement_period`).
+//!   Lines booked on other days are counted as outside the run; lines on days an active run
+//!   that this one does not contain already reconciled are counted as already reconciled.
+//!   Active runs whose period lies within the new run's are superseded by it.
+//! - Internal movements are the settlement account's entries dated within the days ± window,
 //!   without adjustment transfers (a reconciliation adjustment never appears on a bank
 //!   statement) and reversals of them.
 //! - A re-run of an account and date supersedes the active run in the same transaction that
 //!   stores the new one. An item identical to a resolved item of the superseded run (same kind,
 //!   reference, amounts, currencies, transfer and statement line) carries its resolution over.
 //! - `resolve --post-to` posts the difference (external − internal) as an `adjustment`
-//!   between the settlement account and the given account, dated the end of the run date (or
+//!   between the settlement account and the given account, dated the end of the break's day (or
 //!   now, if earlier), so the balance check of that day sees it; `--accept` only records.
 
 use crate::clock::{date_start_us, MICROS_PER_DAY};
@@ -20,8 +24,8 @@ use crate::model::{Account, AccountType, Transfer, TransferKind};
 use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
 use crate::reconcile::{
-    match_statement, read_statement_with, BreakKind, CsvOptions, InputFormat, LineDetails,
-    MatchOptions,
+    closing_balances, match_statement, read_statement_with, statement_period, BreakItem, BreakKind,
+    CsvOptions, InputFormat, LineDetails, MatchOptions, RunDays, StatementBalances, StatementLine,
 };
 use crate::service::post::post_in;
 use crate::service::write_batch;
@@ -33,13 +37,16 @@ use std::path::PathBuf;
 
 /// Widest `--date-window` accepted, in days.
 pub(crate) const DATE_WINDOW_MAX_DAYS: i64 = 31;
+/// Longest period a run reconciles at once, in days (a quarter and then some).
+pub(crate) const PERIOD_DAYS_MAX: i64 = 400;
 /// Longest `--note`, in characters.
 pub(crate) const NOTE_LENGTH_MAX: usize = TEXT_LENGTH_MAX;
 
 #[derive(Debug, Clone)]
 pub(crate) struct RunRequest {
     pub(crate) account: String,
-    pub(crate) date: NaiveDate,
+    /// Only the lines booked this day; `None`: the statement's whole period.
+    pub(crate) date: Option<NaiveDate>,
     pub(crate) statement: PathBuf,
     pub(crate) format: InputFormat,
     pub(crate) csv: CsvOptions,
@@ -52,6 +59,8 @@ pub(crate) struct RunRequest {
 pub(crate) struct RunOutcome {
     pub(crate) run: RunRecord,
     pub(crate) items: Vec<ItemRecord>,
+    /// What the operator should know about the run that is not a break (a day without lines).
+    pub(crate) warnings: Vec<String>,
 }
 
 /// The account to reconcile: it must exist (exit 5) and be a settlement account (exit 3).
@@ -74,6 +83,15 @@ pub(crate) async fn settlement_account(store: &Store, number: &str) -> AppResult
     Ok(account)
 }
 
+/// What a run decided before it is stored: its days, the match, the balance checks.
+struct Plan {
+    period: (NaiveDate, NaiveDate),
+    /// The active runs the run's period overlaps, as they were when the days were chosen.
+    overlapping: Vec<(i64, NaiveDate, NaiveDate)>,
+    template: RunRecord,
+    breaks: Vec<BreakItem>,
+}
+
 /// Read the statement, match it against the ledger and store the run. `on_progress` receives
 /// the statement bytes read so far. Nothing is written unless the statement was read whole.
 pub(crate) async fn run(
@@ -83,9 +101,9 @@ pub(crate) async fn run(
     on_progress: Box<dyn FnMut(u64) + Send>,
 ) -> AppResult<RunOutcome> {
     let account = settlement_account(store, &request.account).await?;
-    let currency = account.currency;
     let tolerance_minor = match &request.amount_tolerance {
-        Some(text) => currency
+        Some(text) => account
+            .currency
             .parse_non_negative(text)
             .map_err(|error| error.context("--amount-tolerance"))?,
         None => 0,
@@ -95,12 +113,114 @@ pub(crate) async fn run(
             "--date-window: must be 0–{DATE_WINDOW_MAX_DAYS} days"
         )));
     }
+    let started = std::time::Instant::now();
+    let elapsed_ms = || started.elapsed().as_millis() as u64;
+    let statement = read(&request, on_progress).await?;
+    tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
+    let period = run_period(&request, &statement)?;
+    let overlapping = store
+        .read_reconcile_runs_overlapping(&account.number, period.0, period.1)
+        .await?;
+    let run_days = RunDays {
+        from: period.0,
+        to: period.1,
+        covered_elsewhere: covered_elsewhere(period, &overlapping),
+    };
+    let (lines, outside_run, already_reconciled) = lines_of_run(statement.lines, &run_days);
     let window = TimeDelta::days(request.date_window_days);
-    let first_day = request.date - window;
-    let after_last_day = request.date + window + TimeDelta::days(1);
-    let day_end_us = date_start_us(request.date) + MICROS_PER_DAY;
+    let movements = store
+        .reconcile_movements(
+            &account.number,
+            account.currency,
+            date_start_us(period.0 - window),
+            date_start_us(period.1 + window + TimeDelta::days(1)),
+        )
+        .await?;
+    tracing::info!(elapsed_ms = elapsed_ms(), "movements loaded");
+    let options = MatchOptions {
+        run_days,
+        amount_tolerance_minor: tolerance_minor,
+        date_window_days: request.date_window_days,
+    };
+    let result = match_statement(&lines, &movements, &options);
+    tracing::info!(elapsed_ms = elapsed_ms(), "matched");
+    let (checks, balance_breaks) =
+        check_closing_balances(store, &account, &statement.closings, &options.run_days).await?;
+    let mut breaks = result.items;
+    breaks.extend(balance_breaks);
+    let mut template = RunRecord {
+        id: 0,
+        account: account.number.clone(),
+        date: request.date,
+        period_from: period.0,
+        period_to: period.1,
+        superseded_by: None,
+        supersedes: None,
+        currency: account.currency,
+        statement_file: request.statement.display().to_string(),
+        input_format: statement.format,
+        statement_account: statement.account,
+        amount_tolerance_minor: tolerance_minor,
+        date_window_days: request.date_window_days,
+        statement_lines: result.statement_lines,
+        lines_outside_run: outside_run,
+        lines_already_reconciled: already_reconciled,
+        internal_entries: result.internal_entries,
+        matched: result.matched,
+        matched_fuzzy: result.matched_fuzzy,
+        matched_grouped: result.matched_grouped,
+        grouped_entries: result.grouped_entries,
+        breaks: [0; BreakKind::ALL.len()],
+        balance: checks.last().copied(),
+        operator: actor.operator.clone(),
+        trace_id: actor.trace_id.clone(),
+        created_at_us: actor.now_us,
+    };
+    for (slot, kind) in template.breaks.iter_mut().zip(BreakKind::ALL) {
+        *slot = breaks.iter().filter(|item| item.kind == kind).count() as u64;
+    }
+    let warnings = run_warnings(&template, &overlapping);
+    // Millions of small allocations: freed on another thread while the run is stored.
+    // (If no thread can be started, the closure and its data are dropped right here.)
+    let _ = std::thread::Builder::new()
+        .name("reconcile-free".to_string())
+        .spawn(move || drop((lines, movements)));
+    let plan = Plan {
+        period,
+        overlapping,
+        template,
+        breaks,
+    };
+    let outcome = with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        let outcome = store_run(&mut tx, &plan).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    })
+    .await;
+    tracing::info!(elapsed_ms = elapsed_ms(), "run stored");
+    outcome.map(|(run, items)| RunOutcome {
+        run,
+        items,
+        warnings,
+    })
+}
 
-    // The statement is parsed on a blocking thread while the ledger is read.
+/// The statement as the run needs it: its lines, and each day's stated closing balance.
+struct ReadStatement {
+    format: InputFormat,
+    account: Option<String>,
+    lines: Vec<StatementLine>,
+    period: Option<(NaiveDate, NaiveDate)>,
+    closings: Vec<(NaiveDate, StatementBalances)>,
+}
+
+/// Parse the statement on a blocking thread (it may be a million lines) and take the part of
+/// the run's account.
+async fn read(
+    request: &RunRequest,
+    on_progress: Box<dyn FnMut(u64) + Send>,
+) -> AppResult<ReadStatement> {
     let statement_path = request.statement.clone();
     let (format, csv) = (request.format, request.csv.clone());
     // The blocking thread does not inherit the command's span: enter it, so the reading span
@@ -117,23 +237,10 @@ pub(crate) async fn run(
             &mut *on_progress,
         )
     });
-    let started = std::time::Instant::now();
-    let elapsed_ms = || started.elapsed().as_millis() as u64;
-    let movements = store
-        .reconcile_movements(
-            &account.number,
-            currency,
-            date_start_us(first_day),
-            date_start_us(after_last_day),
-        )
-        .await;
-    tracing::info!(elapsed_ms = elapsed_ms(), "movements loaded");
-    let ledger_closing = store.entry_sum_before(&account.number, day_end_us).await;
     // A panic while reading is a bug, not an unreadable statement: let it surface as one.
     let statement = reading
         .await
         .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
-    tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
     // A file may hold the statements of several accounts; until a run takes the part of its
     // own account, such a file is refused as before (one account per file).
     let accounts = statement.part_accounts();
@@ -144,144 +251,248 @@ pub(crate) async fn run(
         ))
         .context(request.statement.display()));
     }
-    let movements = movements?;
-    let mut ledger_closing_minor = ledger_closing?;
-
-    let options = MatchOptions {
-        run_date: request.date,
-        amount_tolerance_minor: tolerance_minor,
-        date_window_days: request.date_window_days,
-    };
-    let result = match_statement(&statement.lines, &movements, &options);
-    tracing::info!(elapsed_ms = elapsed_ms(), "matched");
-    let balance = match statement.balances {
-        Some(balances) => {
-            let date = balances.closing_date.unwrap_or(request.date);
-            if date != request.date {
-                let end_us = date_start_us(date) + MICROS_PER_DAY;
-                ledger_closing_minor = store.entry_sum_before(&account.number, end_us).await?;
-            }
-            Some(BalanceCheck {
-                currency: balances.currency,
-                date,
-                statement_opening_minor: balances.opening_minor,
-                statement_closing_minor: balances.closing_minor,
-                ledger_closing_minor,
-            })
-        }
-        None => None,
-    };
-    let template = RunRecord {
-        id: 0,
-        account: account.number.clone(),
-        date: request.date,
-        superseded_by: None,
-        supersedes: None,
-        currency,
-        statement_file: request.statement.display().to_string(),
-        input_format: statement.format,
-        statement_account: statement.account.clone(),
-        amount_tolerance_minor: tolerance_minor,
-        date_window_days: request.date_window_days,
-        statement_lines: result.statement_lines,
-        internal_entries: result.internal_entries,
-        matched: result.matched,
-        matched_fuzzy: result.matched_fuzzy,
-        breaks: result.break_counts().map(|(_, count)| count),
-        balance,
-        operator: actor.operator.clone(),
-        trace_id: actor.trace_id.clone(),
-        created_at_us: actor.now_us,
-    };
-    // Millions of small allocations: freed on another thread while the run is stored.
-    // (If no thread can be started, the closure and its data are dropped right here.)
-    let _ = std::thread::Builder::new()
-        .name("reconcile-free".to_string())
-        .spawn(move || drop((statement, movements)));
-    let outcome = with_retry(|| async {
-        let mut tx = store.begin_write(actor).await?;
-        let outcome = store_run(&mut tx, &template, &result.items).await?;
-        tx.commit().await?;
-        Ok(outcome)
+    let period = statement_period(&statement);
+    let closings = closing_balances(&statement);
+    Ok(ReadStatement {
+        format: statement.format,
+        account: statement.account,
+        lines: statement.lines,
+        period,
+        closings,
     })
-    .await;
-    tracing::info!(elapsed_ms = elapsed_ms(), "run stored");
-    outcome
 }
 
-#[tracing::instrument(name = "reconcile.store_run", skip_all, fields(items = breaks.len()))]
-async fn store_run(
-    tx: &mut WriteTx,
-    template: &RunRecord,
-    breaks: &[crate::reconcile::BreakItem],
-) -> AppResult<RunOutcome> {
-    let previous = tx
-        .active_reconcile_run(&template.account, template.date)
-        .await?;
-    let (run_id, first_item_id) = tx.next_reconcile_ids().await?;
-    let carried = match previous {
-        Some(previous) => tx.resolved_reconcile_items(previous).await?,
-        None => Vec::new(),
-    };
-    let resolutions: HashMap<_, _> = carried
+/// The run's days: `--date`, else the statement's period (exit 4 when it names no day).
+fn run_period(
+    request: &RunRequest,
+    statement: &ReadStatement,
+) -> AppResult<(NaiveDate, NaiveDate)> {
+    match (request.date, statement.period) {
+        (Some(date), _) => Ok((date, date)),
+        (None, Some(period)) => {
+            let days = (period.1 - period.0).num_days() + 1;
+            if days > PERIOD_DAYS_MAX {
+                return Err(AppError::invalid_input(format!(
+                    "statement covers {days} days ({} to {}), more than {PERIOD_DAYS_MAX}; reconcile it with --date, one day at a time",
+                    period.0, period.1
+                ))
+                .context(request.statement.display()));
+            }
+            Ok(period)
+        }
+        (None, None) => Err(AppError::invalid_input(
+            "statement has no lines, period or balance date to reconcile; give --date",
+        )
+        .context(request.statement.display())),
+    }
+}
+
+/// Days of `period` that active runs reconcile which this run will not supersede (runs whose
+/// period lies within this one's are superseded, and their days are this run's again).
+fn covered_elsewhere(
+    period: (NaiveDate, NaiveDate),
+    overlapping: &[(i64, NaiveDate, NaiveDate)],
+) -> Vec<(NaiveDate, NaiveDate)> {
+    overlapping
         .iter()
-        .filter_map(|item| Some((item.identity(), (item.id, item.resolution.as_ref()?))))
+        .filter(|(_, from, to)| !(period.0 <= *from && *to <= period.1))
+        .map(|(_, from, to)| (*from.max(&period.0), *to.min(&period.1)))
+        .collect()
+}
+
+/// The lines booked on the run's days, with the count of lines outside its period and of lines
+/// on days another run already reconciled. Filtered in place: no copy of a million lines.
+fn lines_of_run(mut lines: Vec<StatementLine>, days: &RunDays) -> (Vec<StatementLine>, u64, u64) {
+    let total = lines.len() as u64;
+    let (mut outside, mut elsewhere) = (0_u64, 0_u64);
+    lines.retain(|line| {
+        let in_period = (days.from..=days.to).contains(&line.date);
+        let covered = in_period && days.is_covered_elsewhere(line.date);
+        outside += u64::from(!in_period);
+        elsewhere += u64::from(covered);
+        in_period && !covered
+    });
+    assert_eq!(
+        lines.len() as u64 + outside + elsewhere,
+        total,
+        "every statement line is in the run, outside it, or another run's"
+    );
+    (lines, outside, elsewhere)
+}
+
+/// Compare each closing balance the statement states for one of the run's days with the
+/// ledger's balance at the end of that day. A difference is a `balance_mismatch` break.
+async fn check_closing_balances(
+    store: &Store,
+    account: &Account,
+    closings: &[(NaiveDate, StatementBalances)],
+    days: &RunDays,
+) -> AppResult<(Vec<BalanceCheck>, Vec<BreakItem>)> {
+    let mut checks = Vec::new();
+    let mut breaks = Vec::new();
+    for (date, balances) in closings.iter().filter(|(date, _)| days.contains(*date)) {
+        let day_end_us = date_start_us(*date) + MICROS_PER_DAY;
+        let check = BalanceCheck {
+            currency: balances.currency,
+            date: *date,
+            statement_opening_minor: balances.opening_minor,
+            statement_closing_minor: balances.closing_minor,
+            ledger_closing_minor: store.entry_sum_before(&account.number, day_end_us).await?,
+        };
+        checks.push(check);
+        let Some(difference_minor) = check.difference_minor(account.currency) else {
+            continue;
+        };
+        if difference_minor != 0 {
+            breaks.push(BreakItem {
+                kind: BreakKind::BalanceMismatch,
+                reference: format!("closing balance {date}"),
+                internal_amount_minor: Some(check.ledger_closing_minor),
+                external_amount_minor: Some(check.statement_closing_minor),
+                difference_minor: Some(difference_minor),
+                transfer_id: None,
+                statement_line: None,
+                currency: check.currency,
+                internal_currency: Some(account.currency),
+                date: *date,
+            });
+        }
+    }
+    Ok((checks, breaks))
+}
+
+/// A day without lines, or lines another run already reconciled, is not a break but the
+/// operator should hear of it.
+fn run_warnings(run: &RunRecord, overlapping: &[(i64, NaiveDate, NaiveDate)]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let (Some(date), 0) = (run.date, run.statement_lines) {
+        if run.lines_already_reconciled == 0 {
+            warnings.push(format!("the statement has no line booked on {date}"));
+        }
+    }
+    if run.lines_already_reconciled > 0 {
+        let runs: Vec<String> = overlapping
+            .iter()
+            .filter(|(_, from, to)| !(run.period_from <= *from && *to <= run.period_to))
+            .map(|(id, from, to)| format!("run {id} ({from} to {to})"))
+            .collect();
+        warnings.push(format!(
+            "{} statement lines were already reconciled by {}; re-run a statement covering its whole period to reconcile them again",
+            run.lines_already_reconciled,
+            runs.join(", ")
+        ));
+    }
+    warnings
+}
+
+#[tracing::instrument(name = "reconcile.store_run", skip_all, fields(items = plan.breaks.len()))]
+async fn store_run(tx: &mut WriteTx, plan: &Plan) -> AppResult<(RunRecord, Vec<ItemRecord>)> {
+    let template = &plan.template;
+    let (from, to) = plan.period;
+    let overlapping = tx
+        .active_reconcile_runs(&template.account, from, to)
+        .await?;
+    if overlapping != plan.overlapping {
+        return Err(AppError::new(
+            ErrorCode::InvalidState,
+            format!(
+                "another reconciliation of account {} over {from} to {to} was stored while this run was matching; run it again",
+                template.account
+            ),
+        ));
+    }
+    let superseded: Vec<i64> = overlapping
+        .iter()
+        .filter(|(_, run_from, run_to)| from <= *run_from && *run_to <= to)
+        .map(|(id, _, _)| *id)
         .collect();
-    let items: Vec<ItemRecord> = breaks
+    let (run_id, first_item_id) = tx.next_reconcile_ids().await?;
+    let mut earlier_items = Vec::new();
+    for previous in &superseded {
+        earlier_items.extend(tx.resolved_reconcile_items(*previous).await?);
+    }
+    let mut items: Vec<ItemRecord> = plan
+        .breaks
         .iter()
         .enumerate()
-        .map(|(index, found)| {
-            let mut item = ItemRecord::from_break(first_item_id + index as i64, run_id, found);
-            if let Some((earlier_id, resolution)) = resolutions.get(&item.identity()) {
-                item.resolution = Some(Resolution {
-                    resolved_in_item: resolution.resolved_in_item.or(Some(*earlier_id)),
-                    ..(*resolution).clone()
-                });
-            }
-            item
-        })
+        .map(|(index, found)| ItemRecord::from_break(first_item_id + index as i64, run_id, found))
         .collect();
+    let carried = carried_resolutions(&earlier_items, &items);
+    for (item, resolution) in items.iter_mut().zip(carried) {
+        item.resolution = resolution;
+    }
     let run = RunRecord {
         id: run_id,
-        supersedes: previous,
+        supersedes: superseded.last().copied(),
         ..template.clone()
     };
-    if let Some(previous) = previous {
-        tx.supersede_reconcile_run(previous, run_id).await?;
+    for previous in &superseded {
+        tx.supersede_reconcile_run(*previous, run_id).await?;
     }
     tx.insert_reconcile_run(&run).await?;
     tx.insert_reconcile_items(&items).await?;
     let mut tally = crate::metrics::Tally::default();
-    for found in breaks {
+    for found in &plan.breaks {
         tally.reconciliation_break(found.kind.as_str());
     }
     tx.tally(tally);
+    tx.audit(
+        "reconcile.run",
+        &format!("reconcile_run:{run_id}"),
+        run_audit(&run, &superseded),
+    );
+    Ok((run, items))
+}
+
+/// For each new item, the resolution of an identical item of a superseded run, each earlier
+/// resolution carried over at most once (two identical breaks need two resolutions).
+fn carried_resolutions(earlier: &[ItemRecord], items: &[ItemRecord]) -> Vec<Option<Resolution>> {
+    let mut by_identity: HashMap<_, Vec<&ItemRecord>> = HashMap::new();
+    for item in earlier.iter().rev() {
+        if item.resolution.is_some() {
+            by_identity.entry(item.identity()).or_default().push(item);
+        }
+    }
+    items
+        .iter()
+        .map(|item| {
+            let earlier = by_identity.get_mut(&item.identity())?.pop()?;
+            let resolution = earlier.resolution.clone()?;
+            Some(Resolution {
+                resolved_in_item: resolution.resolved_in_item.or(Some(earlier.id)),
+                ..resolution
+            })
+        })
+        .collect()
+}
+
+fn run_audit(run: &RunRecord, superseded: &[i64]) -> serde_json::Value {
     let breaks: serde_json::Map<String, serde_json::Value> = BreakKind::ALL
         .iter()
         .map(|kind| (kind.as_str().to_string(), json!(run.break_count(*kind))))
         .collect();
-    tx.audit(
-        "reconcile.run",
-        &format!("reconcile_run:{run_id}"),
-        json!({
-            "run_id": run_id,
-            "account": run.account,
-            "date": run.date.to_string(),
-            "supersedes": previous,
-            "statement_file": run.statement_file,
-            "input_format": run.input_format.as_str(),
-            "statement_lines": run.statement_lines,
-            "internal_entries": run.internal_entries,
-            "matched": run.matched,
-            "matched_fuzzy": run.matched_fuzzy,
-            "breaks": breaks,
-            "balance_difference": run
-                .balance
-                .and_then(|balance| balance.difference_minor(run.currency))
-                .map(|minor| run.currency.format(minor)),
-        }),
-    );
-    Ok(RunOutcome { run, items })
+    json!({
+        "run_id": run.id,
+        "account": run.account,
+        "date": run.date.map(|date| date.to_string()),
+        "period": {"from": run.period_from.to_string(), "to": run.period_to.to_string()},
+        "supersedes": superseded,
+        "statement_file": run.statement_file,
+        "input_format": run.input_format.as_str(),
+        "statement_lines": run.statement_lines,
+        "lines_outside_run": run.lines_outside_run,
+        "lines_already_reconciled": run.lines_already_reconciled,
+        "internal_entries": run.internal_entries,
+        "matched": run.matched,
+        "matched_fuzzy": run.matched_fuzzy,
+        "matched_grouped": run.matched_grouped,
+        "grouped_entries": run.grouped_entries,
+        "breaks": breaks,
+        "balance_difference": run
+            .balance
+            .and_then(|balance| balance.difference_minor(run.currency))
+            .map(|minor| run.currency.format(minor)),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,16 +570,12 @@ async fn resolve_in(
             ),
         ));
     }
-    if run.superseded_by.is_some() {
-        let active = tx
-            .active_reconcile_run(&run.account, run.date)
-            .await?
-            .map_or_else(|| "none".to_string(), |id| id.to_string());
+    if let Some(newer) = run.superseded_by {
         return Err(AppError::new(
             ErrorCode::InvalidState,
             format!(
-                "item {item_id} belongs to run {}, which a re-run superseded; resolve the items of the active run of {} on {} (run {active})",
-                run.id, run.account, run.date
+                "item {item_id} belongs to run {}, which run {newer} superseded; resolve the items of the active run of {} (reconcile list --account {})",
+                run.id, run.account, run.account
             ),
         ));
     }
@@ -398,7 +605,7 @@ async fn resolve_in(
             "item_id": item_id,
             "run_id": run.id,
             "account": run.account,
-            "date": run.date.to_string(),
+            "date": item.date.unwrap_or(run.last_day()).to_string(),
             "kind": item.kind.as_str(),
             "reference": item.reference,
             "resolution": resolution.kind.as_str(),
@@ -454,7 +661,8 @@ async fn post_difference(
     } else {
         item.reference.clone()
     };
-    let end_of_run_date = date_start_us(run.date) + MICROS_PER_DAY - 1;
+    // Dated the end of the break's day, so that day's balance check sees it.
+    let end_of_day = date_start_us(item.date.unwrap_or(run.last_day())) + MICROS_PER_DAY - 1;
     let request = TransferRequest {
         kind: TransferKind::Adjustment,
         key: None,
@@ -469,7 +677,7 @@ async fn post_difference(
             "reconciliation item {} ({}) of run {}",
             item.id, item.kind, run.id
         ),
-        at_us: Some(end_of_run_date.min(tx.actor.now_us)),
+        at_us: Some(end_of_day.min(tx.actor.now_us)),
         reverses_id: None,
     };
     let (outcome, book, batch) = post_in(

@@ -26,30 +26,47 @@ const RUN_COLUMNS: &str = "id, account, run_date, superseded_by, supersedes, cur
      statement_lines, internal_entries, matched, matched_fuzzy, missing_internal, \
      missing_external, amount_mismatch, duplicate_external, ambiguous, currency_mismatch, \
      balance_currency, balance_date, statement_opening_minor, statement_closing_minor, \
-     ledger_closing_minor, operator, trace_id, created_at_us";
-const RUN_COLUMN_COUNT: usize = 29;
+     ledger_closing_minor, operator, trace_id, created_at_us, period_from, period_to, \
+     date_given, lines_outside_run, lines_already_reconciled, matched_grouped, grouped_entries, \
+     balance_mismatch";
+const RUN_COLUMN_COUNT: usize = 37;
 
-/// The six break counts of `RUN_COLUMNS`, in order (columns 15 to 20).
-const BREAK_COLUMNS: [&str; 6] = [
-    "missing_internal",
-    "missing_external",
-    "amount_mismatch",
-    "duplicate_external",
-    "ambiguous",
-    "currency_mismatch",
+/// The break counts of `RUN_COLUMNS` in `BreakKind::ALL` order, with their column positions
+/// (the six of the first migration, then `balance_mismatch`, added with periods).
+const BREAK_COLUMNS: [(&str, usize); BreakKind::ALL.len()] = [
+    ("missing_internal", 15),
+    ("missing_external", 16),
+    ("amount_mismatch", 17),
+    ("duplicate_external", 18),
+    ("ambiguous", 19),
+    ("currency_mismatch", 20),
+    ("balance_mismatch", 36),
 ];
 
 const ITEM_COLUMNS: &str = "id, run_id, kind, reference, currency, internal_currency, \
      internal_amount_minor, external_amount_minor, difference_minor, transfer_id, \
      statement_line, resolution, resolution_note, resolution_transfer_id, resolved_by, \
-     resolved_at_us, resolved_in_item";
-const ITEM_COLUMN_COUNT: usize = 17;
+     resolved_at_us, resolved_in_item, booked_on";
+const ITEM_COLUMN_COUNT: usize = 18;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RunFilter {
     pub(crate) account: Option<String>,
     pub(crate) date: Option<NaiveDate>,
     pub(crate) limit: i64,
+}
+
+/// Active runs of an account whose periods overlap `$2..=$3`.
+const OVERLAPPING_RUNS_SQL: &str = "SELECT id, period_from, period_to FROM reconcile_runs \
+     WHERE account = $1 AND period_from <= $3 AND period_to >= $2 \
+     AND superseded_by IS NULL ORDER BY period_from, id";
+
+type PeriodRow = (i64, String, String);
+
+fn periods(rows: Vec<PeriodRow>) -> AppResult<Vec<(i64, NaiveDate, NaiveDate)>> {
+    rows.into_iter()
+        .map(|(id, from, to)| Ok((id, parse_date(&from)?, parse_date(&to)?)))
+        .collect()
 }
 
 /// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
@@ -103,6 +120,25 @@ impl Store {
         Ok(movements)
     }
 
+    /// `WriteTx::active_reconcile_runs`, read before the write transaction (the run checks
+    /// them again inside it).
+    pub(crate) async fn read_reconcile_runs_overlapping(
+        &self,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> AppResult<Vec<(i64, NaiveDate, NaiveDate)>> {
+        let rows: Vec<PeriodRow> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as(OVERLAPPING_RUNS_SQL)
+                .bind(account)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all(pool)
+                .await?
+        });
+        periods(rows)
+    }
+
     pub(crate) async fn reconcile_run(&self, id: i64) -> AppResult<Option<RunRecord>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1");
         let row = dispatch!(Pool, &self.pool, pool => {
@@ -118,7 +154,8 @@ impl Store {
     pub(crate) async fn reconcile_runs(&self, filter: &RunFilter) -> AppResult<Vec<RunRecord>> {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM reconcile_runs \
-             WHERE ($1 = '' OR account = $1) AND ($2 = '' OR run_date = $2) \
+             WHERE ($1 = '' OR account = $1) \
+             AND ($2 = '' OR (period_from <= $2 AND period_to >= $2)) \
              ORDER BY id DESC LIMIT $3"
         );
         let account = filter.account.clone().unwrap_or_default();
@@ -176,22 +213,22 @@ impl Store {
 }
 
 impl WriteTx {
-    /// The active run of an account and date, if any.
-    pub(crate) async fn active_reconcile_run(
+    /// The active runs of an account whose periods overlap `from..=to`: (id, from, to).
+    pub(crate) async fn active_reconcile_runs(
         &mut self,
         account: &str,
-        date: NaiveDate,
-    ) -> AppResult<Option<i64>> {
-        let found: Option<i64> = dispatch!(TxInner, &mut self.inner, tx => {
-            sqlx::query_scalar(
-                "SELECT id FROM reconcile_runs WHERE account = $1 AND run_date = $2 AND superseded_by IS NULL",
-            )
-            .bind(account)
-            .bind(date.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> AppResult<Vec<(i64, NaiveDate, NaiveDate)>> {
+        let rows: Vec<PeriodRow> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_as(OVERLAPPING_RUNS_SQL)
+                .bind(account)
+                .bind(from.to_string())
+                .bind(to.to_string())
+                .fetch_all(&mut **tx)
+                .await?
         });
-        Ok(found)
+        periods(rows)
     }
 
     /// The next free run id and item id. Ids are taken under the write lock, so no other
@@ -235,7 +272,7 @@ impl WriteTx {
             let mut query = sqlx::query(&sql)
                 .bind(run.id)
                 .bind(&run.account)
-                .bind(run.date.to_string())
+                .bind(run.date.unwrap_or(run.period_to).to_string())
                 .bind(run.superseded_by)
                 .bind(run.supersedes)
                 .bind(run.currency.code())
@@ -248,8 +285,8 @@ impl WriteTx {
                 .bind(count(run.internal_entries))
                 .bind(count(run.matched))
                 .bind(count(run.matched_fuzzy));
-            for breaks in run.breaks {
-                query = query.bind(count(breaks));
+            for breaks in &run.breaks[..6] {
+                query = query.bind(count(*breaks));
             }
             query
                 .bind(balance.map(|balance| balance.currency.code()))
@@ -260,6 +297,14 @@ impl WriteTx {
                 .bind(&run.operator)
                 .bind(&run.trace_id)
                 .bind(run.created_at_us)
+                .bind(run.period_from.to_string())
+                .bind(run.period_to.to_string())
+                .bind(i64::from(run.date.is_some()))
+                .bind(count(run.lines_outside_run))
+                .bind(count(run.lines_already_reconciled))
+                .bind(count(run.matched_grouped))
+                .bind(count(run.grouped_entries))
+                .bind(count(run.break_count(BreakKind::BalanceMismatch)))
                 .execute(&mut **tx)
                 .await?
                 .rows_affected()
@@ -308,7 +353,8 @@ impl WriteTx {
                         .bind(resolution.and_then(|resolution| resolution.transfer_id))
                         .bind(resolution.map(|resolution| resolution.by.clone()))
                         .bind(resolution.map(|resolution| resolution.at_us))
-                        .bind(resolution.and_then(|resolution| resolution.resolved_in_item));
+                        .bind(resolution.and_then(|resolution| resolution.resolved_in_item))
+                        .bind(item.date.map(|date| date.to_string()));
                 }
                 query.execute(&mut **tx).await?.rows_affected()
             });
@@ -424,9 +470,9 @@ where
     let run_count = |column: &str, index: usize| -> AppResult<u64> {
         count("reconcile_runs", column, id, integer(index)?)
     };
-    let mut breaks = [0; 6];
-    for (offset, slot) in breaks.iter_mut().enumerate() {
-        *slot = run_count(BREAK_COLUMNS[offset], 15 + offset)?;
+    let mut breaks = [0; BreakKind::ALL.len()];
+    for (slot, (column, index)) in breaks.iter_mut().zip(BREAK_COLUMNS) {
+        *slot = run_count(column, index)?;
     }
     let balance_value = |column: &str, index: usize| -> AppResult<i64> {
         required(optional_integer(index)?, "reconcile_runs", column, id)
@@ -441,10 +487,25 @@ where
         }),
         _ => None,
     };
+    let date = parse_date(&text(2)?)?;
+    let period_date = |index: usize, column: &str| -> AppResult<NaiveDate> {
+        parse_date(&required(
+            optional_text(index)?,
+            "reconcile_runs",
+            column,
+            id,
+        )?)
+    };
     Ok(RunRecord {
         id,
         account: text(1)?,
-        date: parse_date(&text(2)?)?,
+        date: (integer(31)? != 0).then_some(date),
+        period_from: period_date(29, "period_from")?,
+        period_to: period_date(30, "period_to")?,
+        lines_outside_run: run_count("lines_outside_run", 32)?,
+        lines_already_reconciled: run_count("lines_already_reconciled", 33)?,
+        matched_grouped: run_count("matched_grouped", 34)?,
+        grouped_entries: run_count("grouped_entries", 35)?,
         superseded_by: optional_integer(3)?,
         supersedes: optional_integer(4)?,
         currency: parse_currency(&text(5)?)?,
@@ -519,6 +580,9 @@ where
         difference_minor: optional_integer(8)?,
         transfer_id: optional_integer(9)?,
         statement_line,
+        date: optional_text(17)?
+            .map(|date| parse_date(&date))
+            .transpose()?,
         resolution,
     })
 }
@@ -534,7 +598,7 @@ mod tests {
             "SELECT 4 AS id, 1 AS run_id, 'missing_internal' AS kind, 'REF' AS reference, \
              'EUR' AS currency, NULL AS internal_currency, NULL AS internal_amount_minor, \
              100 AS external_amount_minor, NULL AS difference_minor, NULL AS transfer_id, \
-             3 AS statement_line, {resolution}"
+             3 AS statement_line, {resolution}, NULL AS booked_on"
         );
         let row = sqlx::query(&sql).fetch_one(&pool).await.unwrap();
         item_from_row(&row)

@@ -20,6 +20,7 @@ mod import_ops;
 mod misc;
 mod postgres;
 mod reconcile;
+mod reconcile_periods;
 mod risk;
 mod telemetry;
 mod transfers;

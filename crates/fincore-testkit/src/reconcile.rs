@@ -74,6 +74,8 @@ impl ExpectedCounts {
             BreakKind::DuplicateExternal => self.duplicate_external,
             BreakKind::Ambiguous => self.ambiguous,
             BreakKind::CurrencyMismatch => self.currency_mismatch,
+            // Matching compares lines with movements, never balances.
+            BreakKind::BalanceMismatch => 0,
         }
     }
 }
@@ -395,11 +397,11 @@ impl Builder {
             internal: self.internal,
             statement: self.statement,
             expected: self.expected,
-            options: MatchOptions {
-                run_date: self.run_date,
-                amount_tolerance_minor: GENERATED_TOLERANCE_MINOR,
-                date_window_days: GENERATED_WINDOW_DAYS,
-            },
+            options: MatchOptions::one_day(
+                self.run_date,
+                GENERATED_TOLERANCE_MINOR,
+                GENERATED_WINDOW_DAYS,
+            ),
         }
     }
 }

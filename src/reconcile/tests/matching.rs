@@ -7,11 +7,7 @@ use proptest::prelude::*;
 const RUN_DATE: &str = "2026-11-20";
 
 fn options(tolerance_minor: i64, window_days: i64) -> MatchOptions {
-    MatchOptions {
-        run_date: date(RUN_DATE),
-        amount_tolerance_minor: tolerance_minor,
-        date_window_days: window_days,
-    }
+    MatchOptions::one_day(date(RUN_DATE), tolerance_minor, window_days)
 }
 
 fn kinds(result: &MatchResult) -> Vec<BreakKind> {
@@ -242,7 +238,9 @@ proptest! {
         prop_assert!(result.internal_entries >= on_run_date);
         prop_assert_eq!(result.statement_lines, lines.len() as u64);
         let line_items = result.items.iter().filter(|item| item.statement_line.is_some()).count() as u64;
-        prop_assert_eq!(result.matched + result.matched_fuzzy + line_items, result.statement_lines);
+        prop_assert_eq!(result.matched + result.matched_fuzzy + result.matched_grouped + line_items, result.statement_lines);
+        let movement_items = result.items.iter().filter(|item| item.transfer_id.is_some()).count() as u64;
+        prop_assert_eq!(result.matched + result.matched_fuzzy + result.grouped_entries + movement_items, result.internal_entries);
         prop_assert_eq!(result.fuzzy_matches.len() as u64, result.matched_fuzzy);
     }
 }

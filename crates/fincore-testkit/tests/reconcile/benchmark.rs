@@ -47,11 +47,11 @@ fn benchmark_prepare() {
 #[ignore = "benchmark: needs benchmark_prepare first"]
 fn benchmark_read_and_match() {
     let internal = read_internal_csv(&benchmark_file("internal.csv")).unwrap();
-    let options = MatchOptions {
-        run_date: date("2026-11-20"),
-        amount_tolerance_minor: GENERATED_TOLERANCE_MINOR,
-        date_window_days: GENERATED_WINDOW_DAYS,
-    };
+    let options = MatchOptions::one_day(
+        date("2026-11-20"),
+        GENERATED_TOLERANCE_MINOR,
+        GENERATED_WINDOW_DAYS,
+    );
     let started = Instant::now();
     let cpu_started = cpu_time::thread();
     let statement = read_statement(

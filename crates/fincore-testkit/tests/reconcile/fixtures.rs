@@ -13,11 +13,7 @@ fn fixture_internal() -> Vec<InternalMovement> {
 
 /// The options the fixtures are documented with.
 fn fixture_options() -> MatchOptions {
-    MatchOptions {
-        run_date: date("2026-11-20"),
-        amount_tolerance_minor: 2,
-        date_window_days: 2,
-    }
+    MatchOptions::one_day(date("2026-11-20"), 2, 2)
 }
 
 fn semicolon_options() -> CsvOptions {
