@@ -583,6 +583,8 @@ struct ItemView {
     difference: Option<String>,
     transfer_id: Option<i64>,
     statement_line: Option<u64>,
+    /// The break's day: its line's booking date, its movement's date, or the balance's date.
+    date: Option<String>,
     currency: String,
     internal_currency: Option<String>,
     resolution: Option<ResolutionView>,
@@ -612,6 +614,7 @@ impl From<&ItemRecord> for ItemView {
             difference: optional_amount(Some(item.currency), item.difference_minor),
             transfer_id: item.transfer_id,
             statement_line: item.statement_line,
+            date: item.date.map(|date| date.to_string()),
             currency: item.currency.code().to_string(),
             internal_currency: item
                 .internal_currency

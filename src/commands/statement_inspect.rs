@@ -38,11 +38,19 @@ struct InspectView {
     format: &'static str,
     /// Every bank account the file holds, in file order.
     accounts: Vec<String>,
+    /// The days `reconcile run` without `--date` reconciles (see `reconcile::statement_period`).
+    period: Option<PeriodView>,
     lines_read: usize,
     /// Entries not booked (pending, information): counted, not lines.
     pending_entries: u64,
     parts: Vec<PartView>,
     lines: Vec<LineView>,
+}
+
+#[derive(Serialize)]
+struct PeriodView {
+    from: String,
+    to: String,
 }
 
 /// One statement block (a camt `Stmt`/`Rpt`/`Ntfctn`, an MT940 message).
@@ -108,6 +116,10 @@ impl InspectView {
             file: file.to_string(),
             format: statement.format.as_str(),
             accounts,
+            period: crate::reconcile::statement_period(statement).map(|(from, to)| PeriodView {
+                from: from.to_string(),
+                to: to.to_string(),
+            }),
             lines_read: statement.lines.len(),
             pending_entries: statement.pending_entries,
             parts,
@@ -174,6 +186,11 @@ impl Record for InspectView {
         Column::field("file"),
         Column::field("format"),
         Column::text("accounts", |view| view.accounts.join(", ")),
+        Column::optional_text("period", |view| {
+            view.period
+                .as_ref()
+                .map(|period| format!("{} to {}", period.from, period.to))
+        }),
         Column::field("lines_read"),
         Column::field("pending_entries"),
     ];

@@ -15,7 +15,11 @@ fn twenty_thousand_generated_lines_match_the_expected_counts() {
     );
     assert_eq!(ExpectedCounts::from_result(&result), generated.expected);
     // About 1 % of each break kind (ambiguous counts lines, up to two per case).
-    for kind in BreakKind::ALL {
+    // Matching compares lines and movements; balances are compared by the run.
+    for kind in BreakKind::ALL
+        .into_iter()
+        .filter(|kind| *kind != BreakKind::BalanceMismatch)
+    {
         let count = generated.expected.count(kind);
         assert!((100..=500).contains(&count), "{kind}: {count}");
     }
