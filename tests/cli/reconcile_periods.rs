@@ -15,6 +15,7 @@ both_backends! {
     a_break_is_reported_once_across_overlapping_runs => a_break_is_reported_once_across_overlapping_runs;
     a_closing_balance_that_differs_is_a_balance_mismatch => a_closing_balance_that_differs_is_a_balance_mismatch;
     grouped_matches_settle_nets_splits_and_batches => grouped_matches_settle_nets_splits_and_batches;
+    overlapping_runs_at_once_reconcile_each_line_once => overlapping_runs_at_once_reconcile_each_line_once;
 }
 
 /// Three banking days: (date, [(reference, signed amount)]). Closing balances from 0.00:
@@ -376,4 +377,54 @@ fn grouped_matches_settle_nets_splits_and_batches(ledger: &Ledger) {
     assert_eq!(document["matched_grouped"], 6);
     assert_eq!(document["grouped_entries"], 4);
     assert_eq!(break_total(&document), 0);
+}
+
+/// A weekly and a daily run of one account started at the same moment, several times: whatever
+/// order the database puts them in, every line is reconciled by exactly one active run. A run
+/// that lost the race on a stale view is refused (exit 3, "run it again") and then re-run.
+fn overlapping_runs_at_once_reconcile_each_line_once(ledger: &Ledger) {
+    ledger_of(ledger, &DAYS, &[]);
+    let weekly = ledger.write("week.csv", &csv(&DAYS));
+    let daily = ledger.write("day.csv", &csv(&DAYS[1..2]));
+    for round in 0..4 {
+        let handles: Vec<_> = [(weekly.clone(), None), (daily.clone(), Some("2026-11-17"))]
+            .into_iter()
+            .map(|(file, date)| {
+                let mut command = ledger.command();
+                command.args([
+                    "reconcile",
+                    "run",
+                    "--account",
+                    EUR_SETTLEMENT,
+                    "--statement",
+                    file.to_str().unwrap(),
+                ]);
+                if let Some(date) = date {
+                    command.args(["--date", date]);
+                }
+                std::thread::spawn(move || (command.output().unwrap(), file, date))
+            })
+            .collect();
+        for handle in handles {
+            let (output, file, date) = handle.join().unwrap();
+            let code = output.status.code().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if code == 3 {
+                assert!(stderr.contains("run it again"), "round {round}: {stderr}");
+                run_expecting(ledger, &file, date, 0);
+            } else {
+                assert_eq!(code, 0, "round {round}: {stderr}");
+            }
+        }
+        let runs = ledger.json(&["reconcile", "list", "--limit", "1000"]);
+        let reconciled: i64 = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|run| run["status"] == "active")
+            .map(|run| run["statement_lines"].as_i64().unwrap())
+            .sum();
+        assert_eq!(reconciled, 6, "round {round}: {runs}");
+    }
+    ledger.assert_verified();
 }

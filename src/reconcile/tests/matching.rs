@@ -270,3 +270,107 @@ fn mt940_text_starting_with_a_dash_is_kept() {
         super::super::statement::mt940::read(&text[..], super::super::LineDetails::Keep).unwrap();
     assert_eq!(statement.lines[0].description, "Rechnung -Teil 2");
 }
+
+fn grouped(lines: &[u64], transfer_ids: &[i64]) -> super::super::GroupedMatch {
+    super::super::GroupedMatch {
+        statement_lines: lines.to_vec(),
+        transfer_ids: transfer_ids.to_vec(),
+    }
+}
+
+#[test]
+fn a_payout_net_of_its_fee_settles_as_a_group() {
+    let internal = [
+        movement(1, "PAYOUT-9", 100_000, RUN_DATE),
+        movement(2, "PAYOUT-9", -3_000, RUN_DATE),
+    ];
+    let lines = [line(1, "payout-9", 97_000, RUN_DATE)];
+    let result = match_statement(&lines, &internal, &options(0, 0));
+    assert_eq!(result.grouped_matches, [grouped(&[1], &[1, 2])]);
+    assert_eq!((result.matched_grouped, result.grouped_entries), (1, 2));
+    assert!(result.items.is_empty(), "{:?}", result.items);
+}
+
+#[test]
+fn an_invoice_paid_in_parts_settles_as_a_group_within_tolerance() {
+    let internal = [movement(7, "SPLIT-1", 100_000, RUN_DATE)];
+    let lines = [
+        line(1, "SPLIT-1", 60_000, RUN_DATE),
+        line(2, "SPLIT-1", 39_999, RUN_DATE),
+    ];
+    // One minor unit short: a group only within tolerance.
+    let exact = match_statement(&lines, &internal, &options(0, 0));
+    assert!(exact.grouped_matches.is_empty());
+    assert_eq!(
+        kinds(&exact),
+        [BreakKind::AmountMismatch, BreakKind::DuplicateExternal]
+    );
+    let tolerant = match_statement(&lines, &internal, &options(1, 0));
+    assert_eq!(tolerant.grouped_matches, [grouped(&[1, 2], &[7])]);
+    assert!(tolerant.items.is_empty());
+}
+
+#[test]
+fn one_line_pairing_exactly_leaves_the_rest_of_its_group_as_breaks() {
+    // Line 1 pairs with movement 1; movement 2 alone against nothing is missing on the
+    // statement, never pulled into a group with an already matched line.
+    let internal = [
+        movement(1, "REF-1", 50_000, RUN_DATE),
+        movement(2, "REF-1", -1_000, RUN_DATE),
+    ];
+    let lines = [line(1, "REF-1", 50_000, RUN_DATE)];
+    let result = match_statement(&lines, &internal, &options(0, 0));
+    assert_eq!(result.matched, 1);
+    assert!(result.grouped_matches.is_empty());
+    assert_eq!(kinds(&result), [BreakKind::MissingExternal]);
+    assert_eq!(result.items[0].transfer_id, Some(2));
+}
+
+#[test]
+fn a_bank_batch_settles_the_one_movement_of_its_total() {
+    let batch = |position: u64, reference: &str, amount_minor: i64| StatementLine {
+        group: Some(4),
+        ..line(position, reference, amount_minor, RUN_DATE)
+    };
+    let lines = [
+        batch(1, "DD-1", 20_000),
+        batch(2, "DD-2", 25_000),
+        batch(3, "DD-3", 5_000),
+        line(4, "OTHER", 5_000, RUN_DATE),
+    ];
+    let internal = [
+        movement(9, "COLLECTION-77", 50_000, "2026-11-19"),
+        movement(10, "OTHER", 5_000, RUN_DATE),
+    ];
+    let result = match_statement(&lines, &internal, &options(0, 1));
+    assert_eq!(result.grouped_matches, [grouped(&[1, 2, 3], &[9])]);
+    assert_eq!(result.matched, 1);
+    assert!(result.items.is_empty());
+    // Outside the date window the batch is three lines missing in the ledger.
+    let far = match_statement(&lines, &internal, &options(0, 0));
+    assert!(far.grouped_matches.is_empty());
+    assert_eq!(far.count(BreakKind::MissingInternal), 3);
+}
+
+#[test]
+fn movements_of_days_outside_the_run_are_candidates_only() {
+    let mut options = options(0, 1);
+    options.run_days = super::super::RunDays {
+        from: date("2026-11-19"),
+        to: date("2026-11-21"),
+        covered_elsewhere: vec![(date("2026-11-20"), date("2026-11-20"))],
+    };
+    let internal = [
+        movement(1, "A", 100, "2026-11-19"),
+        movement(2, "B", 200, "2026-11-20"),
+        movement(3, "C", 300, "2026-11-21"),
+        movement(4, "D", 400, "2026-11-22"),
+    ];
+    let lines = [line(1, "D", 400, "2026-11-21")];
+    let result = match_statement(&lines, &internal, &options);
+    // D (the 22nd) matched from the window; A and C are missing; B belongs to another run.
+    assert_eq!(result.matched, 1);
+    let missing: Vec<Option<i64>> = result.items.iter().map(|item| item.transfer_id).collect();
+    assert_eq!(missing, [Some(1), Some(3)]);
+    assert_eq!(result.internal_entries, 3);
+}
