@@ -103,6 +103,9 @@ _fincore() {
             fincore__subcmd__account__subcmd__help,unfreeze)
                 cmd="fincore__subcmd__account__subcmd__help__subcmd__unfreeze"
                 ;;
+            fincore__subcmd__audit,anchor)
+                cmd="fincore__subcmd__audit__subcmd__anchor"
+                ;;
             fincore__subcmd__audit,help)
                 cmd="fincore__subcmd__audit__subcmd__help"
                 ;;
@@ -111,6 +114,9 @@ _fincore() {
                 ;;
             fincore__subcmd__audit,verify)
                 cmd="fincore__subcmd__audit__subcmd__verify"
+                ;;
+            fincore__subcmd__audit__subcmd__help,anchor)
+                cmd="fincore__subcmd__audit__subcmd__help__subcmd__anchor"
                 ;;
             fincore__subcmd__audit__subcmd__help,help)
                 cmd="fincore__subcmd__audit__subcmd__help__subcmd__help"
@@ -195,6 +201,9 @@ _fincore() {
                 ;;
             fincore__subcmd__help__subcmd__account,unfreeze)
                 cmd="fincore__subcmd__help__subcmd__account__subcmd__unfreeze"
+                ;;
+            fincore__subcmd__help__subcmd__audit,anchor)
+                cmd="fincore__subcmd__help__subcmd__audit__subcmd__anchor"
                 ;;
             fincore__subcmd__help__subcmd__audit,list)
                 cmd="fincore__subcmd__help__subcmd__audit__subcmd__list"
@@ -1072,7 +1081,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help list verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help list verify anchor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1109,9 +1118,65 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        fincore__subcmd__audit__subcmd__help)
-            opts="list verify help"
+        fincore__subcmd__audit__subcmd__anchor)
+            opts="-q -v -h --out --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__audit__subcmd__help)
+            opts="list verify anchor help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__audit__subcmd__help__subcmd__anchor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1220,12 +1285,16 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --anchor --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1648,8 +1717,22 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__audit)
-            opts="list verify"
+            opts="list verify anchor"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__audit__subcmd__anchor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

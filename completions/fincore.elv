@@ -662,7 +662,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
             cand list 'List audit events'
-            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+            cand verify 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+            cand anchor 'Print the chain''s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;audit;list'= {
@@ -684,6 +685,22 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --help 'Print help'
         }
         &'fincore;audit;verify'= {
+            cand --anchor 'Anchor files written by `audit anchor`: the chain must still hold each anchored seq with its hash'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;audit;anchor'= {
+            cand --out 'Write the anchor to this file (created; an existing file is not overwritten) instead of stdout'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -699,12 +716,15 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;audit;help'= {
             cand list 'List audit events'
-            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+            cand verify 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+            cand anchor 'Print the chain''s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;audit;help;list'= {
         }
         &'fincore;audit;help;verify'= {
+        }
+        &'fincore;audit;help;anchor'= {
         }
         &'fincore;audit;help;help'= {
         }
@@ -1105,11 +1125,14 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;help;audit'= {
             cand list 'List audit events'
-            cand verify 'Check the hash chain; exit 1 naming the first broken seq'
+            cand verify 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+            cand anchor 'Print the chain''s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
         }
         &'fincore;help;audit;list'= {
         }
         &'fincore;help;audit;verify'= {
+        }
+        &'fincore;help;audit;anchor'= {
         }
         &'fincore;help;risk'= {
             cand rescore 'Recompute account profiles and scores, store them, print the changes'

@@ -565,22 +565,23 @@ complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s q -l quiet -d 'Print nothing but results and errors'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -l no-progress -d 'Never draw progress bars'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s v -d 'More log output on stderr (-v info, -vv debug)'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "list" -d 'List audit events'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -f -a "list" -d 'List audit events'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -f -a "verify" -d 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -f -a "anchor" -d 'Print the chain\'s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l from -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l to -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l entity -d 'An account number or entity (`transfer:42`); account numbers also match their transfers' -r
@@ -598,6 +599,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l anchor -d 'Anchor files written by `audit anchor`: the chain must still hold each anchored seq with its hash' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -611,8 +613,23 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l out -d 'Write the anchor to this file (created; an existing file is not overwritten) instead of stdout' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit events'
-complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "anchor" -d 'Print the chain\'s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l format -d 'Output format' -r -f -a "table\t''
@@ -810,7 +827,8 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from reconcile" -f -a "inspect" -d 'Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from ledger" -f -a "verify" -d 'Every transfer balances, every balance equals its entries, the audit chain is intact'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit events'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "anchor" -d 'Print the chain\'s head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "rescore" -d 'Recompute account profiles and scores, store them, print the changes'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "show" -d 'The current stored assessment of an account (with --history: all of them)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "rules" -d 'The rule set in force, or import a new one'

@@ -162,3 +162,128 @@ impl ImportedTransfers {
         format!("transfers:{first_id}-{last_id}")
     }
 }
+
+/// What `audit anchor` writes: the chain's head at one moment, to keep outside the database.
+/// A hash chain alone cannot notice its newest events being cut off, nor a rewrite that
+/// recomputes every hash; an anchor kept elsewhere can.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Anchor {
+    /// Always `ANCHOR_FORMAT`, so a stray JSON file is not taken for an anchor.
+    pub(crate) format: String,
+    pub(crate) seq: i64,
+    pub(crate) hash: String,
+    /// The anchored event's time (RFC 3339), for the operator; not checked.
+    pub(crate) at: String,
+    /// When the anchor was taken (RFC 3339); not checked.
+    pub(crate) taken_at: String,
+}
+
+pub(crate) const ANCHOR_FORMAT: &str = "fincore-audit-anchor/1";
+/// Largest anchor file read, in bytes (one is about 250).
+pub(crate) const ANCHOR_BYTES_MAX: usize = 4096;
+
+impl Anchor {
+    /// Parse an anchor file's text; the error names the field.
+    pub(crate) fn parse(text: &str) -> Result<Anchor, String> {
+        if text.len() > ANCHOR_BYTES_MAX {
+            return Err(format!(
+                "longer than {ANCHOR_BYTES_MAX} bytes: not an anchor"
+            ));
+        }
+        let anchor: Anchor = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        if anchor.format != ANCHOR_FORMAT {
+            return Err(format!(
+                "format: '{}' is not '{ANCHOR_FORMAT}'",
+                anchor.format
+            ));
+        }
+        if anchor.seq < 0 {
+            return Err(format!("seq: {} is negative", anchor.seq));
+        }
+        let is_hash = anchor.hash.len() == 64
+            && anchor
+                .hash
+                .bytes()
+                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+        if !is_hash {
+            return Err("hash: not 64 lowercase hexadecimal digits".to_string());
+        }
+        if anchor.seq == 0 && anchor.hash != GENESIS_HASH {
+            return Err("hash: seq 0 is the empty chain, whose hash is all zeros".to_string());
+        }
+        Ok(anchor)
+    }
+}
+
+/// Checks a walk of the chain against anchors: each anchored seq must be in the chain with the
+/// anchored hash.
+#[derive(Debug, Default)]
+pub(crate) struct AnchorCheck {
+    /// (seq, hash, where the anchor came from), sorted by seq.
+    anchors: Vec<(i64, String, String)>,
+    /// The first anchor the chain contradicts: (seq, why).
+    pub(crate) broken: Option<(i64, String)>,
+    matched: usize,
+}
+
+impl AnchorCheck {
+    pub(crate) fn new(anchors: Vec<(Anchor, String)>) -> AnchorCheck {
+        let mut anchors: Vec<(i64, String, String)> = anchors
+            .into_iter()
+            .map(|(anchor, source)| (anchor.seq, anchor.hash, source))
+            .collect();
+        anchors.sort();
+        AnchorCheck {
+            anchors,
+            broken: None,
+            matched: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// Look at one event of the walk (in seq order).
+    pub(crate) fn see(&mut self, seq: i64, hash: &str) {
+        for (anchored_seq, anchored_hash, source) in &self.anchors {
+            if *anchored_seq != seq || self.broken.is_some() {
+                continue;
+            }
+            if anchored_hash == hash {
+                self.matched += 1;
+            } else {
+                self.broken = Some((
+                    seq,
+                    format!(
+                        "seq {seq} has hash {hash}, but anchor {source} recorded {anchored_hash} (history was rewritten)"
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// After the walk: anchors beyond the chain's end mean its newest events were cut off.
+    pub(crate) fn finish(&mut self, tip_seq: i64) {
+        if self.broken.is_some() {
+            return;
+        }
+        let genesis = self.anchors.iter().filter(|(seq, _, _)| *seq == 0).count();
+        self.matched += genesis;
+        if let Some((seq, _, source)) = self.anchors.iter().find(|(seq, _, _)| *seq > tip_seq) {
+            self.broken = Some((
+                *seq,
+                format!(
+                    "the chain ends at seq {tip_seq}, but anchor {source} recorded seq {seq} (events were removed)"
+                ),
+            ));
+            return;
+        }
+        assert_eq!(
+            self.matched,
+            self.anchors.len(),
+            "every anchor within the chain was seen"
+        );
+    }
+}

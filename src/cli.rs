@@ -82,7 +82,7 @@ impl Command {
             | Command::Report(Rp::Balances(_) | Rp::Compliance(_))
             | Command::Reconcile(Rc::List(_) | Rc::Show { .. } | Rc::Inspect(_))
             | Command::Ledger(L::Verify)
-            | Command::Audit(Au::List(_) | Au::Verify)
+            | Command::Audit(Au::List(_) | Au::Verify(_) | Au::Anchor(_))
             | Command::Risk(R::Show(_) | R::Rules(Ru::Show { .. }))
             | Command::Risk(R::Blacklist(B::List))
             | Command::Db(D::Status)

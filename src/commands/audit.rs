@@ -1,7 +1,9 @@
 //! `fincore audit list|verify`
 
 use super::{Context, Output};
-use crate::audit::AuditEvent;
+use crate::audit::{
+    Anchor, AnchorCheck, AuditEvent, ANCHOR_BYTES_MAX, ANCHOR_FORMAT, GENESIS_HASH,
+};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::output::{to_json, Column, Record, View};
@@ -9,6 +11,8 @@ use crate::service::verify::audit_chain;
 use crate::store::AuditFilter;
 use clap::{Args, Subcommand};
 use serde::{Serialize, Serializer};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 const LIST_LIMIT_MAX: i64 = 100_000;
 
@@ -16,8 +20,24 @@ const LIST_LIMIT_MAX: i64 = 100_000;
 pub(crate) enum AuditCommand {
     /// List audit events
     List(ListArgs),
-    /// Check the hash chain; exit 1 naming the first broken seq
-    Verify,
+    /// Check the hash chain (and that anchors taken earlier still hold); exit 1 naming the first broken seq
+    Verify(VerifyArgs),
+    /// Print the chain's head (seq, hash, time) as a JSON anchor to keep outside the database, or write it to --out
+    Anchor(AnchorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Anchor files written by `audit anchor`: the chain must still hold each anchored seq with its hash
+    #[arg(long = "anchor", value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+    anchors: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AnchorArgs {
+    /// Write the anchor to this file (created; an existing file is not overwritten) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -37,14 +57,16 @@ impl AuditCommand {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             AuditCommand::List(_) => "list",
-            AuditCommand::Verify => "verify",
+            AuditCommand::Verify(_) => "verify",
+            AuditCommand::Anchor(_) => "anchor",
         }
     }
 
     pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             AuditCommand::List(arguments) => list(context, arguments).await,
-            AuditCommand::Verify => verify(context).await,
+            AuditCommand::Verify(arguments) => verify(context, arguments).await,
+            AuditCommand::Anchor(arguments) => anchor(context, arguments).await,
         }
     }
 }
@@ -128,20 +150,34 @@ fn details_as_json<S: Serializer>(details: &str, serializer: S) -> Result<S::Ok,
 struct VerifyView {
     ok: bool,
     events_checked: u64,
+    anchors_checked: usize,
     first_broken_seq: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
 }
 
-async fn verify(context: &Context) -> AppResult<Output> {
-    let (checked, problem) = audit_chain(context.store().await?).await?;
+async fn verify(context: &Context, arguments: VerifyArgs) -> AppResult<Output> {
+    let mut anchors = Vec::new();
+    for path in &arguments.anchors {
+        anchors.push((read_anchor(path)?, path.display().to_string()));
+    }
+    let mut check = AnchorCheck::new(anchors);
+    let (checked, problem) = audit_chain(context.store().await?, &mut check).await?;
     let (note, exit_code) = match &problem {
+        None if check.len() > 0 => (
+            format!(
+                "audit chain intact: {checked} events; {} anchors hold",
+                check.len()
+            ),
+            0,
+        ),
         None => (format!("audit chain intact: {checked} events"), 0),
         Some((seq, detail)) => (format!("audit chain broken at seq {seq}: {detail}"), 1),
     };
     let json = to_json(&VerifyView {
         ok: problem.is_none(),
         events_checked: checked,
+        anchors_checked: check.len(),
         first_broken_seq: problem.as_ref().map(|(seq, _)| *seq),
         detail: problem.as_ref().map(|(_, detail)| detail.clone()),
     });
@@ -149,4 +185,70 @@ async fn verify(context: &Context) -> AppResult<Output> {
         crate::stderr_line!("audit chain broken at seq {seq}: {detail}");
     }
     Ok(Output::view(View::new(json, Vec::new()).with_note(note)).with_exit_code(exit_code))
+}
+
+/// An anchor file; unreadable or not an anchor is exit 4 naming the file (and the field).
+fn read_anchor(path: &Path) -> AppResult<Anchor> {
+    let place = path.display();
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(ANCHOR_BYTES_MAX as u64 + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|error| {
+            AppError::invalid_input(format!("--anchor {place}: cannot read it: {error}"))
+        })?;
+    Anchor::parse(&text)
+        .map_err(|error| AppError::invalid_input(format!("--anchor {place}: {error}")))
+}
+
+/// `audit anchor`: the chain's head as stored, checked against its newest event.
+async fn anchor(context: &Context, arguments: AnchorArgs) -> AppResult<Output> {
+    let store = context.store().await?;
+    let (seq, hash) = store.ledger_head().await?;
+    let at = match store.audit_event(seq).await? {
+        Some(event) if event.hash == hash => clock::format_instant(event.at_us),
+        None if seq == 0 && hash == GENESIS_HASH => String::new(),
+        _ => {
+            return Err(AppError::storage(format!(
+                "the ledger head records audit seq {seq}, which the chain does not hold with that hash; run `fincore audit verify` before anchoring"
+            )))
+        }
+    };
+    let anchor = Anchor {
+        format: ANCHOR_FORMAT.to_string(),
+        seq,
+        hash,
+        at,
+        taken_at: clock::format_instant(context.actor.now_us),
+    };
+    let json = to_json(&anchor);
+    let document = format!("{json:#}\n");
+    // The anchor is a file format of its own: stdout gets the document whatever --format says,
+    // so `fincore audit anchor > head.json` keeps a valid anchor.
+    let Some(path) = &arguments.out else {
+        return Ok(Output::raw(document.into_bytes()));
+    };
+    write_new_file(path, &document)?;
+    let note = format!(
+        "wrote the anchor of seq {} to {}; keep it outside this database",
+        anchor.seq,
+        path.display()
+    );
+    Ok(Output::view(View::new(json, Vec::new()).with_note(note)))
+}
+
+/// Create `path` with `text`, never replacing a file (an older anchor is evidence), synced
+/// before returning so the anchor survives a crash.
+fn write_new_file(path: &Path, text: &str) -> AppResult<()> {
+    let place = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|error| AppError::invalid_input(format!("--out {place}: {error}")))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|error| AppError::invalid_input(format!("--out {place}: {error}")))
 }

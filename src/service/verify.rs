@@ -1,7 +1,7 @@
 //! `ledger verify`: every transfer balances, every stored balance equals its entries, and the
 //! audit chain is intact up to the ledger head.
 
-use crate::audit::{ChainVerifier, ImportedTransfers, TransfersDigest};
+use crate::audit::{AnchorCheck, ChainVerifier, ImportedTransfers, TransfersDigest};
 use crate::error::AppResult;
 use crate::store::Store;
 
@@ -44,7 +44,7 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
             });
         }
     }
-    let (audit_checked, audit_problem) = audit_chain(store).await?;
+    let (audit_checked, audit_problem) = audit_chain(store, &mut AnchorCheck::default()).await?;
     if let Some((seq, detail)) = audit_problem {
         discrepancies.push(Discrepancy {
             check: "audit_chain",
@@ -62,14 +62,19 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
 
 /// Walk the chain; the first broken seq and why, or None. The tip must equal the ledger head,
 /// so deleting the newest events is detected too. An import event's digest must equal the
-/// digest of the transfers it covers as stored now.
-pub(crate) async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, String)>)> {
+/// digest of the transfers it covers as stored now. Each anchor's seq must still carry its
+/// hash (checked once the chain itself holds: a broken chain is reported first).
+pub(crate) async fn audit_chain(
+    store: &Store,
+    anchors: &mut AnchorCheck,
+) -> AppResult<(u64, Option<(i64, String)>)> {
     let mut verifier = ChainVerifier::default();
     let mut problem = None;
     let mut imports = Vec::new();
     store
         .for_each_audit_event(|event| match verifier.check(event) {
             Ok(()) => {
+                anchors.see(event.seq, &event.hash);
                 if let Some(imported) = ImportedTransfers::of(event) {
                     imports.push((event.seq, imported));
                 }
@@ -83,6 +88,10 @@ pub(crate) async fn audit_chain(store: &Store) -> AppResult<(u64, Option<(i64, S
         .await?;
     if let Some(found) = first_edited_import(store, &imports).await? {
         problem = Some(found);
+    }
+    if problem.is_none() {
+        anchors.finish(verifier.tip().0);
+        problem = anchors.broken.clone();
     }
     if problem.is_none() {
         let (head_seq, head_hash) = store.ledger_head().await?;

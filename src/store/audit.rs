@@ -165,6 +165,19 @@ impl Store {
         }
     }
 
+    /// The event of one seq, if the chain has it.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn audit_event(&self, seq: i64) -> AppResult<Option<AuditEvent>> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq = $1");
+        let row = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as::<_, AuditRow>(&sql)
+                .bind(seq)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(AuditEvent::from))
+    }
+
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub(crate) async fn ledger_head(&self) -> AppResult<(i64, String)> {
         let row = dispatch!(Pool, &self.pool, pool => {

@@ -7,6 +7,8 @@ both_backends! {
     verify_detects_balance_tampering => verify_detects_balance_tampering;
     import_batches_are_audited_with_a_digest => import_batches_are_audited_with_a_digest;
     failed_import_write_leaves_nothing => failed_import_write_leaves_nothing;
+    anchors_catch_cut_and_rewritten_history => anchors_catch_cut_and_rewritten_history;
+    anchor_files_are_checked => anchor_files_are_checked;
 }
 
 fn busy_ledger(ledger: &Ledger) {
@@ -213,4 +215,137 @@ fn failed_import_write_leaves_nothing(ledger: &Ledger) {
         run.stderr
     );
     assert_eq!(ledger.snapshot(), before);
+}
+
+/// The chain hash as fincore computes it (`audit::chain_hash`), for an attacker who rewrites an
+/// event and recomputes its hash: each field length-prefixed after prev_hash, seq and time.
+fn forged_hash(event: &serde_json::Value, details: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let at_us = chrono::DateTime::parse_from_rfc3339(event["at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_micros();
+    let mut hasher = Sha256::new();
+    hasher.update(event["prev_hash"].as_str().unwrap().as_bytes());
+    hasher.update(event["seq"].as_i64().unwrap().to_be_bytes());
+    hasher.update(at_us.to_be_bytes());
+    for field in [
+        event["operator"].as_str().unwrap(),
+        event["action"].as_str().unwrap(),
+        event["entity"].as_str().unwrap(),
+        details,
+        event["trace_id"].as_str().unwrap(),
+    ] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn anchors_catch_cut_and_rewritten_history(ledger: &Ledger) {
+    busy_ledger(ledger);
+    let early = ledger.path("early.json");
+    let taken = ledger.run(&["audit", "anchor", "--out", early.to_str().unwrap()]);
+    assert_eq!(taken.code, 0, "{}", taken.stderr);
+    let early_anchor: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&early).unwrap()).unwrap();
+    let early_seq = early_anchor["seq"].as_i64().unwrap();
+    // An anchor file is never overwritten: an older anchor is evidence.
+    ledger
+        .run(&["audit", "anchor", "--out", early.to_str().unwrap()])
+        .assert_error(4, "invalid_input");
+    let (_, carol) = ledger.funded("USD", "10.00");
+    ledger.json(&["account", "freeze", &carol, "--reason", "check"]);
+    let late = ledger.run(&["audit", "anchor"]);
+    assert_eq!(late.code, 0, "{}", late.stderr);
+    let late_anchor = late.json();
+    let late_file = ledger.write("late.json", &late.stdout);
+    let (early, late_file) = (early.to_str().unwrap(), late_file.to_str().unwrap());
+    let held = ledger.run(&["audit", "verify", "--anchor", early, "--anchor", late_file]);
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    assert!(held.stdout.contains("2 anchors hold"), "{}", held.stdout);
+
+    // Cut the newest events off and rewind the head: the chain alone still verifies.
+    let events = ledger.json(&["audit", "list", "--limit", "100000"]);
+    let events = events.as_array().unwrap();
+    let kept = &events[early_seq as usize - 1];
+    ledger.execute_sql(&format!(
+        "DELETE FROM audit_events WHERE seq > {early_seq}; \
+         UPDATE ledger_head SET audit_seq = {early_seq}, audit_hash = '{}' WHERE id = 1",
+        kept["hash"].as_str().unwrap()
+    ));
+    assert_eq!(ledger.run(&["audit", "verify"]).code, 0, "the blind spot");
+    let cut = ledger.run(&["--format", "json", "audit", "verify", "--anchor", late_file]);
+    assert_eq!(cut.code, 1, "{}", cut.stdout);
+    assert_eq!(cut.json()["first_broken_seq"], late_anchor["seq"]);
+    assert!(cut.stderr.contains("events were removed"), "{}", cut.stderr);
+    assert_eq!(ledger.run(&["audit", "verify", "--anchor", early]).code, 0);
+
+    // Rewrite the (now) newest event and recompute its hash and the head: only the anchor
+    // taken before the rewrite notices.
+    let details = r#"{"forged":true}"#;
+    let hash = forged_hash(kept, details);
+    ledger.execute_sql(&format!(
+        "UPDATE audit_events SET details = '{details}', hash = '{hash}' WHERE seq = {early_seq}; \
+         UPDATE ledger_head SET audit_hash = '{hash}' WHERE id = 1"
+    ));
+    assert_eq!(ledger.run(&["audit", "verify"]).code, 0, "the blind spot");
+    let rewritten = ledger.run(&["--format", "json", "audit", "verify", "--anchor", early]);
+    assert_eq!(rewritten.code, 1, "{}", rewritten.stdout);
+    assert_eq!(rewritten.json()["first_broken_seq"], early_seq);
+    assert!(
+        rewritten.stderr.contains("history was rewritten"),
+        "{}",
+        rewritten.stderr
+    );
+}
+
+fn anchor_files_are_checked(ledger: &Ledger) {
+    busy_ledger(ledger);
+    let missing = ledger.path("missing.json");
+    let run = ledger.run(&["audit", "verify", "--anchor", missing.to_str().unwrap()]);
+    run.assert_error(4, "invalid_input");
+    assert!(
+        run.stderr.contains("missing.json: cannot read it"),
+        "{}",
+        run.stderr
+    );
+    let anchor = ledger.run(&["audit", "anchor"]).json();
+    for (name, field, text) in [
+        ("not-json.json", "expected", "seq=3".to_string()),
+        (
+            "format.json",
+            "format:",
+            anchor
+                .to_string()
+                .replace("fincore-audit-anchor/1", "other/1"),
+        ),
+        (
+            "hash.json",
+            "hash:",
+            anchor
+                .to_string()
+                .replace(anchor["hash"].as_str().unwrap(), "abc"),
+        ),
+        (
+            "extra.json",
+            "unknown field",
+            anchor.to_string().replace("{", r#"{"note":"x","#),
+        ),
+    ] {
+        let file = ledger.write(name, &text);
+        let run = ledger.run(&["audit", "verify", "--anchor", file.to_str().unwrap()]);
+        run.assert_error(4, "invalid_input");
+        assert!(run.stderr.contains(field), "{name}: {}", run.stderr);
+    }
+    // An anchor of a seq the chain never reached (another ledger's, or cut history).
+    let ahead = anchor
+        .to_string()
+        .replace(&format!("\"seq\":{}", anchor["seq"]), "\"seq\":999");
+    let file = ledger.write("ahead.json", &ahead);
+    let run = ledger.run(&["audit", "verify", "--anchor", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
 }
