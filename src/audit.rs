@@ -18,6 +18,8 @@ pub(crate) struct AuditEvent {
     pub(crate) trace_id: String,
     pub(crate) prev_hash: String,
     pub(crate) hash: String,
+    /// HMAC-SHA256 of `hash` under the operator's audit key, when one was configured.
+    pub(crate) mac: Option<String>,
 }
 
 /// SHA-256 over the event's fields, each length-prefixed so no two events share an encoding.
@@ -39,12 +41,53 @@ pub(crate) fn chain_hash(event: &AuditEvent) -> String {
     to_hex(&hasher.finalize())
 }
 
-/// Walks events in `seq` order and reports the first one that breaks the chain.
+/// Shortest audit key accepted, in bytes: HMAC-SHA256 wants 32 bytes of secret.
+pub(crate) const AUDIT_KEY_BYTES_MIN: usize = 32;
+
+/// The operator's audit key (`FINCORE_AUDIT_KEY` or `FINCORE_AUDIT_KEY_FILE`): never stored in
+/// the database, never printed.
+#[derive(Clone)]
+pub(crate) struct AuditKey(Vec<u8>);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("AuditKey(***)")
+    }
+}
+
+impl AuditKey {
+    pub(crate) fn new(bytes: Vec<u8>) -> Result<AuditKey, String> {
+        if bytes.len() < AUDIT_KEY_BYTES_MIN {
+            return Err(format!(
+                "the audit key is {} bytes; at least {AUDIT_KEY_BYTES_MIN} are needed",
+                bytes.len()
+            ));
+        }
+        Ok(AuditKey(bytes))
+    }
+
+    /// HMAC-SHA256 of an event's hash, hex.
+    pub(crate) fn mac(&self, hash: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(hash.as_bytes());
+        to_hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// Walks events in `seq` order and reports the first one that breaks the chain. With a key,
+/// every event from the first one that carries a MAC must carry the right one.
 #[derive(Debug)]
 pub(crate) struct ChainVerifier {
     expected_seq: i64,
     previous_hash: String,
     pub(crate) checked: u64,
+    key: Option<AuditKey>,
+    /// Events whose MAC was checked, and events that carry one (checked or not).
+    pub(crate) macs_checked: u64,
+    pub(crate) macs_seen: u64,
+    last_had_mac: bool,
 }
 
 impl Default for ChainVerifier {
@@ -53,11 +96,48 @@ impl Default for ChainVerifier {
             expected_seq: 1,
             previous_hash: GENESIS_HASH.to_string(),
             checked: 0,
+            key: None,
+            macs_checked: 0,
+            macs_seen: 0,
+            last_had_mac: false,
         }
     }
 }
 
 impl ChainVerifier {
+    pub(crate) fn keyed(key: Option<AuditKey>) -> ChainVerifier {
+        ChainVerifier {
+            key,
+            ..ChainVerifier::default()
+        }
+    }
+
+    /// With a key: a MAC that does not match, or a missing one after the chain became keyed
+    /// (an event written by someone without the key).
+    fn check_mac(&mut self, event: &AuditEvent) -> Result<(), String> {
+        self.last_had_mac = event.mac.is_some();
+        let Some(key) = &self.key else {
+            self.macs_seen += u64::from(event.mac.is_some());
+            return Ok(());
+        };
+        match &event.mac {
+            Some(mac) if *mac == key.mac(&event.hash) => {
+                self.macs_seen += 1;
+                self.macs_checked += 1;
+                Ok(())
+            }
+            Some(_) => Err(
+                "MAC does not match under the audit key (rewritten without the key, or another key)"
+                    .to_string(),
+            ),
+            None if self.macs_seen > 0 => Err(
+                "no MAC, though earlier events carry one (written without the audit key)"
+                    .to_string(),
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// Ok while intact; Err(reason) at the first broken event.
     pub(crate) fn check(&mut self, event: &AuditEvent) -> Result<(), String> {
         if event.seq != self.expected_seq {
@@ -72,10 +152,20 @@ impl ChainVerifier {
         if chain_hash(event) != event.hash {
             return Err("hash does not match the event's content (the event was edited)".into());
         }
+        self.check_mac(event)?;
         self.expected_seq += 1;
         self.previous_hash = event.hash.clone();
         self.checked += 1;
         Ok(())
+    }
+
+    /// With a key, the newest event must carry a MAC: a keyed chain whose MACs were all
+    /// stripped (and then rewritten) would otherwise pass as one that was never keyed.
+    pub(crate) fn check_keyed_tip(&self) -> Result<(), String> {
+        if self.key.is_none() || self.checked == 0 || self.last_had_mac {
+            return Ok(());
+        }
+        Err("the newest event has no MAC although an audit key is set: its MACs were removed, or no event was written with the key yet".to_string())
     }
 
     pub(crate) fn tip(&self) -> (i64, &str) {

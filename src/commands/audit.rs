@@ -150,6 +150,9 @@ fn details_as_json<S: Serializer>(details: &str, serializer: S) -> Result<S::Ok,
 struct VerifyView {
     ok: bool,
     events_checked: u64,
+    /// Events whose MAC was checked under the audit key; events with a MAC left unchecked.
+    macs_checked: u64,
+    macs_unchecked: u64,
     anchors_checked: usize,
     first_broken_seq: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,8 +165,9 @@ async fn verify(context: &Context, arguments: VerifyArgs) -> AppResult<Output> {
         anchors.push((read_anchor(path)?, path.display().to_string()));
     }
     let mut check = AnchorCheck::new(anchors);
-    let (checked, problem) = audit_chain(context.store().await?, &mut check).await?;
-    let (note, exit_code) = match &problem {
+    let chain = audit_chain(context.store().await?, &mut check).await?;
+    let (checked, problem) = (chain.events_checked, chain.problem.clone());
+    let (mut note, exit_code) = match &problem {
         None if check.len() > 0 => (
             format!(
                 "audit chain intact: {checked} events; {} anchors hold",
@@ -174,9 +178,23 @@ async fn verify(context: &Context, arguments: VerifyArgs) -> AppResult<Output> {
         None => (format!("audit chain intact: {checked} events"), 0),
         Some((seq, detail)) => (format!("audit chain broken at seq {seq}: {detail}"), 1),
     };
+    if problem.is_none() && chain.macs_checked > 0 {
+        note.push_str(&format!(
+            "; {} MACs hold under the audit key",
+            chain.macs_checked
+        ));
+    }
+    if chain.macs_unchecked > 0 {
+        note.push_str(&format!(
+            "; {} events carry a MAC not checked: set FINCORE_AUDIT_KEY (or FINCORE_AUDIT_KEY_FILE) to check them",
+            chain.macs_unchecked
+        ));
+    }
     let json = to_json(&VerifyView {
         ok: problem.is_none(),
         events_checked: checked,
+        macs_checked: chain.macs_checked,
+        macs_unchecked: chain.macs_unchecked,
         anchors_checked: check.len(),
         first_broken_seq: problem.as_ref().map(|(seq, _)| *seq),
         detail: problem.as_ref().map(|(_, detail)| detail.clone()),

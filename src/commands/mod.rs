@@ -76,7 +76,45 @@ pub(crate) struct Context {
     /// Whether a missing SQLite file may be created: only for commands that write
     /// (`Command::writes`); reads on a missing file fail with exit 7 naming it.
     pub(crate) creates_database: bool,
+    /// `FINCORE_AUDIT_KEY` / `FINCORE_AUDIT_KEY_FILE`, read once at the edge.
+    audit_key: Option<crate::audit::AuditKey>,
     store: OnceCell<Store>,
+}
+
+/// The audit key from the environment: `FINCORE_AUDIT_KEY` (the key's text) or
+/// `FINCORE_AUDIT_KEY_FILE` (a file holding it; one trailing newline is not part of it). Never
+/// a flag: a flag's value shows in the process list.
+fn audit_key_from_environment() -> AppResult<Option<crate::audit::AuditKey>> {
+    let (bytes, source) = match (
+        std::env::var_os("FINCORE_AUDIT_KEY"),
+        std::env::var_os("FINCORE_AUDIT_KEY_FILE"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(crate::error::AppError::usage(
+                "set FINCORE_AUDIT_KEY or FINCORE_AUDIT_KEY_FILE, not both",
+            ))
+        }
+        (Some(text), None) => (text.into_encoded_bytes(), "FINCORE_AUDIT_KEY"),
+        (None, Some(path)) => {
+            let mut bytes = std::fs::read(&path).map_err(|error| {
+                crate::error::AppError::invalid_input(format!(
+                    "FINCORE_AUDIT_KEY_FILE {}: {error}",
+                    std::path::Path::new(&path).display()
+                ))
+            })?;
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            (bytes, "FINCORE_AUDIT_KEY_FILE")
+        }
+        (None, None) => return Ok(None),
+    };
+    crate::audit::AuditKey::new(bytes)
+        .map(Some)
+        .map_err(|error| crate::error::AppError::usage(format!("{source}: {error}")))
 }
 
 impl Context {
@@ -94,6 +132,7 @@ impl Context {
                 now_us,
             },
             creates_database: false,
+            audit_key: audit_key_from_environment()?,
             store: OnceCell::new(),
         })
     }
@@ -104,6 +143,7 @@ impl Context {
             connect_timeout: Duration::from_secs(self.global.db_timeout_seconds.max(1)),
             migrate,
             create_if_missing: self.creates_database,
+            audit_key: self.audit_key.clone(),
         }
     }
 

@@ -44,7 +44,8 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
             });
         }
     }
-    let (audit_checked, audit_problem) = audit_chain(store, &mut AnchorCheck::default()).await?;
+    let chain = audit_chain(store, &mut AnchorCheck::default()).await?;
+    let (audit_checked, audit_problem) = (chain.events_checked, chain.problem);
     if let Some((seq, detail)) = audit_problem {
         discrepancies.push(Discrepancy {
             check: "audit_chain",
@@ -60,6 +61,18 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
     })
 }
 
+/// What a walk of the audit chain found.
+#[derive(Debug, Clone)]
+pub(crate) struct ChainReport {
+    pub(crate) events_checked: u64,
+    /// Events whose MAC was checked under the audit key.
+    pub(crate) macs_checked: u64,
+    /// Events carrying a MAC that could not be checked (no key configured).
+    pub(crate) macs_unchecked: u64,
+    /// The first broken seq and why.
+    pub(crate) problem: Option<(i64, String)>,
+}
+
 /// Walk the chain; the first broken seq and why, or None. The tip must equal the ledger head,
 /// so deleting the newest events is detected too. An import event's digest must equal the
 /// digest of the transfers it covers as stored now. Each anchor's seq must still carry its
@@ -67,8 +80,8 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
 pub(crate) async fn audit_chain(
     store: &Store,
     anchors: &mut AnchorCheck,
-) -> AppResult<(u64, Option<(i64, String)>)> {
-    let mut verifier = ChainVerifier::default();
+) -> AppResult<ChainReport> {
+    let mut verifier = ChainVerifier::keyed(store.audit_key.clone());
     let mut problem = None;
     let mut imports = Vec::new();
     store
@@ -90,6 +103,11 @@ pub(crate) async fn audit_chain(
         problem = Some(found);
     }
     if problem.is_none() {
+        if let Err(detail) = verifier.check_keyed_tip() {
+            problem = Some((verifier.tip().0, detail));
+        }
+    }
+    if problem.is_none() {
         anchors.finish(verifier.tip().0);
         problem = anchors.broken.clone();
     }
@@ -103,7 +121,12 @@ pub(crate) async fn audit_chain(
             ));
         }
     }
-    Ok((verifier.checked, problem))
+    Ok(ChainReport {
+        events_checked: verifier.checked,
+        macs_checked: verifier.macs_checked,
+        macs_unchecked: verifier.macs_seen - verifier.macs_checked,
+        problem,
+    })
 }
 
 /// The first import event (events before any chain break) whose transfers no longer match

@@ -31,6 +31,7 @@ struct AuditRow {
     trace_id: String,
     prev_hash: String,
     hash: String,
+    mac: Option<String>,
 }
 
 impl From<AuditRow> for AuditEvent {
@@ -45,6 +46,7 @@ impl From<AuditRow> for AuditEvent {
             trace_id: row.trace_id,
             prev_hash: row.prev_hash,
             hash: row.hash,
+            mac: row.mac,
         }
     }
 }

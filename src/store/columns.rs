@@ -160,7 +160,7 @@ pub(crate) const ENTRY: [Column<Entry>; 4] = [
     Column::integer("at_us", |e| Value::Integer(e.at_us)),
 ];
 
-pub(crate) const AUDIT_EVENT: [Column<AuditEvent>; 9] = [
+pub(crate) const AUDIT_EVENT: [Column<AuditEvent>; 10] = [
     Column::integer("seq", |e| Value::Integer(e.seq)),
     Column::integer("at_us", |e| Value::Integer(e.at_us)),
     Column::text("operator", |e| Value::text(&e.operator)),
@@ -170,6 +170,7 @@ pub(crate) const AUDIT_EVENT: [Column<AuditEvent>; 9] = [
     Column::text("trace_id", |e| Value::text(&e.trace_id)),
     Column::text("prev_hash", |e| Value::text(&e.prev_hash)),
     Column::text("hash", |e| Value::text(&e.hash)),
+    Column::text("mac", |e| Value::optional_text(e.mac.as_deref())),
 ];
 
 #[cfg(test)]
@@ -242,7 +243,7 @@ mod tests {
         );
         assert_eq!(
             Names(&AUDIT_EVENT).to_string(),
-            "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash"
+            "seq, at_us, operator, action, entity, details, trace_id, prev_hash, hash, mac"
         );
     }
 

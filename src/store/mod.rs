@@ -141,6 +141,8 @@ pub(crate) struct Store {
     /// The database as shown to the operator: a SQLite file's absolute path, a PostgreSQL URL
     /// with its password replaced by `***`.
     pub(crate) database: String,
+    /// The operator's audit key: new events get a MAC, `audit verify` checks them.
+    pub(crate) audit_key: Option<crate::audit::AuditKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +152,8 @@ pub(crate) struct OpenOptions {
     pub(crate) migrate: bool,
     /// Create a missing SQLite file (commands that write); otherwise a missing file is exit 7.
     pub(crate) create_if_missing: bool,
+    /// The operator's audit key, if any (see `Store::audit_key`).
+    pub(crate) audit_key: Option<crate::audit::AuditKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +176,7 @@ impl Store {
             pool,
             system,
             database,
+            audit_key: options.audit_key.clone(),
         };
         if options.migrate {
             store.migrate().await?;
@@ -191,6 +196,7 @@ impl Store {
             pool,
             system,
             database,
+            audit_key: options.audit_key.clone(),
         })
     }
 

@@ -230,6 +230,7 @@ mod tests {
             connect_timeout: Duration::from_secs(5),
             migrate: true,
             create_if_missing: true,
+            audit_key: None,
         };
         let store = Store::open(&options).await.unwrap();
         let actor = Actor {

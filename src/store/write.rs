@@ -27,6 +27,8 @@ pub(crate) struct WriteTx {
     audit_hash: String,
     transfer_seq: i64,
     pending_audit: Vec<AuditEvent>,
+    /// The operator's audit key: events get a MAC when it is set.
+    audit_key: Option<crate::audit::AuditKey>,
     /// Metrics counted when (and only if) this transaction commits.
     tally: Tally,
 }
@@ -45,6 +47,7 @@ impl WriteTx {
             audit_hash,
             transfer_seq,
             pending_audit: Vec::new(),
+            audit_key: store.audit_key.clone(),
             tally: Tally::default(),
         })
     }
@@ -104,8 +107,10 @@ impl WriteTx {
             trace_id: self.actor.trace_id.clone(),
             prev_hash: std::mem::take(&mut self.audit_hash),
             hash: String::new(),
+            mac: None,
         };
         event.hash = chain_hash(&event);
+        event.mac = self.audit_key.as_ref().map(|key| key.mac(&event.hash));
         self.audit_seq = seq;
         self.audit_hash = event.hash.clone();
         self.pending_audit.push(event);

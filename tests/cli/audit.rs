@@ -9,6 +9,7 @@ both_backends! {
     failed_import_write_leaves_nothing => failed_import_write_leaves_nothing;
     anchors_catch_cut_and_rewritten_history => anchors_catch_cut_and_rewritten_history;
     anchor_files_are_checked => anchor_files_are_checked;
+    a_keyed_chain_needs_the_key_to_rewrite => a_keyed_chain_needs_the_key_to_rewrite;
 }
 
 fn busy_ledger(ledger: &Ledger) {
@@ -348,4 +349,112 @@ fn anchor_files_are_checked(ledger: &Ledger) {
     let file = ledger.write("ahead.json", &ahead);
     let run = ledger.run(&["audit", "verify", "--anchor", file.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+const KEY: &str = "correct horse battery staple, forty bytes";
+
+fn a_keyed_chain_needs_the_key_to_rewrite(ledger: &Ledger) {
+    let keyed = [("FINCORE_AUDIT_KEY", KEY)];
+    let settlement = ledger.run_with(
+        &[
+            "account",
+            "open",
+            "--holder",
+            "Bank",
+            "--type",
+            "settlement",
+            "--currency",
+            "USD",
+        ],
+        &keyed,
+    );
+    assert_eq!(settlement.code, 0, "{}", settlement.stderr);
+    let holder = ledger.run_with(
+        &[
+            "account",
+            "open",
+            "--holder",
+            "Ann",
+            "--type",
+            "checking",
+            "--currency",
+            "USD",
+        ],
+        &keyed,
+    );
+    assert_eq!(holder.code, 0, "{}", holder.stderr);
+    let verify =
+        |env: &[(&str, &str)]| ledger.run_with(&["--format", "json", "audit", "verify"], env);
+    let held = verify(&keyed);
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    assert_eq!(held.json()["macs_checked"], 2);
+    // Without the key the chain verifies and says what it could not check.
+    let unkeyed = ledger.run(&["audit", "verify"]);
+    assert_eq!(unkeyed.code, 0);
+    assert!(
+        unkeyed.stdout.contains("2 events carry a MAC not checked"),
+        "{}",
+        unkeyed.stdout
+    );
+    // Another key is not the writer's.
+    let other = verify(&[(
+        "FINCORE_AUDIT_KEY",
+        "another key, also at least thirty-two bytes",
+    )]);
+    assert_eq!(other.code, 1);
+    assert_eq!(other.json()["first_broken_seq"], 1);
+    // The same key from a file (one trailing newline is not part of it).
+    let key_file = ledger.write("audit.key", &format!("{KEY}\n"));
+    let from_file = verify(&[("FINCORE_AUDIT_KEY_FILE", key_file.to_str().unwrap())]);
+    assert_eq!(from_file.code, 0, "{}", from_file.stderr);
+
+    // Rewrite the newest event and recompute its hash and the head: without the key this
+    // passes; with it, the MAC no longer matches.
+    let events = ledger.json(&["audit", "list"]);
+    let newest = events.as_array().unwrap().last().unwrap().clone();
+    let seq = newest["seq"].as_i64().unwrap();
+    let hash = forged_hash(&newest, r#"{"forged":true}"#);
+    ledger.execute_sql(&format!(
+        "UPDATE audit_events SET details = '{{\"forged\":true}}', hash = '{hash}' WHERE seq = {seq}; \
+         UPDATE ledger_head SET audit_hash = '{hash}' WHERE id = 1"
+    ));
+    assert_eq!(ledger.run(&["audit", "verify"]).code, 0, "the blind spot");
+    let caught = verify(&keyed);
+    assert_eq!(caught.code, 1, "{}", caught.stdout);
+    assert_eq!(caught.json()["first_broken_seq"], seq);
+    assert!(
+        caught.stderr.contains("MAC does not match"),
+        "{}",
+        caught.stderr
+    );
+    // Stripping every MAC does not make it an unkeyed chain.
+    ledger.execute_sql("UPDATE audit_events SET mac = NULL");
+    let stripped = verify(&keyed);
+    assert_eq!(stripped.code, 1, "{}", stripped.stdout);
+    assert!(
+        stripped.stderr.contains("newest event has no MAC"),
+        "{}",
+        stripped.stderr
+    );
+
+    // Key configuration errors.
+    ledger
+        .run_with(&["audit", "verify"], &[("FINCORE_AUDIT_KEY", "short")])
+        .assert_error(2, "usage_error");
+    ledger
+        .run_with(
+            &["audit", "verify"],
+            &[
+                ("FINCORE_AUDIT_KEY", KEY),
+                ("FINCORE_AUDIT_KEY_FILE", key_file.to_str().unwrap()),
+            ],
+        )
+        .assert_error(2, "usage_error");
+    let missing = ledger.path("no.key");
+    ledger
+        .run_with(
+            &["audit", "verify"],
+            &[("FINCORE_AUDIT_KEY_FILE", missing.to_str().unwrap())],
+        )
+        .assert_error(4, "invalid_input");
 }
