@@ -96,6 +96,7 @@ mod matching;
 mod period;
 pub(crate) mod record;
 mod reference;
+pub(crate) mod rules;
 mod statement;
 #[cfg(test)]
 mod tests;
