@@ -10,7 +10,11 @@ use crate::output::Format;
 use crate::output::{to_json, Column, Record, Section, View};
 use crate::reconcile::record::{ItemRecord, RunRecord};
 use crate::reconcile::{BreakKind, CsvOptions, InputFormat};
-use crate::service::reconcile::{self as reconcile_run, ResolveAction, RunOutcome, RunRequest};
+use crate::service::reconcile::{
+    self as reconcile_run, ResolveAction, ResolveOutcome, RunOutcome, RunRequest,
+};
+use crate::service::reconcile_bulk;
+use crate::service::reconcile_rules::{load_rules_file, RuleOutcome};
 use crate::store::RunFilter;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -55,6 +59,9 @@ pub(crate) struct RunArgs {
     /// Days either side of the run's days a movement may be dated and still match by amount
     #[arg(long = "date-window", default_value_t = DATE_WINDOW_DEFAULT_DAYS, allow_hyphen_values = true)]
     date_window: i64,
+    /// Rules for recurring differences (TOML): fitting breaks are posted or accepted as the run is stored
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
     #[command(flatten)]
     reading: ReadingArgs,
 }
@@ -100,9 +107,10 @@ pub(crate) struct ListArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["post_to", "accept"])))]
+#[command(group(clap::ArgGroup::new("action").args(["post_to", "accept"])))]
 pub(crate) struct ResolveArgs {
-    item_id: i64,
+    #[arg(required_unless_present = "file", requires = "action")]
+    item_id: Option<i64>,
     /// Post the item's difference between the settlement account and this account
     #[arg(long = "post-to")]
     post_to: Option<String>,
@@ -110,8 +118,11 @@ pub(crate) struct ResolveArgs {
     #[arg(long)]
     accept: bool,
     /// Why (required; recorded on the item and in the audit chain)
-    #[arg(long)]
-    note: String,
+    #[arg(long, required_unless_present = "file")]
+    note: Option<String>,
+    /// Resolve many items in one transaction, all or nothing: a CSV of item_id,decision,account,note (decision post|accept)
+    #[arg(long, value_name = "DECISIONS.csv", conflicts_with_all = ["item_id", "post_to", "accept", "note"])]
+    file: Option<PathBuf>,
 }
 
 impl ReadingArgs {
@@ -202,6 +213,11 @@ async fn run(context: &Context, arguments: RunArgs) -> AppResult<Output> {
         csv: csv_options(&arguments.reading)?,
         amount_tolerance: arguments.amount_tolerance.clone(),
         date_window_days: arguments.date_window,
+        rules: arguments
+            .rules
+            .as_deref()
+            .map(load_rules_file)
+            .transpose()?,
     };
     run_request(context, request).await
 }
@@ -223,6 +239,7 @@ async fn run_request(context: &Context, request: RunRequest) -> AppResult<Output
         run,
         items,
         warnings,
+        rules,
     } = outcome?;
     if !context.global.quiet {
         for warning in &warnings {
@@ -232,7 +249,7 @@ async fn run_request(context: &Context, request: RunRequest) -> AppResult<Output
     // Every break resolved (carried over from a superseded run, or by a rule) is reconciled.
     let unresolved = items.iter().any(|item| item.resolution.is_none());
     let exit_code = u8::from(unresolved);
-    Ok(Output::view(run_view(context, &run, &items)).with_exit_code(exit_code))
+    Ok(Output::view(run_view(context, &run, &items, rules.as_deref())).with_exit_code(exit_code))
 }
 
 /// The demo's reconciliation step: the spec CSV with the given tolerance and window.
@@ -251,6 +268,7 @@ pub(super) async fn run_for_demo(
         csv: CsvOptions::default(),
         amount_tolerance: Some(amount_tolerance.to_string()),
         date_window_days: DATE_WINDOW_DEFAULT_DAYS,
+        rules: None,
     };
     run_request(context, request).await
 }
@@ -261,7 +279,7 @@ async fn show(context: &Context, run_id: i64) -> AppResult<Output> {
         AppError::not_found(format!("reconciliation run {run_id} does not exist"))
     })?;
     let items = store.reconcile_items(run_id).await?;
-    Ok(Output::view(run_view(context, &run, &items)))
+    Ok(Output::view(run_view(context, &run, &items, None)))
 }
 
 async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
@@ -301,6 +319,14 @@ async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
 }
 
 async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output> {
+    if let Some(file) = &arguments.file {
+        return resolve_file(context, file).await;
+    }
+    let (Some(item_id), Some(note)) = (arguments.item_id, &arguments.note) else {
+        return Err(AppError::usage(
+            "give ITEM_ID with --post-to ACCOUNT or --accept and --note TEXT, or --file DECISIONS.csv",
+        ));
+    };
     let action = match (&arguments.post_to, arguments.accept) {
         (Some(account), false) => ResolveAction::PostTo(account_argument("--post-to", account)?),
         (None, true) => ResolveAction::Accept,
@@ -311,14 +337,7 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
         }
     };
     let store = context.store().await?;
-    let outcome = reconcile_run::resolve(
-        store,
-        &context.actor,
-        arguments.item_id,
-        &action,
-        &arguments.note,
-    )
-    .await?;
+    let outcome = reconcile_run::resolve(store, &context.actor, item_id, &action, note).await?;
     let item = ItemView::from(&outcome.item);
     let mut sections = vec![Section::of_records(std::slice::from_ref(&item)).titled("resolved")];
     let transfer = outcome
@@ -341,6 +360,61 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
         trace_id: context.actor.trace_id.clone(),
     });
     Ok(Output::view(View::new(document, sections)))
+}
+
+/// `reconcile resolve --file`: every decision of the file, in one transaction.
+async fn resolve_file(context: &Context, file: &Path) -> AppResult<Output> {
+    let decisions = reconcile_bulk::read_decisions(file)?;
+    let store = context.store().await?;
+    let outcomes = reconcile_bulk::resolve_all(
+        store,
+        &context.actor,
+        &file.display().to_string(),
+        &decisions,
+    )
+    .await?;
+    if context.global.format == Format::Json {
+        let views: Vec<ResolvedItemView> = outcomes
+            .iter()
+            .map(|outcome| resolved_item_view(context, outcome))
+            .collect();
+        return Ok(Output::view(View::new(to_json(&views), Vec::new())));
+    }
+    let items: Vec<ItemView> = outcomes
+        .iter()
+        .map(|outcome| ItemView::from(&outcome.item))
+        .collect();
+    let transfers: Vec<TransferView> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.transfer.as_ref())
+        .map(|transfer| TransferView::new(transfer, false))
+        .collect();
+    let mut sections = vec![Section::of_records(&items).titled("resolved")];
+    if !transfers.is_empty() {
+        sections.push(Section::of_records(&transfers).titled("adjustments"));
+    }
+    Ok(Output::view(
+        View::new(Value::Null, sections).with_note(format!("{} items resolved", items.len())),
+    ))
+}
+
+/// One item of `resolve --file`, as `resolve ITEM_ID` shows it.
+fn resolved_item_view(context: &Context, outcome: &ResolveOutcome) -> ResolvedItemView {
+    ResolvedItemView {
+        item: ItemView::from(&outcome.item),
+        run_id: outcome.run.id,
+        account: outcome.run.account.clone(),
+        date: outcome
+            .item
+            .date
+            .unwrap_or(outcome.run.last_day())
+            .to_string(),
+        transfer: outcome
+            .transfer
+            .as_ref()
+            .map(|transfer| TransferView::new(transfer, false)),
+        trace_id: context.actor.trace_id.clone(),
+    }
 }
 
 /// A run's days in tables: one date, or `from to to`.
@@ -569,7 +643,48 @@ impl Record for RunDetailView {
 struct RunView {
     #[serde(flatten)]
     summary: RunSummaryView,
+    /// Only with `run --rules`: what each rule resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<Vec<RuleView>>,
     items: Vec<ItemView>,
+}
+
+/// One rule that resolved items of a run.
+#[derive(Serialize)]
+struct RuleView {
+    name: String,
+    /// The ids of the items it resolved.
+    items: Vec<i64>,
+    /// The sum of their differences (signed from the bank's side).
+    amount: String,
+    currency: String,
+}
+
+impl From<&RuleOutcome> for RuleView {
+    fn from(outcome: &RuleOutcome) -> RuleView {
+        RuleView {
+            name: outcome.name.clone(),
+            items: outcome.items.clone(),
+            amount: outcome.currency.format(outcome.amount_minor),
+            currency: outcome.currency.code().to_string(),
+        }
+    }
+}
+
+impl Record for RuleView {
+    const COLUMNS: &'static [Column<RuleView>] = &[
+        Column::field_at("rule", "name"),
+        Column::text("resolved", |rule| rule.items.len().to_string()),
+        Column::field("amount"),
+        Column::field("currency"),
+        Column::text("items", |rule| {
+            rule.items
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+    ];
 }
 
 /// One break item.
@@ -676,7 +791,12 @@ struct ResolvedItemView {
 
 /// A run as JSON, or as a summary and the break items for tables and CSV (only the format asked
 /// for is built: a million-line statement has tens of thousands of items).
-fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
+fn run_view(
+    context: &Context,
+    run: &RunRecord,
+    items: &[ItemRecord],
+    rules: Option<&[RuleOutcome]>,
+) -> View {
     let unresolved = items
         .iter()
         .filter(|item| item.resolution.is_none())
@@ -686,6 +806,7 @@ fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
         return View::new(
             to_json(&RunView {
                 summary,
+                rules: rules.map(|rules| rules.iter().map(RuleView::from).collect()),
                 items: items.iter().map(ItemView::from).collect(),
             }),
             Vec::new(),
@@ -694,6 +815,10 @@ fn run_view(context: &Context, run: &RunRecord, items: &[ItemRecord]) -> View {
     let summary = Section::of_fields(&RunDetailView(summary))
         .titled(format!("reconciliation run {}", run.id));
     let mut sections = vec![summary];
+    if let Some(rules) = rules {
+        let rules: Vec<RuleView> = rules.iter().map(RuleView::from).collect();
+        sections.push(Section::of_records(&rules).titled("rules"));
+    }
     if !items.is_empty() {
         let items: Vec<ItemView> = items.iter().map(ItemView::from).collect();
         sections.push(Section::of_records(&items).titled("breaks"));

@@ -677,6 +677,19 @@ accept = true
     }
 
     #[test]
+    fn the_fixture_parses() {
+        let rules = parse_rules(include_str!("../../fixtures/reconcile/rules.toml")).unwrap();
+        let names: Vec<&str> = rules.rules.iter().map(|rule| rule.name.as_str()).collect();
+        assert_eq!(names, ["bank_fees", "credit_interest"]);
+        assert_eq!(
+            rules.rules[0].action,
+            RuleAction::PostTo("FEESEUR".to_string())
+        );
+        assert_eq!(rules.rules[1].action, RuleAction::Accept);
+        assert!(rules.check_for(eur()).is_ok());
+    }
+
+    #[test]
     fn the_first_fitting_rule_wins_and_bounds_are_inclusive() {
         let rules = parse_rules(FEES).unwrap();
         let name = |item: &ItemRecord, line: Option<LineText<'_>>| {

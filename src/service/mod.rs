@@ -9,6 +9,8 @@ pub(crate) mod blacklist;
 pub(crate) mod compliance;
 pub(crate) mod post;
 pub(crate) mod reconcile;
+pub(crate) mod reconcile_bulk;
+pub(crate) mod reconcile_rules;
 pub(crate) mod rescore;
 pub(crate) mod risk_rules;
 pub mod transfer_import;

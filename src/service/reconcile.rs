@@ -23,11 +23,13 @@ use crate::ledger::Outcome;
 use crate::model::{Account, AccountType, Transfer, TransferKind};
 use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
+use crate::reconcile::rules::RuleSet;
 use crate::reconcile::{
     closing_balances, match_statement, read_statement_with, statement_period, BreakItem, BreakKind,
     CsvOptions, InputFormat, LineDetails, MatchOptions, RunDays, StatementBalances, StatementLine,
 };
 use crate::service::post::post_in;
+use crate::service::reconcile_rules::{apply_rules, line_texts, RuleOutcome};
 use crate::service::write_batch;
 use crate::store::{with_retry, Actor, Store, WriteTx};
 use chrono::{NaiveDate, TimeDelta};
@@ -53,6 +55,8 @@ pub(crate) struct RunRequest {
     /// As typed; parsed in the account's currency.
     pub(crate) amount_tolerance: Option<String>,
     pub(crate) date_window_days: i64,
+    /// `--rules FILE`, parsed: applied to the run's new open items as it is stored.
+    pub(crate) rules: Option<RuleSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +65,8 @@ pub(crate) struct RunOutcome {
     pub(crate) items: Vec<ItemRecord>,
     /// What the operator should know about the run that is not a break (a day without lines).
     pub(crate) warnings: Vec<String>,
+    /// With `--rules`: what each rule resolved (rules that resolved nothing are left out).
+    pub(crate) rules: Option<Vec<RuleOutcome>>,
 }
 
 /// The account to reconcile: it must exist (exit 5) and be a settlement account (exit 3).
@@ -113,6 +119,9 @@ pub(crate) async fn run(
             "--date-window: must be 0–{DATE_WINDOW_MAX_DAYS} days"
         )));
     }
+    if let Some(rules) = &request.rules {
+        rules.check_for(account.currency)?;
+    }
     let started = std::time::Instant::now();
     let elapsed_ms = || started.elapsed().as_millis() as u64;
     let statement = read(&request, on_progress).await?;
@@ -144,6 +153,10 @@ pub(crate) async fn run(
     };
     let result = match_statement(&lines, &movements, &options);
     tracing::info!(elapsed_ms = elapsed_ms(), "matched");
+    let texts = match line_details(&request) {
+        LineDetails::Keep => line_texts(&lines, &result.items),
+        LineDetails::Skip => HashMap::new(),
+    };
     let (checks, balance_breaks) =
         check_closing_balances(store, &account, &statement.closings, &options.run_days).await?;
     let mut breaks = result.items;
@@ -193,17 +206,36 @@ pub(crate) async fn run(
     };
     let outcome = with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
-        let outcome = store_run(&mut tx, &plan).await?;
+        let (run, mut items) = store_run(&mut tx, &plan).await?;
+        let mut rules = None;
+        if let Some(rule_set) = &request.rules {
+            match apply_rules(&mut tx, rule_set, &texts, &run, &mut items).await {
+                Ok(applied) => rules = Some(applied),
+                Err(error) => {
+                    tx.rollback().await?;
+                    return Err(error);
+                }
+            }
+        }
         tx.commit().await?;
-        Ok(outcome)
+        Ok((run, items, rules))
     })
     .await;
     tracing::info!(elapsed_ms = elapsed_ms(), "run stored");
-    outcome.map(|(run, items)| RunOutcome {
+    outcome.map(|(run, items, rules)| RunOutcome {
         run,
         items,
         warnings,
+        rules,
     })
+}
+
+/// Rules that search descriptions need the lines' texts, which a run otherwise skips.
+fn line_details(request: &RunRequest) -> LineDetails {
+    match &request.rules {
+        Some(rules) if rules.needs_line_text() => LineDetails::Keep,
+        _ => LineDetails::Skip,
+    }
 }
 
 /// The statement as the run needs it: its lines, and each day's stated closing balance.
@@ -223,19 +255,14 @@ async fn read(
 ) -> AppResult<ReadStatement> {
     let statement_path = request.statement.clone();
     let (format, csv) = (request.format, request.csv.clone());
+    let details = line_details(request);
     // The blocking thread does not inherit the command's span: enter it, so the reading span
     // is a child of the command's root span.
     let span = tracing::Span::current();
     let reading = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let mut on_progress = on_progress;
-        read_statement_with(
-            &statement_path,
-            format,
-            &csv,
-            LineDetails::Skip,
-            &mut *on_progress,
-        )
+        read_statement_with(&statement_path, format, &csv, details, &mut *on_progress)
     });
     // A panic while reading is a bug, not an unreadable statement: let it surface as one.
     let statement = reading
@@ -550,7 +577,22 @@ async fn resolve_in(
     action: &ResolveAction,
     note: &str,
 ) -> AppResult<ResolveOutcome> {
-    let mut item = tx.reconcile_item(item_id).await?.ok_or_else(|| {
+    let (run, item) = open_item(tx, item_id).await?;
+    let (item, transfer) = resolve_open_item(tx, &run, item, action, note, None).await?;
+    Ok(ResolveOutcome {
+        run,
+        item,
+        transfer,
+    })
+}
+
+/// An item that can be resolved, with its run: it exists (`not_found`), is open and belongs
+/// to an active run (`invalid_state`).
+pub(super) async fn open_item(
+    tx: &mut WriteTx,
+    item_id: i64,
+) -> AppResult<(RunRecord, ItemRecord)> {
+    let item = tx.reconcile_item(item_id).await?.ok_or_else(|| {
         AppError::not_found(format!("reconciliation item {item_id} does not exist"))
     })?;
     let run = tx.reconcile_run_in_tx(item.run_id).await?.ok_or_else(|| {
@@ -579,6 +621,20 @@ async fn resolve_in(
             ),
         ));
     }
+    Ok((run, item))
+}
+
+/// Resolve an open item of `run` (see `open_item`): post or accept, record, audit. `rule`
+/// names the rule that resolved it, in the audit event, when a rule did.
+pub(super) async fn resolve_open_item(
+    tx: &mut WriteTx,
+    run: &RunRecord,
+    mut item: ItemRecord,
+    action: &ResolveAction,
+    note: &str,
+    rule: Option<&str>,
+) -> AppResult<(ItemRecord, Option<Transfer>)> {
+    let item_id = item.id;
     let now_us = tx.actor.now_us;
     let mut resolution = Resolution {
         kind: ResolutionKind::Accepted,
@@ -591,36 +647,36 @@ async fn resolve_in(
     let transfer = match action {
         ResolveAction::Accept => None,
         ResolveAction::PostTo(counter_account) => {
-            let transfer = post_difference(tx, &run, &item, counter_account).await?;
+            let transfer = post_difference(tx, run, &item, counter_account).await?;
             resolution.kind = ResolutionKind::Posted;
             resolution.transfer_id = Some(transfer.id);
             Some(transfer)
         }
     };
     tx.resolve_reconcile_item(item_id, &resolution).await?;
+    let mut details = json!({
+        "item_id": item_id,
+        "run_id": run.id,
+        "account": run.account,
+        "date": item.date.unwrap_or(run.last_day()).to_string(),
+        "kind": item.kind.as_str(),
+        "reference": item.reference,
+        "resolution": resolution.kind.as_str(),
+        "note": note,
+        "transfer_id": resolution.transfer_id,
+        "difference": item.difference_minor.map(|minor| item.currency.format(minor)),
+        "currency": item.currency.code(),
+    });
+    if let Some(rule) = rule {
+        details["rule"] = json!(rule);
+    }
     tx.audit(
         "reconcile.resolved",
         &format!("reconcile_item:{item_id}"),
-        json!({
-            "item_id": item_id,
-            "run_id": run.id,
-            "account": run.account,
-            "date": item.date.unwrap_or(run.last_day()).to_string(),
-            "kind": item.kind.as_str(),
-            "reference": item.reference,
-            "resolution": resolution.kind.as_str(),
-            "note": note,
-            "transfer_id": resolution.transfer_id,
-            "difference": item.difference_minor.map(|minor| item.currency.format(minor)),
-            "currency": item.currency.code(),
-        }),
+        details,
     );
     item.resolution = Some(resolution);
-    Ok(ResolveOutcome {
-        run,
-        item,
-        transfer,
-    })
+    Ok((item, transfer))
 }
 
 /// The adjustment for an item's difference: a positive difference (more money at the bank)

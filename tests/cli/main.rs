@@ -21,6 +21,7 @@ mod misc;
 mod postgres;
 mod reconcile;
 mod reconcile_periods;
+mod reconcile_rules;
 mod risk;
 mod telemetry;
 mod transfers;
