@@ -553,6 +553,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--statement', '--statement', [CompletionResultType]::ParameterName, 'The bank statement file')
             [CompletionResult]::new('--amount-tolerance', '--amount-tolerance', [CompletionResultType]::ParameterName, 'Largest amount difference still matched, in the account''s currency (default 0)')
             [CompletionResult]::new('--date-window', '--date-window', [CompletionResultType]::ParameterName, 'Days either side of the run''s days a movement may be dated and still match by amount')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules for recurring differences (TOML): fitting breaks are posted or accepted as the run is stored')
             [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'Statement format; auto detects by content')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)')
             [CompletionResult]::new('--date-format', '--date-format', [CompletionResultType]::ParameterName, 'CSV: chrono format of the date column, e.g. %d.%m.%Y')
@@ -608,6 +609,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
         'fincore;reconcile;resolve' {
             [CompletionResult]::new('--post-to', '--post-to', [CompletionResultType]::ParameterName, 'Post the item''s difference between the settlement account and this account')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'Why (required; recorded on the item and in the audit chain)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Resolve many items in one transaction, all or nothing: a CSV of item_id,decision,account,note (decision post|accept)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')

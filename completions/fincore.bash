@@ -2625,7 +2625,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__resolve)
-            opts="-q -v -h --post-to --accept --note --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --post-to --accept --note --file --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2636,6 +2636,10 @@ _fincore() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2671,7 +2675,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__run)
-            opts="-q -v -h --account --date --statement --amount-tolerance --date-window --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --statement --amount-tolerance --date-window --rules --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2694,6 +2698,10 @@ _fincore() {
                     return 0
                     ;;
                 --date-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -505,6 +505,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --statement 'The bank statement file'
             cand --amount-tolerance 'Largest amount difference still matched, in the account''s currency (default 0)'
             cand --date-window 'Days either side of the run''s days a movement may be dated and still match by amount'
+            cand --rules 'Rules for recurring differences (TOML): fitting breaks are posted or accepted as the run is stored'
             cand --input-format 'Statement format; auto detects by content'
             cand --map 'CSV: column names, internal=external,… (date, reference, amount, currency, counterparty, description)'
             cand --date-format 'CSV: chrono format of the date column, e.g. %d.%m.%Y'
@@ -557,6 +558,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;reconcile;resolve'= {
             cand --post-to 'Post the item''s difference between the settlement account and this account'
             cand --note 'Why (required; recorded on the item and in the audit chain)'
+            cand --file 'Resolve many items in one transaction, all or nothing: a CSV of item_id,decision,account,note (decision post|accept)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'

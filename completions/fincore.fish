@@ -442,6 +442,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l statement -d 'The bank statement file' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l amount-tolerance -d 'Largest amount difference still matched, in the account\'s currency (default 0)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l date-window -d 'Days either side of the run\'s days a movement may be dated and still match by amount' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l rules -d 'Rules for recurring differences (TOML): fitting breaks are posted or accepted as the run is stored' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l input-format -d 'Statement format; auto detects by content' -r -f -a "auto\t''
 csv\t''
 camt053\t''
@@ -494,6 +495,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l post-to -d 'Post the item\'s difference between the settlement account and this account' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l note -d 'Why (required; recorded on the item and in the audit chain)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l file -d 'Resolve many items in one transaction, all or nothing: a CSV of item_id,decision,account,note (decision post|accept)' -r -F
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l format -d 'Output format' -r -f -a "table\t''
 json\t''

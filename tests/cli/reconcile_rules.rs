@@ -275,7 +275,8 @@ fn rules_post_fees_accept_interest_and_leave_the_real_break(ledger: &Ledger) {
     ]);
     assert_eq!(table.code, 1, "{}", table.stderr);
     // The re-run carried every resolution: the rules resolved nothing new.
-    assert!(table.stdout.contains("rules"), "{}", table.stdout);
+    assert!(table.stdout.contains("\nrules\n"), "{}", table.stdout);
+    assert!(!table.stdout.contains("bank_fees"), "{}", table.stdout);
     ledger.assert_verified();
 
     // A run without --rules keeps the JSON of before: no "rules" key.
@@ -588,7 +589,7 @@ fn bulk_resolve_is_all_or_nothing(ledger: &Ledger) {
         &format!("{},accept,,n\n", item_id(&first, "WIRE-77")),
     );
     resolve_file(ledger, &stale).assert_error(3, "invalid_state");
-    // The table form of a bulk resolution.
+    // Without --rules too: every break is resolved, exit 0.
     let run3 = reconcile(ledger, &story_statement(ledger), &[]);
     assert_eq!(run3.code, 0);
     ledger.assert_verified();
@@ -651,10 +652,49 @@ fn refused_rule_postings_store_nothing(ledger: &Ledger) {
     }
     // A frozen account takes the adjustment, as `resolve --post-to` posts it (an operator
     // correction).
+    // As a table: one line per rule, with its count, sum and items.
     ledger.json(&["account", "freeze", FEES, "--reason", "audit"]);
+    let table = ledger.run(&[
+        "reconcile",
+        "run",
+        "--account",
+        SETTLEMENT,
+        "--date",
+        DATE,
+        "--statement",
+        &file,
+        "--rules",
+        &rules_fixture(),
+    ]);
+    assert_eq!(table.code, 1, "{}", table.stderr);
+    let row = |name: &str| {
+        let line = table
+            .stdout
+            .lines()
+            .find(|line| line.contains(name))
+            .unwrap_or_else(|| panic!("no {name} line:\n{}", table.stdout));
+        line.split(['│', '┆'])
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let run_id = ledger.json(&["reconcile", "list"])[0]["run_id"]
+        .as_i64()
+        .unwrap();
+    let shown = ledger.json(&["reconcile", "show", &run_id.to_string()]);
+    let (acct, card, interest) = (
+        item_id(&shown, "FEE-ACCT-11"),
+        item_id(&shown, "FEE-CARD-11"),
+        item_id(&shown, "INT-2026-11"),
+    );
     assert_eq!(
-        reconcile(ledger, &file, &["--rules", &rules_fixture()]).code,
-        1
+        row("bank_fees"),
+        ["bank_fees", "2", "-9.50", "EUR", &format!("{acct} {card}")]
+    );
+    assert_eq!(
+        row("credit_interest"),
+        ["credit_interest", "1", "0.37", "EUR", &interest.to_string()]
     );
     assert_eq!(ledger.balance(FEES), "-9.50");
 }
