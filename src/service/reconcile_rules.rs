@@ -6,6 +6,10 @@
 //! Decisions:
 //! - Only items still open after the run carried over earlier resolutions are looked at, so a
 //!   re-run never posts a fee twice: the carried item keeps the first run's resolution.
+//! - A `balance_mismatch` of the run that the rules' postings in this run account for exactly
+//!   (the sum of the differences they posted for items booked on or before its day equals its
+//!   difference) is accepted, noted with those rules: the balance check was taken before the
+//!   postings, and a re-run (which sees them) finds no mismatch. Anything else leaves it open.
 //! - A posting a rule asks for and the ledger refuses (frozen, closed or unknown account, an
 //!   item without a difference to post) fails the whole run with the refusal's code, naming
 //!   the rule and the item; nothing of the run is stored. A rules file that points at the
@@ -14,9 +18,11 @@
 use super::reconcile::{resolve_open_item, ResolveAction};
 use crate::error::{AppError, AppResult};
 use crate::reconcile::record::{ItemRecord, RunRecord};
+use crate::reconcile::rules::NOTE_LENGTH_MAX;
 use crate::reconcile::rules::{parse_rules, LineText, RuleAction, RuleSet};
-use crate::reconcile::{BreakItem, StatementLine};
+use crate::reconcile::{BreakItem, BreakKind, StatementLine};
 use crate::store::WriteTx;
+use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -68,6 +74,8 @@ pub(crate) async fn apply_rules(
     items: &mut [ItemRecord],
 ) -> AppResult<Vec<RuleOutcome>> {
     let mut applied: Vec<RuleOutcome> = Vec::new();
+    // (day of the item, difference posted, rule) for every posting.
+    let mut posted: Vec<(NaiveDate, i64, &str)> = Vec::new();
     for slot in items.iter_mut() {
         let line = slot.statement_line.and_then(|line| texts.get(&line)).map(
             |(counterparty, description)| LineText {
@@ -105,6 +113,10 @@ pub(crate) async fn apply_rules(
                         }
                     ))
                 })?;
+        if matches!(rule.action, RuleAction::PostTo(_)) {
+            let day = resolved.date.unwrap_or(run.last_day());
+            posted.push((day, difference.unwrap_or(0), &rule.name));
+        }
         *slot = resolved;
         let entry = match applied.iter_mut().position(|entry| entry.name == rule.name) {
             Some(at) => &mut applied[at],
@@ -121,6 +133,7 @@ pub(crate) async fn apply_rules(
         entry.items.push(id);
         entry.amount_minor = entry.amount_minor.saturating_add(difference.unwrap_or(0));
     }
+    settle_balance_mismatches(tx, run, items, &posted).await?;
     // In file order, as the operator wrote them.
     applied.sort_by_key(|entry| {
         rules
@@ -130,4 +143,50 @@ pub(crate) async fn apply_rules(
             .unwrap_or(usize::MAX)
     });
     Ok(applied)
+}
+
+/// Accept each open `balance_mismatch` whose difference the rule postings of this run explain
+/// exactly (see the module's decisions).
+async fn settle_balance_mismatches(
+    tx: &mut WriteTx,
+    run: &RunRecord,
+    items: &mut [ItemRecord],
+    posted: &[(NaiveDate, i64, &str)],
+) -> AppResult<()> {
+    if posted.is_empty() {
+        return Ok(());
+    }
+    for slot in items.iter_mut() {
+        if slot.kind != BreakKind::BalanceMismatch
+            || slot.resolution.is_some()
+            || slot.currency != run.currency
+        {
+            continue;
+        }
+        let day = slot.date.unwrap_or(run.last_day());
+        let mut explained: i64 = 0;
+        let mut names: Vec<&str> = Vec::new();
+        for (posted_day, difference, name) in posted {
+            if *posted_day <= day {
+                explained = explained.saturating_add(*difference);
+                if !names.contains(name) {
+                    names.push(name);
+                }
+            }
+        }
+        if names.is_empty() || slot.difference_minor != Some(explained) {
+            continue;
+        }
+        let mut note = format!(
+            "the closing balance agrees after the postings of rule {}",
+            names.join(", rule ")
+        );
+        if note.chars().count() > NOTE_LENGTH_MAX {
+            note = "the closing balance agrees after this run's rule postings".to_string();
+        }
+        let (resolved, _) =
+            resolve_open_item(tx, run, slot.clone(), &ResolveAction::Accept, &note, None).await?;
+        *slot = resolved;
+    }
+    Ok(())
 }

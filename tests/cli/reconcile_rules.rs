@@ -13,6 +13,7 @@ both_backends! {
     every_break_resolved_by_rule_exits_0 => every_break_resolved_by_rule_exits_0;
     bad_rule_files_store_nothing => bad_rule_files_store_nothing;
     refused_rule_postings_store_nothing => refused_rule_postings_store_nothing;
+    rule_postings_settle_the_closing_balance => rule_postings_settle_the_closing_balance;
 }
 
 const SETTLEMENT: &str = "DE89370400440532013000";
@@ -697,4 +698,99 @@ fn refused_rule_postings_store_nothing(ledger: &Ledger) {
         ["credit_interest", "1", "0.37", "EUR", &interest.to_string()]
     );
     assert_eq!(ledger.balance(FEES), "-9.50");
+}
+
+fn rule_postings_settle_the_closing_balance(ledger: &Ledger) {
+    ledger_with_invoice(ledger);
+    // The bank's closing balance is short of ours by the fee it charged: the fee rule's
+    // posting explains the whole balance difference, so that break is accepted too.
+    let file = ledger.write(
+        "fee.mt940",
+        ":20:STMT1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261119EUR0,00\n\
+         :61:2611201120C100,00NTRFINV-1\n:86:Invoice 1\n\
+         :61:2611201120D2,50NCHGFEE-CARD-11\n:86:Card fee November\n\
+         :62F:C261120EUR97,50\n-\n",
+    );
+    let file = file.to_str().unwrap();
+    let run = reconcile(ledger, file, &["--rules", &rules_fixture()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    let document = run.json();
+    assert_eq!(
+        item_outcomes(&document),
+        [
+            outcome(
+                "missing_internal",
+                "FEE-CARD-11",
+                "-2.50",
+                "posted",
+                "rule bank_fees: bank fee"
+            ),
+            outcome(
+                "balance_mismatch",
+                "closing balance 2026-11-20",
+                "-2.50",
+                "accepted",
+                "the closing balance agrees after the postings of rule bank_fees"
+            ),
+        ]
+    );
+    assert_eq!(ledger.balance(SETTLEMENT), "97.50");
+    // A re-run sees the posting: no balance difference any more, the fee carried over.
+    let again = reconcile(ledger, file, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        item_outcomes(&again.json()),
+        [outcome(
+            "missing_internal",
+            "FEE-CARD-11",
+            "-2.50",
+            "posted",
+            "rule bank_fees: bank fee"
+        )]
+    );
+
+    // The next day: a fee and a wire we did not book. The fee explains only part of the
+    // difference, so the balance break stays open (with the figures taken before the posting).
+    let next = ledger.write(
+        "wire.mt940",
+        ":20:STMT2\n:25:DE89370400440532013000\n:28C:2/1\n:60F:C261120EUR97,50\n\
+         :61:2611211121D7,00NCHGFEE-ACCT-11\n:86:Account maintenance fee\n\
+         :61:2611211121C250,00NTRFWIRE-77\n:86:Payment\n\
+         :62F:C261121EUR340,50\n-\n",
+    );
+    let next = next.to_str().unwrap();
+    let run = ledger.run(&[
+        "--format",
+        "json",
+        "reconcile",
+        "run",
+        "--account",
+        SETTLEMENT,
+        "--statement",
+        next,
+        "--rules",
+        &rules_fixture(),
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stderr, run.stdout);
+    assert_eq!(
+        item_outcomes(&run.json()),
+        [
+            outcome(
+                "missing_internal",
+                "FEE-ACCT-11",
+                "-7.00",
+                "posted",
+                "rule bank_fees: bank fee"
+            ),
+            outcome("missing_internal", "WIRE-77", "250.00", "", ""),
+            outcome(
+                "balance_mismatch",
+                "closing balance 2026-11-21",
+                "243.00",
+                "",
+                ""
+            ),
+        ]
+    );
+    assert_eq!(ledger.balance(SETTLEMENT), "90.50");
 }
