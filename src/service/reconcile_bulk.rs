@@ -221,6 +221,66 @@ mod tests {
         assert!(error.message.contains(expected), "{}", error.message);
     }
 
+    fn read(text: &str) -> AppResult<Vec<Decision>> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("decisions.csv");
+        std::fs::write(&path, text).unwrap();
+        read_decisions(&path).map_err(|error| AppError {
+            message: error.message.replace(&path.display().to_string(), "FILE"),
+            ..error
+        })
+    }
+
+    #[test]
+    fn files_are_checked_whole() {
+        let decisions =
+            read("note,account,decision,item_id,extra\nok,,accept,5,x\nfee,FEESEUR,post,6,y\n")
+                .unwrap();
+        assert_eq!(
+            decisions,
+            [
+                Decision {
+                    line: 2,
+                    item_id: 5,
+                    action: ResolveAction::Accept,
+                    note: "ok".to_string()
+                },
+                Decision {
+                    line: 3,
+                    item_id: 6,
+                    action: ResolveAction::PostTo("FEESEUR".to_string()),
+                    note: "fee".to_string()
+                },
+            ]
+        );
+        let message = |text: &str| read(text).unwrap_err().message;
+        assert_eq!(
+            message("item_id,decision,note\n1,accept,x\n"),
+            "FILE: header: missing column 'account' (expected item_id,decision,account,note)"
+        );
+        assert_eq!(
+            message("item_id,decision,account,note\n"),
+            "FILE: no decisions (expected rows of item_id,decision,account,note)"
+        );
+        assert!(
+            message("item_id,decision,account,note\n1,accept,,\"open\n2,accept,,x\n")
+                .contains("line 2"),
+            "an unclosed quote names its line"
+        );
+        assert_eq!(
+            message("item_id,decision,account,note\n1,accept,,x\n2,accept,,x,y\n"),
+            "FILE: line 3: 5 fields, but the header has 4"
+        );
+        let mut many = String::from("item_id,decision,account,note\n");
+        for id in 1..=DECISION_ROWS_MAX + 1 {
+            many.push_str(&format!("{id},accept,,n\n"));
+        }
+        assert_eq!(
+            message(&many),
+            format!("FILE: more than {DECISION_ROWS_MAX} rows; split the file")
+        );
+    }
+
     #[test]
     fn rows_are_checked_field_by_field() {
         let post = row([" 7 ", "POST", "feeseur", "bank fee"]).unwrap();
