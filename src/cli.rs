@@ -69,7 +69,7 @@ impl Command {
             // A dry run reads the ledger and writes nothing (nor creates a missing database).
             Command::Transfer(T::Import(arguments)) if arguments.is_dry_run() => false,
             Command::Account(A::Open(_) | A::Freeze(_) | A::Unfreeze(_))
-            | Command::Account(A::Close { .. } | A::Import { .. })
+            | Command::Account(A::Close { .. } | A::Import { .. } | A::Update(_))
             | Command::Transfer(T::Post(_) | T::Deposit { .. } | T::Withdraw { .. })
             | Command::Transfer(T::Import(_) | T::Reverse { .. })
             | Command::Reconcile(Rc::Run(_) | Rc::Resolve(_))

@@ -1,15 +1,16 @@
 //! `fincore account …`
 
-use super::present::AccountView;
+use super::present::{AccountDetailView, AccountView};
 use super::{account_argument, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::ledger::account_not_found;
-use crate::model::{AccountStatus, AccountType};
+use crate::model::bank_identifiers;
+use crate::model::{AccountStatus, AccountType, BankIdentifiers};
 use crate::money::{format_minor, Currency};
 use crate::output::{to_json, Column, Record, Section, View};
 use crate::service::account_import;
-use crate::service::accounts::{self, OpenRequest, StatusChange};
+use crate::service::accounts::{self, Change, OpenRequest, StatusChange, UpdateRequest};
 use crate::store::AccountFilter;
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub(crate) enum AccountCommand {
     Statement(StatementArgs),
     /// Import accounts from CSV `number,holder,type,currency,overdraft_limit`
     Import { file: PathBuf },
+    /// Set or clear a settlement account's bank identifiers (IBAN, MT940 `:25:` account)
+    Update(UpdateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +59,37 @@ pub(crate) struct OpenArgs {
     /// Settlement account the initial deposit comes through
     #[arg(long, requires = "initial_deposit")]
     via: Option<String>,
+    #[command(flatten)]
+    identifiers: IdentifierArgs,
+}
+
+/// The bank's identifiers of a settlement account.
+#[derive(Debug, Args)]
+pub(crate) struct IdentifierArgs {
+    /// Settlement accounts: the account's IBAN (spaces allowed; validated, stored upper case without spaces)
+    #[arg(long)]
+    iban: Option<String>,
+    /// Settlement accounts: the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)
+    #[arg(long = "bank-account")]
+    bank_account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["iban", "clear_iban", "bank_account", "clear_bank_account"])))]
+pub(crate) struct UpdateArgs {
+    number: String,
+    /// Record this IBAN (spaces allowed; validated, stored upper case without spaces)
+    #[arg(long, conflicts_with = "clear_iban")]
+    iban: Option<String>,
+    /// Remove the recorded IBAN
+    #[arg(long = "clear-iban")]
+    clear_iban: bool,
+    /// Record the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)
+    #[arg(long = "bank-account", conflicts_with = "clear_bank_account")]
+    bank_account: Option<String>,
+    /// Remove the recorded bank account string
+    #[arg(long = "clear-bank-account")]
+    clear_bank_account: bool,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +134,7 @@ impl AccountCommand {
             AccountCommand::Close { .. } => "close",
             AccountCommand::Statement(_) => "statement",
             AccountCommand::Import { .. } => "import",
+            AccountCommand::Update(_) => "update",
         }
     }
 
@@ -127,16 +162,47 @@ impl AccountCommand {
             }
             AccountCommand::Statement(arguments) => statement(context, arguments).await,
             AccountCommand::Import { file } => import(context, &file).await,
+            AccountCommand::Update(arguments) => update(context, arguments).await,
         }
     }
 }
 
 fn one_account(account: &crate::model::Account) -> Output {
-    let account = AccountView::from(account);
-    Output::view(View::new(
-        to_json(&account),
-        vec![Section::of_records(std::slice::from_ref(&account))],
-    ))
+    Output::view(account_view(AccountView::from(account)))
+}
+
+/// One account: its JSON, and a one-row table with its bank identifiers when it has any.
+fn account_view(account: AccountView) -> View {
+    let json = to_json(&account);
+    let section = if account.has_identifiers() {
+        Section::of_records(&[AccountDetailView(account)])
+    } else {
+        Section::of_records(&[account])
+    };
+    View::new(json, vec![section])
+}
+
+fn iban_argument(flag: &str, text: &str) -> AppResult<String> {
+    bank_identifiers::validate_iban(text).map_err(|error| error.context(flag))
+}
+
+fn bank_account_argument(flag: &str, text: &str) -> AppResult<String> {
+    bank_identifiers::validate_bank_account(text).map_err(|error| error.context(flag))
+}
+
+fn identifiers_request(arguments: &IdentifierArgs) -> AppResult<BankIdentifiers> {
+    Ok(BankIdentifiers {
+        iban: arguments
+            .iban
+            .as_deref()
+            .map(|text| iban_argument("--iban", text))
+            .transpose()?,
+        bank_account: arguments
+            .bank_account
+            .as_deref()
+            .map(|text| bank_account_argument("--bank-account", text))
+            .transpose()?,
+    })
 }
 
 fn open_request(arguments: &OpenArgs) -> AppResult<OpenRequest> {
@@ -183,6 +249,7 @@ fn open_request(arguments: &OpenArgs) -> AppResult<OpenRequest> {
             .transpose()?,
         overdraft_limit_minor,
         initial_deposit,
+        identifiers: identifiers_request(&arguments.identifiers)?,
     })
 }
 
@@ -260,6 +327,64 @@ async fn change(
     )
     .await?;
     Ok(one_account(&account))
+}
+
+async fn update(context: &Context, arguments: UpdateArgs) -> AppResult<Output> {
+    let number = account_argument("NUMBER", &arguments.number)?;
+    let change =
+        |value: &Option<String>, clear: bool, check: &dyn Fn(&str) -> AppResult<String>| match (
+            value, clear,
+        ) {
+            (Some(text), _) => check(text).map(Change::Set),
+            (None, true) => Ok(Change::Clear),
+            (None, false) => Ok(Change::Keep),
+        };
+    let request = UpdateRequest {
+        iban: change(&arguments.iban, arguments.clear_iban, &|text| {
+            iban_argument("--iban", text)
+        })?,
+        bank_account: change(
+            &arguments.bank_account,
+            arguments.clear_bank_account,
+            &|text| bank_account_argument("--bank-account", text),
+        )?,
+        number,
+    };
+    let store = context.store().await?;
+    let outcome = accounts::update(store, &context.actor, &request).await?;
+    let number = &outcome.account.number;
+    let note = if outcome.updated {
+        let show = |identifiers: &BankIdentifiers| identifiers.describe();
+        format!(
+            "account {number} updated: {} → {}",
+            show(&outcome.before),
+            show(&outcome.account.identifiers)
+        )
+    } else {
+        format!("account {number} already has these identifiers; nothing was written")
+    };
+    let account = AccountView::from(&outcome.account);
+    let json = to_json(&UpdatedAccountView {
+        account: AccountView::from(&outcome.account),
+        updated: outcome.updated,
+    });
+    let mut view = account_view(account).with_note(note);
+    view.json = json;
+    let output = Output::view(view);
+    Ok(if outcome.updated {
+        output.committed(format!("account {number} was updated"))
+    } else {
+        output
+    })
+}
+
+/// `account update`: the account as it now is, and whether anything was written (`false`
+/// when it already had the identifiers asked for).
+#[derive(Serialize)]
+struct UpdatedAccountView {
+    #[serde(flatten)]
+    account: AccountView,
+    updated: bool,
 }
 
 /// `account statement` as JSON: the account, its opening and closing balance, the entries.

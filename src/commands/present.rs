@@ -19,6 +19,19 @@ pub(crate) struct AccountView {
     overdraft_limit: String,
     created_at: String,
     updated_at: String,
+    /// A settlement account's IBAN, only when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iban: Option<String>,
+    /// A settlement account's bank account string (MT940 `:25:`), only when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bank_account: Option<String>,
+}
+
+impl AccountView {
+    /// Whether the account carries bank identifiers (the detail table then shows them).
+    pub(crate) fn has_identifiers(&self) -> bool {
+        self.iban.is_some() || self.bank_account.is_some()
+    }
 }
 
 impl From<&Account> for AccountView {
@@ -33,6 +46,8 @@ impl From<&Account> for AccountView {
             overdraft_limit: account.currency.format(account.overdraft_limit_minor),
             created_at: format_instant(account.created_at_us),
             updated_at: format_instant(account.updated_at_us),
+            iban: account.identifiers.iban.clone(),
+            bank_account: account.identifiers.bank_account.clone(),
         }
     }
 }
@@ -48,6 +63,30 @@ impl Record for AccountView {
         Column::field("overdraft_limit"),
         Column::field("created_at"),
         Column::field("updated_at"),
+    ];
+}
+
+/// One account with its bank identifiers as two more columns (`account show`, `open`,
+/// `update` of a settlement account that has them; lists keep the plain columns).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct AccountDetailView(pub(crate) AccountView);
+
+impl Record for AccountDetailView {
+    const COLUMNS: &'static [Column<AccountDetailView>] = &[
+        Column::field("number"),
+        Column::field("holder"),
+        Column::field("type"),
+        Column::field("currency"),
+        Column::field("status"),
+        Column::field("balance"),
+        Column::field("overdraft_limit"),
+        Column::field("created_at"),
+        Column::field("updated_at"),
+        Column::text("iban", |view| view.0.iban.clone().unwrap_or_default()),
+        Column::text("bank_account", |view| {
+            view.0.bank_account.clone().unwrap_or_default()
+        }),
     ];
 }
 

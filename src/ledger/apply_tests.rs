@@ -19,6 +19,7 @@ fn account(number: &str, account_type: AccountType, balance_minor: i64) -> Accou
         overdraft_limit_minor: 0,
         created_at_us: 0,
         updated_at_us: 0,
+        identifiers: Default::default(),
     }
 }
 

@@ -2,9 +2,11 @@
 
 pub mod account_number;
 mod actor;
+pub mod bank_identifiers;
 mod transfer_request;
 
 pub(crate) use actor::{Actor, TransferIds};
+pub use bank_identifiers::BankIdentifiers;
 pub use transfer_request::{TransferRequest, KEY_LENGTH_MAX, TEXT_LENGTH_MAX};
 
 use crate::error::{AppError, AppResult};
@@ -100,6 +102,9 @@ pub struct Account {
     pub overdraft_limit_minor: i64,
     pub created_at_us: i64,
     pub updated_at_us: i64,
+    /// The bank's identifiers of a settlement account (IBAN, MT940 `:25:` account); none for
+    /// other types.
+    pub identifiers: BankIdentifiers,
 }
 
 impl Account {

@@ -36,6 +36,7 @@ pub(crate) fn account_of(number: &str, account_type: AccountType, created_at_us:
         overdraft_limit_minor: 0,
         created_at_us,
         updated_at_us: created_at_us,
+        identifiers: Default::default(),
     }
 }
 

@@ -98,5 +98,6 @@ fn account_row_request(field: &dyn Fn(usize) -> String) -> AppResult<OpenRequest
         number,
         overdraft_limit_minor,
         initial_deposit: None,
+        identifiers: crate::model::BankIdentifiers::default(),
     })
 }

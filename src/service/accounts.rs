@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ledger::Outcome;
 use crate::model::account_number as number;
 use crate::model::TransferRequest;
-use crate::model::{Account, AccountStatus, AccountType, TransferKind};
+use crate::model::{Account, AccountStatus, AccountType, BankIdentifiers, TransferKind};
 use crate::money::Currency;
 use crate::store::{with_retry, Actor, Store, WriteTx};
 use tracing::Instrument;
@@ -25,6 +25,8 @@ pub(crate) struct OpenRequest {
     pub(crate) number: Option<String>,
     pub(crate) overdraft_limit_minor: i64,
     pub(crate) initial_deposit: Option<(i64, String)>,
+    /// Validated; settlement accounts only.
+    pub(crate) identifiers: BankIdentifiers,
 }
 
 pub(crate) fn validate_holder(holder: &str) -> AppResult<String> {
@@ -48,6 +50,7 @@ fn new_account(request: &OpenRequest, number: String, now_us: i64) -> Account {
         overdraft_limit_minor: request.overdraft_limit_minor,
         created_at_us: now_us,
         updated_at_us: now_us,
+        identifiers: request.identifiers.clone(),
     }
 }
 
@@ -70,6 +73,12 @@ pub(crate) async fn open(
 
 async fn insert_new(tx: &mut WriteTx, request: &OpenRequest) -> AppResult<Account> {
     let now_us = tx.actor.now_us;
+    if !request.identifiers.is_empty() {
+        check_identifiers_allowed(request.account_type, request.number.as_deref())?;
+        // A generated number is new: no account but itself can be `except`.
+        let except = request.number.as_deref().unwrap_or_default();
+        check_identifiers_free(tx, &request.identifiers, except).await?;
+    }
     let mut attempts = 0;
     let account = loop {
         attempts += 1;
@@ -128,12 +137,191 @@ async fn deposit_initial(
 }
 
 fn account_details(account: &Account) -> serde_json::Value {
-    serde_json::json!({
+    let mut details = serde_json::json!({
         "number": account.number,
         "holder": account.holder,
         "type": account.account_type.as_str(),
         "currency": account.currency.code(),
         "overdraft_limit": account.currency.format(account.overdraft_limit_minor),
+    });
+    // Only when set, so the events of accounts without identifiers keep their shape.
+    if let Some(object) = details.as_object_mut() {
+        object.extend(identifier_details(&account.identifiers));
+    }
+    details
+}
+
+/// `iban` and `bank_account`, those that are set.
+fn identifier_details(identifiers: &BankIdentifiers) -> serde_json::Map<String, serde_json::Value> {
+    let mut details = serde_json::Map::new();
+    if let Some(iban) = &identifiers.iban {
+        details.insert("iban".to_string(), iban.as_str().into());
+    }
+    if let Some(bank_account) = &identifiers.bank_account {
+        details.insert("bank_account".to_string(), bank_account.as_str().into());
+    }
+    details
+}
+
+/// Only settlement accounts (our accounts at a bank) carry the bank's identifiers.
+fn check_identifiers_allowed(account_type: AccountType, number: Option<&str>) -> AppResult<()> {
+    if account_type == AccountType::Settlement {
+        return Ok(());
+    }
+    let subject = number.map_or_else(String::new, |number| format!("account {number}: "));
+    Err(AppError::new(
+        ErrorCode::InvalidState,
+        format!(
+            "{subject}only settlement accounts carry bank identifiers (--iban, --bank-account), not {account_type} accounts"
+        ),
+    ))
+}
+
+/// Each identifier names at most one account, whichever column holds it (exit 6 otherwise).
+async fn check_identifiers_free(
+    tx: &mut WriteTx,
+    identifiers: &BankIdentifiers,
+    except: &str,
+) -> AppResult<()> {
+    let named = [
+        ("IBAN", identifiers.iban.as_deref()),
+        ("bank account", identifiers.bank_account.as_deref()),
+    ];
+    for (what, value) in named {
+        let Some(value) = value else { continue };
+        if let Some(holder) = tx.account_with_identifier(value, except).await? {
+            return Err(AppError::new(
+                ErrorCode::AccountExists,
+                format!("{what} {value} already belongs to account {holder}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What `account update` changes: each identifier is kept, set or cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    Keep,
+    Set(String),
+    Clear,
+}
+
+impl Change {
+    fn apply(&self, current: &Option<String>) -> Option<String> {
+        match self {
+            Change::Keep => current.clone(),
+            Change::Set(value) => Some(value.clone()),
+            Change::Clear => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct UpdateRequest {
+    pub(crate) number: String,
+    /// Validated IBAN (electronic form).
+    pub(crate) iban: Change,
+    /// Validated bank account string.
+    pub(crate) bank_account: Change,
+}
+
+/// The account after `account update`, and whether anything was written.
+#[derive(Debug, Clone)]
+pub(crate) struct UpdateOutcome {
+    pub(crate) account: Account,
+    pub(crate) before: BankIdentifiers,
+    pub(crate) updated: bool,
+}
+
+/// Set or clear a settlement account's bank identifiers, audited (`account.updated` with the
+/// identifiers before and after) in the same transaction. Asking for what is already there
+/// writes nothing (`updated: false`).
+pub(crate) async fn update(
+    store: &Store,
+    actor: &Actor,
+    request: &UpdateRequest,
+) -> AppResult<UpdateOutcome> {
+    with_retry(|| async {
+        let mut tx = store.begin_write(actor).await?;
+        let outcome = update_in(&mut tx, request).await;
+        match outcome {
+            Ok(outcome) if outcome.updated => {
+                tx.commit().await?;
+                Ok(outcome)
+            }
+            Ok(outcome) => {
+                tx.rollback().await?;
+                Ok(outcome)
+            }
+            Err(error) => {
+                tx.rollback().await?;
+                Err(error)
+            }
+        }
+    })
+    .await
+}
+
+async fn update_in(tx: &mut WriteTx, request: &UpdateRequest) -> AppResult<UpdateOutcome> {
+    let number = &request.number;
+    let mut account = tx.account(number).await?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::AccountNotFound,
+            format!("account {number} does not exist"),
+        )
+    })?;
+    check_identifiers_allowed(account.account_type, Some(number))?;
+    let before = account.identifiers.clone();
+    let after = BankIdentifiers {
+        iban: request.iban.apply(&before.iban),
+        bank_account: request.bank_account.apply(&before.bank_account),
+    };
+    if after == before {
+        return Ok(UpdateOutcome {
+            account,
+            before,
+            updated: false,
+        });
+    }
+    if account.status == AccountStatus::Closed
+        && !after
+            .values()
+            .all(|value| before.values().any(|old| old == value))
+    {
+        return Err(AppError::new(
+            ErrorCode::AccountClosed,
+            format!("account {number} is closed; its identifiers can only be cleared"),
+        ));
+    }
+    let added = BankIdentifiers {
+        iban: after
+            .iban
+            .clone()
+            .filter(|iban| before.iban.as_ref() != Some(iban)),
+        bank_account: after
+            .bank_account
+            .clone()
+            .filter(|text| before.bank_account.as_ref() != Some(text)),
+    };
+    check_identifiers_free(tx, &added, number).await?;
+    let now_us = tx.actor.now_us;
+    tx.set_account_identifiers(number, &after, now_us).await?;
+    tx.audit(
+        "account.updated",
+        number,
+        serde_json::json!({
+            "number": number,
+            "before": identifier_details(&before),
+            "after": identifier_details(&after),
+        }),
+    );
+    account.identifiers = after;
+    account.updated_at_us = now_us;
+    Ok(UpdateOutcome {
+        account,
+        before,
+        updated: true,
     })
 }
 

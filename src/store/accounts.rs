@@ -4,7 +4,7 @@ use super::rows::{AccountRow, ACCOUNT_COLUMNS};
 use super::write::{multi_row_insert, TxInner, WriteTx};
 use super::{backend, dispatch, is_unique_violation};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::model::{Account, AccountStatus};
+use crate::model::{Account, AccountStatus, BankIdentifiers};
 use std::collections::HashMap;
 
 impl WriteTx {
@@ -36,7 +36,7 @@ impl WriteTx {
         let sql = multi_row_insert(
             self.system,
             &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES "),
-            9,
+            11,
             1,
             1,
         );
@@ -51,6 +51,8 @@ impl WriteTx {
                 .bind(account.overdraft_limit_minor)
                 .bind(account.created_at_us)
                 .bind(account.updated_at_us)
+                .bind(account.identifiers.iban.as_deref())
+                .bind(account.identifiers.bank_account.as_deref())
                 .execute(&mut **tx)
                 .await
                 .map(|done| done.rows_affected())
@@ -82,6 +84,49 @@ impl WriteTx {
                 .rows_affected()
         });
         Ok(())
+    }
+
+    /// Record a settlement account's bank identifiers (both columns, as given).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.write", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn set_account_identifiers(
+        &mut self,
+        number: &str,
+        identifiers: &BankIdentifiers,
+        now_us: i64,
+    ) -> AppResult<()> {
+        dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query(
+                "UPDATE accounts SET iban = $1, bank_account = $2, updated_at_us = $3 WHERE number = $4",
+            )
+            .bind(identifiers.iban.as_deref())
+            .bind(identifiers.bank_account.as_deref())
+            .bind(now_us)
+            .bind(number)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The account other than `except` that carries `identifier` as its IBAN or its bank
+    /// account string, if any (an identifier names one account, whichever column holds it).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn account_with_identifier(
+        &mut self,
+        identifier: &str,
+        except: &str,
+    ) -> AppResult<Option<String>> {
+        let number: Option<(String,)> = dispatch!(TxInner, &mut self.inner, tx => {
+            sqlx::query_as(
+                "SELECT number FROM accounts WHERE (iban = $1 OR bank_account = $1) AND number <> $2 ORDER BY number LIMIT 1",
+            )
+            .bind(identifier)
+            .bind(except)
+            .fetch_optional(&mut **tx)
+            .await?
+        });
+        Ok(number.map(|(number,)| number))
     }
 
     /// Write new absolute balances for the accounts a batch touched, in one statement per chunk.

@@ -2,12 +2,13 @@
 
 use super::columns::{self, Names};
 use crate::error::{AppError, AppResult};
+use crate::model::bank_identifiers::{self, BankIdentifiers};
 use crate::model::{
     Account, RiskDecision, RiskLevel, RiskResult, Transfer, TransferKind, TransferStatus,
 };
 use crate::money::Currency;
 
-pub(crate) const ACCOUNT_COLUMNS: &str = "number, holder, account_type, currency, status, balance_minor, overdraft_limit_minor, created_at_us, updated_at_us";
+pub(crate) const ACCOUNT_COLUMNS: &str = "number, holder, account_type, currency, status, balance_minor, overdraft_limit_minor, created_at_us, updated_at_us, iban, bank_account";
 
 /// The transfer columns as SQL text, from the one column map (`columns::TRANSFER`).
 pub(crate) const TRANSFER_COLUMNS: Names<'static, Transfer> = Names(&columns::TRANSFER);
@@ -30,10 +31,33 @@ pub(crate) struct AccountRow {
     overdraft_limit_minor: i64,
     created_at_us: i64,
     updated_at_us: i64,
+    iban: Option<String>,
+    bank_account: Option<String>,
 }
 
 impl AccountRow {
     pub(crate) fn into_account(self) -> AppResult<Account> {
+        let stored = |column: &str,
+                      value: &Option<String>,
+                      valid: fn(&str) -> AppResult<String>| {
+            match value {
+                Some(text) if valid(text).ok().as_ref() != Some(text) => Err(corrupt_value(
+                    "accounts",
+                    column,
+                    &self.number,
+                    format!("'{text}'"),
+                )),
+                _ => Ok(value.clone()),
+            }
+        };
+        let identifiers = BankIdentifiers {
+            iban: stored("iban", &self.iban, bank_identifiers::validate_iban)?,
+            bank_account: stored(
+                "bank_account",
+                &self.bank_account,
+                bank_identifiers::validate_bank_account,
+            )?,
+        };
         Ok(Account {
             account_type: self.account_type.parse().map_err(corrupt)?,
             currency: Currency::parse(&self.currency).map_err(corrupt)?,
@@ -44,6 +68,7 @@ impl AccountRow {
             overdraft_limit_minor: self.overdraft_limit_minor,
             created_at_us: self.created_at_us,
             updated_at_us: self.updated_at_us,
+            identifiers,
         })
     }
 }

@@ -94,6 +94,7 @@ fn generate_account(index: usize, currency: Currency, random: &mut SplitMix64) -
         overdraft_limit_minor: 0,
         created_at_us,
         updated_at_us: created_at_us,
+        identifiers: Default::default(),
     }
 }
 
