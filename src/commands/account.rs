@@ -331,14 +331,13 @@ async fn change(
 
 async fn update(context: &Context, arguments: UpdateArgs) -> AppResult<Output> {
     let number = account_argument("NUMBER", &arguments.number)?;
-    let change =
-        |value: &Option<String>, clear: bool, check: &dyn Fn(&str) -> AppResult<String>| match (
-            value, clear,
-        ) {
-            (Some(text), _) => check(text).map(Change::Set),
-            (None, true) => Ok(Change::Clear),
-            (None, false) => Ok(Change::Keep),
-        };
+    let change = |value: &Option<String>,
+                  clear: bool,
+                  check: &dyn Fn(&str) -> AppResult<String>| match (value, clear) {
+        (Some(text), _) => check(text).map(Change::Set),
+        (None, true) => Ok(Change::Clear),
+        (None, false) => Ok(Change::Keep),
+    };
     let request = UpdateRequest {
         iban: change(&arguments.iban, arguments.clear_iban, &|text| {
             iban_argument("--iban", text)

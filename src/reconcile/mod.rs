@@ -97,11 +97,14 @@ mod period;
 pub(crate) mod record;
 mod reference;
 pub(crate) mod rules;
+mod select;
 mod statement;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use statement::LineDetails;
+
+pub use select::{part_belongs_to, select_account, Selection, SkippedPart};
 
 pub use matching::{
     match_statement, BreakItem, BreakKind, FuzzyMatch, GroupedMatch, InternalMovement,

@@ -7,6 +7,7 @@ mod malformed;
 mod matching;
 mod mt940_variants;
 mod real_corpus;
+mod select;
 
 use super::{
     read_statement, CsvOptions, InputFormat, InternalMovement, MatchOptions, Statement,
