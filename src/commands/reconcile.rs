@@ -9,7 +9,7 @@ use crate::money::Currency;
 use crate::output::Format;
 use crate::output::{to_json, Column, Record, Section, View};
 use crate::reconcile::record::{ItemRecord, RunRecord};
-use crate::reconcile::{BreakKind, CsvOptions, InputFormat};
+use crate::reconcile::{BreakKind, CsvOptions, InputFormat, SkippedPart};
 use crate::service::reconcile::{
     self as reconcile_run, ResolveAction, ResolveOutcome, RunOutcome, RunRequest,
 };
@@ -240,6 +240,7 @@ async fn run_request(context: &Context, request: RunRequest) -> AppResult<Output
         items,
         warnings,
         rules,
+        skipped_parts,
     } = outcome?;
     if !context.global.quiet {
         for warning in &warnings {
@@ -249,7 +250,34 @@ async fn run_request(context: &Context, request: RunRequest) -> AppResult<Output
     // Every break resolved (carried over from a superseded run, or by a rule) is reconciled.
     let unresolved = items.iter().any(|item| item.resolution.is_none());
     let exit_code = u8::from(unresolved);
-    Ok(Output::view(run_view(context, &run, &items, rules.as_deref())).with_exit_code(exit_code))
+    let mut view = run_view(context, &run, &items, rules.as_deref());
+    add_skipped_parts(&mut view, &skipped_parts);
+    Ok(Output::view(view).with_exit_code(exit_code))
+}
+
+/// A part of the statement file that belongs to another account.
+#[derive(Serialize)]
+struct SkippedPartView {
+    /// Its account id as the file writes it (null: the part names none).
+    account: Option<String>,
+    lines: u64,
+}
+
+/// `skipped_parts` in the Run JSON of `reconcile run`, only when parts of other accounts were
+/// left out (so one-account runs print what they printed before; stderr says it in any
+/// format, as the run's warnings).
+fn add_skipped_parts(view: &mut View, skipped: &[SkippedPart]) {
+    let Some(document) = view.json.as_object_mut().filter(|_| !skipped.is_empty()) else {
+        return;
+    };
+    let parts: Vec<SkippedPartView> = skipped
+        .iter()
+        .map(|part| SkippedPartView {
+            account: part.account.clone(),
+            lines: part.lines,
+        })
+        .collect();
+    document.insert("skipped_parts".to_string(), to_json(&parts));
 }
 
 /// The demo's reconciliation step: the spec CSV with the given tolerance and window.

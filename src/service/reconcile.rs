@@ -25,8 +25,9 @@ use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
 use crate::reconcile::rules::RuleSet;
 use crate::reconcile::{
-    closing_balances, match_statement, read_statement_with, statement_period, BreakItem, BreakKind,
-    CsvOptions, InputFormat, LineDetails, MatchOptions, RunDays, StatementBalances, StatementLine,
+    closing_balances, match_statement, read_statement_with, select_account, statement_period,
+    BreakItem, BreakKind, CsvOptions, InputFormat, LineDetails, MatchOptions, RunDays, Selection,
+    SkippedPart, StatementBalances, StatementLine,
 };
 use crate::service::post::post_in;
 use crate::service::reconcile_rules::{apply_rules, line_texts, RuleOutcome};
@@ -67,6 +68,8 @@ pub(crate) struct RunOutcome {
     pub(crate) warnings: Vec<String>,
     /// With `--rules`: what each rule resolved (rules that resolved nothing are left out).
     pub(crate) rules: Option<Vec<RuleOutcome>>,
+    /// Parts of the statement file that belong to other accounts (reported, not stored).
+    pub(crate) skipped_parts: Vec<SkippedPart>,
 }
 
 /// The account to reconcile: it must exist (exit 5) and be a settlement account (exit 3).
@@ -124,7 +127,7 @@ pub(crate) async fn run(
     }
     let started = std::time::Instant::now();
     let elapsed_ms = || started.elapsed().as_millis() as u64;
-    let statement = read(&request, on_progress).await?;
+    let statement = read(&request, &account, on_progress).await?;
     tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
     let period = run_period(&request, &statement)?;
     let overlapping = store
@@ -192,7 +195,8 @@ pub(crate) async fn run(
     for (slot, kind) in template.breaks.iter_mut().zip(BreakKind::ALL) {
         *slot = breaks.iter().filter(|item| item.kind == kind).count() as u64;
     }
-    let warnings = run_warnings(&template, &overlapping);
+    let mut warnings = run_warnings(&template, &overlapping);
+    warnings.extend(skipped_warning(&statement.skipped));
     // Millions of small allocations: freed on another thread while the run is stored.
     // (If no thread can be started, the closure and its data are dropped right here.)
     let _ = std::thread::Builder::new()
@@ -227,6 +231,7 @@ pub(crate) async fn run(
         items,
         warnings,
         rules,
+        skipped_parts: statement.skipped,
     })
 }
 
@@ -245,12 +250,15 @@ struct ReadStatement {
     lines: Vec<StatementLine>,
     period: Option<(NaiveDate, NaiveDate)>,
     closings: Vec<(NaiveDate, StatementBalances)>,
+    /// Parts of other accounts the run left out.
+    skipped: Vec<SkippedPart>,
 }
 
 /// Parse the statement on a blocking thread (it may be a million lines) and take the part of
 /// the run's account.
 async fn read(
     request: &RunRequest,
+    account: &Account,
     on_progress: Box<dyn FnMut(u64) + Send>,
 ) -> AppResult<ReadStatement> {
     let statement_path = request.statement.clone();
@@ -268,16 +276,10 @@ async fn read(
     let statement = reading
         .await
         .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
-    // A file may hold the statements of several accounts; until a run takes the part of its
-    // own account, such a file is refused as before (one account per file).
-    let accounts = statement.part_accounts();
-    if accounts.len() > 1 {
-        return Err(AppError::invalid_input(format!(
-            "statement covers several accounts ({}); reconcile one account per file",
-            accounts.join(", ")
-        ))
-        .context(request.statement.display()));
-    }
+    // A file may hold the statements of several accounts: the run takes its account's parts.
+    let file = request.statement.display().to_string();
+    let Selection { statement, skipped } =
+        select_account(statement, &account.number, &account.identifiers, &file)?;
     let period = statement_period(&statement);
     let closings = closing_balances(&statement);
     Ok(ReadStatement {
@@ -286,7 +288,28 @@ async fn read(
         lines: statement.lines,
         period,
         closings,
+        skipped,
     })
+}
+
+/// `skipped N part(s) of other accounts: ID (L lines), …`, when parts were skipped.
+fn skipped_warning(skipped: &[SkippedPart]) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = skipped
+        .iter()
+        .map(|part| {
+            let account = part.account.as_deref().unwrap_or("no account id");
+            let plural = if part.lines == 1 { "" } else { "s" };
+            format!("{account} ({} line{plural})", part.lines)
+        })
+        .collect();
+    Some(format!(
+        "skipped {} part(s) of other accounts: {}",
+        skipped.len(),
+        parts.join(", ")
+    ))
 }
 
 /// The run's days: `--date`, else the statement's period (exit 4 when it names no day).
