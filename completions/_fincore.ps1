@@ -69,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close an account (zero balance only)')
             [CompletionResult]::new('statement', 'statement', [CompletionResultType]::ParameterValue, 'Entries with running balance')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -81,6 +82,8 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--credit-limit', '--credit-limit', [CompletionResultType]::ParameterName, 'Required for credit accounts')
             [CompletionResult]::new('--initial-deposit', '--initial-deposit', [CompletionResultType]::ParameterName, 'initial-deposit')
             [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'Settlement account the initial deposit comes through')
+            [CompletionResult]::new('--iban', '--iban', [CompletionResultType]::ParameterName, 'Settlement accounts: the account''s IBAN (spaces allowed; validated, stored upper case without spaces)')
+            [CompletionResult]::new('--bank-account', '--bank-account', [CompletionResultType]::ParameterName, 'Settlement accounts: the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
@@ -208,6 +211,25 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'fincore;account;update' {
+            [CompletionResult]::new('--iban', '--iban', [CompletionResultType]::ParameterName, 'Record this IBAN (spaces allowed; validated, stored upper case without spaces)')
+            [CompletionResult]::new('--bank-account', '--bank-account', [CompletionResultType]::ParameterName, 'Record the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who acts; recorded on every audit event (default: the login user)')
+            [CompletionResult]::new('--db-timeout', '--db-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database connection before exit 7')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log line format on stderr')
+            [CompletionResult]::new('--clear-iban', '--clear-iban', [CompletionResultType]::ParameterName, 'Remove the recorded IBAN')
+            [CompletionResult]::new('--clear-bank-account', '--clear-bank-account', [CompletionResultType]::ParameterName, 'Remove the recorded bank account string')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but results and errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'fincore;account;help' {
             [CompletionResult]::new('open', 'open', [CompletionResultType]::ParameterValue, 'Open an account')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one account')
@@ -217,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close an account (zero balance only)')
             [CompletionResult]::new('statement', 'statement', [CompletionResultType]::ParameterValue, 'Entries with running balance')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -242,6 +265,9 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;account;help;import' {
+            break
+        }
+        'fincore;account;help;update' {
             break
         }
         'fincore;account;help;help' {
@@ -1169,6 +1195,7 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close an account (zero balance only)')
             [CompletionResult]::new('statement', 'statement', [CompletionResultType]::ParameterValue, 'Entries with running balance')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)')
             break
         }
         'fincore;help;account;open' {
@@ -1193,6 +1220,9 @@ Register-ArgumentCompleter -Native -CommandName 'fincore' -ScriptBlock {
             break
         }
         'fincore;help;account;import' {
+            break
+        }
+        'fincore;help;account;update' {
             break
         }
         'fincore;help;transfer' {

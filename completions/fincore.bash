@@ -76,6 +76,9 @@ _fincore() {
             fincore__subcmd__account,unfreeze)
                 cmd="fincore__subcmd__account__subcmd__unfreeze"
                 ;;
+            fincore__subcmd__account,update)
+                cmd="fincore__subcmd__account__subcmd__update"
+                ;;
             fincore__subcmd__account__subcmd__help,close)
                 cmd="fincore__subcmd__account__subcmd__help__subcmd__close"
                 ;;
@@ -102,6 +105,9 @@ _fincore() {
                 ;;
             fincore__subcmd__account__subcmd__help,unfreeze)
                 cmd="fincore__subcmd__account__subcmd__help__subcmd__unfreeze"
+                ;;
+            fincore__subcmd__account__subcmd__help,update)
+                cmd="fincore__subcmd__account__subcmd__help__subcmd__update"
                 ;;
             fincore__subcmd__audit,anchor)
                 cmd="fincore__subcmd__audit__subcmd__anchor"
@@ -201,6 +207,9 @@ _fincore() {
                 ;;
             fincore__subcmd__help__subcmd__account,unfreeze)
                 cmd="fincore__subcmd__help__subcmd__account__subcmd__unfreeze"
+                ;;
+            fincore__subcmd__help__subcmd__account,update)
+                cmd="fincore__subcmd__help__subcmd__account__subcmd__update"
                 ;;
             fincore__subcmd__help__subcmd__audit,anchor)
                 cmd="fincore__subcmd__help__subcmd__audit__subcmd__anchor"
@@ -535,7 +544,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,7 +662,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__help)
-            opts="open show list freeze unfreeze close statement import help"
+            opts="open show list freeze unfreeze close statement import update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -792,6 +801,20 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__account__subcmd__help__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__account__subcmd__import)
             opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -885,7 +908,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__open)
-            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --iban --bank-account --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,6 +943,14 @@ _fincore() {
                     return 0
                     ;;
                 --via)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iban)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bank-account)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1046,6 +1077,52 @@ _fincore() {
             fi
             case "${prev}" in
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__account__subcmd__update)
+            opts="-q -v -h --iban --clear-iban --bank-account --clear-bank-account --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --iban)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bank-account)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1591,7 +1668,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__account)
-            opts="open show list freeze unfreeze close statement import"
+            opts="open show list freeze unfreeze close statement import update"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1703,6 +1780,20 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__help__subcmd__account__subcmd__unfreeze)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__account__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

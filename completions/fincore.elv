@@ -65,6 +65,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand close 'Close an account (zero balance only)'
             cand statement 'Entries with running balance'
             cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+            cand update 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;account;open'= {
@@ -76,6 +77,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand --credit-limit 'Required for credit accounts'
             cand --initial-deposit 'initial-deposit'
             cand --via 'Settlement account the initial deposit comes through'
+            cand --iban 'Settlement accounts: the account''s IBAN (spaces allowed; validated, stored upper case without spaces)'
+            cand --bank-account 'Settlement accounts: the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)'
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
             cand --operator 'Who acts; recorded on every audit event (default: the login user)'
@@ -195,6 +198,24 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'fincore;account;update'= {
+            cand --iban 'Record this IBAN (spaces allowed; validated, stored upper case without spaces)'
+            cand --bank-account 'Record the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --clear-iban 'Remove the recorded IBAN'
+            cand --clear-bank-account 'Remove the recorded bank account string'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'fincore;account;help'= {
             cand open 'Open an account'
             cand show 'Show one account'
@@ -204,6 +225,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand close 'Close an account (zero balance only)'
             cand statement 'Entries with running balance'
             cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+            cand update 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'fincore;account;help;open'= {
@@ -221,6 +243,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;account;help;statement'= {
         }
         &'fincore;account;help;import'= {
+        }
+        &'fincore;account;help;update'= {
         }
         &'fincore;account;help;help'= {
         }
@@ -1055,6 +1079,7 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand close 'Close an account (zero balance only)'
             cand statement 'Entries with running balance'
             cand import 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+            cand update 'Set or clear a settlement account''s bank identifiers (IBAN, MT940 `:25:` account)'
         }
         &'fincore;help;account;open'= {
         }
@@ -1071,6 +1096,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;account;statement'= {
         }
         &'fincore;help;account;import'= {
+        }
+        &'fincore;help;account;update'= {
         }
         &'fincore;help;transfer'= {
             cand post 'Post a transfer: debit --from, credit --to'

@@ -49,28 +49,29 @@ complete -c fincore -n "__fish_fincore_needs_command" -f -a "db" -d 'Schema migr
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l format -d 'Output format' -r -f -a "table\t''
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s q -l quiet -d 'Print nothing but results and errors'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -l no-progress -d 'Never draw progress bars'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s v -d 'More log output on stderr (-v info, -vv debug)'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "open" -d 'Open an account'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "show" -d 'Show one account'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "list" -d 'List accounts'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "freeze" -d 'Freeze an account: no transfers in or out'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "unfreeze" -d 'Lift a freeze'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "close" -d 'Close an account (zero balance only)'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "statement" -d 'Entries with running balance'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
-complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "open" -d 'Open an account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "show" -d 'Show one account'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "list" -d 'List accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "freeze" -d 'Freeze an account: no transfers in or out'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "unfreeze" -d 'Lift a freeze'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "close" -d 'Close an account (zero balance only)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "statement" -d 'Entries with running balance'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "update" -d 'Set or clear a settlement account\'s bank identifiers (IBAN, MT940 `:25:` account)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l holder -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l type -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l currency -r
@@ -79,6 +80,8 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l credit-limit -d 'Required for credit accounts' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l initial-deposit -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l via -d 'Settlement account the initial deposit comes through' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l iban -d 'Settlement accounts: the account\'s IBAN (spaces allowed; validated, stored upper case without spaces)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l bank-account -d 'Settlement accounts: the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -191,6 +194,23 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l iban -d 'Record this IBAN (spaces allowed; validated, stored upper case without spaces)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l bank-account -d 'Record the account as the bank writes it in MT940 `:25:` or camt `Othr/Id` (≤ 35 characters)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l clear-iban -d 'Remove the recorded IBAN'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l clear-bank-account -d 'Remove the recorded bank account string'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "open" -d 'Open an account'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one account'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "list" -d 'List accounts'
@@ -199,6 +219,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close an account (zero balance only)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "statement" -d 'Entries with running balance'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "update" -d 'Set or clear a settlement account\'s bank identifiers (IBAN, MT940 `:25:` account)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l format -d 'Output format' -r -f -a "table\t''
@@ -813,6 +834,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "close" -d 'Close an account (zero balance only)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "statement" -d 'Entries with running balance'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "import" -d 'Import accounts from CSV `number,holder,type,currency,overdraft_limit`'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "update" -d 'Set or clear a settlement account\'s bank identifiers (IBAN, MT940 `:25:` account)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "post" -d 'Post a transfer: debit --from, credit --to'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "deposit" -d 'Money in through a settlement account (debits the settlement account)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from transfer" -f -a "withdraw" -d 'Money out through a settlement account (credits the settlement account)'

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod account_identifiers;
 mod accounts;
 mod amounts;
 mod architecture;
