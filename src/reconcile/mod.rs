@@ -16,8 +16,9 @@
 //! - `read_statement` also checks balances when the statement carries them (camt.053, MT940):
 //!   opening + lines must equal closing, otherwise the statement is incomplete and unreadable.
 //! - Text fields are trimmed. Longer than `FIELD_LENGTH_MAX` bytes is an error, never truncated.
-//! - `Statement::account` is reported, not checked: mapping the bank's IBAN to our settlement
-//!   account number is the caller's business.
+//! - Reading reports `Statement::account`, it does not check it: which parts of a file belong
+//!   to the run's settlement account (its recorded IBAN or bank account string) is decided by
+//!   `select::select_account` after reading (rules in `select.rs`).
 //! - CSV: headers are matched trimmed and case-insensitively; `counterparty` and `description`
 //!   may be absent (empty) unless `--map` names them; blank lines are skipped; a header-only file
 //!   is an empty statement; a 0-byte file is an error. With `,` decimals a `.` anywhere in the

@@ -263,6 +263,16 @@ fn identifiers_that_cannot_be_recorded_change_nothing(ledger: &Ledger) {
     let imported = ledger.json(&["account", "import", file.to_str().unwrap()]);
     assert_eq!(imported["unchanged"], 1);
     assert_eq!(ledger.json(&["account", "show", ACCOUNT_A])["iban"], IBAN_A);
+    // A closed account's identifiers can be cleared (for another account to take), not set.
+    ledger.json(&["account", "close", ACCOUNT_A]);
+    check(
+        update(ledger, ACCOUNT_A, &["--bank-account", "555"]),
+        3,
+        "account_closed",
+        &[ACCOUNT_A, "closed"],
+    );
+    let cleared = ok(update(ledger, ACCOUNT_A, &["--clear-iban"]));
+    assert!(cleared.get("iban").is_none(), "{cleared}");
 }
 
 /// Settlement accounts A (IBAN) and B (bank account string) and the movements their
