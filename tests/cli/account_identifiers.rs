@@ -392,6 +392,7 @@ fn a_two_account_camt_file_reconciles_each_account_in_turn(ledger: &Ledger) {
     assert_eq!(run["statement"]["account"], IBAN_A);
     assert_eq!(run["balance"]["statement_opening"], "10000.00");
     assert_eq!(run["balance"]["statement_closing"], "10950.00");
+    assert_eq!(run["balance"]["difference"], "0.00");
     assert_eq!(run["skipped_parts"], skipped(&[(BANK_ACCOUNT_B, 1)]));
 
     let run = reconciled(ledger, ACCOUNT_B, statement);
@@ -401,6 +402,7 @@ fn a_two_account_camt_file_reconciles_each_account_in_turn(ledger: &Ledger) {
     );
     assert_eq!(run["statement"]["account"], BANK_ACCOUNT_B);
     assert_eq!(run["balance"]["statement_closing"], "900.00");
+    assert_eq!(run["balance"]["difference"], "0.00");
     assert_eq!(run["skipped_parts"], skipped(&[(IBAN_A, 2)]));
     // `show` prints the stored run; the skipped parts belong to the run's output only.
     let run_id = run["run_id"].to_string();
@@ -451,9 +453,11 @@ fn a_two_account_mt940_file_reconciles_each_account_in_turn(ledger: &Ledger) {
         (run["statement_lines"].clone(), run["matched"].clone()),
         (json!(2), json!(2))
     );
-    // Two pages of A: the first page's opening, the last page's closing.
-    assert_eq!(run["balance"]["statement_opening"], "10000.00");
+    // Two pages of A closing on one day: the last page holds the day's balance, met by the
+    // ledger (exit 0, no balance_mismatch); B's part is no page of A.
+    assert_eq!(run["balance"]["statement_opening"], "11250.00");
     assert_eq!(run["balance"]["statement_closing"], "10950.00");
+    assert_eq!(run["balance"]["difference"], "0.00");
     assert_eq!(run["skipped_parts"], skipped(&[("12030000/0000202051", 1)]));
 
     // B's `:25:` is BLZ/ACCOUNT: the account after the slash is its bank account string.
