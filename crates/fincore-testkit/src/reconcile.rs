@@ -126,22 +126,7 @@ struct Builder {
 
 /// Generate `lines` statement lines and their ledger movements for `run_date`.
 pub fn generate(seed: u64, lines: usize, run_date: NaiveDate, currency: Currency) -> Generated {
-    let other_code = if currency.code() == "USD" {
-        "EUR"
-    } else {
-        "USD"
-    };
-    let mut builder = Builder {
-        random: seeded(seed),
-        run_date,
-        currency,
-        other_currency: Currency::parse(other_code).expect("USD and EUR are ISO 4217 currencies"),
-        case_number: 0,
-        next_transfer_id: FIRST_TRANSFER_ID,
-        internal: Vec::with_capacity(lines + lines / 20),
-        statement: Vec::with_capacity(lines),
-        expected: ExpectedCounts::default(),
-    };
+    let mut builder = Builder::new(seed, run_date, currency, lines);
     while builder.statement.len() < lines {
         let remaining = lines - builder.statement.len();
         let kind = builder.pick_kind(remaining);
@@ -151,7 +136,79 @@ pub fn generate(seed: u64, lines: usize, run_date: NaiveDate, currency: Currency
     builder.finish()
 }
 
+/// Lines and movements of several booking days, as one bank statement over a period has them.
+#[derive(Debug, Clone)]
+pub struct GeneratedPeriod {
+    pub internal: Vec<InternalMovement>,
+    /// In date order (the order of `days`), shuffled within each day, numbered from 1.
+    pub statement: Vec<StatementLine>,
+}
+
+/// `generate` for several days at once: `days` lists each booking day with its number of
+/// statement lines, and each day gets the cases `generate` would give a run of that day, with
+/// amount bands, references and transfer ids unique over the whole period (so no case meets
+/// another day's case except through the dates of its own movements). No ground truth: which
+/// movements a run counts depends on the run's dates, so the caller asks the engine.
+pub fn generate_period(
+    seed: u64,
+    days: &[(NaiveDate, usize)],
+    currency: Currency,
+) -> GeneratedPeriod {
+    let total: usize = days.iter().map(|(_, lines)| lines).sum();
+    let mut builder = Builder::new(
+        seed,
+        days.first().map_or(NaiveDate::MIN, |(day, _)| *day),
+        currency,
+        total,
+    );
+    for &(day, lines) in days {
+        builder.run_date = day;
+        let first = builder.statement.len();
+        while builder.statement.len() - first < lines {
+            let remaining = lines - (builder.statement.len() - first);
+            let kind = builder.pick_kind(remaining);
+            builder.add_case(kind);
+            builder.case_number += 1;
+        }
+        shuffle(&mut builder.random, &mut builder.statement[first..]);
+    }
+    shuffle(&mut builder.random, &mut builder.internal);
+    number_lines(&mut builder.statement);
+    GeneratedPeriod {
+        internal: builder.internal,
+        statement: builder.statement,
+    }
+}
+
+/// Statement positions from 1 in slice order, source lines after a CSV header.
+pub fn number_lines(lines: &mut [StatementLine]) {
+    for (index, line) in lines.iter_mut().enumerate() {
+        line.line = index as u64 + 1;
+        line.source_line = index as u64 + 2;
+    }
+}
+
 impl Builder {
+    fn new(seed: u64, run_date: NaiveDate, currency: Currency, lines: usize) -> Builder {
+        let other_code = if currency.code() == "USD" {
+            "EUR"
+        } else {
+            "USD"
+        };
+        Builder {
+            random: seeded(seed),
+            run_date,
+            currency,
+            other_currency: Currency::parse(other_code)
+                .expect("USD and EUR are ISO 4217 currencies"),
+            case_number: 0,
+            next_transfer_id: FIRST_TRANSFER_ID,
+            internal: Vec::with_capacity(lines + lines / 20),
+            statement: Vec::with_capacity(lines),
+            expected: ExpectedCounts::default(),
+        }
+    }
+
     fn pick_kind(&mut self, remaining_lines: usize) -> CaseKind {
         let mut roll = self.random.below(1000);
         for (kind, weight) in WEIGHTS_PER_MILLE {
@@ -389,10 +446,7 @@ impl Builder {
     fn finish(mut self) -> Generated {
         shuffle(&mut self.random, &mut self.statement);
         shuffle(&mut self.random, &mut self.internal);
-        for (index, line) in self.statement.iter_mut().enumerate() {
-            line.line = index as u64 + 1;
-            line.source_line = index as u64 + 2; // after the CSV header
-        }
+        number_lines(&mut self.statement);
         Generated {
             internal: self.internal,
             statement: self.statement,

@@ -12,6 +12,13 @@
 //! CSV statement, about 1 % of each break kind), `DIR/expected.json` (the ground truth: counts
 //! by construction, plus the run options) and `DIR/expected-items.csv` (the engine's own break
 //! items on the same data, without transfer ids, to compare a stored run item by item).
+//!
+//! `fincore-workload period --lines 1000000 --days 31 --peak-lines 248000 --out DIR` writes the
+//! same kinds of files for a statement over a period (2026-10-21 to 2026-11-20): the month-end
+//! 2026-10-31 holds `--peak-lines` lines, the other days share the rest. `DIR/statement.csv` is
+//! the whole period, `DIR/statement-day.csv` the month-end's lines alone; `expected.json` (`day`,
+//! `period`), `expected-day-items.csv` and `expected-period-items.csv` are the engine's results
+//! for a run of the month-end alone and for a run over the whole period.
 #![forbid(unsafe_code)]
 
 use fincore_testkit::random::{Draw, XorShift64Star};
@@ -212,8 +219,16 @@ fn write_statement_workload(lines: usize, seed: u64, out: &std::path::Path) -> R
     });
     let text = serde_json::to_string_pretty(&document).map_err(|error| error.to_string())?;
     std::fs::write(out.join("expected.json"), text + "\n").map_err(|error| error.to_string())?;
-    let file =
-        std::fs::File::create(out.join("expected-items.csv")).map_err(|error| error.to_string())?;
+    write_items(&out.join("expected-items.csv"), &result)
+}
+
+/// The engine's break items, without transfer ids, to compare a stored run item by item.
+fn write_items(
+    path: &std::path::Path,
+    result: &fincore::reconcile::MatchResult,
+) -> Result<(), String> {
+    use fincore::money::Currency;
+    let file = std::fs::File::create(path).map_err(|error| error.to_string())?;
     let mut writer = csv::Writer::from_writer(BufWriter::new(file));
     let failed = |error: csv::Error| error.to_string();
     writer
@@ -251,6 +266,134 @@ fn write_statement_workload(lines: usize, seed: u64, out: &std::path::Path) -> R
     writer.flush().map_err(|error| error.to_string())
 }
 
+const PERIOD_LAST_DAY: &str = "2026-11-20";
+const PERIOD_PEAK_DAY: &str = "2026-10-31";
+
+/// `period`: `lines` statement lines over `days` days ending 2026-11-20, `peak_lines` of them
+/// on the month-end 2026-10-31 and the rest spread evenly over the other days, with their
+/// ledger movements; plus the peak day's lines alone as a one-day statement and the engine's
+/// own result for a one-day run of that day.
+fn write_period_workload(
+    lines: usize,
+    days: usize,
+    peak_lines: usize,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    use chrono::{NaiveDate, TimeDelta};
+    use fincore::money::Currency;
+    use fincore::reconcile::{
+        match_statement, BreakKind, InternalMovement, MatchOptions, MatchResult, RunDays,
+    };
+    use fincore_testkit::reconcile::{
+        generate_period, number_lines, write_csv, write_transfers_csv, GENERATED_TOLERANCE_MINOR,
+        GENERATED_WINDOW_DAYS,
+    };
+    let parse = |text: &str| fincore::clock::parse_date(text).map_err(|error| error.message);
+    let (last, peak) = (parse(PERIOD_LAST_DAY)?, parse(PERIOD_PEAK_DAY)?);
+    let first = last - TimeDelta::days(days as i64 - 1);
+    if days < 2 || peak < first || peak_lines > lines {
+        return Err(format!(
+            "--days must be at least 2 and reach back to {PERIOD_PEAK_DAY}; --peak-lines at most --lines"
+        ));
+    }
+    let others = days - 1;
+    let mut plan = Vec::with_capacity(days);
+    let mut rest_index = 0;
+    for offset in 0..days {
+        let day = first + TimeDelta::days(offset as i64);
+        let day_lines = if day == peak {
+            peak_lines
+        } else {
+            // The remainder goes to the first days, one line each.
+            let rest = lines - peak_lines;
+            let share = rest / others + usize::from(rest_index < rest % others);
+            rest_index += 1;
+            share
+        };
+        plan.push((day, day_lines));
+    }
+    std::fs::create_dir_all(out).map_err(|error| error.to_string())?;
+    let currency = Currency::parse("EUR").map_err(|error| error.message)?;
+    let generated = generate_period(seed, &plan, currency);
+    std::fs::write(
+        out.join("accounts.csv"),
+        format!(
+            "number,holder,type,currency,overdraft_limit\n\
+             {STATEMENT_SETTLEMENT},Bank settlement EUR,settlement,EUR,\n\
+             {STATEMENT_COUNTERPARTY},Clearing EUR,internal,EUR,\n"
+        ),
+    )
+    .map_err(|error| error.to_string())?;
+    write_transfers_csv(
+        &out.join("transfers.csv"),
+        &generated.internal,
+        STATEMENT_SETTLEMENT,
+        STATEMENT_COUNTERPARTY,
+    )
+    .map_err(|error| error.message)?;
+    write_csv(&out.join("statement.csv"), &generated.statement).map_err(|error| error.message)?;
+    let mut day_lines: Vec<_> = generated
+        .statement
+        .iter()
+        .filter(|line| line.date == peak)
+        .cloned()
+        .collect();
+    number_lines(&mut day_lines);
+    write_csv(&out.join("statement-day.csv"), &day_lines).map_err(|error| error.message)?;
+    // What a one-day run of the peak day reads from the ledger: its date window.
+    let window = TimeDelta::days(GENERATED_WINDOW_DAYS);
+    let in_window = |from: NaiveDate, to: NaiveDate| -> Vec<InternalMovement> {
+        generated
+            .internal
+            .iter()
+            .filter(|movement| movement.date >= from - window && movement.date <= to + window)
+            .cloned()
+            .collect()
+    };
+    let day_options = MatchOptions::one_day(peak, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS);
+    let day = match_statement(&day_lines, &in_window(peak, peak), &day_options);
+    let period_options = MatchOptions {
+        run_days: RunDays::period(first, last),
+        amount_tolerance_minor: GENERATED_TOLERANCE_MINOR,
+        date_window_days: GENERATED_WINDOW_DAYS,
+    };
+    let period = match_statement(
+        &generated.statement,
+        &in_window(first, last),
+        &period_options,
+    );
+    let counts = |result: &MatchResult| {
+        let breaks: serde_json::Map<String, serde_json::Value> = BreakKind::ALL
+            .iter()
+            .map(|kind| (kind.as_str().to_string(), result.count(*kind).into()))
+            .collect();
+        serde_json::json!({
+            "statement_lines": result.statement_lines,
+            "internal_entries": result.internal_entries,
+            "matched": result.matched,
+            "matched_fuzzy": result.matched_fuzzy,
+            "matched_grouped": result.matched_grouped,
+            "breaks": breaks,
+        })
+    };
+    let document = serde_json::json!({
+        "account": STATEMENT_SETTLEMENT,
+        "period_from": first.to_string(),
+        "period_to": last.to_string(),
+        "date": peak.to_string(),
+        "amount_tolerance": currency.format(GENERATED_TOLERANCE_MINOR),
+        "date_window": GENERATED_WINDOW_DAYS,
+        "internal_movements": generated.internal.len(),
+        "day": counts(&day),
+        "period": counts(&period),
+    });
+    let text = serde_json::to_string_pretty(&document).map_err(|error| error.to_string())?;
+    std::fs::write(out.join("expected.json"), text + "\n").map_err(|error| error.to_string())?;
+    write_items(&out.join("expected-day-items.csv"), &day)?;
+    write_items(&out.join("expected-period-items.csv"), &period)
+}
+
 fn argument(args: &[String], name: &str, default: &str) -> String {
     args.windows(2)
         .find(|pair| pair[0] == name)
@@ -259,7 +402,7 @@ fn argument(args: &[String], name: &str, default: &str) -> String {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR\n       fincore-workload statement [--lines N] [--seed N] --out DIR\n       fincore-workload names [--holders N] [--list N] [--seed N] --out DIR";
+    let usage = "usage: fincore-workload ledger [--accounts N] [--transfers N] [--seed N] --out DIR\n       fincore-workload statement [--lines N] [--seed N] --out DIR\n       fincore-workload period [--lines N] [--days N] [--peak-lines N] [--seed N] --out DIR\n       fincore-workload names [--holders N] [--list N] [--seed N] --out DIR";
     if args.get(1).map(String::as_str) == Some("names") {
         return names_command(&args, usage);
     }
@@ -272,6 +415,32 @@ fn main() -> std::process::ExitCode {
         };
         let out = PathBuf::from(argument(&args, "--out", "bench-output/reconcile"));
         return match write_statement_workload(lines as usize, seed, &out) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::ExitCode::from(4)
+            }
+        };
+    }
+    if args.get(1).map(String::as_str) == Some("period") {
+        let parse = |name: &str, default: &str| argument(&args, name, default).parse::<u64>();
+        let (Ok(lines), Ok(days), Ok(peak_lines), Ok(seed)) = (
+            parse("--lines", "1000000"),
+            parse("--days", "31"),
+            parse("--peak-lines", "248000"),
+            parse("--seed", "20261031"),
+        ) else {
+            eprintln!("{usage}");
+            return std::process::ExitCode::from(2);
+        };
+        let out = PathBuf::from(argument(&args, "--out", "bench-output/reconcile-period"));
+        return match write_period_workload(
+            lines as usize,
+            days as usize,
+            peak_lines as usize,
+            seed,
+            &out,
+        ) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error}");
