@@ -826,17 +826,19 @@ impl InternalMovement {
 fn reference_records<'t>(
     items: impl Iterator<Item = (&'t str, i64, Currency)>,
 ) -> Vec<ReferenceRecord> {
-    let mut records: Vec<ReferenceRecord> = items
-        .enumerate()
-        .filter_map(|(position, (reference, amount_minor, currency))| {
+    // Room for every item at once: a filtered collect grows by doubling, copying and
+    // faulting in the records again and again.
+    let mut records: Vec<ReferenceRecord> = Vec::with_capacity(items.size_hint().0);
+    records.extend(items.enumerate().filter_map(
+        |(position, (reference, amount_minor, currency))| {
             ReferenceKey::new(reference).map(|key| ReferenceRecord {
                 image: key.image(),
                 amount_minor,
                 currency,
                 position: position as u32,
             })
-        })
-        .collect();
+        },
+    ));
     records.sort_unstable_by(|left, right| {
         (left.image, left.position).cmp(&(right.image, right.position))
     });

@@ -363,11 +363,12 @@ pub(crate) fn read_statement_with(
         explicit => explicit,
     };
     file.seek(SeekFrom::Start(0))?;
+    let input_bytes = file.metadata().map_or(0, |metadata| metadata.len());
     let input = statement::ProgressReader::new(file, on_progress);
     let statement = match resolved {
         InputFormat::Csv => options
             .validate()
-            .and_then(|()| statement::csv::read(input, options, details)),
+            .and_then(|()| statement::csv::read(input, options, details, input_bytes)),
         InputFormat::Camt053 => statement::camt053::read(input, details),
         InputFormat::Mt940 => statement::mt940::read(input, details),
         InputFormat::Auto => unreachable!("detect_format never answers Auto"),
