@@ -147,20 +147,6 @@ pub(super) async fn set_balances(
     Ok(outcome?)
 }
 
-/// A bulk read: every row of `sql` to `visit`, never collected (SQLite straight from the
-/// library on this thread, PostgreSQL streamed).
-pub(super) async fn scan(
-    pool: &Pool,
-    sql: &str,
-    parameters: &[Value<'_>],
-    visit: &mut (dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send),
-) -> AppResult<()> {
-    match pool {
-        Pool::Sqlite(pool) => sqlite::scan(pool, sql, parameters, visit).await,
-        Pool::Postgres(pool) => postgres::scan(pool, sql, parameters, visit).await,
-    }
-}
-
 /// Bulk reads at once, one per job (its parameters and the state its rows go to), each on its
 /// own pooled connection. The states come back in the jobs' order.
 pub(super) async fn scan_parallel<S: Send>(

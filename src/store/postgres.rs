@@ -543,21 +543,6 @@ fn bind_values<'q>(mut query: PgQuery<'q>, parameters: &'q [Value<'q>]) -> PgQue
     query
 }
 
-/// Rows of one statement, decoded from the socket buffer in this task: streamed, not collected.
-pub(super) async fn scan(
-    pool: &sqlx::PgPool,
-    sql: &str,
-    parameters: &[Value<'_>],
-    visit: &mut (dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send),
-) -> AppResult<()> {
-    use futures_util::TryStreamExt;
-    let mut rows = bind_values(sqlx::query(sql), parameters).fetch(pool);
-    while let Some(row) = rows.try_next().await? {
-        visit(&row)?;
-    }
-    Ok(())
-}
-
 /// One statement per job, all at once on as many pooled connections; each job's rows go to
 /// `visit` with the job's state.
 pub(super) async fn scan_parallel<S: Send>(

@@ -69,6 +69,31 @@ fn periods(rows: Vec<PeriodRow>) -> AppResult<Vec<(i64, NaiveDate, NaiveDate)>> 
         .collect()
 }
 
+/// Time slices the movements are read in, each on its own pooled connection and thread at
+/// once: per row, SQLite looks the transfer up for its reference, and a million lookups on one
+/// core were most of a run's time. A fixed number, like the risk scan's id ranges (every slice
+/// holds a connection for the whole read). Slices are read in index order and come back in
+/// time order, so the movements are in the order one read of the whole window gives.
+const MOVEMENT_SLICES: i64 = 4;
+const _: () = assert!(MOVEMENT_SLICES as u32 <= super::sqlite::CONNECTIONS_MAX);
+const _: () = assert!(MOVEMENT_SLICES as u32 <= super::postgres::CONNECTIONS_MAX);
+
+/// `[from_us, to_us)` cut into `MOVEMENT_SLICES` consecutive slices of equal length that
+/// together cover exactly it (one slice when it is empty).
+fn movement_slices(from_us: i64, to_us: i64) -> Vec<(i64, i64)> {
+    if to_us <= from_us {
+        return vec![(from_us, to_us)];
+    }
+    let length = i128::from(to_us) - i128::from(from_us);
+    let bound = |index: i64| {
+        let offset = length * i128::from(index) / i128::from(MOVEMENT_SLICES);
+        i64::try_from(i128::from(from_us) + offset).unwrap_or(to_us)
+    };
+    (0..MOVEMENT_SLICES)
+        .map(|index| (bound(index), bound(index + 1)))
+        .collect()
+}
+
 /// Turns `at_us` into UTC dates, remembering the last day (movements come in runs of one day).
 struct DayCache {
     day: i64,
@@ -95,17 +120,23 @@ impl Store {
         from_us: i64,
         to_us: i64,
     ) -> AppResult<Vec<InternalMovement>> {
-        let mut days = DayCache {
-            day: i64::MIN,
-            date: NaiveDate::MIN,
-        };
-        let mut movements = Vec::new();
-        let parameters = [
-            Value::text(account),
-            Value::Integer(from_us),
-            Value::Integer(to_us),
-        ];
-        let mut visit = |row: &dyn StoredRow| {
+        let jobs = movement_slices(from_us, to_us)
+            .into_iter()
+            .map(|(start_us, end_us)| {
+                let parameters = vec![
+                    Value::text(account),
+                    Value::Integer(start_us),
+                    Value::Integer(end_us),
+                ];
+                let days = DayCache {
+                    day: i64::MIN,
+                    date: NaiveDate::MIN,
+                };
+                (parameters, (days, Vec::new()))
+            })
+            .collect();
+        let visit = |(days, movements): &mut (DayCache, Vec<InternalMovement>),
+                     row: &dyn StoredRow| {
             movements.push(InternalMovement {
                 transfer_id: row.integer(0)?,
                 date: days.date(row.integer(1)?)?,
@@ -115,7 +146,11 @@ impl Store {
             });
             Ok(())
         };
-        backend::scan(&self.pool, MOVEMENTS_SQL, &parameters, &mut visit).await?;
+        let parts = backend::scan_parallel(&self.pool, MOVEMENTS_SQL, jobs, &visit).await?;
+        let mut movements = Vec::with_capacity(parts.iter().map(|(_, part)| part.len()).sum());
+        for (_, mut part) in parts {
+            movements.append(&mut part);
+        }
         tracing::Span::current().record("rows", movements.len());
         Ok(movements)
     }
@@ -630,5 +665,27 @@ mod tests {
             error.message,
             "stored row is not valid: reconcile_items.statement_line of row 9: -2"
         );
+    }
+
+    #[test]
+    fn movement_slices_cover_the_window_exactly_in_order() {
+        let day = MICROS_PER_DAY;
+        let slices = movement_slices(-2 * day, 3 * day);
+        assert_eq!(slices.len(), MOVEMENT_SLICES as usize);
+        assert_eq!(slices.first().map(|slice| slice.0), Some(-2 * day));
+        assert_eq!(slices.last().map(|slice| slice.1), Some(3 * day));
+        assert!(slices.windows(2).all(|pair| pair[0].1 == pair[1].0));
+        assert!(slices.iter().all(|(start, end)| start < end));
+        // Windows too short to share out, empty ones and the widest still cover exactly.
+        assert_eq!(movement_slices(5, 5), vec![(5, 5)]);
+        assert_eq!(movement_slices(7, 3), vec![(7, 3)]);
+        let tiny = movement_slices(0, 2);
+        assert_eq!((tiny[0].0, tiny[tiny.len() - 1].1), (0, 2));
+        assert!(tiny.windows(2).all(|pair| pair[0].1 == pair[1].0));
+        let widest = movement_slices(i64::MIN, i64::MAX);
+        assert_eq!((widest[0].0, widest[3].1), (i64::MIN, i64::MAX));
+        assert!(widest
+            .windows(2)
+            .all(|pair| pair[0].1 == pair[1].0 && pair[0].0 < pair[0].1));
     }
 }

@@ -14,7 +14,7 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "number, holder, account_type, currency
 pub(crate) const TRANSFER_COLUMNS: Names<'static, Transfer> = Names(&columns::TRANSFER);
 
 /// A result row of either backend read by column index: the bulk reads' visitors decode it
-/// once for both (`backend::scan`).
+/// once for both (`backend::scan_parallel`).
 pub(crate) trait StoredRow {
     fn integer(&self, index: usize) -> AppResult<i64>;
     fn text(&self, index: usize) -> AppResult<&str>;

@@ -362,20 +362,6 @@ fn with_scan_cache(
     outcome.and(restored)
 }
 
-/// Rows of one statement, read on this thread straight from SQLite (`sqlite_raw`).
-pub(super) async fn scan(
-    pool: &sqlx::SqlitePool,
-    sql: &str,
-    parameters: &[Value<'_>],
-    visit: &mut (dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send),
-) -> AppResult<()> {
-    let mut connection = pool.acquire().await?;
-    let mut locked = connection.lock_handle().await?;
-    let raw = RawConnection::new(&mut locked);
-    let read = || with_scan_cache(&raw, || raw.for_each_row(sql, parameters, |row| visit(row)));
-    super::blocking(read)
-}
-
 /// One statement per job, each on its own pooled connection and thread at once, straight from
 /// SQLite; each job's rows go to `visit` with the job's state.
 pub(super) async fn scan_parallel<S: Send>(
