@@ -127,7 +127,27 @@ pub(crate) async fn run(
     }
     let started = std::time::Instant::now();
     let elapsed_ms = || started.elapsed().as_millis() as u64;
-    let statement = read(&request, &account, on_progress).await?;
+    let window = TimeDelta::days(request.date_window_days);
+    let load_movements = |period: (NaiveDate, NaiveDate)| {
+        store.reconcile_movements(
+            &account.number,
+            account.currency,
+            date_start_us(period.0 - window),
+            date_start_us(period.1 + window + TimeDelta::days(1)),
+        )
+    };
+    // With --date the days are known before the statement is read: read both at once. Without,
+    // the period comes from the statement.
+    let (statement, preloaded) = match request.date {
+        Some(date) => {
+            let (statement, movements) = tokio::join!(
+                read(&request, &account, on_progress),
+                load_movements((date, date))
+            );
+            (statement?, Some(movements?))
+        }
+        None => (read(&request, &account, on_progress).await?, None),
+    };
     tracing::info!(elapsed_ms = elapsed_ms(), "statement read");
     let period = run_period(&request, &statement)?;
     let overlapping = store
@@ -139,15 +159,10 @@ pub(crate) async fn run(
         covered_elsewhere: covered_elsewhere(period, &overlapping),
     };
     let (lines, outside_run, already_reconciled) = lines_of_run(statement.lines, &run_days);
-    let window = TimeDelta::days(request.date_window_days);
-    let movements = store
-        .reconcile_movements(
-            &account.number,
-            account.currency,
-            date_start_us(period.0 - window),
-            date_start_us(period.1 + window + TimeDelta::days(1)),
-        )
-        .await?;
+    let movements = match preloaded {
+        Some(movements) => movements,
+        None => load_movements(period).await?,
+    };
     tracing::info!(elapsed_ms = elapsed_ms(), "movements loaded");
     let options = MatchOptions {
         run_days,
