@@ -26,6 +26,7 @@ pub mod output;
 pub mod reconcile;
 pub mod report;
 pub mod risk;
+pub mod rule_table;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -28,13 +28,12 @@ use super::BreakKind;
 use crate::error::{AppError, AppResult};
 use crate::model::TEXT_LENGTH_MAX;
 use crate::money::{parse_minor, Currency};
+use crate::rule_table::{rule_error, syntax_error, RuleTable};
 use regex::{Regex, RegexBuilder};
 use std::collections::HashSet;
 
 /// Most rules in one file.
 pub(crate) const RULES_MAX: usize = 1_000;
-/// Longest rule name, in characters.
-pub(crate) const RULE_NAME_LENGTH_MAX: usize = 64;
 /// Longest pattern, in characters.
 pub(crate) const PATTERN_LENGTH_MAX: usize = 1_000;
 /// Largest compiled pattern, in bytes (the `regex` crate's size limit): bounds the memory and
@@ -260,12 +259,7 @@ pub(crate) fn parse_rules(text: &str) -> AppResult<RuleSet> {
                 "rule {index}: must be a table ([[rule]] section)"
             )));
         };
-        let rule = RuleParser {
-            index,
-            table,
-            name: None,
-        }
-        .parse()?;
+        let rule = RuleParser(RuleTable::new(index, table)).parse()?;
         if !names.insert(rule.name.clone()) {
             return Err(rule.error("name", "another rule already has this name"));
         }
@@ -274,57 +268,19 @@ pub(crate) fn parse_rules(text: &str) -> AppResult<RuleSet> {
     Ok(RuleSet { rules })
 }
 
-/// One line (the CLI prints errors on one line): where, then what.
-fn syntax_error(text: &str, error: &toml::de::Error) -> AppError {
-    let place = error.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
-        format!("line {line}, column {column}: ")
-    });
-    let message = error.message().trim().replace('\n', " ");
-    AppError::invalid_input(format!(
-        "rules file is not valid TOML: {}{message}",
-        place.unwrap_or_default()
-    ))
-}
+/// Parses one `[[rule]]` table (the checks shared by every rules file are `RuleTable`'s).
+struct RuleParser<'a>(RuleTable<'a>);
 
-fn rule_error(
-    index: usize,
-    name: Option<&str>,
-    field: &str,
-    message: impl std::fmt::Display,
-) -> AppError {
-    let label = name.map_or_else(|| "(unnamed)".to_string(), |name| format!("'{name}'"));
-    AppError::invalid_input(format!("rule {index} {label}: field '{field}': {message}"))
-}
-
-/// Parses one `[[rule]]` table, remembering its name for every later message.
-struct RuleParser<'a> {
-    index: usize,
-    table: &'a toml::Table,
-    name: Option<String>,
+impl<'a> std::ops::Deref for RuleParser<'a> {
+    type Target = RuleTable<'a>;
+    fn deref(&self) -> &RuleTable<'a> {
+        &self.0
+    }
 }
 
 impl RuleParser<'_> {
-    fn error(&self, field: &str, message: impl std::fmt::Display) -> AppError {
-        rule_error(self.index, self.name.as_deref(), field, message)
-    }
-
     fn parse(mut self) -> AppResult<Rule> {
-        // The name first, so every other message can carry it.
-        let name = self.name_field()?;
-        self.name = Some(name.clone());
-        if let Some(key) = self
-            .table
-            .keys()
-            .find(|key| !RULE_KEYS.contains(&key.as_str()))
-        {
-            return Err(self.error(
-                key,
-                format!("unknown field (expected one of: {})", RULE_KEYS.join(", ")),
-            ));
-        }
+        let name = self.0.start(&RULE_KEYS)?;
         let reference = self.pattern_field("reference")?;
         let description = self.pattern_field("description")?;
         let amount_min = self.bound_field("amount_min")?;
@@ -409,38 +365,6 @@ impl RuleParser<'_> {
             action,
             note,
         })
-    }
-
-    fn optional_string(&self, field: &str) -> AppResult<Option<String>> {
-        match self.table.get(field) {
-            None => Ok(None),
-            Some(toml::Value::String(text)) => Ok(Some(text.clone())),
-            Some(other) => {
-                Err(self.error(field, format!("must be a string, not {}", other.type_str())))
-            }
-        }
-    }
-
-    fn name_field(&self) -> AppResult<String> {
-        let name = match self.table.get("name") {
-            None => return Err(self.error("name", "missing")),
-            Some(toml::Value::String(text)) => text.clone(),
-            Some(other) => {
-                return Err(self.error(
-                    "name",
-                    format!("must be a string, not {}", other.type_str()),
-                ))
-            }
-        };
-        let allowed =
-            |character: char| character.is_ascii_alphanumeric() || "_-.".contains(character);
-        if name.is_empty() || name.len() > RULE_NAME_LENGTH_MAX || !name.chars().all(allowed) {
-            return Err(self.error(
-                "name",
-                format!("'{name}' must be 1–{RULE_NAME_LENGTH_MAX} characters of A–Z, a–z, 0–9, '_', '-', '.'"),
-            ));
-        }
-        Ok(name)
     }
 
     fn pattern_field(&self, field: &str) -> AppResult<Option<Regex>> {

@@ -3,10 +3,11 @@
 
 use super::rules::{
     Comparison, DecisionMap, Feature, LevelBounds, MoneyThreshold, ProfileSettings, Rule, RuleSet,
-    Threshold, Window, PER_MILLE_MAX, POINTS_MAX, RULE_NAME_LENGTH_MAX, SCORE_MAX,
+    Threshold, Window, PER_MILLE_MAX, POINTS_MAX, SCORE_MAX,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::RiskDecision;
+use crate::rule_table::{rule_error, syntax_error, RuleTable};
 use std::collections::HashSet;
 
 const TOP_LEVEL_KEYS: [&str; 4] = ["levels", "decisions", "profile", "rule"];
@@ -45,21 +46,6 @@ pub fn parse_rules(text: &str) -> AppResult<RuleSet> {
         decisions,
         profile,
     })
-}
-
-/// One line (the CLI prints errors on one line): where, then what.
-fn syntax_error(text: &str, error: &toml::de::Error) -> AppError {
-    let place = error.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
-        format!("line {line}, column {column}: ")
-    });
-    let message = error.message().trim().replace('\n', " ");
-    AppError::invalid_input(format!(
-        "rules file is not valid TOML: {}{message}",
-        place.unwrap_or_default()
-    ))
 }
 
 fn section<'a>(table: &'a toml::Table, name: &str) -> AppResult<Option<&'a toml::Table>> {
@@ -258,12 +244,7 @@ fn parse_rule_list(value: Option<&toml::Value>) -> AppResult<Vec<Rule>> {
                 "rule {index}: must be a table ([[rule]] section)"
             )));
         };
-        let rule = RuleParser {
-            index,
-            table,
-            name: None,
-        }
-        .parse()?;
+        let rule = RuleParser(RuleTable::new(index, table)).parse()?;
         if !names.insert(rule.name.clone()) {
             return Err(rule_error(
                 index,
@@ -277,42 +258,19 @@ fn parse_rule_list(value: Option<&toml::Value>) -> AppResult<Vec<Rule>> {
     Ok(rules)
 }
 
-fn rule_error(
-    index: usize,
-    name: Option<&str>,
-    field: &str,
-    message: impl std::fmt::Display,
-) -> AppError {
-    let label = name.map_or_else(|| "(unnamed)".to_string(), |name| format!("'{name}'"));
-    AppError::invalid_input(format!("rule {index} {label}: field '{field}': {message}"))
-}
+/// Parses one `[[rule]]` table (the checks shared by every rules file are `RuleTable`'s).
+struct RuleParser<'a>(RuleTable<'a>);
 
-/// Parses one `[[rule]]` table, remembering its name for every later message.
-struct RuleParser<'a> {
-    index: usize,
-    table: &'a toml::Table,
-    name: Option<String>,
+impl<'a> std::ops::Deref for RuleParser<'a> {
+    type Target = RuleTable<'a>;
+    fn deref(&self) -> &RuleTable<'a> {
+        &self.0
+    }
 }
 
 impl RuleParser<'_> {
-    fn error(&self, field: &str, message: impl std::fmt::Display) -> AppError {
-        rule_error(self.index, self.name.as_deref(), field, message)
-    }
-
     fn parse(mut self) -> AppResult<Rule> {
-        // The name first, so every other message can carry it.
-        let name = self.name_field()?;
-        self.name = Some(name.clone());
-        if let Some(key) = self
-            .table
-            .keys()
-            .find(|key| !RULE_KEYS.contains(&key.as_str()))
-        {
-            return Err(self.error(
-                key,
-                format!("unknown field (expected one of: {})", RULE_KEYS.join(", ")),
-            ));
-        }
+        let name = self.0.start(&RULE_KEYS)?;
         let description = self.string_field("description")?;
         let feature_text = self.string_field("feature")?;
         let feature = Feature::parse(&feature_text).ok_or_else(|| {
@@ -349,32 +307,6 @@ impl RuleParser<'_> {
             threshold,
             points,
         })
-    }
-
-    fn required(&self, field: &str) -> AppResult<&toml::Value> {
-        self.table
-            .get(field)
-            .ok_or_else(|| self.error(field, "missing"))
-    }
-
-    fn string_field(&self, field: &str) -> AppResult<String> {
-        match self.required(field)? {
-            toml::Value::String(text) => Ok(text.clone()),
-            other => Err(self.error(field, format!("must be a string, not {}", other.type_str()))),
-        }
-    }
-
-    fn name_field(&self) -> AppResult<String> {
-        let name = self.string_field("name")?;
-        let allowed =
-            |character: char| character.is_ascii_alphanumeric() || "_-.".contains(character);
-        if name.is_empty() || name.len() > RULE_NAME_LENGTH_MAX || !name.chars().all(allowed) {
-            return Err(self.error(
-                "name",
-                format!("'{name}' must be 1–{RULE_NAME_LENGTH_MAX} characters of A–Z, a–z, 0–9, '_', '-', '.'"),
-            ));
-        }
-        Ok(name)
     }
 
     fn window_field(&self, feature: Feature) -> AppResult<Option<Window>> {

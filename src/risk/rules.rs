@@ -19,8 +19,6 @@ pub(crate) const MONEY_THRESHOLD_DECIMALS_MAX: u32 = 4;
 pub(crate) const COUNT_THRESHOLD_MAX: i64 = 1_000_000_000;
 /// Upper bound for day thresholds (account age, dormancy): a century.
 pub(crate) const DAYS_THRESHOLD_MAX: i64 = 36_500;
-/// Longest rule name: names are stored with every factor and shown in tables.
-pub(crate) const RULE_NAME_LENGTH_MAX: usize = 64;
 /// Hex digits of the SHA-256 kept in the version string: enough to tell rule sets apart.
 const VERSION_HEX_LENGTH: usize = 16;
 

@@ -26,6 +26,7 @@ const LAYERS_TOP_DOWN: &[&[&str]] = &[
         "clock",
         "money",
         "csv_input",
+        "rule_table",
         "cpu_pool",
         "fast_map",
         "text",
