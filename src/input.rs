@@ -91,6 +91,82 @@ pub(crate) fn csv_record_error(error: &csv::Error, line: u64) -> AppError {
     }
 }
 
+/// A small CSV file of named columns (account import, bulk resolve), read row by row: columns
+/// found by trimmed header name in any order, and every error naming the file, the line and
+/// (from the caller) the field, as every CSV reader here names them.
+pub(crate) struct NamedColumns {
+    reader: csv::Reader<crate::csv_input::Checked<std::io::BufReader<std::fs::File>>>,
+    positions: Vec<usize>,
+    place: String,
+}
+
+impl NamedColumns {
+    /// Open `path` and find each of `columns` in its header (exit 4 naming the missing one).
+    pub(crate) fn open(path: &std::path::Path, columns: &[&str]) -> AppResult<NamedColumns> {
+        let place = path.display().to_string();
+        let opened = std::fs::File::open(path)
+            .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+        let mut reader = csv::ReaderBuilder::new().from_reader(crate::csv_input::Checked::new(
+            std::io::BufReader::new(opened),
+            b',',
+        ));
+        let headers = reader
+            .headers()
+            .map_err(|error| {
+                crate::csv_input::quoting_error(&error)
+                    .unwrap_or_else(|| AppError::invalid_input(format!("header: {error}")))
+                    .context(&place)
+            })?
+            .clone();
+        let positions = columns
+            .iter()
+            .map(|name| {
+                headers
+                    .iter()
+                    .position(|header| crate::text::trim(header) == *name)
+                    .ok_or_else(|| {
+                        AppError::invalid_input(format!(
+                            "{place}: header: missing column '{name}' (expected {})",
+                            columns.join(",")
+                        ))
+                    })
+            })
+            .collect::<AppResult<_>>()?;
+        Ok(NamedColumns {
+            reader,
+            positions,
+            place,
+        })
+    }
+
+    /// The file as error messages name it.
+    pub(crate) fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// The next row and its line, `None` at the end. A row with fewer or more fields than the
+    /// header, or a broken quote, is exit 4 naming the line.
+    pub(crate) fn next_row(&mut self) -> AppResult<Option<(csv::StringRecord, u64)>> {
+        let mut record = csv::StringRecord::new();
+        let read = self.reader.read_record(&mut record).map_err(|error| {
+            match crate::csv_input::quoting_error(&error) {
+                Some(quoting) => quoting.context(&self.place),
+                None => {
+                    let line = error.position().map_or(0, |position| position.line());
+                    csv_record_error(&error, line).context(&self.place)
+                }
+            }
+        })?;
+        let line = record.position().map_or(0, |position| position.line());
+        Ok(read.then_some((record, line)))
+    }
+
+    /// The value of the `slot`th requested column in `record`, untrimmed.
+    pub(crate) fn field<'r>(&self, record: &'r csv::StringRecord, slot: usize) -> &'r str {
+        record.get(self.positions[slot]).unwrap_or("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

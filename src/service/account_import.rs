@@ -8,58 +8,20 @@ use crate::money::Currency;
 
 /// Validate the whole file before anything is written: a bad row is exit 4 with its line.
 pub(crate) fn read_rows(file: &std::path::Path) -> AppResult<Vec<ImportRow>> {
-    let place = file.display().to_string();
-    let opened = std::fs::File::open(file)
-        .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(crate::csv_input::Checked::new(
-        std::io::BufReader::new(opened),
-        b',',
-    ));
-    let csv_error = |error: csv::Error, what: &str| {
-        crate::csv_input::quoting_error(&error)
-            .unwrap_or_else(|| AppError::invalid_input(format!("{what}{error}")))
-            .context(&place)
-    };
     let expected = ["number", "holder", "type", "currency", "overdraft_limit"];
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_error(e, "header: "))?
-        .clone();
-    let positions: Vec<usize> = expected
-        .iter()
-        .map(|name| {
-            headers
-                .iter()
-                .position(|h| h.trim() == *name)
-                .ok_or_else(|| {
-                    AppError::invalid_input(format!(
-                        "{place}: header: missing column '{name}' (expected {})",
-                        expected.join(",")
-                    ))
-                })
-        })
-        .collect::<AppResult<_>>()?;
+    let mut file = crate::input::NamedColumns::open(file, &expected)?;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        // A row with fewer or more fields than the header is refused by the csv reader (it is
-        // not flexible), named as every CSV reader names it (`crate::input`).
-        let record = record.map_err(|e| match crate::csv_input::quoting_error(&e) {
-            Some(error) => error.context(&place),
-            None => {
-                let line = e.position().map_or(0, |p| p.line());
-                crate::input::csv_record_error(&e, line).context(&place)
-            }
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
+    while let Some((record, line)) = file.next_row()? {
         if rows.len() >= ACCOUNT_IMPORT_ROWS_MAX {
             return Err(AppError::invalid_input(format!(
-                "{place}: more than {ACCOUNT_IMPORT_ROWS_MAX} rows; split the file"
+                "{}: more than {ACCOUNT_IMPORT_ROWS_MAX} rows; split the file",
+                file.place()
             )));
         }
         // Values go to the shared validators untrimmed: trimming is their rule (`crate::input`).
-        let field = |slot: usize| record.get(positions[slot]).unwrap_or("").to_string();
-        let request =
-            account_row_request(&field).map_err(|e| e.context(format!("{place}: line {line}")))?;
+        let field = |slot: usize| file.field(&record, slot).to_string();
+        let request = account_row_request(&field)
+            .map_err(|e| e.context(format!("{}: line {line}", file.place())))?;
         rows.push(ImportRow { line, request });
     }
     Ok(rows)

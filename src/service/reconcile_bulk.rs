@@ -31,51 +31,16 @@ pub(crate) struct Decision {
 
 /// Read and check every row of a decisions file (exit 4 naming the line and field).
 pub(crate) fn read_decisions(file: &Path) -> AppResult<Vec<Decision>> {
-    let place = file.display().to_string();
-    let opened = std::fs::File::open(file)
-        .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(crate::csv_input::Checked::new(
-        std::io::BufReader::new(opened),
-        b',',
-    ));
-    let headers = reader
-        .headers()
-        .map_err(|error| {
-            crate::csv_input::quoting_error(&error)
-                .unwrap_or_else(|| AppError::invalid_input(format!("header: {error}")))
-                .context(&place)
-        })?
-        .clone();
-    let positions: Vec<usize> = COLUMNS
-        .iter()
-        .map(|name| {
-            headers
-                .iter()
-                .position(|header| crate::text::trim(header) == *name)
-                .ok_or_else(|| {
-                    AppError::invalid_input(format!(
-                        "{place}: header: missing column '{name}' (expected {})",
-                        COLUMNS.join(",")
-                    ))
-                })
-        })
-        .collect::<AppResult<_>>()?;
+    let mut file = crate::input::NamedColumns::open(file, &COLUMNS)?;
+    let place = file.place().to_string();
     let mut decisions = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|error| match crate::csv_input::quoting_error(&error) {
-            Some(quoting) => quoting.context(&place),
-            None => {
-                let line = error.position().map_or(0, |position| position.line());
-                crate::input::csv_record_error(&error, line).context(&place)
-            }
-        })?;
-        let line = record.position().map_or(0, |position| position.line());
+    while let Some((record, line)) = file.next_row()? {
         if decisions.len() >= DECISION_ROWS_MAX {
             return Err(AppError::invalid_input(format!(
                 "{place}: more than {DECISION_ROWS_MAX} rows; split the file"
             )));
         }
-        let field = |slot: usize| record.get(positions[slot]).unwrap_or("");
+        let field = |slot: usize| file.field(&record, slot);
         let decision = decision_row(line, &field)
             .map_err(|error| error.context(format_args!("{place}: line {line}")))?;
         decisions.push(decision);
