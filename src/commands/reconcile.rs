@@ -366,28 +366,13 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
     };
     let store = context.store().await?;
     let outcome = reconcile_run::resolve(store, &context.actor, item_id, &action, note).await?;
-    let item = ItemView::from(&outcome.item);
-    let mut sections = vec![Section::of_records(std::slice::from_ref(&item)).titled("resolved")];
-    let transfer = outcome
-        .transfer
-        .as_ref()
-        .map(|transfer| TransferView::new(transfer, false));
-    if let Some(transfer) = &transfer {
+    let view = resolved_item_view(context, &outcome);
+    let mut sections =
+        vec![Section::of_records(std::slice::from_ref(&view.item)).titled("resolved")];
+    if let Some(transfer) = &view.transfer {
         sections.push(Section::of_records(std::slice::from_ref(transfer)).titled("adjustment"));
     }
-    let document = to_json(&ResolvedItemView {
-        item,
-        run_id: outcome.run.id,
-        account: outcome.run.account.clone(),
-        date: outcome
-            .item
-            .date
-            .unwrap_or(outcome.run.last_day())
-            .to_string(),
-        transfer,
-        trace_id: context.actor.trace_id.clone(),
-    });
-    Ok(Output::view(View::new(document, sections)))
+    Ok(Output::view(View::new(to_json(&view), sections)))
 }
 
 /// `reconcile resolve --file`: every decision of the file, in one transaction.
@@ -426,7 +411,7 @@ async fn resolve_file(context: &Context, file: &Path) -> AppResult<Output> {
     ))
 }
 
-/// One item of `resolve --file`, as `resolve ITEM_ID` shows it.
+/// One resolved item, as `resolve ITEM_ID` and `resolve --file` show it.
 fn resolved_item_view(context: &Context, outcome: &ResolveOutcome) -> ResolvedItemView {
     ResolvedItemView {
         item: ItemView::from(&outcome.item),

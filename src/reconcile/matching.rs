@@ -556,6 +556,23 @@ impl<'a> Matcher<'a> {
         });
     }
 
+    /// The open movements sorted by (currency, amount, date), for range searches.
+    fn open_movement_keys(&self) -> SortedKeys {
+        SortedKeys::new(
+            (0..self.internal.len())
+                .filter(|index| self.is_movement_open(*index))
+                .map(|index| {
+                    let movement = &self.internal[index];
+                    SortKey::new(
+                        movement.currency,
+                        movement.amount_minor,
+                        movement.date,
+                        index,
+                    )
+                }),
+        )
+    }
+
     /// Lines the bank booked as one entry (a camt batch: the same `group`), none matched by
     /// reference, settle the one open movement of their total within the date window of the
     /// entry, when exactly one fits.
@@ -574,19 +591,7 @@ impl<'a> Matcher<'a> {
         if groups.is_empty() {
             return;
         }
-        let movement_keys = SortedKeys::new(
-            (0..self.internal.len())
-                .filter(|index| self.is_movement_open(*index))
-                .map(|index| {
-                    let movement = &self.internal[index];
-                    SortKey::new(
-                        movement.currency,
-                        movement.amount_minor,
-                        movement.date,
-                        index,
-                    )
-                }),
-        );
+        let movement_keys = self.open_movement_keys();
         for (_, members) in groups {
             let first = &self.lines[members[0]];
             let same_currency = members
@@ -652,16 +657,7 @@ impl<'a> Matcher<'a> {
         let open_lines: Vec<usize> = (0..self.lines.len())
             .filter(|index| self.is_line_open(*index))
             .collect();
-        let open_movements = (0..self.internal.len()).filter(|index| self.is_movement_open(*index));
-        let movement_keys = SortedKeys::new(open_movements.map(|index| {
-            let movement = &self.internal[index];
-            SortKey::new(
-                movement.currency,
-                movement.amount_minor,
-                movement.date,
-                index,
-            )
-        }));
+        let movement_keys = self.open_movement_keys();
         let line_keys = SortedKeys::new(open_lines.iter().map(|index| {
             let line = &self.lines[*index];
             SortKey::new(line.currency, line.amount_minor, line.date, *index)
