@@ -91,11 +91,18 @@ pub(crate) fn csv_record_error(error: &csv::Error, line: u64) -> AppError {
     }
 }
 
+/// Largest file `NamedColumns` reads, in bytes: it holds the file in memory (these files are
+/// small: 100,000 rows of a few fields).
+pub(crate) const NAMED_COLUMNS_BYTES_MAX: u64 = 256 << 20;
+
 /// A small CSV file of named columns (account import, bulk resolve), read row by row: columns
 /// found by trimmed header name in any order, and every error naming the file, the line and
 /// (from the caller) the field, as every CSV reader here names them.
 pub(crate) struct NamedColumns {
-    reader: csv::Reader<crate::csv_input::Checked<std::io::BufReader<std::fs::File>>>,
+    reader: csv::Reader<crate::csv_input::Checked<std::io::Cursor<std::sync::Arc<[u8]>>>>,
+    bytes: std::sync::Arc<[u8]>,
+    /// The last byte offset turned into a line, and its line: rows come in file order.
+    counted: (usize, u64),
     positions: Vec<usize>,
     place: String,
 }
@@ -104,10 +111,17 @@ impl NamedColumns {
     /// Open `path` and find each of `columns` in its header (exit 4 naming the missing one).
     pub(crate) fn open(path: &std::path::Path, columns: &[&str]) -> AppResult<NamedColumns> {
         let place = path.display().to_string();
-        let opened = std::fs::File::open(path)
-            .map_err(|error| AppError::invalid_input(format!("{place}: {error}")))?;
+        let unreadable =
+            |error: std::io::Error| AppError::invalid_input(format!("{place}: {error}"));
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
+        if size > NAMED_COLUMNS_BYTES_MAX {
+            return Err(AppError::invalid_input(format!(
+                "{place}: {size} bytes, more than {NAMED_COLUMNS_BYTES_MAX}; split the file"
+            )));
+        }
+        let bytes: std::sync::Arc<[u8]> = std::fs::read(path).map_err(unreadable)?.into();
         let mut reader = csv::ReaderBuilder::new().from_reader(crate::csv_input::Checked::new(
-            std::io::BufReader::new(opened),
+            std::io::Cursor::new(bytes.clone()),
             b',',
         ));
         let headers = reader
@@ -134,6 +148,8 @@ impl NamedColumns {
             .collect::<AppResult<_>>()?;
         Ok(NamedColumns {
             reader,
+            bytes,
+            counted: (0, 1),
             positions,
             place,
         })
@@ -144,20 +160,45 @@ impl NamedColumns {
         &self.place
     }
 
+    /// The physical line of a record the csv crate places at `byte`. The crate skips blank
+    /// lines without counting them, and places the next record at the first blank line: skip
+    /// them here and count every newline before the record.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = (byte as usize).min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
+        let (counted_byte, counted_line) = self.counted;
+        if start < counted_byte {
+            return counted_line;
+        }
+        let newlines = self.bytes[counted_byte..start]
+            .iter()
+            .filter(|byte| **byte == b'\n')
+            .count() as u64;
+        self.counted = (start, counted_line + newlines);
+        self.counted.1
+    }
+
     /// The next row and its line, `None` at the end. A row with fewer or more fields than the
     /// header, or a broken quote, is exit 4 naming the line.
     pub(crate) fn next_row(&mut self) -> AppResult<Option<(csv::StringRecord, u64)>> {
         let mut record = csv::StringRecord::new();
-        let read = self.reader.read_record(&mut record).map_err(|error| {
-            match crate::csv_input::quoting_error(&error) {
-                Some(quoting) => quoting.context(&self.place),
-                None => {
-                    let line = error.position().map_or(0, |position| position.line());
-                    csv_record_error(&error, line).context(&self.place)
+        let read = match self.reader.read_record(&mut record) {
+            Ok(read) => read,
+            Err(error) => {
+                if let Some(quoting) = crate::csv_input::quoting_error(&error) {
+                    return Err(quoting.context(&self.place));
                 }
+                let line = error
+                    .position()
+                    .map_or(0, |position| self.line_at(position.byte()));
+                return Err(csv_record_error(&error, line).context(&self.place));
             }
-        })?;
-        let line = record.position().map_or(0, |position| position.line());
+        };
+        let line = record
+            .position()
+            .map_or(0, |position| self.line_at(position.byte()));
         Ok(read.then_some((record, line)))
     }
 
@@ -169,6 +210,22 @@ impl NamedColumns {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn named_columns_name_the_physical_line_after_blank_lines() {
+        let path = std::env::temp_dir().join(format!("named-columns-{}.csv", std::process::id()));
+        std::fs::write(&path, "a,b\n1,2\n\n3,4\r\n\r\n\n5,6\n").unwrap();
+        let mut file = NamedColumns::open(&path, &["b", "a"]).unwrap();
+        let mut found = Vec::new();
+        while let Some((record, line)) = file.next_row().unwrap() {
+            found.push((file.field(&record, 0).to_string(), line));
+        }
+        std::fs::remove_file(&path).unwrap();
+        let expected =
+            [("2", 2), ("4", 4), ("6", 7)].map(|(field, line)| (field.to_string(), line));
+        assert_eq!(found, expected);
+    }
+
     use super::*;
 
     #[test]
