@@ -174,7 +174,7 @@ impl QuoteScanner {
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
+pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
@@ -254,6 +254,50 @@ pub fn quoting_error(error: &csv::Error) -> Option<AppError> {
             .cloned(),
         _ => None,
     }
+}
+
+/// Ends the input with a newline if the file does not, so every record ends with one and its
+/// first line can be computed from the line after it.
+pub(crate) struct NewlineTerminated<R> {
+    inner: R,
+    last_byte: Option<u8>,
+    finished: bool,
+}
+
+impl<R> NewlineTerminated<R> {
+    pub(crate) fn new(inner: R) -> NewlineTerminated<R> {
+        NewlineTerminated {
+            inner,
+            last_byte: None,
+            finished: false,
+        }
+    }
+}
+
+impl<R: Read> Read for NewlineTerminated<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.finished || buffer.is_empty() {
+            return Ok(0);
+        }
+        let count = self.inner.read(buffer)?;
+        if count > 0 {
+            self.last_byte = Some(buffer[count - 1]);
+            return Ok(count);
+        }
+        self.finished = true;
+        if self.last_byte.is_some_and(|byte| byte != b'\n') {
+            buffer[0] = b'\n';
+            return Ok(1);
+        }
+        Ok(0)
+    }
+}
+
+/// The physical line where `record` starts, given the reader's line right after reading it
+/// (the reader's input `NewlineTerminated`, so every record ends with a newline). The csv
+/// crate's own record position points at the blank lines it skipped before the record.
+pub(crate) fn record_start_line(line_after: u64, record: &csv::StringRecord) -> u64 {
+    line_after.saturating_sub(1 + count_newlines(record.as_slice().as_bytes()))
 }
 
 #[cfg(test)]

@@ -107,9 +107,9 @@ pub(crate) async fn import_file(
     let path = checked.path();
     let file = File::open(path)
         .map_err(|error| AppError::invalid_input(format!("{}: {error}", path.display())))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(
+        crate::csv_input::NewlineTerminated::new(BufReader::with_capacity(1 << 20, file)),
+    );
     let columns = column_positions(&mut reader, path)?;
     let mut checkpointer = store.checkpointer();
     let source = Source {
@@ -127,7 +127,7 @@ pub(crate) async fn import_file(
 
 /// The CSV being imported.
 struct Source {
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<crate::csv_input::NewlineTerminated<BufReader<File>>>,
     columns: Columns,
     record: csv::StringRecord,
 }
@@ -167,11 +167,17 @@ async fn import_batches(
         }
         let mut pending: Vec<PendingRow> = Vec::with_capacity(batch_rows);
         while pending.len() < batch_rows {
-            let line = reader.position().line();
             let read = reader.read_record(&mut record);
             if matches!(read, Ok(false)) {
                 break;
             }
+            // Counted from the line after the row: the csv crate's own position of a row points
+            // at the blank lines it skipped before it.
+            let line_after = reader.position().line();
+            let line = match read {
+                Ok(_) => crate::csv_input::record_start_line(line_after, &record),
+                Err(_) => line_after.saturating_sub(1),
+            };
             // Every row counts, readable or not: rows = posted + replayed + rejected.
             summary.rows += 1;
             if summary.rows > IMPORT_ROWS_MAX {
@@ -231,7 +237,10 @@ fn count_reject(
     observer.rejected(row)
 }
 
-fn column_positions(reader: &mut csv::Reader<BufReader<File>>, path: &Path) -> AppResult<Columns> {
+fn column_positions(
+    reader: &mut csv::Reader<impl std::io::Read>,
+    path: &Path,
+) -> AppResult<Columns> {
     let headers = reader
         .headers()
         .map_err(|error| AppError::invalid_input(format!("{}: header: {error}", path.display())))?

@@ -10,6 +10,7 @@ both_backends! {
     transfer_import_refuses_an_unclosed_quote => transfer_import_refuses_an_unclosed_quote;
     account_import_refuses_an_unclosed_quote => account_import_refuses_an_unclosed_quote;
     statements_refuse_an_unclosed_quote => statements_refuse_an_unclosed_quote;
+    rows_after_blank_lines_are_named_by_their_physical_line => rows_after_blank_lines_are_named_by_their_physical_line;
 }
 
 const SETTLEMENT: &str = "BANK0001";
@@ -227,4 +228,41 @@ fn quotes_inside_unquoted_fields_and_spaces_after_a_closing_quote_are_kept() {
             description
         );
     }
+}
+
+/// The csv crate skips blank lines without counting them: a rejected row after blank lines,
+/// and the last row of a file without a final newline, are still named by the line an editor
+/// shows (transfer import's rejects file; account import's error).
+fn rows_after_blank_lines_are_named_by_their_physical_line(ledger: &Ledger) {
+    accounts(ledger);
+    let rows = format!(
+        "{IMPORT_HEADER}{}\n{}\r\n\r\n\n{}",
+        transfer_row("ok", "first"),
+        transfer_row("precise", "x").replace("1.00", "1.001"),
+        transfer_row("word", "y").replace("1.00", "one").trim_end()
+    );
+    let file = ledger.write("blank-lines.csv", &rows);
+    let rejects = ledger.path("blank-lines.rejects.csv");
+    let run = ledger.run(&[
+        "transfer",
+        "import",
+        file.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<String> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(lines, ["4", "8"]);
+    let accounts = ledger.write(
+        "accounts-blank.csv",
+        "number,holder,type,currency,overdraft_limit\nACCT0009,Carl,checking,USD,\n\n\nACCT0010,Dora,checking,XXX,\n",
+    );
+    let refused = ledger.run(&["account", "import", accounts.to_str().unwrap()]);
+    refused.assert_error(4, "invalid_currency");
+    assert!(refused.stderr.contains("line 5"), "{}", refused.stderr);
 }

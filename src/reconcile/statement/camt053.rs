@@ -114,7 +114,7 @@ impl<R> LineCountingReader<R> {
 impl<R: BufRead> Read for LineCountingReader<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let count = self.inner.read(buffer)?;
-        self.newlines += count_newlines(&buffer[..count]);
+        self.newlines += crate::csv_input::count_newlines(&buffer[..count]);
         self.last_byte = buffer[..count].last().copied().or(self.last_byte);
         Ok(count)
     }
@@ -129,15 +129,11 @@ impl<R: BufRead> BufRead for LineCountingReader<R> {
         // fill_buf after a fill_buf returns the same buffered bytes without reading.
         if let Ok(buffered) = self.inner.fill_buf() {
             let consumed = &buffered[..amount.min(buffered.len())];
-            self.newlines += count_newlines(consumed);
+            self.newlines += crate::csv_input::count_newlines(consumed);
             self.last_byte = consumed.last().copied().or(self.last_byte);
         }
         self.inner.consume(amount);
     }
-}
-
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|byte| **byte == b'\n').count() as u64
 }
 
 #[derive(Default)]

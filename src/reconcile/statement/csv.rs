@@ -47,10 +47,9 @@ pub(crate) fn read<R: Read>(
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(true)
-        .from_reader(NewlineTerminated::new(crate::csv_input::Checked::new(
-            input,
-            options.delimiter,
-        )));
+        .from_reader(crate::csv_input::NewlineTerminated::new(
+            crate::csv_input::Checked::new(input, options.delimiter),
+        ));
     let headers = reader
         .byte_headers()
         .map_err(|error| csv_error(&error, 1))?
@@ -74,7 +73,7 @@ pub(crate) fn read<R: Read>(
         if !more.map_err(|error| csv_error(&error, next_line - 1))? {
             break;
         }
-        let source_line = next_line - 1 - count_newlines(record.as_slice().as_bytes());
+        let source_line = crate::csv_input::record_start_line(next_line, &record);
         check_line_count(lines.len())
             .and_then(|()| parser.parse(&record, lines.len() as u64 + 1, source_line))
             .map(|line| lines.push(line))
@@ -207,47 +206,6 @@ impl RecordParser<'_> {
 
 fn field(record: &::csv::StringRecord, index: usize) -> &str {
     record.get(index).map_or("", crate::text::trim)
-}
-
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|byte| **byte == b'\n').count() as u64
-}
-
-/// Ends the input with a newline if the file does not, so every record ends with one and its
-/// first line can be computed from the line after it.
-struct NewlineTerminated<R> {
-    inner: R,
-    last_byte: Option<u8>,
-    finished: bool,
-}
-
-impl<R> NewlineTerminated<R> {
-    fn new(inner: R) -> NewlineTerminated<R> {
-        NewlineTerminated {
-            inner,
-            last_byte: None,
-            finished: false,
-        }
-    }
-}
-
-impl<R: Read> Read for NewlineTerminated<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        if self.finished || buffer.is_empty() {
-            return Ok(0);
-        }
-        let count = self.inner.read(buffer)?;
-        if count > 0 {
-            self.last_byte = Some(buffer[count - 1]);
-            return Ok(count);
-        }
-        self.finished = true;
-        if self.last_byte.is_some_and(|byte| byte != b'\n') {
-            buffer[0] = b'\n';
-            return Ok(1);
-        }
-        Ok(0)
-    }
 }
 
 fn optional_text(
