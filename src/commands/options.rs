@@ -16,15 +16,16 @@ pub(crate) struct GlobalOptions {
     )]
     pub(crate) database_url: String,
     /// Output format
-    #[arg(long, env = "FINCORE_FORMAT", value_enum, default_value_t = Format::Table, global = true)]
+    #[arg(long, env = "FINCORE_FORMAT", hide_env_values = true, value_enum, default_value_t = Format::Table, global = true)]
     pub(crate) format: Format,
     /// Who acts; recorded on every audit event (default: the login user)
-    #[arg(long, env = "FINCORE_OPERATOR", global = true)]
+    #[arg(long, env = "FINCORE_OPERATOR", hide_env_values = true, global = true)]
     pub(crate) operator: Option<String>,
     /// Seconds to wait for the database connection before exit 7
     #[arg(
         long = "db-timeout",
         env = "FINCORE_DB_TIMEOUT",
+        hide_env_values = true,
         default_value_t = 5,
         global = true
     )]
@@ -33,6 +34,7 @@ pub(crate) struct GlobalOptions {
     #[arg(
         long = "lock-timeout",
         env = "FINCORE_LOCK_TIMEOUT",
+        hide_env_values = true,
         default_value_t = crate::store::LOCK_TIMEOUT.as_secs(),
         global = true
     )]
@@ -47,7 +49,7 @@ pub(crate) struct GlobalOptions {
     #[arg(short = 'v', action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
     /// Log line format on stderr
-    #[arg(long = "log-format", env = "FINCORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long = "log-format", env = "FINCORE_LOG_FORMAT", hide_env_values = true, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub(crate) log_format: LogFormat,
 }
 

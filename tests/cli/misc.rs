@@ -102,3 +102,27 @@ fn demo_builds_a_balanced_ledger() {
     assert!(table.stdout.contains("== reconciliation =="));
     assert!(table.stdout.contains("risk rescoring"));
 }
+
+/// Help shows which environment variable sets an option, never a value: clap printed
+/// `[env: FINCORE_FORMAT=]` for an unset variable, which reads as "set to nothing".
+#[test]
+fn help_names_environment_variables_without_values() {
+    let ledger = Ledger::sqlite();
+    let help = ledger.run_with(&["--help"], &[("FINCORE_OPERATOR", "secret-operator")]);
+    assert_eq!(help.code, 0);
+    for name in [
+        "FINCORE_DATABASE_URL",
+        "FINCORE_FORMAT",
+        "FINCORE_OPERATOR",
+        "FINCORE_DB_TIMEOUT",
+        "FINCORE_LOCK_TIMEOUT",
+        "FINCORE_LOG_FORMAT",
+    ] {
+        assert!(
+            help.stdout.contains(&format!("[env: {name}]")),
+            "{name}: {}",
+            help.stdout
+        );
+    }
+    assert!(!help.stdout.contains("secret-operator"), "{}", help.stdout);
+}
