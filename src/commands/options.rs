@@ -4,13 +4,16 @@
 use crate::output::Format;
 use clap::ValueEnum;
 
+/// The database when neither `--db` nor `FINCORE_DATABASE_URL` names one.
+pub(crate) const DATABASE_URL_DEFAULT: &str = "sqlite://fincore.db";
+
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct GlobalOptions {
     /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
     #[arg(
         long = "db",
         env = "FINCORE_DATABASE_URL",
-        default_value = "sqlite://fincore.db",
+        default_value = DATABASE_URL_DEFAULT,
         global = true,
         hide_env_values = true
     )]

@@ -430,6 +430,23 @@ fn resolved_item_view(context: &Context, outcome: &ResolveOutcome) -> ResolvedIt
     }
 }
 
+/// ` --db URL` for a hint the operator copies, when this run's database is not the default
+/// (the demo's, or one given with `--db`): without it the hinted command would create and use
+/// an empty `fincore.db` in the current directory. A PostgreSQL URL is not repeated (it may
+/// hold a password): the hint says `--db URL`.
+fn database_flag(context: &Context) -> String {
+    let url = &context.global.database_url;
+    if url == super::options::DATABASE_URL_DEFAULT {
+        String::new()
+    } else if url.starts_with("sqlite:") && !url.contains(['\'', ' ']) {
+        format!(" --db {url}")
+    } else if url.starts_with("sqlite:") && !url.contains('\'') {
+        format!(" --db '{url}'")
+    } else {
+        " --db URL".to_string()
+    }
+}
+
 /// A run's days in tables: one date, or `from to to`.
 fn period_text(period: &PeriodView) -> String {
     if period.from == period.to {
@@ -842,8 +859,9 @@ fn run_view(
         format!("fully reconciled: all {} breaks are resolved", items.len())
     } else {
         format!(
-            "{unresolved} of {} breaks unresolved; resolve with: fincore reconcile resolve ITEM (--post-to ACCOUNT | --accept) --note TEXT",
-            items.len()
+            "{unresolved} of {} breaks unresolved; resolve with: fincore{} reconcile resolve ITEM (--post-to ACCOUNT | --accept) --note TEXT",
+            items.len(),
+            database_flag(context)
         )
     };
     View::new(Value::Null, sections).with_note(note)

@@ -126,3 +126,23 @@ fn help_names_environment_variables_without_values() {
     }
     assert!(!help.stdout.contains("secret-operator"), "{}", help.stdout);
 }
+
+/// The demo's "resolve with" hint works where it is printed: it names the demo's database
+/// (without `--db` it would create and use an empty `fincore.db` in the current directory).
+#[test]
+fn demo_hints_name_the_demo_database() {
+    let ledger = Ledger::sqlite();
+    let dir = ledger.path("demo");
+    let run = ledger.run(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = format!("sqlite://{}", dir.join("demo.db").display());
+    let hint = format!("resolve with: fincore --db {url} reconcile resolve ITEM");
+    assert!(run.stdout.contains(&hint), "{}", run.stdout);
+    let breaks = ledger.run(&["--db", &url, "--format", "json", "reconcile", "list"]);
+    assert_eq!(breaks.code, 0, "{}", breaks.stderr);
+    assert_eq!(breaks.json().as_array().unwrap().len(), 1);
+    assert!(
+        !ledger.path("fincore.db").exists()
+            || std::fs::metadata(ledger.path("fincore.db")).unwrap().len() == 0
+    );
+}
