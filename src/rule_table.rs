@@ -32,6 +32,36 @@ pub(crate) fn rule_error(
     AppError::invalid_input(format!("rule {index} {label}: field '{field}': {message}"))
 }
 
+/// Parse every `[[rule]]` entry with `parse`, in file order: each must be a table, and no two
+/// rules may share a name (the second is refused, naming its position).
+pub(crate) fn parse_each<R>(
+    entries: &[toml::Value],
+    mut parse: impl FnMut(RuleTable<'_>) -> AppResult<R>,
+    name_of: impl Fn(&R) -> &str,
+) -> AppResult<Vec<R>> {
+    let mut names = std::collections::HashSet::new();
+    let mut rules = Vec::with_capacity(entries.len());
+    for (position, entry) in entries.iter().enumerate() {
+        let index = position + 1;
+        let toml::Value::Table(table) = entry else {
+            return Err(AppError::invalid_input(format!(
+                "rule {index}: must be a table ([[rule]] section)"
+            )));
+        };
+        let rule = parse(RuleTable::new(index, table))?;
+        if !names.insert(name_of(&rule).to_string()) {
+            return Err(rule_error(
+                index,
+                Some(name_of(&rule)),
+                "name",
+                "another rule already has this name",
+            ));
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
 /// One rule's table, remembering its position and (once read) its name for every message.
 pub(crate) struct RuleTable<'a> {
     pub(crate) index: usize,

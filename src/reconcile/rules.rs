@@ -28,9 +28,8 @@ use super::BreakKind;
 use crate::error::{AppError, AppResult};
 use crate::model::TEXT_LENGTH_MAX;
 use crate::money::{parse_minor, Currency};
-use crate::rule_table::{rule_error, syntax_error, RuleTable};
+use crate::rule_table::{parse_each, rule_error, syntax_error, RuleTable};
 use regex::{Regex, RegexBuilder};
-use std::collections::HashSet;
 
 /// Most rules in one file.
 pub(crate) const RULES_MAX: usize = 1_000;
@@ -250,21 +249,11 @@ pub(crate) fn parse_rules(text: &str) -> AppResult<RuleSet> {
             entries.len()
         )));
     }
-    let mut names = HashSet::new();
-    let mut rules = Vec::with_capacity(entries.len());
-    for (position, entry) in entries.iter().enumerate() {
-        let index = position + 1;
-        let toml::Value::Table(table) = entry else {
-            return Err(AppError::invalid_input(format!(
-                "rule {index}: must be a table ([[rule]] section)"
-            )));
-        };
-        let rule = RuleParser(RuleTable::new(index, table)).parse()?;
-        if !names.insert(rule.name.clone()) {
-            return Err(rule.error("name", "another rule already has this name"));
-        }
-        rules.push(rule);
-    }
+    let rules = parse_each(
+        entries,
+        |table| RuleParser(table).parse(),
+        |rule| rule.name.as_str(),
+    )?;
     Ok(RuleSet { rules })
 }
 

@@ -7,8 +7,7 @@ use super::rules::{
 };
 use crate::error::{AppError, AppResult};
 use crate::model::RiskDecision;
-use crate::rule_table::{rule_error, syntax_error, RuleTable};
-use std::collections::HashSet;
+use crate::rule_table::{parse_each, syntax_error, RuleTable};
 
 const TOP_LEVEL_KEYS: [&str; 4] = ["levels", "decisions", "profile", "rule"];
 const RULE_KEYS: [&str; 7] = [
@@ -235,27 +234,11 @@ fn parse_rule_list(value: Option<&toml::Value>) -> AppResult<Vec<Rule>> {
             "rules file: 'rule' must be an array of tables ([[rule]] sections)",
         ));
     };
-    let mut names = HashSet::new();
-    let mut rules = Vec::with_capacity(entries.len());
-    for (position, entry) in entries.iter().enumerate() {
-        let index = position + 1;
-        let toml::Value::Table(table) = entry else {
-            return Err(AppError::invalid_input(format!(
-                "rule {index}: must be a table ([[rule]] section)"
-            )));
-        };
-        let rule = RuleParser(RuleTable::new(index, table)).parse()?;
-        if !names.insert(rule.name.clone()) {
-            return Err(rule_error(
-                index,
-                Some(&rule.name),
-                "name",
-                "another rule already has this name",
-            ));
-        }
-        rules.push(rule);
-    }
-    Ok(rules)
+    parse_each(
+        entries,
+        |table| RuleParser(table).parse(),
+        |rule| rule.name.as_str(),
+    )
 }
 
 /// Parses one `[[rule]]` table (the checks shared by every rules file are `RuleTable`'s).
