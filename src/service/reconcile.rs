@@ -395,14 +395,29 @@ async fn check_closing_balances(
 ) -> AppResult<(Vec<BalanceCheck>, Vec<BreakItem>)> {
     let mut checks = Vec::new();
     let mut breaks = Vec::new();
+    // Closings come in date order: the ledger is summed once up to the first day's end, then
+    // only each next day's slice (a month of daily MT940 messages is not 31 sums from the start).
+    let (mut summed_to_us, mut ledger_minor) = (i64::MIN, 0_i64);
     for (date, balances) in closings.iter().filter(|(date, _)| days.contains(*date)) {
         let day_end_us = date_start_us(*date) + MICROS_PER_DAY;
+        assert!(
+            day_end_us > summed_to_us,
+            "closing balances are in date order"
+        );
+        ledger_minor = ledger_minor
+            .checked_add(
+                store
+                    .entry_sum_between(&account.number, summed_to_us, day_end_us)
+                    .await?,
+            )
+            .ok_or_else(|| AppError::storage("the settlement account's balance overflows"))?;
+        summed_to_us = day_end_us;
         let check = BalanceCheck {
             currency: balances.currency,
             date: *date,
             statement_opening_minor: balances.opening_minor,
             statement_closing_minor: balances.closing_minor,
-            ledger_closing_minor: store.entry_sum_before(&account.number, day_end_us).await?,
+            ledger_closing_minor: ledger_minor,
         };
         checks.push(check);
         let Some(difference_minor) = check.difference_minor(account.currency) else {

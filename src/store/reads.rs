@@ -199,14 +199,25 @@ impl Store {
     }
 
     /// Sum of an account's entries strictly before `before_us` (+ debit, − credit).
-    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
     pub(crate) async fn entry_sum_before(&self, account: &str, before_us: i64) -> AppResult<i64> {
+        self.entry_sum_between(account, i64::MIN, before_us).await
+    }
+
+    /// Sum of an account's entries at `from_us` or later and strictly before `to_us`.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn entry_sum_between(
+        &self,
+        account: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> AppResult<i64> {
         let total: i64 = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM entries WHERE account = $1 AND at_us < $2",
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM entries WHERE account = $1 AND at_us >= $2 AND at_us < $3",
             )
             .bind(account)
-            .bind(before_us)
+            .bind(from_us)
+            .bind(to_us)
             .fetch_one(pool)
             .await?
         });
