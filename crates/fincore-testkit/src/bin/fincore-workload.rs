@@ -168,30 +168,12 @@ const STATEMENT_DATE: &str = "2026-11-20";
 fn write_statement_workload(lines: usize, seed: u64, out: &std::path::Path) -> Result<(), String> {
     use fincore::money::Currency;
     use fincore::reconcile::match_statement;
-    use fincore_testkit::reconcile::{
-        generate, write_csv, write_transfers_csv, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS,
-    };
+    use fincore_testkit::reconcile::{generate, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS};
     std::fs::create_dir_all(out).map_err(|error| error.to_string())?;
     let currency = Currency::parse("EUR").map_err(|error| error.message)?;
     let date = fincore::clock::parse_date(STATEMENT_DATE).map_err(|error| error.message)?;
     let generated = generate(seed, lines, date, currency);
-    std::fs::write(
-        out.join("accounts.csv"),
-        format!(
-            "number,holder,type,currency,overdraft_limit\n\
-             {STATEMENT_SETTLEMENT},Bank settlement EUR,settlement,EUR,\n\
-             {STATEMENT_COUNTERPARTY},Clearing EUR,internal,EUR,\n"
-        ),
-    )
-    .map_err(|error| error.to_string())?;
-    write_transfers_csv(
-        &out.join("transfers.csv"),
-        &generated.internal,
-        STATEMENT_SETTLEMENT,
-        STATEMENT_COUNTERPARTY,
-    )
-    .map_err(|error| error.message)?;
-    write_csv(&out.join("statement.csv"), &generated.statement).map_err(|error| error.message)?;
+    write_statement_files(out, &generated.internal, &generated.statement)?;
     let result = match_statement(
         &generated.statement,
         &generated.internal,
@@ -288,8 +270,7 @@ fn write_period_workload(
         match_statement, BreakKind, InternalMovement, MatchOptions, MatchResult, RunDays,
     };
     use fincore_testkit::reconcile::{
-        generate_period, number_lines, write_csv, write_transfers_csv, GENERATED_TOLERANCE_MINOR,
-        GENERATED_WINDOW_DAYS,
+        generate_period, number_lines, write_csv, GENERATED_TOLERANCE_MINOR, GENERATED_WINDOW_DAYS,
     };
     let parse = |text: &str| fincore::clock::parse_date(text).map_err(|error| error.message);
     let (last, peak) = (parse(PERIOD_LAST_DAY)?, parse(PERIOD_PEAK_DAY)?);
@@ -318,23 +299,7 @@ fn write_period_workload(
     std::fs::create_dir_all(out).map_err(|error| error.to_string())?;
     let currency = Currency::parse("EUR").map_err(|error| error.message)?;
     let generated = generate_period(seed, &plan, currency);
-    std::fs::write(
-        out.join("accounts.csv"),
-        format!(
-            "number,holder,type,currency,overdraft_limit\n\
-             {STATEMENT_SETTLEMENT},Bank settlement EUR,settlement,EUR,\n\
-             {STATEMENT_COUNTERPARTY},Clearing EUR,internal,EUR,\n"
-        ),
-    )
-    .map_err(|error| error.to_string())?;
-    write_transfers_csv(
-        &out.join("transfers.csv"),
-        &generated.internal,
-        STATEMENT_SETTLEMENT,
-        STATEMENT_COUNTERPARTY,
-    )
-    .map_err(|error| error.message)?;
-    write_csv(&out.join("statement.csv"), &generated.statement).map_err(|error| error.message)?;
+    write_statement_files(out, &generated.internal, &generated.statement)?;
     let mut day_lines: Vec<_> = generated
         .statement
         .iter()
@@ -475,6 +440,34 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(4)
         }
     }
+}
+
+/// The files a statement workload always has: the two accounts, the ledger's movements as
+/// transfers to import, and the statement.
+fn write_statement_files(
+    out: &std::path::Path,
+    internal: &[fincore::reconcile::InternalMovement],
+    statement: &[fincore::reconcile::StatementLine],
+) -> Result<(), String> {
+    std::fs::write(
+        out.join("accounts.csv"),
+        format!(
+            "number,holder,type,currency,overdraft_limit\n\
+             {STATEMENT_SETTLEMENT},Bank settlement EUR,settlement,EUR,\n\
+             {STATEMENT_COUNTERPARTY},Clearing EUR,internal,EUR,\n"
+        ),
+    )
+    .map_err(|error| error.to_string())?;
+    fincore_testkit::reconcile::write_transfers_csv(
+        &out.join("transfers.csv"),
+        internal,
+        STATEMENT_SETTLEMENT,
+        STATEMENT_COUNTERPARTY,
+    )
+    .map_err(|error| error.message)?;
+    fincore_testkit::reconcile::write_csv(&out.join("statement.csv"), statement)
+        .map_err(|error| error.message)?;
+    Ok(())
 }
 
 #[cfg(test)]
