@@ -111,7 +111,7 @@ pub use matching::{
     match_statement, BreakItem, BreakKind, FuzzyMatch, GroupedMatch, InternalMovement,
     MatchOptions, MatchResult, RunDays,
 };
-pub use period::{closing_balances, statement_period};
+pub use period::{closing_balances, statement_period, statement_period_with};
 
 use crate::error::{AppError, AppResult};
 use crate::money::{format_minor_wide, Currency};

@@ -8,15 +8,21 @@ use chrono::NaiveDate;
 /// booking dates, to the latest of their `to` dates, booking dates and closing-balance dates.
 /// `None` for a statement that names no day at all (no lines, no period, no balance date).
 pub fn statement_period(statement: &Statement) -> Option<(NaiveDate, NaiveDate)> {
+    statement_period_with(statement, &closing_balances(statement))
+}
+
+/// `statement_period` with the statement's `closing_balances` already at hand.
+pub fn statement_period_with(
+    statement: &Statement,
+    closings: &[(NaiveDate, StatementBalances)],
+) -> Option<(NaiveDate, NaiveDate)> {
     let stated = statement
         .parts
         .iter()
         .filter_map(|part| part.period)
         .flat_map(|(from, to)| [from, to]);
     let booked = statement.lines.iter().map(|line| line.date);
-    let closing = closing_balances(statement)
-        .into_iter()
-        .map(|(date, _)| date);
+    let closing = closings.iter().map(|(date, _)| *date);
     let mut days = stated.chain(booked).chain(closing);
     let first = days.next()?;
     Some(days.fold((first, first), |(from, to), day| {

@@ -25,7 +25,7 @@ use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
 use crate::reconcile::record::{BalanceCheck, ItemRecord, Resolution, ResolutionKind, RunRecord};
 use crate::reconcile::rules::RuleSet;
 use crate::reconcile::{
-    closing_balances, match_statement, read_statement_with, select_account, statement_period,
+    closing_balances, match_statement, read_statement_with, select_account, statement_period_with,
     BreakItem, BreakKind, CsvOptions, InputFormat, LineDetails, MatchOptions, RunDays, Selection,
     SkippedPart, StatementBalances, StatementLine,
 };
@@ -295,8 +295,8 @@ async fn read(
     let file = request.statement.display().to_string();
     let Selection { statement, skipped } =
         select_account(statement, &account.number, &account.identifiers, &file)?;
-    let period = statement_period(&statement);
     let closings = closing_balances(&statement);
+    let period = statement_period_with(&statement, &closings);
     Ok(ReadStatement {
         format: statement.format,
         account: statement.account,
