@@ -176,11 +176,28 @@ impl ChainVerifier {
 /// The action of the one audit event an import batch appends (instead of one per transfer).
 pub(crate) const IMPORT_ACTION: &str = "transfer.imported";
 
-/// SHA-256 over a run of transfers as stored, in id order: the `transfers_sha256` of a
-/// `transfer.imported` event. `ledger verify` and `audit verify` recompute it from the
-/// transfers table, so editing any imported transfer breaks the chain at that event.
-#[derive(Debug, Clone, Default)]
+/// What an import batch's event binds: every transfer's full row (`evidence::TRANSFERS`), in
+/// id order, as one batch binding.
+#[derive(Clone, Default)]
 pub(crate) struct TransfersDigest {
+    pub(crate) batch: crate::evidence::BatchDigest,
+    pub(crate) posted: u64,
+}
+
+impl TransfersDigest {
+    /// Add a transfer with the digest of its row as written.
+    pub(crate) fn add(&mut self, transfer: &crate::model::Transfer, row_digest: &[u8; 32]) {
+        self.batch.add(transfer.id, row_digest);
+        if transfer.status == crate::model::TransferStatus::Posted {
+            self.posted += 1;
+        }
+    }
+}
+
+/// The digest of import events written before row bindings existed (`transfers_sha256`):
+/// SHA-256 over some of each transfer's columns, in id order. Verify still checks it there.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LegacyTransfersDigest {
     hasher: Sha256,
     pub(crate) count: u64,
     pub(crate) posted: u64,
@@ -188,7 +205,7 @@ pub(crate) struct TransfersDigest {
     pub(crate) last_id: i64,
 }
 
-impl TransfersDigest {
+impl LegacyTransfersDigest {
     pub(crate) fn add(&mut self, transfer: &crate::model::Transfer) {
         self.first_id.get_or_insert(transfer.id);
         self.last_id = transfer.id;
@@ -236,7 +253,12 @@ pub(crate) struct ImportedTransfers {
     pub(crate) transfers: u64,
     pub(crate) posted: u64,
     pub(crate) rejected: u64,
-    pub(crate) transfers_sha256: String,
+    /// Events written before row bindings: the legacy digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) transfers_sha256: Option<String>,
+    /// The batch binding of the transfers (`evidence::Binding::Batch`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rows: Vec<crate::evidence::Binding>,
 }
 
 impl ImportedTransfers {

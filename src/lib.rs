@@ -16,6 +16,7 @@ pub mod commands;
 pub mod cpu_pool;
 pub mod csv_input;
 pub mod error;
+pub mod evidence;
 pub mod fast_map;
 pub mod input;
 pub mod ledger;

@@ -2,8 +2,9 @@
 
 use super::{Context, Output};
 use crate::error::AppResult;
+use crate::evidence::proof::Finding;
 use crate::output::{to_json, Column, Record, Section, View};
-use crate::service::verify::{verify, Discrepancy, VerifyReport};
+use crate::service::verify::{verify, VerifyReport};
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -21,8 +22,10 @@ impl LedgerCommand {
     pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         let report = VerifyView::from(&verify(context.store().await?).await?);
         let summary = format!(
-            "{} accounts, {} audit events checked: {} discrepancies",
+            "{} transfers, {} accounts, {} rows, {} audit events checked: {} discrepancies",
+            report.transfers,
             report.accounts_checked,
+            report.rows_checked,
             report.audit_events_checked,
             report.discrepancies.len()
         );
@@ -44,7 +47,12 @@ impl LedgerCommand {
 struct VerifyView {
     ok: bool,
     transfers_checked: bool,
+    transfers: u64,
     accounts_checked: usize,
+    /// Rows of every table the audit chain binds.
+    rows_checked: u64,
+    /// Columns that are not evidence (verify neither checks nor trusts them), and why.
+    not_evidence: Vec<NotEvidence>,
     audit_events_checked: u64,
     discrepancies: Vec<DiscrepancyView>,
 }
@@ -53,8 +61,18 @@ impl From<&VerifyReport> for VerifyView {
     fn from(report: &VerifyReport) -> VerifyView {
         VerifyView {
             ok: report.discrepancies.is_empty(),
-            transfers_checked: report.transfers_checked,
+            transfers_checked: true,
+            transfers: report.transfers_checked,
             accounts_checked: report.accounts_checked,
+            rows_checked: report.rows_checked,
+            not_evidence: crate::evidence::NOT_EVIDENCE
+                .iter()
+                .map(|(table, column, reason)| NotEvidence {
+                    table,
+                    column,
+                    reason,
+                })
+                .collect(),
             audit_events_checked: report.audit_events_checked,
             discrepancies: report
                 .discrepancies
@@ -65,20 +83,35 @@ impl From<&VerifyReport> for VerifyView {
     }
 }
 
-/// One failed check: which check, on what, and what was wrong.
+#[derive(Serialize)]
+struct NotEvidence {
+    table: &'static str,
+    column: &'static str,
+    reason: &'static str,
+}
+
+/// One failed check: which check, which row (table, key, the audit seq that recorded it),
+/// and what is wrong, in words.
 #[derive(Serialize)]
 struct DiscrepancyView {
     check: &'static str,
+    table: &'static str,
+    id: String,
+    seq: Option<i64>,
+    /// `table:id`, as before tables and ids were separate fields.
     entity: String,
     detail: String,
 }
 
-impl From<&Discrepancy> for DiscrepancyView {
-    fn from(discrepancy: &Discrepancy) -> DiscrepancyView {
+impl From<&Finding> for DiscrepancyView {
+    fn from(finding: &Finding) -> DiscrepancyView {
         DiscrepancyView {
-            check: discrepancy.check,
-            entity: discrepancy.entity.clone(),
-            detail: discrepancy.detail.clone(),
+            check: finding.check,
+            table: finding.table,
+            id: finding.id.clone(),
+            seq: finding.seq,
+            entity: format!("{}:{}", finding.table, finding.id),
+            detail: finding.detail.clone(),
         }
     }
 }
@@ -86,7 +119,9 @@ impl From<&Discrepancy> for DiscrepancyView {
 impl Record for DiscrepancyView {
     const COLUMNS: &'static [Column<DiscrepancyView>] = &[
         Column::field("check"),
-        Column::field("entity"),
+        Column::field("table"),
+        Column::field("id"),
+        Column::field("seq"),
         Column::field("detail"),
     ];
 }

@@ -3,6 +3,7 @@
 use super::post::post_in;
 use super::write_batch;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::evidence::ACCOUNTS;
 use crate::ledger::Outcome;
 use crate::model::account_number as number;
 use crate::model::TransferRequest;
@@ -93,7 +94,13 @@ async fn insert_new(tx: &mut WriteTx, request: &OpenRequest) -> AppResult<Accoun
             Err(error) => return Err(error),
         }
     };
-    tx.audit("account.opened", &account.number, account_details(&account));
+    let row = tx.bind_row(&ACCOUNTS, &account.number).await?;
+    tx.audit_rows(
+        "account.opened",
+        &account.number,
+        account_details(&account),
+        vec![row],
+    );
     Ok(account)
 }
 
@@ -307,7 +314,8 @@ async fn update_in(tx: &mut WriteTx, request: &UpdateRequest) -> AppResult<Updat
     check_identifiers_free(tx, &added, number).await?;
     let now_us = tx.actor.now_us;
     tx.set_account_identifiers(number, &after, now_us).await?;
-    tx.audit(
+    let row = tx.bind_row(&ACCOUNTS, number).await?;
+    tx.audit_rows(
         "account.updated",
         number,
         serde_json::json!({
@@ -315,6 +323,7 @@ async fn update_in(tx: &mut WriteTx, request: &UpdateRequest) -> AppResult<Updat
             "before": identifier_details(&before),
             "after": identifier_details(&after),
         }),
+        vec![row],
     );
     account.identifiers = after;
     account.updated_at_us = now_us;
@@ -346,10 +355,12 @@ pub(crate) async fn change_status(
         })?;
         let (status, action) = next_status(&account, change)?;
         tx.set_account_status(number, status, actor.now_us).await?;
-        tx.audit(
+        let row = tx.bind_row(&ACCOUNTS, number).await?;
+        tx.audit_rows(
             action,
             number,
             serde_json::json!({ "number": number, "from": account.status.as_str(), "to": status.as_str(), "reason": reason }),
+            vec![row],
         );
         tx.commit().await?;
         account.status = status;

@@ -58,6 +58,8 @@ struct TransferAudit<'a> {
     error_code: Option<&'a str>,
     risk_score: u32,
     reverses_id: Option<i64>,
+    /// The transfer's row as written (`ledger verify` proves the table against it).
+    rows: [crate::evidence::Binding; 1],
 }
 
 fn audit_details(transfer: &Transfer) -> String {
@@ -72,6 +74,7 @@ fn audit_details(transfer: &Transfer) -> String {
         error_code: transfer.error_code.as_deref(),
         risk_score: transfer.risk.score,
         reverses_id: transfer.reverses_id,
+        rows: [crate::store::transfer_binding(transfer)],
     };
     serde_json::to_string(&details).expect("audit details serialise")
 }

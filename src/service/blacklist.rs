@@ -2,6 +2,7 @@
 //! audit event each.
 
 use crate::error::{AppError, AppResult};
+use crate::evidence::RISK_BLACKLIST;
 use crate::model::Actor;
 use crate::store::{with_retry, BlacklistEntry, Store};
 use serde_json::json;
@@ -20,10 +21,12 @@ pub(crate) async fn add(
             tx.rollback().await?;
             return Ok(false);
         }
-        tx.audit(
+        let row = tx.bind_row(&RISK_BLACKLIST, number).await?;
+        tx.audit_rows(
             "risk.blacklist.added",
             number,
             json!({"number": number, "reason": reason}),
+            vec![row],
         );
         tx.commit().await?;
         Ok(true)
@@ -45,10 +48,12 @@ pub(crate) async fn remove(
                 "{number} is not on the blacklist"
             )));
         };
-        tx.audit(
+        let row = tx.bind_row(&RISK_BLACKLIST, number).await?;
+        tx.audit_rows(
             "risk.blacklist.removed",
             number,
             json!({"number": number, "reason_added": entry.reason}),
+            vec![row],
         );
         tx.commit().await?;
         Ok(entry)

@@ -19,6 +19,7 @@
 
 use crate::clock::{date_start_us, MICROS_PER_DAY};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::evidence::{Binding, RECONCILE_ITEMS, RECONCILE_RUNS};
 use crate::ledger::Outcome;
 use crate::model::{Account, AccountType, Transfer, TransferKind};
 use crate::model::{TransferRequest, TEXT_LENGTH_MAX};
@@ -516,12 +517,31 @@ async fn store_run(tx: &mut WriteTx, plan: &Plan) -> AppResult<(RunRecord, Vec<I
         tally.reconciliation_break(found.kind.as_str());
     }
     tx.tally(tally);
-    tx.audit(
+    let rows = run_bindings(tx, &run, &superseded, &items).await?;
+    tx.audit_rows(
         "reconcile.run",
         &format!("reconcile_run:{run_id}"),
         run_audit(&run, &superseded),
+        rows,
     );
     Ok((run, items))
+}
+
+/// The rows a run wrote: itself, the runs it superseded (now pointing at it), its items.
+async fn run_bindings(
+    tx: &mut WriteTx,
+    run: &RunRecord,
+    superseded: &[i64],
+    items: &[ItemRecord],
+) -> AppResult<Vec<Binding>> {
+    let mut rows = vec![tx.bind_row(&RECONCILE_RUNS, &run.id.to_string()).await?];
+    for previous in superseded {
+        rows.push(tx.bind_row(&RECONCILE_RUNS, &previous.to_string()).await?);
+    }
+    if let (Some(first), Some(last)) = (items.first(), items.last()) {
+        rows.extend(tx.bind_batch(&RECONCILE_ITEMS, first.id, last.id).await?);
+    }
+    Ok(rows)
 }
 
 /// For each new item, the resolution of an identical item of a superseded run, each earlier
@@ -706,7 +726,15 @@ pub(super) async fn resolve_open_item(
             Some(transfer)
         }
     };
+    // The item was written with its run's batch: its digest then keeps that batch provable.
+    let before = tx
+        .evidence_row(&RECONCILE_ITEMS, &item_id.to_string())
+        .await?;
     tx.resolve_reconcile_item(item_id, &resolution).await?;
+    let row = tx
+        .bind_row(&RECONCILE_ITEMS, &item_id.to_string())
+        .await?
+        .with_previous(before.as_deref().map(crate::store::digest_of));
     let mut details = json!({
         "item_id": item_id,
         "run_id": run.id,
@@ -723,10 +751,11 @@ pub(super) async fn resolve_open_item(
     if let Some(rule) = rule {
         details["rule"] = json!(rule);
     }
-    tx.audit(
+    tx.audit_rows(
         "reconcile.resolved",
         &format!("reconcile_item:{item_id}"),
         details,
+        vec![row],
     );
     item.resolution = Some(resolution);
     Ok((item, transfer))

@@ -6,6 +6,7 @@ use super::risk_rules::{rules_for_read, ChosenRules, RiskOptions};
 use super::Progress;
 use crate::clock::format_instant;
 use crate::error::{AppError, AppResult};
+use crate::evidence;
 use crate::ledger::account_not_found;
 use crate::model::{Account, AccountStatus, Actor, RiskLevel, RiskResult};
 use crate::risk::rules::is_bank_side;
@@ -233,13 +234,24 @@ async fn store_rescore(
             changed: changed.iter().filter(|changed| **changed).count() as i64,
             frozen: to_freeze.len() as i64,
         };
-        let run_id = tx.insert_risk_run(&run, &assessments).await?;
+        let (run_id, assessment_ids) = tx.insert_risk_run(&run, &assessments).await?;
+        let mut rows = vec![
+            tx.bind_row(&evidence::RISK_RUNS, &run_id.to_string())
+                .await?,
+        ];
+        if !assessment_ids.is_empty() {
+            let (first, last) = (assessment_ids.start, assessment_ids.end - 1);
+            rows.extend(
+                tx.bind_batch(&evidence::RISK_ASSESSMENTS, first, last)
+                    .await?,
+            );
+        }
         let mut tally = crate::metrics::Tally::default();
         for item in rescored {
             tally.risk_assessment(item.result.level);
         }
         tx.tally(tally);
-        tx.audit(
+        tx.audit_rows(
             "risk.rescored",
             &format!("risk_run:{run_id}"),
             json!({
@@ -251,12 +263,14 @@ async fn store_rescore(
                 "rules": chosen.source.describe(),
                 "rules_fingerprint": fingerprint,
             }),
+            rows,
         );
         let now_us = tx.actor.now_us;
         for (number, score) in &to_freeze {
             tx.set_account_status(number, AccountStatus::Frozen, now_us)
                 .await?;
-            tx.audit(
+            let account = tx.bind_row(&evidence::ACCOUNTS, number).await?;
+            tx.audit_rows(
                 "account.frozen",
                 number,
                 json!({
@@ -266,6 +280,7 @@ async fn store_rescore(
                     "reason": format!("risk rescore run {run_id}: critical risk (score {score})"),
                     "run_id": run_id,
                 }),
+                vec![account],
             );
         }
         tx.commit().await?;

@@ -5,6 +5,7 @@
 //! (`risk rules import`), else the built-in set.
 
 use crate::error::{AppError, AppResult};
+use crate::evidence::RISK_RULE_SETS;
 use crate::model::{Account, Actor, TransferKind, TransferRequest};
 use crate::risk::rules::is_bank_side;
 use crate::risk::{parse_rules, RuleSet, WindowAssessor};
@@ -245,14 +246,23 @@ pub(crate) async fn import(
     let canonical = rules.to_toml();
     with_retry(|| async {
         let mut tx = store.begin_write(actor).await?;
-        if let Some(active) = tx.active_rule_set().await? {
+        let previous = tx.active_rule_set().await?;
+        if let Some(active) = &previous {
             if active.fingerprint == fingerprint {
                 tx.rollback().await?;
-                return Ok((active, false));
+                return Ok((active.clone(), false));
             }
         }
         let version = tx.insert_rule_set(&fingerprint, &canonical, source).await?;
-        tx.audit(
+        // The new set, and the one it took the place of (no longer active).
+        let mut rows = vec![tx.bind_row(&RISK_RULE_SETS, &version.to_string()).await?];
+        if let Some(previous) = &previous {
+            rows.push(
+                tx.bind_row(&RISK_RULE_SETS, &previous.version.to_string())
+                    .await?,
+            );
+        }
+        tx.audit_rows(
             "risk.rules.imported",
             &format!("risk_rules:{version}"),
             serde_json::json!({
@@ -261,6 +271,7 @@ pub(crate) async fn import(
                 "source": source,
                 "rules": rules.rules.iter().map(|rule| rule.name.as_str()).collect::<Vec<_>>(),
             }),
+            rows,
         );
         let stored = tx
             .active_rule_set()

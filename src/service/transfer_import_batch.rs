@@ -185,7 +185,7 @@ pub(crate) async fn apply_batch(
         ..
     } = applier;
     tx.tally(tally);
-    audit_import(&mut tx, &digest);
+    audit_import(&mut tx, digest);
     tx.set_transfer_ids(&ids);
     write_balances(&mut tx, &book, &batch).await?;
     let version = tx.version_after();
@@ -233,7 +233,8 @@ impl Applier<'_, '_> {
             (&a.account, a.at_us, a.transfer_id).cmp(&(&b.account, b.at_us, b.transfer_id))
         });
         for transfer in &transfers {
-            self.digest.add(transfer);
+            self.digest
+                .add(transfer, &crate::store::transfer_digest(transfer));
         }
         self.tally.merge(tally_transfers(&transfers));
         let transfers = Arc::new(transfers);
@@ -281,21 +282,27 @@ async fn write_pipelined_async(tx: &mut WriteTx, applier: &mut Applier<'_, '_>) 
 /// One audit event for the whole batch (none if it recorded no transfer): a single
 /// post's event lists the transfer; a batch's carries a digest of all its transfers, which
 /// `audit verify` recomputes from the transfers table.
-fn audit_import(tx: &mut WriteTx, digest: &TransfersDigest) {
-    let Some(first_id) = digest.first_id else {
+fn audit_import(tx: &mut WriteTx, digest: TransfersDigest) {
+    let (count, last_id, posted) = (digest.batch.count, digest.batch.last, digest.posted);
+    let Some(first_id) = digest.batch.first else {
         return;
     };
     let details = ImportedTransfers {
         first_id,
-        last_id: digest.last_id,
-        transfers: digest.count,
-        posted: digest.posted,
-        rejected: digest.count - digest.posted,
-        transfers_sha256: digest.hex(),
+        last_id,
+        transfers: count,
+        posted,
+        rejected: count - posted,
+        transfers_sha256: None,
+        rows: digest
+            .batch
+            .binding(&crate::evidence::TRANSFERS)
+            .into_iter()
+            .collect(),
     };
     tx.audit_text(
         IMPORT_ACTION,
-        &ImportedTransfers::entity(first_id, digest.last_id),
+        &ImportedTransfers::entity(first_id, last_id),
         serde_json::to_string(&details).expect("import details serialise"),
     );
 }

@@ -1,64 +1,213 @@
 //! `ledger verify`: every transfer balances, every stored balance equals its entries, and the
 //! audit chain is intact up to the ledger head.
 
-use crate::audit::{AnchorCheck, ChainVerifier, ImportedTransfers, TransfersDigest};
+use crate::audit::{
+    AnchorCheck, AuditEvent, ChainVerifier, ImportedTransfers, LegacyTransfersDigest,
+};
 use crate::error::AppResult;
+use crate::evidence::derived::{
+    balance_findings, EntriesProof, LatestRisk, LatestRiskProof, Posting,
+};
+use crate::evidence::proof::{BindingIndex, Finding, TableProof};
+use crate::evidence::{bindings_of, TableEvidence};
+use crate::evidence::{
+    ACCOUNTS, RECONCILE_ITEMS, RECONCILE_RUNS, RISK_ASSESSMENTS, RISK_BLACKLIST,
+};
+use crate::evidence::{RISK_RULE_SETS, RISK_RUNS, TABLES, TRANSFERS};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
-pub(crate) struct Discrepancy {
-    pub(crate) check: &'static str,
-    pub(crate) entity: String,
-    pub(crate) detail: String,
-}
-
-#[derive(Debug, Clone)]
 pub(crate) struct VerifyReport {
-    pub(crate) transfers_checked: bool,
+    pub(crate) transfers_checked: u64,
     pub(crate) accounts_checked: usize,
+    pub(crate) rows_checked: u64,
     pub(crate) audit_events_checked: u64,
-    pub(crate) discrepancies: Vec<Discrepancy>,
+    pub(crate) discrepancies: Vec<Finding>,
 }
 
+/// Every row of money and state against the audit chain: each bound table row by row, each
+/// transfer's entries against its posting, each balance against its entries, debits =
+/// credits per currency, `risk_latest` against the assessments, the head against the chain.
 pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
-    let mut discrepancies = Vec::new();
-    for (id, detail) in store.unbalanced_transfers().await? {
-        discrepancies.push(Discrepancy {
-            check: "transfer_balanced",
-            entity: format!("transfer:{id}"),
-            detail,
-        });
-    }
-    let balances = store.balances_against_entries().await?;
-    for (number, account_type, stored, entry_sum) in &balances {
-        let expected = if account_type == "settlement" {
-            *entry_sum
-        } else {
-            -*entry_sum
-        };
-        if *stored != expected {
-            discrepancies.push(Discrepancy {
-                check: "balance_matches_entries",
-                entity: number.clone(),
-                detail: format!("stored balance {stored} minor units, entries say {expected}"),
-            });
-        }
-    }
-    let chain = audit_chain(store, &mut AnchorCheck::default()).await?;
-    let (audit_checked, audit_problem) = (chain.events_checked, chain.problem);
-    if let Some((seq, detail)) = audit_problem {
-        discrepancies.push(Discrepancy {
-            check: "audit_chain",
-            entity: format!("seq:{seq}"),
-            detail,
-        });
-    }
-    Ok(VerifyReport {
-        transfers_checked: true,
-        accounts_checked: balances.len(),
-        audit_events_checked: audit_checked,
-        discrepancies,
+    let mut index = BindingIndex::default();
+    let chain = audit_chain_visiting(store, &mut AnchorCheck::default(), |event| {
+        index_event(&mut index, event);
     })
+    .await?;
+    let mut findings = Vec::new();
+    if let Some((seq, detail)) = chain.problem {
+        findings.push(Finding::new(
+            "audit_chain",
+            "audit_events",
+            seq.to_string(),
+            Some(seq),
+            detail,
+        ));
+    }
+    for (seq, table) in &index.unknown_tables {
+        findings.push(Finding::new(
+            "row_recorded",
+            "audit_events",
+            seq.to_string(),
+            Some(*seq),
+            format!(
+                "audit seq {seq} records rows of table {table}, which this fincore does not know"
+            ),
+        ));
+    }
+    let mut entries = EntriesProof::default();
+    let mut latest = LatestRiskProof::default();
+    let mut rows_checked = 0;
+    let mut transfers_checked = 0;
+    for table in TABLES {
+        let mut proof = index.table_proof(table);
+        prove_table(store, table, &mut proof, &mut entries, &mut latest).await?;
+        rows_checked += proof.rows;
+        if table.name == TRANSFERS.name {
+            transfers_checked = proof.rows;
+        }
+        findings.extend(proof.finish());
+    }
+    store
+        .for_each_entry(|transfer_id, account, amount_minor, at_us| {
+            entries.entry(transfer_id, account, amount_minor, at_us);
+        })
+        .await?;
+    findings.extend(entries.findings());
+    let balances = store.stored_balances().await?;
+    findings.extend(balance_findings(&balances, &entries.account_sums));
+    findings.extend(latest.findings(store.stored_latest_risks().await?));
+    findings.extend(head_findings(store, &index).await?);
+    Ok(VerifyReport {
+        transfers_checked,
+        accounts_checked: balances.len(),
+        rows_checked,
+        audit_events_checked: chain.events_checked,
+        discrepancies: findings,
+    })
+}
+
+/// Stream one table through its proof; transfers also feed the entries' proof, assessments
+/// the rebuilt `risk_latest`.
+async fn prove_table(
+    store: &Store,
+    table: &'static TableEvidence,
+    proof: &mut TableProof<'_>,
+    entries: &mut EntriesProof,
+    latest: &mut LatestRiskProof,
+) -> AppResult<()> {
+    let transfers = table.name == TRANSFERS.name;
+    let assessments = table.name == RISK_ASSESSMENTS.name;
+    store
+        .for_each_evidence_row(table, |cells| {
+            proof.row(cells);
+            if transfers {
+                entries.transfer(&posting_of(cells));
+            } else if assessments {
+                let (account, risk) = assessment_of(cells);
+                latest.assessment(account, risk);
+            }
+        })
+        .await
+}
+
+fn integer(cell: Option<&str>) -> i64 {
+    cell.and_then(|text| text.parse().ok()).unwrap_or(i64::MIN)
+}
+
+/// The fields of a transfer row (`evidence::TRANSFERS` order) its posting reads.
+fn posting_of<'a>(cells: &[Option<&'a str>]) -> Posting<'a> {
+    Posting {
+        id: integer(cells[0]),
+        posted: cells[8] == Some("posted"),
+        from: cells[4].unwrap_or(""),
+        to: cells[5].unwrap_or(""),
+        amount_minor: integer(cells[6]),
+        at_us: integer(cells[13]),
+    }
+}
+
+/// An assessment row (`evidence::RISK_ASSESSMENTS` order) as `risk_latest` would hold it.
+fn assessment_of<'a>(cells: &[Option<&'a str>]) -> (&'a str, LatestRisk) {
+    let text = |index: usize| cells[index].unwrap_or("").to_string();
+    let risk = LatestRisk {
+        assessment_id: integer(cells[0]),
+        as_of_us: integer(cells[3]),
+        score: text(4),
+        level: text(5),
+        decision: text(6),
+    };
+    (cells[2].unwrap_or(""), risk)
+}
+
+/// The ledger head's transfer counter must be the last transfer the chain records.
+async fn head_findings(store: &Store, index: &BindingIndex) -> AppResult<Vec<Finding>> {
+    let head = store.head_transfer_seq().await?;
+    let recorded = index.last_integer_key(&TRANSFERS);
+    if head == recorded {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Finding::new(
+        "head_matches_audit",
+        "ledger_head",
+        "1",
+        None,
+        format!("ledger_head 1: transfer_seq is {head}, but the last transfer the audit chain records is {recorded}"),
+    )])
+}
+
+/// What one event binds, into the index; events from before row bindings cover their rows
+/// by their action and entity.
+fn index_event(index: &mut BindingIndex, event: &AuditEvent) {
+    let bindings = bindings_of(&event.details);
+    if !bindings.is_empty() {
+        for binding in bindings {
+            index.add(event.seq, binding);
+        }
+        return;
+    }
+    let entity = event.entity.as_str();
+    let id_after = |prefix: &str| entity.strip_prefix(prefix).map(str::to_string);
+    match event.action.as_str() {
+        "transfer.posted" | "transfer.rejected" => {
+            if let Some(id) = id_after("transfer:") {
+                index.add_legacy(event.seq, &TRANSFERS, id);
+            }
+        }
+        crate::audit::IMPORT_ACTION => {
+            if let Some(batch) = ImportedTransfers::of(event) {
+                index.add_legacy_batch(event.seq, batch.first_id, batch.last_id);
+            }
+        }
+        "account.opened" | "account.frozen" | "account.unfrozen" | "account.closed"
+        | "account.updated" => index.add_legacy(event.seq, &ACCOUNTS, entity.to_string()),
+        "risk.blacklist.added" | "risk.blacklist.removed" => {
+            index.add_legacy(event.seq, &RISK_BLACKLIST, entity.to_string());
+        }
+        "risk.rules.imported" => {
+            if let Some(version) = id_after("risk_rules:") {
+                index.add_legacy(event.seq, &RISK_RULE_SETS, version);
+            }
+        }
+        "risk.rescored" => {
+            if let Some(run) = id_after("risk_run:") {
+                index.add_legacy(event.seq, &RISK_RUNS, run.clone());
+                index.add_legacy_parent(&RISK_ASSESSMENTS, run);
+            }
+        }
+        "reconcile.run" => {
+            if let Some(run) = id_after("reconcile_run:") {
+                index.add_legacy(event.seq, &RECONCILE_RUNS, run.clone());
+                index.add_legacy_parent(&RECONCILE_ITEMS, run);
+            }
+        }
+        "reconcile.resolved" => {
+            if let Some(item) = id_after("reconcile_item:") {
+                index.add_legacy(event.seq, &RECONCILE_ITEMS, item);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What a walk of the audit chain found.
@@ -81,6 +230,15 @@ pub(crate) async fn audit_chain(
     store: &Store,
     anchors: &mut AnchorCheck,
 ) -> AppResult<ChainReport> {
+    audit_chain_visiting(store, anchors, |_| {}).await
+}
+
+/// `audit_chain`, handing every intact event to `visit` on the way.
+async fn audit_chain_visiting(
+    store: &Store,
+    anchors: &mut AnchorCheck,
+    mut visit: impl FnMut(&AuditEvent),
+) -> AppResult<ChainReport> {
     let mut verifier = ChainVerifier::keyed(store.audit_key.clone());
     let mut problem = None;
     let mut imports = Vec::new();
@@ -88,8 +246,12 @@ pub(crate) async fn audit_chain(
         .for_each_audit_event(|event| match verifier.check(event) {
             Ok(()) => {
                 anchors.see(event.seq, &event.hash);
-                if let Some(imported) = ImportedTransfers::of(event) {
-                    imports.push((event.seq, imported));
+                visit(event);
+                match ImportedTransfers::of(event) {
+                    Some(imported) if imported.transfers_sha256.is_some() => {
+                        imports.push((event.seq, imported));
+                    }
+                    _ => {}
                 }
                 true
             }
@@ -129,20 +291,21 @@ pub(crate) async fn audit_chain(
     })
 }
 
-/// The first import event (events before any chain break) whose transfers no longer match
-/// its digest: an imported transfer edited, deleted or added in the database.
+/// The first legacy import event (from before row bindings; events before any chain break)
+/// whose transfers no longer match its digest: an imported transfer edited, deleted or added.
 async fn first_edited_import(
     store: &Store,
     imports: &[(i64, ImportedTransfers)],
 ) -> AppResult<Option<(i64, String)>> {
     for (seq, imported) in imports {
-        let mut digest = TransfersDigest::default();
+        let mut digest = LegacyTransfersDigest::default();
         store
             .for_each_transfer_between(imported.first_id, imported.last_id, |transfer| {
                 digest.add(transfer)
             })
             .await?;
-        if digest.count != imported.transfers || digest.hex() != imported.transfers_sha256 {
+        let recorded = imported.transfers_sha256.as_deref();
+        if digest.count != imported.transfers || Some(digest.hex().as_str()) != recorded {
             return Ok(Some((
                 *seq,
                 format!(

@@ -406,12 +406,13 @@ impl WriteTx {
     }
 
     /// Store a rescoring run and its assessments; each becomes its account's current one
-    /// unless a stored assessment has a later `as_of`. Returns the run id.
+    /// unless a stored assessment has a later `as_of`. Returns the run id and the ids its
+    /// assessments got (`first..next`).
     pub(crate) async fn insert_risk_run(
         &mut self,
         run: &NewRun<'_>,
         assessments: &[NewAssessment<'_>],
-    ) -> AppResult<i64> {
+    ) -> AppResult<(i64, std::ops::Range<i64>)> {
         let (now_us, operator, trace_id) = (
             self.actor.now_us,
             self.actor.operator.clone(),
@@ -452,7 +453,7 @@ impl WriteTx {
             self.insert_assessment_chunk(run_id, &ids, chunk).await?;
             self.upsert_latest_chunk(&ids, chunk).await?;
         }
-        Ok(run_id)
+        Ok((run_id, first_id..next_id))
     }
 
     async fn insert_assessment_chunk(

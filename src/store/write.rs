@@ -193,3 +193,21 @@ impl WriteTx {
         Ok(())
     }
 }
+
+impl WriteTx {
+    /// Append an audit event whose details carry the bindings of the rows it created or
+    /// changed (`evidence::ROWS_FIELD`).
+    pub(crate) fn audit_rows(
+        &mut self,
+        action: &str,
+        entity: &str,
+        mut details: serde_json::Value,
+        rows: Vec<crate::evidence::Binding>,
+    ) {
+        if let Some(object) = details.as_object_mut() {
+            let rows = serde_json::to_value(rows).expect("bindings serialise");
+            object.insert(crate::evidence::ROWS_FIELD.to_string(), rows);
+        }
+        self.audit(action, entity, details);
+    }
+}

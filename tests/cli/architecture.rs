@@ -17,7 +17,7 @@ const LAYERS_TOP_DOWN: &[&[&str]] = &[
     // Persistence of domain types, both backends.
     &["store"],
     // Pure cores: no database, no clock, no files opened here.
-    &["ledger", "reconcile", "report", "risk", "audit"],
+    &["ledger", "reconcile", "report", "risk", "audit", "evidence"],
     // Foundations every layer shares.
     &[
         "input",

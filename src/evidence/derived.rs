@@ -1,0 +1,291 @@
+//! Rows proven by what they derive from rather than by an event of their own: each
+//! transfer's entries (its posting rule applied to the bound transfer row), each balance (the
+//! sum of its entries), debits = credits per currency, and `risk_latest` (each account's
+//! newest bound assessment).
+
+use super::proof::Finding;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// A transfer's entries folded without regard to order: how many, their net, and the
+/// wrapping sum of each entry's 128-bit hash (account, amount, time).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct EntrySet {
+    count: u32,
+    net_minor: i64,
+    hash_sum: u128,
+}
+
+impl EntrySet {
+    fn add(&mut self, account: &str, amount_minor: i64, at_us: i64) {
+        let mut hasher = Sha256::new();
+        hasher.update((account.len() as u64).to_be_bytes());
+        hasher.update(account.as_bytes());
+        hasher.update(amount_minor.to_be_bytes());
+        hasher.update(at_us.to_be_bytes());
+        let digest: [u8; 32] = hasher.finalize().into();
+        let mut half = [0u8; 16];
+        half.copy_from_slice(&digest[..16]);
+        self.count += 1;
+        self.net_minor = self.net_minor.wrapping_add(amount_minor);
+        self.hash_sum = self.hash_sum.wrapping_add(u128::from_be_bytes(half));
+    }
+}
+
+/// One transfer's fields its posting reads.
+pub(crate) struct Posting<'a> {
+    pub(crate) id: i64,
+    pub(crate) posted: bool,
+    pub(crate) from: &'a str,
+    pub(crate) to: &'a str,
+    pub(crate) amount_minor: i64,
+    pub(crate) at_us: i64,
+}
+
+/// Entries against their transfers, and the sums of every account.
+#[derive(Default)]
+pub(crate) struct EntriesProof {
+    /// By transfer id − 1 (ids are dense from 1): what the posting makes, what is stored.
+    expected: Vec<EntrySet>,
+    found: Vec<EntrySet>,
+    /// Entries naming a transfer id beyond the transfers read.
+    stray: HashMap<i64, EntrySet>,
+    /// Sum of the entries of each account.
+    pub(crate) account_sums: HashMap<String, i64>,
+}
+
+impl EntriesProof {
+    fn slot(sets: &mut Vec<EntrySet>, id: i64) -> Option<&mut EntrySet> {
+        let index = usize::try_from(id.checked_sub(1)?).ok()?;
+        if index >= sets.len() {
+            if index > super::BATCH_ROWS_MAX * 100 {
+                return None;
+            }
+            sets.resize(index + 1, EntrySet::default());
+        }
+        sets.get_mut(index)
+    }
+
+    /// A transfer as stored: the entries its posting makes (none unless posted).
+    pub(crate) fn transfer(&mut self, posting: &Posting<'_>) {
+        let Some(expected) = Self::slot(&mut self.expected, posting.id) else {
+            return;
+        };
+        if posting.posted {
+            expected.add(posting.from, posting.amount_minor, posting.at_us);
+            expected.add(
+                posting.to,
+                posting.amount_minor.wrapping_neg(),
+                posting.at_us,
+            );
+        }
+    }
+
+    /// One stored entry.
+    pub(crate) fn entry(&mut self, transfer_id: i64, account: &str, amount_minor: i64, at_us: i64) {
+        match self.account_sums.get_mut(account) {
+            Some(sum) => *sum = sum.wrapping_add(amount_minor),
+            None => {
+                self.account_sums.insert(account.to_string(), amount_minor);
+            }
+        }
+        let within =
+            usize::try_from(transfer_id - 1).is_ok_and(|index| index < self.expected.len());
+        let set = if within {
+            Self::slot(&mut self.found, transfer_id)
+        } else {
+            Some(self.stray.entry(transfer_id).or_default())
+        };
+        if let Some(set) = set {
+            set.add(account, amount_minor, at_us);
+        }
+    }
+
+    /// Every transfer whose stored entries are not what its posting makes.
+    pub(crate) fn findings(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (index, expected) in self.expected.iter().enumerate() {
+            let found = self.found.get(index).copied().unwrap_or_default();
+            if found != *expected {
+                findings.push(entries_finding(index as i64 + 1, expected, &found));
+            }
+        }
+        let mut stray: Vec<_> = self.stray.iter().collect();
+        stray.sort_by_key(|(id, _)| **id);
+        for (id, found) in stray {
+            findings.push(Finding::new(
+                "entries_follow_transfer",
+                "entries",
+                id.to_string(),
+                None,
+                format!(
+                    "entries of transfer {id}: {} entries netting to {} minor units, but there is no transfer {id}",
+                    found.count, found.net_minor
+                ),
+            ));
+        }
+        findings
+    }
+}
+
+fn entries_finding(id: i64, expected: &EntrySet, found: &EntrySet) -> Finding {
+    // A transfer whose entries do not net to zero is unbalanced; one whose entries net to zero
+    // but are not its posting's was rewritten.
+    let check = if found.net_minor != 0 {
+        "transfer_balanced"
+    } else {
+        "entries_follow_transfer"
+    };
+    let detail = if found.count != expected.count || found.net_minor != expected.net_minor {
+        format!(
+            "entries of transfer {id}: {} entries netting to {} minor units, its posting makes {} netting to {}",
+            found.count, found.net_minor, expected.count, expected.net_minor
+        )
+    } else {
+        format!("entries of transfer {id}: an account, amount or time differs from the transfer's")
+    };
+    Finding::new(check, "entries", id.to_string(), None, detail)
+}
+
+/// One account's stored balance and what decides its sign.
+pub(crate) struct StoredBalance {
+    pub(crate) number: String,
+    /// Settlement accounts hold the bank's side: their balance is the sum of their entries;
+    /// every other account's is its negation.
+    pub(crate) settlement: bool,
+    pub(crate) currency: String,
+    pub(crate) balance_minor: i64,
+}
+
+/// Every balance equals its entries, every entry names an account, and the entries of each
+/// currency net to zero (debits = credits).
+pub(crate) fn balance_findings(
+    balances: &[StoredBalance],
+    account_sums: &HashMap<String, i64>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut per_currency: HashMap<&str, i64> = HashMap::new();
+    for account in balances {
+        let sum = account_sums.get(&account.number).copied().unwrap_or(0);
+        let expected = if account.settlement {
+            sum
+        } else {
+            sum.wrapping_neg()
+        };
+        *per_currency.entry(&account.currency).or_default() += sum;
+        if account.balance_minor != expected {
+            findings.push(Finding::new(
+                "balance_matches_entries",
+                "accounts",
+                account.number.as_str(),
+                None,
+                format!(
+                    "accounts {}: balance_minor is {}, its entries make {expected}",
+                    account.number, account.balance_minor
+                ),
+            ));
+        }
+    }
+    let known: std::collections::HashSet<&str> = balances
+        .iter()
+        .map(|account| account.number.as_str())
+        .collect();
+    let mut unknown: Vec<_> = account_sums
+        .keys()
+        .filter(|number| !known.contains(number.as_str()))
+        .collect();
+    unknown.sort();
+    for number in unknown {
+        findings.push(Finding::new(
+            "entry_account_exists",
+            "accounts",
+            number.as_str(),
+            None,
+            format!("accounts {number}: entries name this account, but it does not exist"),
+        ));
+    }
+    let mut currencies: Vec<_> = per_currency
+        .into_iter()
+        .filter(|(_, net)| *net != 0)
+        .collect();
+    currencies.sort();
+    for (currency, net) in currencies {
+        findings.push(Finding::new(
+            "debits_equal_credits",
+            "entries",
+            currency,
+            None,
+            format!("entries in {currency}: debits and credits differ by {net} minor units"),
+        ));
+    }
+    findings
+}
+
+/// One account's current risk, as `risk_latest` stores it or as its newest assessment says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LatestRisk {
+    pub(crate) assessment_id: i64,
+    pub(crate) as_of_us: i64,
+    pub(crate) score: String,
+    pub(crate) level: String,
+    pub(crate) decision: String,
+}
+
+/// `risk_latest` rebuilt from the assessments, compared with what is stored.
+#[derive(Default)]
+pub(crate) struct LatestRiskProof {
+    newest: HashMap<String, LatestRisk>,
+}
+
+impl LatestRiskProof {
+    /// One assessment as stored (in any order): the newest `as_of`, then the highest id, wins.
+    pub(crate) fn assessment(&mut self, account: &str, risk: LatestRisk) {
+        match self.newest.get_mut(account) {
+            Some(newest)
+                if (newest.as_of_us, newest.assessment_id)
+                    >= (risk.as_of_us, risk.assessment_id) => {}
+            Some(newest) => *newest = risk,
+            None => {
+                self.newest.insert(account.to_string(), risk);
+            }
+        }
+    }
+
+    /// The stored rows (account, risk), compared with the rebuilt ones.
+    pub(crate) fn findings(mut self, stored: Vec<(String, LatestRisk)>) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (account, risk) in stored {
+            match self.newest.remove(&account) {
+                Some(newest) if newest == risk => {}
+                Some(newest) => findings.push(Finding::new(
+                    "risk_latest_rebuilt",
+                    "risk_latest",
+                    account.as_str(),
+                    None,
+                    format!(
+                        "risk_latest {account}: {risk:?} differs from its newest assessment {newest:?}"
+                    ),
+                )),
+                None => findings.push(Finding::new(
+                    "risk_latest_rebuilt",
+                    "risk_latest",
+                    account.as_str(),
+                    None,
+                    format!("risk_latest {account}: the account has no assessment"),
+                )),
+            }
+        }
+        let mut missing: Vec<_> = self.newest.into_keys().collect();
+        missing.sort();
+        for account in missing {
+            findings.push(Finding::new(
+                "risk_latest_rebuilt",
+                "risk_latest",
+                account.as_str(),
+                None,
+                format!("risk_latest {account}: missing, though the account has assessments"),
+            ));
+        }
+        findings
+    }
+}

@@ -1,0 +1,486 @@
+//! Proving rows against the bindings of the audit chain (no I/O: the caller walks the chain
+//! into a `BindingIndex`, then streams each table through a `TableProof`).
+
+use super::{BatchDigest, Binding, RowDigest, TableEvidence, ROW_TAG_HEX};
+use crate::text::to_hex;
+use std::collections::{HashMap, HashSet};
+
+/// One thing `ledger verify` found wrong, in words, with the row it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    /// Which check failed (`row_matches_audit`, `row_recorded`, `entries_follow_transfer`, …).
+    pub(crate) check: &'static str,
+    pub(crate) table: &'static str,
+    /// The row's key (a transfer id, an account number, an audit seq, …).
+    pub(crate) id: String,
+    /// The audit event that recorded the row, when one did.
+    pub(crate) seq: Option<i64>,
+    pub(crate) detail: String,
+}
+
+impl Finding {
+    pub(crate) fn new(
+        check: &'static str,
+        table: &'static str,
+        id: impl Into<String>,
+        seq: Option<i64>,
+        detail: String,
+    ) -> Finding {
+        Finding {
+            check,
+            table,
+            id: id.into(),
+            seq,
+            detail,
+        }
+    }
+}
+
+/// What one event recorded of one row.
+#[derive(Debug, Clone)]
+struct RowRecord {
+    seq: i64,
+    /// `Some(cells)` as written, `None` deleted; `Legacy` events recorded no content.
+    content: RowContent,
+    previous: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum RowContent {
+    Cells(Vec<Option<String>>),
+    Deleted,
+    /// An event written before row bindings: it covers the row without recording it.
+    Legacy,
+}
+
+/// What one event recorded of a batch.
+#[derive(Debug, Clone)]
+struct BatchRecord {
+    seq: i64,
+    first: i64,
+    last: i64,
+    count: u64,
+    sha256: String,
+    tags: String,
+}
+
+/// Every binding of the chain, by table and key.
+#[derive(Debug, Default)]
+pub(crate) struct BindingIndex {
+    rows: HashMap<(&'static str, String), Vec<RowRecord>>,
+    batches: HashMap<&'static str, Vec<BatchRecord>>,
+    /// Bindings naming a table verify does not know (a newer fincore wrote them).
+    pub(crate) unknown_tables: Vec<(i64, String)>,
+    /// Runs recorded by events from before row bindings: their items and assessments are
+    /// covered without content (table of the children, run id).
+    legacy_parents: HashSet<(&'static str, String)>,
+}
+
+impl BindingIndex {
+    pub(crate) fn add(&mut self, seq: i64, binding: Binding) {
+        let Some(table) = super::table(binding.table()) else {
+            self.unknown_tables.push((seq, binding.table().to_string()));
+            return;
+        };
+        match binding {
+            Binding::Row {
+                key,
+                values,
+                previous,
+                ..
+            } => {
+                let content = values.map_or(RowContent::Deleted, RowContent::Cells);
+                self.push_row(table.name, key, seq, content, previous);
+            }
+            Binding::Batch {
+                first,
+                last,
+                count,
+                sha256,
+                tags,
+                ..
+            } => self
+                .batches
+                .entry(table.name)
+                .or_default()
+                .push(BatchRecord {
+                    seq,
+                    first,
+                    last,
+                    count,
+                    sha256,
+                    tags,
+                }),
+        }
+    }
+
+    /// An event from before row bindings that created or changed `key` of `table`.
+    pub(crate) fn add_legacy(&mut self, seq: i64, table: &'static TableEvidence, key: String) {
+        self.push_row(table.name, key, seq, RowContent::Legacy, None);
+    }
+
+    /// A legacy run event: the rows of `children` whose `run_id` is `run_id` are covered.
+    pub(crate) fn add_legacy_parent(&mut self, children: &'static TableEvidence, run_id: String) {
+        self.legacy_parents.insert((children.name, run_id));
+    }
+
+    /// A legacy import event: its transfers are proven by the caller (legacy digest).
+    pub(crate) fn add_legacy_batch(&mut self, seq: i64, first: i64, last: i64) {
+        let batches = self.batches.entry(super::TRANSFERS.name).or_default();
+        batches.push(BatchRecord {
+            seq,
+            first,
+            last,
+            count: 0,
+            sha256: String::new(),
+            tags: String::new(),
+        });
+    }
+
+    fn push_row(
+        &mut self,
+        table: &'static str,
+        key: String,
+        seq: i64,
+        content: RowContent,
+        previous: Option<String>,
+    ) {
+        self.rows.entry((table, key)).or_default().push(RowRecord {
+            seq,
+            content,
+            previous,
+        });
+    }
+
+    /// The highest key of an integer-keyed table that any event records (0 when none).
+    pub(crate) fn last_integer_key(&self, table: &TableEvidence) -> i64 {
+        let rows = self
+            .rows
+            .keys()
+            .filter(|(name, _)| *name == table.name)
+            .filter_map(|(_, key)| key.parse::<i64>().ok());
+        let batches = self
+            .batches
+            .get(table.name)
+            .into_iter()
+            .flatten()
+            .map(|batch| batch.last);
+        rows.chain(batches).max().unwrap_or(0)
+    }
+
+    /// The proof of one table, to stream its rows through in key order.
+    pub(crate) fn table_proof(&self, table: &'static TableEvidence) -> TableProof<'_> {
+        let mut batches: Vec<BatchFold<'_>> = self
+            .batches
+            .get(table.name)
+            .map(|batches| batches.iter().map(BatchFold::new).collect())
+            .unwrap_or_default();
+        batches.sort_by_key(|fold| fold.record.first);
+        TableProof {
+            table,
+            index: self,
+            batches,
+            seen: HashSet::new(),
+            findings: Vec::new(),
+            rows: 0,
+        }
+    }
+}
+
+/// A batch being folded as its rows stream by.
+struct BatchFold<'a> {
+    record: &'a BatchRecord,
+    digest: BatchDigest,
+    /// Which positions were seen (keys `first..=last` are consecutive).
+    seen: Vec<bool>,
+    /// Rows already named as edited (so the batch mismatch is not reported again).
+    named: usize,
+}
+
+impl<'a> BatchFold<'a> {
+    fn new(record: &'a BatchRecord) -> BatchFold<'a> {
+        let span = usize::try_from(record.last - record.first + 1).unwrap_or(0);
+        BatchFold {
+            record,
+            digest: BatchDigest::default(),
+            seen: vec![false; span.min(super::BATCH_ROWS_MAX)],
+            named: 0,
+        }
+    }
+
+    fn is_legacy(&self) -> bool {
+        self.record.sha256.is_empty()
+    }
+
+    fn recorded_tag(&self, position: usize) -> Option<&str> {
+        self.record
+            .tags
+            .get(position * ROW_TAG_HEX..(position + 1) * ROW_TAG_HEX)
+    }
+}
+
+/// Streams one table's rows (in key order) against the chain's bindings.
+pub(crate) struct TableProof<'a> {
+    table: &'static TableEvidence,
+    index: &'a BindingIndex,
+    batches: Vec<BatchFold<'a>>,
+    /// Keys seen that some row binding records.
+    seen: HashSet<String>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) rows: u64,
+}
+
+impl TableProof<'_> {
+    /// One row as stored now: its evidence cells in column order.
+    pub(crate) fn row(&mut self, cells: &[Option<&str>]) {
+        self.rows += 1;
+        let key_index = self.key_index();
+        let key = cells[key_index].unwrap_or("").to_string();
+        let digest = RowDigest::of(cells.iter().copied());
+        let history = self.index.rows.get(&(self.table.name, key.clone()));
+        let created = match history {
+            Some(history) => {
+                self.seen.insert(key.clone());
+                self.check_latest(&key, cells, history);
+                // A row a batch wrote and an event changed since: the change recorded its
+                // digest before, which the batch folds.
+                history.first().and_then(|first| first.previous.clone())
+            }
+            None => Some(to_hex(&digest)),
+        };
+        let in_batch = self.fold_into_batch(&key, created.as_deref(), history.is_some());
+        if history.is_none() && !in_batch && !self.legacy_child(cells) {
+            self.findings.push(Finding::new(
+                "row_recorded",
+                self.table.name,
+                key.as_str(),
+                None,
+                format!(
+                    "{} {key}: no audit event records this row (written outside fincore)",
+                    self.table.name
+                ),
+            ));
+        }
+    }
+
+    /// A row of a run recorded before row bindings (its `run_id` names a legacy run).
+    fn legacy_child(&self, cells: &[Option<&str>]) -> bool {
+        let Some(index) = self
+            .table
+            .columns
+            .iter()
+            .position(|column| *column == "run_id")
+        else {
+            return false;
+        };
+        let run_id = cells[index].unwrap_or("").to_string();
+        self.index
+            .legacy_parents
+            .contains(&(self.table.name, run_id))
+    }
+
+    fn key_index(&self) -> usize {
+        self.table
+            .columns
+            .iter()
+            .position(|column| *column == self.table.key)
+            .expect("the key is an evidence column")
+    }
+
+    /// The row must equal what its newest event recorded.
+    fn check_latest(&mut self, key: &str, cells: &[Option<&str>], history: &[RowRecord]) {
+        let latest = history.last().expect("a history has an event");
+        let name = self.table.name;
+        let detail = match &latest.content {
+            RowContent::Legacy => return,
+            RowContent::Deleted => format!(
+                "{name} {key}: audit seq {} recorded this row's deletion, but it exists",
+                latest.seq
+            ),
+            RowContent::Cells(recorded) => {
+                let differences = differences(self.table, cells, recorded);
+                if differences.is_empty() {
+                    return;
+                }
+                format!(
+                    "{name} {key}: {} (recorded at audit seq {})",
+                    differences.join("; "),
+                    latest.seq
+                )
+            }
+        };
+        self.findings.push(Finding::new(
+            "row_matches_audit",
+            name,
+            key,
+            Some(latest.seq),
+            detail,
+        ));
+    }
+
+    /// Fold the row into the batch that wrote it, if one did; whether one did.
+    fn fold_into_batch(&mut self, key: &str, created: Option<&str>, row_bound: bool) -> bool {
+        let Some(number) = key.parse::<i64>().ok().filter(|_| self.table.integer_key) else {
+            return false;
+        };
+        let position = self
+            .batches
+            .partition_point(|fold| fold.record.first <= number);
+        if position == 0 || self.batches[position - 1].record.last < number {
+            return false;
+        }
+        let name = self.table.name;
+        let fold = &mut self.batches[position - 1];
+        if row_bound && created.is_none() && !fold.is_legacy() {
+            // Written by its own event and by a batch: a forged binding or a forged row.
+            self.findings.push(Finding::new(
+                "row_recorded_once",
+                name,
+                key,
+                Some(fold.record.seq),
+                format!(
+                    "{name} {key}: recorded both by its own event and by the batch at audit seq {}",
+                    fold.record.seq
+                ),
+            ));
+            return true;
+        }
+        let offset = usize::try_from(number - fold.record.first).unwrap_or(usize::MAX);
+        if let Some(seen) = fold.seen.get_mut(offset) {
+            *seen = true;
+        }
+        if fold.is_legacy() {
+            return true;
+        }
+        let created = created.and_then(from_hex).unwrap_or([0u8; 32]);
+        fold.digest.add(number, &created);
+        let tag = super::row_tag(&created);
+        if fold.recorded_tag(offset) != Some(tag.as_str()) {
+            fold.named += 1;
+            let seq = fold.record.seq;
+            let (first, last) = (fold.record.first, fold.record.last);
+            self.findings.push(Finding::new(
+                "row_matches_audit",
+                name,
+                key,
+                Some(seq),
+                format!(
+                    "{name} {key}: the row differs from what audit seq {seq} recorded for {name} {first}..{last}"
+                ),
+            ));
+        }
+        true
+    }
+
+    /// After the last row: rows the chain records that are gone, and every batch's proof.
+    pub(crate) fn finish(mut self) -> Vec<Finding> {
+        let name = self.table.name;
+        let mut gone: Vec<(&String, &RowRecord)> = self
+            .index
+            .rows
+            .iter()
+            .filter(|((table, key), _)| *table == name && !self.seen.contains(key))
+            .filter_map(|((_, key), history)| Some((key, history.last()?)))
+            .filter(|(_, latest)| !matches!(latest.content, RowContent::Deleted))
+            .collect();
+        gone.sort_by_key(|(_, latest)| latest.seq);
+        for (key, latest) in gone {
+            let in_batch = key
+                .parse::<i64>()
+                .ok()
+                .is_some_and(|number| self.batch_covers(number));
+            if in_batch {
+                // Reported by the batch as a missing row.
+                continue;
+            }
+            self.findings.push(Finding::new(
+                "row_exists",
+                name,
+                key.as_str(),
+                Some(latest.seq),
+                format!(
+                    "{name} {key}: recorded at audit seq {} but deleted",
+                    latest.seq
+                ),
+            ));
+        }
+        let batches = std::mem::take(&mut self.batches);
+        for fold in batches {
+            self.finish_batch(fold);
+        }
+        self.findings
+    }
+
+    fn batch_covers(&self, number: i64) -> bool {
+        self.batches
+            .iter()
+            .any(|fold| fold.record.first <= number && number <= fold.record.last)
+    }
+
+    fn finish_batch(&mut self, fold: BatchFold<'_>) {
+        let name = self.table.name;
+        let record = fold.record;
+        let mut missing = 0;
+        for (offset, seen) in fold.seen.iter().enumerate() {
+            if !seen {
+                missing += 1;
+                let key = record.first + offset as i64;
+                self.findings.push(Finding::new(
+                    "row_exists",
+                    name,
+                    key.to_string(),
+                    Some(record.seq),
+                    format!(
+                        "{name} {key}: recorded at audit seq {} but deleted",
+                        record.seq
+                    ),
+                ));
+            }
+        }
+        if fold.is_legacy() || missing > 0 || fold.named > 0 {
+            return;
+        }
+        if fold.digest.count != record.count || fold.digest.hex() != record.sha256 {
+            self.findings.push(Finding::new(
+                "row_matches_audit",
+                name,
+                format!("{}..{}", record.first, record.last),
+                Some(record.seq),
+                format!(
+                    "{name} {}..{}: the rows differ from what audit seq {} recorded",
+                    record.first, record.last, record.seq
+                ),
+            ));
+        }
+    }
+}
+
+/// `column is 'now', recorded 'then'` for every column that differs.
+fn differences(
+    table: &TableEvidence,
+    cells: &[Option<&str>],
+    recorded: &[Option<String>],
+) -> Vec<String> {
+    let shown = |cell: Option<&str>| cell.map_or("NULL".to_string(), |text| format!("'{text}'"));
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(index, column)| {
+            let now = cells.get(index).copied().flatten();
+            let then = recorded.get(index).and_then(|cell| cell.as_deref());
+            (now != then).then(|| format!("{column} is {}, recorded {}", shown(now), shown(then)))
+        })
+        .collect()
+}
+
+fn from_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (index, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
+    }
+    Some(bytes)
+}

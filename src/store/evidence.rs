@@ -1,0 +1,279 @@
+//! Rows as evidence: every bound table read as text cells (`CAST(… AS TEXT)`, the same text on
+//! both backends), for the bindings a write transaction records in its audit event and for
+//! `ledger verify`, which reads every table back.
+
+use super::columns::{Column, Value};
+use super::write::{TxInner, WriteTx};
+use super::{dispatch, Pool, Store};
+use crate::error::AppResult;
+use crate::evidence::{BatchDigest, Binding, RowDigest, TableEvidence};
+use sqlx::Row;
+
+/// A row's evidence cells in column order.
+pub(crate) type Cells = Vec<Option<String>>;
+
+/// `SELECT CAST(c1 AS TEXT), … FROM table` (then a WHERE/ORDER BY of the caller's).
+fn select_cells(table: &TableEvidence) -> String {
+    let cells: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| format!("CAST({column} AS TEXT)"))
+        .collect();
+    format!("SELECT {} FROM {}", cells.join(", "), table.name)
+}
+
+/// A row's cells from an sqlx row of `select_cells`.
+fn cells_of<R: Row>(row: &R, count: usize) -> Result<Cells, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..count).map(|index| row.try_get(index)).collect()
+}
+
+/// The digest of a record as its column map writes it (integers in decimal, NULL as NULL):
+/// equal to the digest of the row read back as text.
+pub(crate) fn record_digest<T>(columns: &[Column<T>], record: &T) -> [u8; 32] {
+    let mut digest = RowDigest::default();
+    for column in columns {
+        match (column.value)(record) {
+            Value::Integer(value) => digest.integer(Some(value)),
+            Value::Text(text) => digest.cell(Some(&text)),
+            Value::Null => digest.cell(None),
+        }
+    }
+    digest.finish()
+}
+
+/// The cells of a record as its column map writes it.
+pub(crate) fn record_cells<T>(columns: &[Column<T>], record: &T) -> Cells {
+    columns
+        .iter()
+        .map(|column| match (column.value)(record) {
+            Value::Integer(value) => Some(value.to_string()),
+            Value::Text(text) => Some(text.into_owned()),
+            Value::Null => None,
+        })
+        .collect()
+}
+
+impl WriteTx {
+    /// One row of a bound table as this transaction sees it (None: no such row).
+    pub(crate) async fn evidence_row(
+        &mut self,
+        table: &TableEvidence,
+        key: &str,
+    ) -> AppResult<Option<Cells>> {
+        let sql = format!("{} WHERE {} = $1", select_cells(table), table.key);
+        let count = table.columns.len();
+        let integer_key = key_value(table, key);
+        let cells = dispatch!(TxInner, &mut self.inner, tx => {
+            let query = sqlx::query(&sql);
+            let query = match integer_key {
+                Some(value) => query.bind(value),
+                None => query.bind(key),
+            };
+            match query.fetch_optional(&mut **tx).await? {
+                Some(row) => Some(cells_of(&row, count)?),
+                None => None,
+            }
+        });
+        Ok(cells)
+    }
+
+    /// The binding of one row as it is now in this transaction (deleted when it is gone).
+    pub(crate) async fn bind_row(
+        &mut self,
+        table: &TableEvidence,
+        key: &str,
+    ) -> AppResult<Binding> {
+        let cells = self.evidence_row(table, key).await?;
+        Ok(Binding::row(table, key, cells))
+    }
+
+    /// The binding of the rows with keys `first..=last`, as this transaction wrote them.
+    pub(crate) async fn bind_batch(
+        &mut self,
+        table: &TableEvidence,
+        first: i64,
+        last: i64,
+    ) -> AppResult<Option<Binding>> {
+        let sql = format!(
+            "{} WHERE {key} >= $1 AND {key} <= $2 ORDER BY {key}",
+            select_cells(table),
+            key = table.key
+        );
+        let count = table.columns.len();
+        let key_index = key_index(table);
+        let mut batch = BatchDigest::default();
+        dispatch!(TxInner, &mut self.inner, tx => {
+            use futures_util::TryStreamExt;
+            let mut rows = sqlx::query(&sql).bind(first).bind(last).fetch(&mut **tx);
+            while let Some(row) = rows.try_next().await? {
+                let cells = cells_of(&row, count)?;
+                batch.add(integer_key_of(&cells, key_index), &digest_of(&cells));
+            }
+        });
+        Ok(batch.binding(table))
+    }
+}
+
+/// The digest of a row's cells.
+pub(crate) fn digest_of(cells: &[Option<String>]) -> [u8; 32] {
+    RowDigest::of(cells.iter().map(Option::as_deref))
+}
+
+fn key_index(table: &TableEvidence) -> usize {
+    table
+        .columns
+        .iter()
+        .position(|column| *column == table.key)
+        .expect("the key is an evidence column")
+}
+
+fn key_value(table: &TableEvidence, key: &str) -> Option<i64> {
+    if table.integer_key {
+        Some(key.parse().unwrap_or(i64::MIN))
+    } else {
+        None
+    }
+}
+
+fn integer_key_of(cells: &[Option<String>], key_index: usize) -> i64 {
+    cells[key_index]
+        .as_deref()
+        .and_then(|key| key.parse().ok())
+        .unwrap_or(i64::MIN)
+}
+
+/// The digest of a transfer's row as written (its column map is the table's evidence).
+pub(crate) fn transfer_digest(transfer: &crate::model::Transfer) -> [u8; 32] {
+    record_digest(&super::columns::TRANSFER, transfer)
+}
+
+/// The binding of one transfer as written.
+pub(crate) fn transfer_binding(transfer: &crate::model::Transfer) -> Binding {
+    Binding::row(
+        &crate::evidence::TRANSFERS,
+        &transfer.id.to_string(),
+        Some(record_cells(&super::columns::TRANSFER, transfer)),
+    )
+}
+
+/// Rows handed to a visitor per fetch while streaming a table (memory stays flat).
+const STREAM_CELLS_MAX: usize = 64;
+
+impl Store {
+    /// Every row of a bound table in key order, its cells lent to `visit` one row at a time.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.evidence.read", skip_all, fields(db.system = self.system.as_str(), db.sql.table = table.name))]
+    pub(crate) async fn for_each_evidence_row(
+        &self,
+        table: &TableEvidence,
+        mut visit: impl FnMut(&[Option<&str>]),
+    ) -> AppResult<()> {
+        let sql = format!("{} ORDER BY {}", select_cells(table), table.key);
+        let count = table.columns.len();
+        assert!(
+            count <= STREAM_CELLS_MAX,
+            "a bound table has at most {STREAM_CELLS_MAX} columns"
+        );
+        dispatch!(Pool, &self.pool, pool => {
+            use futures_util::TryStreamExt;
+            let mut rows = sqlx::query(&sql).fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let mut cells: [Option<&str>; STREAM_CELLS_MAX] = [None; STREAM_CELLS_MAX];
+                for (index, cell) in cells.iter_mut().enumerate().take(count) {
+                    *cell = row.try_get::<Option<&str>, _>(index)?;
+                }
+                visit(&cells[..count]);
+            }
+        });
+        Ok(())
+    }
+
+    /// Every entry (transfer id, account, amount, time), in no particular order.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn for_each_entry(
+        &self,
+        mut visit: impl FnMut(i64, &str, i64, i64),
+    ) -> AppResult<()> {
+        let sql = "SELECT transfer_id, account, amount_minor, at_us FROM entries";
+        dispatch!(Pool, &self.pool, pool => {
+            use futures_util::TryStreamExt;
+            let mut rows = sqlx::query(sql).fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                visit(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+            }
+        });
+        Ok(())
+    }
+
+    /// Every account's number, type, currency and stored balance.
+    pub(crate) async fn stored_balances(
+        &self,
+    ) -> AppResult<Vec<crate::evidence::derived::StoredBalance>> {
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query("SELECT number, account_type, currency, balance_minor FROM accounts ORDER BY number")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| -> Result<_, sqlx::Error> {
+                    Ok(crate::evidence::derived::StoredBalance {
+                        number: row.try_get(0)?,
+                        settlement: row.try_get::<String, _>(1)? == "settlement",
+                        currency: row.try_get(2)?,
+                        balance_minor: row.try_get(3)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Every `risk_latest` row.
+    pub(crate) async fn stored_latest_risks(
+        &self,
+    ) -> AppResult<Vec<(String, crate::evidence::derived::LatestRisk)>> {
+        let rows = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query("SELECT account, assessment_id, as_of_us, CAST(score AS TEXT), level, decision FROM risk_latest")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| -> Result<_, sqlx::Error> {
+                    Ok((row.try_get(0)?, crate::evidence::derived::LatestRisk {
+                        assessment_id: row.try_get(1)?,
+                        as_of_us: row.try_get(2)?,
+                        score: row.try_get(3)?,
+                        level: row.try_get(4)?,
+                        decision: row.try_get(5)?,
+                    }))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// The ledger head's last transfer id.
+    pub(crate) async fn head_transfer_seq(&self) -> AppResult<i64> {
+        let seq = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_scalar("SELECT transfer_seq FROM ledger_head WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::columns::{Names, TRANSFER};
+
+    /// A transfer's digest from its column map must equal the digest of its row read back.
+    #[test]
+    fn the_transfer_column_map_is_the_transfers_evidence() {
+        assert_eq!(
+            Names(&TRANSFER).to_string(),
+            crate::evidence::TRANSFERS.columns.join(", ")
+        );
+    }
+}
