@@ -42,35 +42,78 @@ pub(crate) struct Posting<'a> {
     pub(crate) at_us: i64,
 }
 
-/// Entries against their transfers, and the sums of every account.
-#[derive(Default)]
-pub(crate) struct EntriesProof {
-    /// By transfer id − 1 (ids are dense from 1): what the posting makes, what is stored.
-    expected: Vec<EntrySet>,
-    found: Vec<EntrySet>,
-    /// Entries naming a transfer id beyond the transfers read.
+/// Entry sets by transfer id: dense for ids `1..=dense_max` (the ledger's transfers), in a map
+/// beyond (stray ids an edit may have written; a map, so a huge id costs no memory).
+struct EntrySets {
+    dense: Vec<EntrySet>,
     stray: HashMap<i64, EntrySet>,
-    /// Sum of the entries of each account.
-    pub(crate) account_sums: HashMap<String, i64>,
 }
 
-impl EntriesProof {
-    fn slot(sets: &mut Vec<EntrySet>, id: i64) -> Option<&mut EntrySet> {
-        let index = usize::try_from(id.checked_sub(1)?).ok()?;
-        if index >= sets.len() {
-            if index > super::BATCH_ROWS_MAX * 100 {
-                return None;
-            }
-            sets.resize(index + 1, EntrySet::default());
+impl EntrySets {
+    fn new(dense_max: i64) -> EntrySets {
+        let dense = usize::try_from(dense_max).unwrap_or(0).min(DENSE_IDS_MAX);
+        EntrySets {
+            dense: vec![EntrySet::default(); dense],
+            stray: HashMap::new(),
         }
-        sets.get_mut(index)
+    }
+
+    fn get_mut(&mut self, id: i64) -> &mut EntrySet {
+        let index = usize::try_from(id.wrapping_sub(1)).ok();
+        match index {
+            Some(index) if index < self.dense.len() => &mut self.dense[index],
+            _ => self.stray.entry(id).or_default(),
+        }
+    }
+
+    fn get(&self, id: i64) -> EntrySet {
+        let index = usize::try_from(id.wrapping_sub(1)).ok();
+        match index {
+            Some(index) if index < self.dense.len() => self.dense[index],
+            _ => self.stray.get(&id).copied().unwrap_or_default(),
+        }
+    }
+
+    /// Every id with a set (dense ones from 1, then the stray ones in order).
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut stray: Vec<i64> = self.stray.keys().copied().collect();
+        stray.sort_unstable();
+        (1..=self.dense.len() as i64).chain(stray)
+    }
+}
+
+/// Most transfer ids the entries' proof keeps in a dense table (32 bytes each).
+const DENSE_IDS_MAX: usize = 100_000_000;
+
+/// What each stored transfer's posting makes.
+pub(crate) struct ExpectedEntries {
+    sets: EntrySets,
+    /// Which transfer ids exist (an entry may name one that does not).
+    exists: std::collections::HashSet<i64>,
+    dense_seen: Vec<bool>,
+}
+
+impl ExpectedEntries {
+    /// For a ledger whose transfer ids run up to about `dense_max`.
+    pub(crate) fn new(dense_max: i64) -> ExpectedEntries {
+        let sets = EntrySets::new(dense_max);
+        let dense_seen = vec![false; sets.dense.len()];
+        ExpectedEntries {
+            sets,
+            exists: std::collections::HashSet::new(),
+            dense_seen,
+        }
     }
 
     /// A transfer as stored: the entries its posting makes (none unless posted).
     pub(crate) fn transfer(&mut self, posting: &Posting<'_>) {
-        let Some(expected) = Self::slot(&mut self.expected, posting.id) else {
-            return;
-        };
+        match usize::try_from(posting.id.wrapping_sub(1)) {
+            Ok(index) if index < self.dense_seen.len() => self.dense_seen[index] = true,
+            _ => {
+                self.exists.insert(posting.id);
+            }
+        }
+        let expected = self.sets.get_mut(posting.id);
         if posting.posted {
             expected.add(posting.from, posting.amount_minor, posting.at_us);
             expected.add(
@@ -78,6 +121,29 @@ impl EntriesProof {
                 posting.amount_minor.wrapping_neg(),
                 posting.at_us,
             );
+        }
+    }
+
+    fn has_transfer(&self, id: i64) -> bool {
+        match usize::try_from(id.wrapping_sub(1)) {
+            Ok(index) if index < self.dense_seen.len() => self.dense_seen[index],
+            _ => self.exists.contains(&id),
+        }
+    }
+}
+
+/// The stored entries, by transfer and by account.
+pub(crate) struct FoundEntries {
+    sets: EntrySets,
+    /// Sum of the entries of each account.
+    pub(crate) account_sums: HashMap<String, i64>,
+}
+
+impl FoundEntries {
+    pub(crate) fn new(dense_max: i64) -> FoundEntries {
+        FoundEntries {
+            sets: EntrySets::new(dense_max),
+            account_sums: HashMap::new(),
         }
     }
 
@@ -89,30 +155,33 @@ impl EntriesProof {
                 self.account_sums.insert(account.to_string(), amount_minor);
             }
         }
-        let within =
-            usize::try_from(transfer_id - 1).is_ok_and(|index| index < self.expected.len());
-        let set = if within {
-            Self::slot(&mut self.found, transfer_id)
-        } else {
-            Some(self.stray.entry(transfer_id).or_default())
-        };
-        if let Some(set) = set {
-            set.add(account, amount_minor, at_us);
-        }
+        self.sets
+            .get_mut(transfer_id)
+            .add(account, amount_minor, at_us);
     }
+}
 
-    /// Every transfer whose stored entries are not what its posting makes.
-    pub(crate) fn findings(&self) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for (index, expected) in self.expected.iter().enumerate() {
-            let found = self.found.get(index).copied().unwrap_or_default();
-            if found != *expected {
-                findings.push(entries_finding(index as i64 + 1, expected, &found));
-            }
+/// Every transfer whose stored entries are not what its posting makes, and entries of
+/// transfers that do not exist.
+pub(crate) fn entries_findings(expected: &ExpectedEntries, found: &FoundEntries) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut ids: Vec<i64> = expected.sets.ids().collect();
+    ids.extend(
+        found
+            .sets
+            .stray
+            .keys()
+            .copied()
+            .filter(|id| !expected.sets.stray.contains_key(id)),
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        let (wanted, stored) = (expected.sets.get(id), found.sets.get(id));
+        if wanted == stored {
+            continue;
         }
-        let mut stray: Vec<_> = self.stray.iter().collect();
-        stray.sort_by_key(|(id, _)| **id);
-        for (id, found) in stray {
+        if !expected.has_transfer(id) {
             findings.push(Finding::new(
                 "entries_follow_transfer",
                 "entries",
@@ -120,12 +189,14 @@ impl EntriesProof {
                 None,
                 format!(
                     "entries of transfer {id}: {} entries netting to {} minor units, but there is no transfer {id}",
-                    found.count, found.net_minor
+                    stored.count, stored.net_minor
                 ),
             ));
+            continue;
         }
-        findings
+        findings.push(entries_finding(id, &wanted, &stored));
     }
+    findings
 }
 
 fn entries_finding(id: i64, expected: &EntrySet, found: &EntrySet) -> Finding {

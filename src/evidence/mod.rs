@@ -269,7 +269,7 @@ impl RowDigest {
 }
 
 /// `value` in decimal, as the databases cast an integer to text, without a heap allocation.
-fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+pub(crate) fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
     let mut magnitude = value.unsigned_abs();
     let mut start = buffer.len();
     loop {

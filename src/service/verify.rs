@@ -1,20 +1,19 @@
-//! `ledger verify`: every transfer balances, every stored balance equals its entries, and the
-//! audit chain is intact up to the ledger head.
+//! `ledger verify`: every row of money and state proven against the audit chain (see
+//! `evidence`), and the chain itself intact up to the ledger head.
 
 use crate::audit::{
     AnchorCheck, AuditEvent, ChainVerifier, ImportedTransfers, LegacyTransfersDigest,
 };
 use crate::error::AppResult;
-use crate::evidence::derived::{
-    balance_findings, EntriesProof, LatestRisk, LatestRiskProof, Posting,
-};
+use crate::evidence::derived::{balance_findings, entries_findings, ExpectedEntries, FoundEntries};
+use crate::evidence::derived::{LatestRisk, LatestRiskProof, Posting};
 use crate::evidence::proof::{BindingIndex, Finding, TableProof};
 use crate::evidence::{bindings_of, TableEvidence};
 use crate::evidence::{
     ACCOUNTS, RECONCILE_ITEMS, RECONCILE_RUNS, RISK_ASSESSMENTS, RISK_BLACKLIST,
 };
 use crate::evidence::{RISK_RULE_SETS, RISK_RUNS, TABLES, TRANSFERS};
-use crate::store::Store;
+use crate::store::{EvidenceScan, Store};
 
 #[derive(Debug, Clone)]
 pub(crate) struct VerifyReport {
@@ -55,25 +54,44 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
             ),
         ));
     }
-    let mut entries = EntriesProof::default();
+    // Transfers and entries, the two big tables, are read at once; then the rest in turn.
+    let dense_max = store
+        .head_transfer_seq()
+        .await?
+        .max(index.last_integer_key(&TRANSFERS));
+    let mut expected = ExpectedEntries::new(dense_max);
+    let mut found = FoundEntries::new(dense_max);
+    let mut transfers = index.table_proof(&TRANSFERS);
+    store
+        .scan_evidence(vec![
+            EvidenceScan::Table(
+                &TRANSFERS,
+                Box::new(|cells| {
+                    transfers.row(cells);
+                    expected.transfer(&posting_of(cells));
+                }),
+            ),
+            EvidenceScan::Entries(Box::new(|transfer_id, account, amount_minor, at_us| {
+                found.entry(transfer_id, account, amount_minor, at_us);
+            })),
+        ])
+        .await?;
+    let transfers_checked = transfers.rows;
+    let mut rows_checked = transfers.rows;
+    findings.extend(transfers.finish());
     let mut latest = LatestRiskProof::default();
-    let mut rows_checked = 0;
-    let mut transfers_checked = 0;
-    for table in TABLES {
+    for table in TABLES
+        .iter()
+        .copied()
+        .filter(|table| table.name != TRANSFERS.name)
+    {
         let mut proof = index.table_proof(table);
-        prove_table(store, table, &mut proof, &mut entries, &mut latest).await?;
+        prove_table(store, table, &mut proof, &mut latest).await?;
         rows_checked += proof.rows;
-        if table.name == TRANSFERS.name {
-            transfers_checked = proof.rows;
-        }
         findings.extend(proof.finish());
     }
-    store
-        .for_each_entry(|transfer_id, account, amount_minor, at_us| {
-            entries.entry(transfer_id, account, amount_minor, at_us);
-        })
-        .await?;
-    findings.extend(entries.findings());
+    findings.extend(entries_findings(&expected, &found));
+    let entries = found;
     let balances = store.stored_balances().await?;
     findings.extend(balance_findings(&balances, &entries.account_sums));
     findings.extend(latest.findings(store.stored_latest_risks().await?));
@@ -87,27 +105,23 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
     })
 }
 
-/// Stream one table through its proof; transfers also feed the entries' proof, assessments
-/// the rebuilt `risk_latest`.
+/// Stream one table through its proof; assessments also rebuild `risk_latest`.
 async fn prove_table(
     store: &Store,
     table: &'static TableEvidence,
     proof: &mut TableProof<'_>,
-    entries: &mut EntriesProof,
     latest: &mut LatestRiskProof,
 ) -> AppResult<()> {
-    let transfers = table.name == TRANSFERS.name;
     let assessments = table.name == RISK_ASSESSMENTS.name;
+    let visit = |cells: &[Option<&str>]| {
+        proof.row(cells);
+        if assessments {
+            let (account, risk) = assessment_of(cells);
+            latest.assessment(account, risk);
+        }
+    };
     store
-        .for_each_evidence_row(table, |cells| {
-            proof.row(cells);
-            if transfers {
-                entries.transfer(&posting_of(cells));
-            } else if assessments {
-                let (account, risk) = assessment_of(cells);
-                latest.assessment(account, risk);
-            }
-        })
+        .scan_evidence(vec![EvidenceScan::Table(table, Box::new(visit))])
         .await
 }
 

@@ -147,6 +147,21 @@ pub(super) async fn set_balances(
     Ok(outcome?)
 }
 
+/// A statement and the visitor of its rows.
+pub(crate) type ScanJob<'a> = (
+    String,
+    Box<dyn FnMut(&dyn StoredRow) -> AppResult<()> + Send + 'a>,
+);
+
+/// Statements at once, each on its own pooled connection (SQLite: its own thread), each job's
+/// rows to its own visitor.
+pub(super) async fn scan_each(pool: &Pool, jobs: Vec<ScanJob<'_>>) -> AppResult<()> {
+    match pool {
+        Pool::Sqlite(pool) => sqlite::scan_each(pool, jobs).await,
+        Pool::Postgres(pool) => postgres::scan_each(pool, jobs).await,
+    }
+}
+
 /// Bulk reads at once, one per job (its parameters and the state its rows go to), each on its
 /// own pooled connection. The states come back in the jobs' order.
 pub(super) async fn scan_parallel<S: Send>(

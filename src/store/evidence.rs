@@ -3,6 +3,7 @@
 //! `ledger verify`, which reads every table back.
 
 use super::columns::{Column, Value};
+use super::rows::StoredRow;
 use super::write::{TxInner, WriteTx};
 use super::{dispatch, Pool, Store};
 use crate::error::AppResult;
@@ -14,12 +15,49 @@ pub(crate) type Cells = Vec<Option<String>>;
 
 /// `SELECT CAST(c1 AS TEXT), … FROM table` (then a WHERE/ORDER BY of the caller's).
 fn select_cells(table: &TableEvidence) -> String {
+    select_columns(table, true)
+}
+
+/// The table's evidence columns, cast to text or as stored (the raw SQLite reader converts).
+fn select_columns(table: &TableEvidence, cast: bool) -> String {
     let cells: Vec<String> = table
         .columns
         .iter()
-        .map(|column| format!("CAST({column} AS TEXT)"))
+        .map(|column| match cast {
+            true => format!("CAST({column} AS TEXT)"),
+            false => column.to_string(),
+        })
         .collect();
     format!("SELECT {} FROM {}", cells.join(", "), table.name)
+}
+
+/// A scan of a bound table in key order, each row's cells lent to `visit`.
+fn table_job<'a>(
+    table: &'static TableEvidence,
+    cast: bool,
+    mut visit: RowVisitor<'a>,
+) -> super::backend::ScanJob<'a> {
+    let sql = format!("{} ORDER BY {}", select_columns(table, cast), table.key);
+    let count = table.columns.len();
+    assert!(
+        count <= STREAM_CELLS_MAX,
+        "a bound table has at most {STREAM_CELLS_MAX} columns"
+    );
+    let visitor = move |row: &dyn StoredRow| {
+        let mut buffers = [[0u8; 20]; STREAM_CELLS_MAX];
+        let mut cells: [Option<&str>; STREAM_CELLS_MAX] = [None; STREAM_CELLS_MAX];
+        for (index, (cell, buffer)) in cells
+            .iter_mut()
+            .zip(buffers.iter_mut())
+            .take(count)
+            .enumerate()
+        {
+            *cell = row.cell(index, buffer)?;
+        }
+        visit(&cells[..count]);
+        Ok(())
+    };
+    (sql, Box::new(visitor))
 }
 
 /// A row's cells from an sqlx row of `select_cells`.
@@ -160,52 +198,47 @@ pub(crate) fn transfer_binding(transfer: &crate::model::Transfer) -> Binding {
     )
 }
 
-/// Rows handed to a visitor per fetch while streaming a table (memory stays flat).
-const STREAM_CELLS_MAX: usize = 64;
+/// Most columns of a bound table (cells of a streamed row live on the stack).
+const STREAM_CELLS_MAX: usize = 40;
+
+/// One read `ledger verify` streams: a bound table's rows (cells in column order, key order),
+/// or every entry (transfer id, account, amount, time; in no particular order).
+pub(crate) enum EvidenceScan<'a> {
+    Table(&'static TableEvidence, RowVisitor<'a>),
+    Entries(EntryVisitor<'a>),
+}
+
+/// Takes a bound table's row: its cells in column order.
+pub(crate) type RowVisitor<'a> = Box<dyn FnMut(&[Option<&str>]) + Send + 'a>;
+/// Takes an entry: transfer id, account, amount, time.
+pub(crate) type EntryVisitor<'a> = Box<dyn FnMut(i64, &str, i64, i64) + Send + 'a>;
 
 impl Store {
-    /// Every row of a bound table in key order, its cells lent to `visit` one row at a time.
-    #[tracing::instrument(target = "fincore", name = "fincore.store.evidence.read", skip_all, fields(db.system = self.system.as_str(), db.sql.table = table.name))]
-    pub(crate) async fn for_each_evidence_row(
-        &self,
-        table: &TableEvidence,
-        mut visit: impl FnMut(&[Option<&str>]),
-    ) -> AppResult<()> {
-        let sql = format!("{} ORDER BY {}", select_cells(table), table.key);
-        let count = table.columns.len();
-        assert!(
-            count <= STREAM_CELLS_MAX,
-            "a bound table has at most {STREAM_CELLS_MAX} columns"
-        );
-        dispatch!(Pool, &self.pool, pool => {
-            use futures_util::TryStreamExt;
-            let mut rows = sqlx::query(&sql).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let mut cells: [Option<&str>; STREAM_CELLS_MAX] = [None; STREAM_CELLS_MAX];
-                for (index, cell) in cells.iter_mut().enumerate().take(count) {
-                    *cell = row.try_get::<Option<&str>, _>(index)?;
+    /// Run the scans at once, each on its own connection (SQLite: its own thread, straight from
+    /// the library; integers come as integers and are written in decimal, as a cast would).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.evidence.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn scan_evidence(&self, scans: Vec<EvidenceScan<'_>>) -> AppResult<()> {
+        let cast = self.system == super::DbSystem::Postgresql;
+        let jobs = scans
+            .into_iter()
+            .map(|scan| match scan {
+                EvidenceScan::Table(table, visit) => table_job(table, cast, visit),
+                EvidenceScan::Entries(mut visit) => {
+                    let sql = "SELECT transfer_id, account, amount_minor, at_us FROM entries";
+                    let visitor = move |row: &dyn StoredRow| {
+                        visit(
+                            row.integer(0)?,
+                            row.text(1)?,
+                            row.integer(2)?,
+                            row.integer(3)?,
+                        );
+                        Ok(())
+                    };
+                    (sql.to_string(), Box::new(visitor) as _)
                 }
-                visit(&cells[..count]);
-            }
-        });
-        Ok(())
-    }
-
-    /// Every entry (transfer id, account, amount, time), in no particular order.
-    #[tracing::instrument(target = "fincore", name = "fincore.store.entries.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub(crate) async fn for_each_entry(
-        &self,
-        mut visit: impl FnMut(i64, &str, i64, i64),
-    ) -> AppResult<()> {
-        let sql = "SELECT transfer_id, account, amount_minor, at_us FROM entries";
-        dispatch!(Pool, &self.pool, pool => {
-            use futures_util::TryStreamExt;
-            let mut rows = sqlx::query(sql).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                visit(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
-            }
-        });
-        Ok(())
+            })
+            .collect();
+        super::backend::scan_each(&self.pool, jobs).await
     }
 
     /// Every account's number, type, currency and stored balance.

@@ -530,6 +530,11 @@ impl StoredRow for sqlx::postgres::PgRow {
     fn text(&self, index: usize) -> AppResult<&str> {
         Ok(sqlx::Row::try_get(self, index)?)
     }
+
+    /// PostgreSQL reads cells cast to text in the query (`CAST(… AS TEXT)`).
+    fn cell<'b>(&'b self, index: usize, _: &'b mut [u8; 20]) -> AppResult<Option<&'b str>> {
+        Ok(sqlx::Row::try_get(self, index)?)
+    }
 }
 
 fn bind_values<'q>(mut query: PgQuery<'q>, parameters: &'q [Value<'q>]) -> PgQuery<'q> {
@@ -541,6 +546,25 @@ fn bind_values<'q>(mut query: PgQuery<'q>, parameters: &'q [Value<'q>]) -> PgQue
         };
     }
     query
+}
+
+/// Statements at once on as many pooled connections, each job's rows to its own visitor.
+pub(super) async fn scan_each(
+    pool: &sqlx::PgPool,
+    jobs: Vec<super::backend::ScanJob<'_>>,
+) -> AppResult<()> {
+    use futures_util::TryStreamExt;
+    let reads = jobs.into_iter().map(|(sql, mut visit)| async move {
+        let mut rows = sqlx::query(&sql).fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            visit(&row)?;
+        }
+        AppResult::Ok(())
+    });
+    futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// One statement per job, all at once on as many pooled connections; each job's rows go to

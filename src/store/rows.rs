@@ -18,6 +18,9 @@ pub(crate) const TRANSFER_COLUMNS: Names<'static, Transfer> = Names(&columns::TR
 pub(crate) trait StoredRow {
     fn integer(&self, index: usize) -> AppResult<i64>;
     fn text(&self, index: usize) -> AppResult<&str>;
+    /// A cell as `CAST(… AS TEXT)` gives it: text as stored, an integer in decimal (written
+    /// into `buffer` when the row holds it as an integer), NULL as None.
+    fn cell<'b>(&'b self, index: usize, buffer: &'b mut [u8; 20]) -> AppResult<Option<&'b str>>;
 }
 
 #[derive(sqlx::FromRow)]

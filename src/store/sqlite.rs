@@ -362,6 +362,37 @@ fn with_scan_cache(
     outcome.and(restored)
 }
 
+/// Statements at once, each on its own pooled connection and thread, straight from SQLite;
+/// each job's rows go to its own visitor.
+pub(super) async fn scan_each(
+    pool: &sqlx::SqlitePool,
+    jobs: Vec<super::backend::ScanJob<'_>>,
+) -> AppResult<()> {
+    let mut connections = Vec::with_capacity(jobs.len());
+    for _ in &jobs {
+        connections.push(pool.acquire().await?);
+    }
+    let mut locked = Vec::with_capacity(connections.len());
+    for connection in connections.iter_mut() {
+        locked.push(connection.lock_handle().await?);
+    }
+    let raws: Vec<RawConnection<'_>> = locked.iter_mut().map(RawConnection::new).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = raws
+            .into_iter()
+            .zip(jobs)
+            .map(|(raw, (sql, mut visit))| {
+                scope.spawn(move || {
+                    with_scan_cache(&raw, || raw.for_each_row(&sql, &[], |row| visit(row)))
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|worker| worker.join().expect("a reading thread panicked"))
+    })
+}
+
 /// One statement per job, each on its own pooled connection and thread at once, straight from
 /// SQLite; each job's rows go to `visit` with the job's state.
 pub(super) async fn scan_parallel<S: Send>(

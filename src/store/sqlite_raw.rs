@@ -210,6 +210,17 @@ impl StoredRow for Row<'_> {
         Ok(unsafe { ffi::sqlite3_column_int64(self.statement, column) })
     }
 
+    fn cell<'b>(&'b self, index: usize, buffer: &'b mut [u8; 20]) -> AppResult<Option<&'b str>> {
+        let column = column_index(index)?;
+        // SAFETY: a live statement positioned on a row (see `for_each_row`).
+        let kind = unsafe { ffi::sqlite3_column_type(self.statement, column) };
+        match kind {
+            ffi::SQLITE_NULL => Ok(None),
+            ffi::SQLITE_INTEGER => Ok(Some(crate::evidence::decimal(self.integer(index)?, buffer))),
+            _ => self.text(index).map(Some),
+        }
+    }
+
     fn text(&self, index: usize) -> AppResult<&str> {
         let column = column_index(index)?;
         // SAFETY: as above; the text pointer stays valid until the next step, and this
