@@ -15,6 +15,7 @@ mod crash;
 mod csv_input;
 mod csv_properties;
 mod errors;
+mod evidence;
 mod failures;
 mod idempotency;
 mod import_ops;
