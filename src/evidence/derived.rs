@@ -4,31 +4,41 @@
 //! newest bound assessment).
 
 use super::proof::Finding;
-use sha2::{Digest, Sha256};
+use crate::fast_map::FastMap;
 use std::collections::HashMap;
 
-/// A transfer's entries folded without regard to order: how many, their net, and the
-/// wrapping sum of each entry's 128-bit hash (account, amount, time).
+/// A keyed hash of an entry (SipHash under a key drawn for each verify), so that entry sets
+/// compare without sorting, and nobody can craft entries whose hashes add up to another
+/// set's: the key is unknown until verify runs and never leaves it.
+#[derive(Clone)]
+pub(crate) struct EntryHasher(std::collections::hash_map::RandomState);
+
+impl EntryHasher {
+    /// A fresh random key (the caller draws it: this core reads no randomness itself).
+    pub(crate) fn new(key: std::collections::hash_map::RandomState) -> EntryHasher {
+        EntryHasher(key)
+    }
+
+    fn hash(&self, transfer_id: i64, account: &str, amount_minor: i64, at_us: i64) -> u64 {
+        use std::hash::BuildHasher;
+        self.0.hash_one((transfer_id, account, amount_minor, at_us))
+    }
+}
+
+/// A set of entries folded without regard to order: how many, their net, and the wrapping sum
+/// of their keyed hashes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct EntrySet {
-    count: u32,
+    count: u64,
     net_minor: i64,
-    hash_sum: u128,
+    hash_sum: u64,
 }
 
 impl EntrySet {
-    fn add(&mut self, account: &str, amount_minor: i64, at_us: i64) {
-        let mut hasher = Sha256::new();
-        hasher.update((account.len() as u64).to_be_bytes());
-        hasher.update(account.as_bytes());
-        hasher.update(amount_minor.to_be_bytes());
-        hasher.update(at_us.to_be_bytes());
-        let digest: [u8; 32] = hasher.finalize().into();
-        let mut half = [0u8; 16];
-        half.copy_from_slice(&digest[..16]);
+    fn add(&mut self, hash: u64, amount_minor: i64) {
         self.count += 1;
         self.net_minor = self.net_minor.wrapping_add(amount_minor);
-        self.hash_sum = self.hash_sum.wrapping_add(u128::from_be_bytes(half));
+        self.hash_sum = self.hash_sum.wrapping_add(hash);
     }
 }
 
@@ -42,138 +52,153 @@ pub(crate) struct Posting<'a> {
     pub(crate) at_us: i64,
 }
 
-/// Entry sets by transfer id: dense for ids `1..=dense_max` (the ledger's transfers), in a map
-/// beyond (stray ids an edit may have written; a map, so a huge id costs no memory).
+/// Entry sets: all entries as one set (the summary pass: equal sets prove every transfer's
+/// entries at once), and, when locating, one set per transfer id, dense for ids
+/// `1..=dense_max` and in a map beyond (so a forged huge id costs no memory).
 struct EntrySets {
-    dense: Vec<EntrySet>,
-    stray: HashMap<i64, EntrySet>,
+    hasher: EntryHasher,
+    all: EntrySet,
+    by_transfer: Option<(Vec<EntrySet>, HashMap<i64, EntrySet>)>,
 }
 
+/// Most transfer ids the locating pass keeps in a dense table (24 bytes each).
+const DENSE_IDS_MAX: usize = 100_000_000;
+
 impl EntrySets {
-    fn new(dense_max: i64) -> EntrySets {
-        let dense = usize::try_from(dense_max).unwrap_or(0).min(DENSE_IDS_MAX);
+    fn new(hasher: EntryHasher, locate_up_to: Option<i64>) -> EntrySets {
+        let by_transfer = locate_up_to.map(|dense_max| {
+            let dense = usize::try_from(dense_max).unwrap_or(0).min(DENSE_IDS_MAX);
+            (vec![EntrySet::default(); dense], HashMap::new())
+        });
         EntrySets {
-            dense: vec![EntrySet::default(); dense],
-            stray: HashMap::new(),
+            hasher,
+            all: EntrySet::default(),
+            by_transfer,
         }
     }
 
-    fn get_mut(&mut self, id: i64) -> &mut EntrySet {
-        let index = usize::try_from(id.wrapping_sub(1)).ok();
-        match index {
-            Some(index) if index < self.dense.len() => &mut self.dense[index],
-            _ => self.stray.entry(id).or_default(),
+    fn add(&mut self, id: i64, account: &str, amount_minor: i64, at_us: i64) {
+        let hash = self.hasher.hash(id, account, amount_minor, at_us);
+        self.all.add(hash, amount_minor);
+        if let Some((dense, stray)) = &mut self.by_transfer {
+            let set = match usize::try_from(id.wrapping_sub(1)) {
+                Ok(index) if index < dense.len() => &mut dense[index],
+                _ => stray.entry(id).or_default(),
+            };
+            set.add(hash, amount_minor);
         }
     }
 
     fn get(&self, id: i64) -> EntrySet {
-        let index = usize::try_from(id.wrapping_sub(1)).ok();
-        match index {
-            Some(index) if index < self.dense.len() => self.dense[index],
-            _ => self.stray.get(&id).copied().unwrap_or_default(),
+        let Some((dense, stray)) = &self.by_transfer else {
+            return EntrySet::default();
+        };
+        match usize::try_from(id.wrapping_sub(1)) {
+            Ok(index) if index < dense.len() => dense[index],
+            _ => stray.get(&id).copied().unwrap_or_default(),
         }
     }
 
-    /// Every id with a set (dense ones from 1, then the stray ones in order).
-    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
-        let mut stray: Vec<i64> = self.stray.keys().copied().collect();
-        stray.sort_unstable();
-        (1..=self.dense.len() as i64).chain(stray)
+    /// Every id with a set (dense ones from 1, then the stray ones).
+    fn ids(&self) -> Vec<i64> {
+        let Some((dense, stray)) = &self.by_transfer else {
+            return Vec::new();
+        };
+        (1..=dense.len() as i64).chain(stray.keys().copied()).collect()
     }
 }
-
-/// Most transfer ids the entries' proof keeps in a dense table (32 bytes each).
-const DENSE_IDS_MAX: usize = 100_000_000;
 
 /// What each stored transfer's posting makes.
 pub(crate) struct ExpectedEntries {
     sets: EntrySets,
-    /// Which transfer ids exist (an entry may name one that does not).
+    /// Which transfer ids exist (an entry may name one that does not); when locating.
     exists: std::collections::HashSet<i64>,
-    dense_seen: Vec<bool>,
 }
 
 impl ExpectedEntries {
-    /// For a ledger whose transfer ids run up to about `dense_max`.
-    pub(crate) fn new(dense_max: i64) -> ExpectedEntries {
-        let sets = EntrySets::new(dense_max);
-        let dense_seen = vec![false; sets.dense.len()];
+    /// `locate_up_to`: None for the summary pass; Some(last transfer id) to keep one set per
+    /// transfer and name the ones whose entries differ.
+    pub(crate) fn new(hasher: EntryHasher, locate_up_to: Option<i64>) -> ExpectedEntries {
         ExpectedEntries {
-            sets,
+            sets: EntrySets::new(hasher, locate_up_to),
             exists: std::collections::HashSet::new(),
-            dense_seen,
         }
     }
 
     /// A transfer as stored: the entries its posting makes (none unless posted).
     pub(crate) fn transfer(&mut self, posting: &Posting<'_>) {
-        match usize::try_from(posting.id.wrapping_sub(1)) {
-            Ok(index) if index < self.dense_seen.len() => self.dense_seen[index] = true,
-            _ => {
-                self.exists.insert(posting.id);
-            }
+        if self.sets.by_transfer.is_some() {
+            self.exists.insert(posting.id);
         }
-        let expected = self.sets.get_mut(posting.id);
         if posting.posted {
-            expected.add(posting.from, posting.amount_minor, posting.at_us);
-            expected.add(
-                posting.to,
-                posting.amount_minor.wrapping_neg(),
-                posting.at_us,
-            );
-        }
-    }
-
-    fn has_transfer(&self, id: i64) -> bool {
-        match usize::try_from(id.wrapping_sub(1)) {
-            Ok(index) if index < self.dense_seen.len() => self.dense_seen[index],
-            _ => self.exists.contains(&id),
+            let (id, amount_minor, at_us) = (posting.id, posting.amount_minor, posting.at_us);
+            self.sets.add(id, posting.from, amount_minor, at_us);
+            self.sets.add(id, posting.to, amount_minor.wrapping_neg(), at_us);
         }
     }
 }
 
-/// The stored entries, by transfer and by account.
+/// The stored entries, as a set (per transfer when locating) and summed by account.
 pub(crate) struct FoundEntries {
     sets: EntrySets,
     /// Sum of the entries of each account.
-    pub(crate) account_sums: HashMap<String, i64>,
+    pub(crate) account_sums: FastMap<String, i64>,
+    /// The account of the entries being summed and their sum so far (entries read in
+    /// account order add up without a map lookup each).
+    current: (String, i64),
 }
 
 impl FoundEntries {
-    pub(crate) fn new(dense_max: i64) -> FoundEntries {
+    pub(crate) fn new(hasher: EntryHasher, locate_up_to: Option<i64>) -> FoundEntries {
         FoundEntries {
-            sets: EntrySets::new(dense_max),
-            account_sums: HashMap::new(),
+            sets: EntrySets::new(hasher, locate_up_to),
+            account_sums: FastMap::default(),
+            current: (String::new(), 0),
         }
     }
 
     /// One stored entry.
     pub(crate) fn entry(&mut self, transfer_id: i64, account: &str, amount_minor: i64, at_us: i64) {
-        match self.account_sums.get_mut(account) {
-            Some(sum) => *sum = sum.wrapping_add(amount_minor),
-            None => {
-                self.account_sums.insert(account.to_string(), amount_minor);
+        if self.current.0 != account {
+            self.flush_account();
+            self.current.0.push_str(account);
+        }
+        self.current.1 = self.current.1.wrapping_add(amount_minor);
+        self.sets.add(transfer_id, account, amount_minor, at_us);
+    }
+
+    fn flush_account(&mut self) {
+        let (account, sum) = &mut self.current;
+        if *sum != 0 || !account.is_empty() {
+            match self.account_sums.get_mut(account.as_str()) {
+                Some(total) => *total = total.wrapping_add(*sum),
+                None => {
+                    self.account_sums.insert(account.clone(), *sum);
+                }
             }
         }
-        self.sets
-            .get_mut(transfer_id)
-            .add(account, amount_minor, at_us);
+        account.clear();
+        *sum = 0;
+    }
+
+    /// After the last entry: the sums by account.
+    pub(crate) fn finish(&mut self) {
+        self.flush_account();
     }
 }
 
+/// Whether the stored entries are exactly what the transfers' postings make (as sets; when
+/// not, a locating pass names the transfers).
+pub(crate) fn entries_agree(expected: &ExpectedEntries, found: &FoundEntries) -> bool {
+    expected.sets.all == found.sets.all
+}
+
 /// Every transfer whose stored entries are not what its posting makes, and entries of
-/// transfers that do not exist.
+/// transfers that do not exist (a locating pass).
 pub(crate) fn entries_findings(expected: &ExpectedEntries, found: &FoundEntries) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut ids: Vec<i64> = expected.sets.ids().collect();
-    ids.extend(
-        found
-            .sets
-            .stray
-            .keys()
-            .copied()
-            .filter(|id| !expected.sets.stray.contains_key(id)),
-    );
+    let mut ids = expected.sets.ids();
+    ids.extend(found.sets.ids());
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
@@ -181,7 +206,7 @@ pub(crate) fn entries_findings(expected: &ExpectedEntries, found: &FoundEntries)
         if wanted == stored {
             continue;
         }
-        if !expected.has_transfer(id) {
+        if !expected.exists.contains(&id) {
             findings.push(Finding::new(
                 "entries_follow_transfer",
                 "entries",
@@ -232,7 +257,7 @@ pub(crate) struct StoredBalance {
 /// currency net to zero (debits = credits).
 pub(crate) fn balance_findings(
     balances: &[StoredBalance],
-    account_sums: &HashMap<String, i64>,
+    account_sums: &FastMap<String, i64>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut per_currency: HashMap<&str, i64> = HashMap::new();

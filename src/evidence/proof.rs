@@ -1,7 +1,8 @@
 //! Proving rows against the bindings of the audit chain (no I/O: the caller walks the chain
 //! into a `BindingIndex`, then streams each table through a `TableProof`).
 
-use super::{BatchDigest, Binding, RowDigest, TableEvidence, ROW_TAG_HEX};
+use super::{Binding, RowDigest, TableEvidence, ROW_TAG_HEX};
+use sha2::{Digest, Sha256};
 use crate::text::to_hex;
 use std::collections::{HashMap, HashSet};
 
@@ -42,7 +43,8 @@ struct RowRecord {
     seq: i64,
     /// `Some(cells)` as written, `None` deleted; `Legacy` events recorded no content.
     content: RowContent,
-    previous: Option<String>,
+    /// The row's digest before the change, when a batch wrote it.
+    previous: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +69,8 @@ struct BatchRecord {
 /// Every binding of the chain, by table and key.
 #[derive(Debug, Default)]
 pub(crate) struct BindingIndex {
-    rows: HashMap<(&'static str, String), Vec<RowRecord>>,
+    /// By table, then key: every event that recorded the row, oldest first.
+    rows: HashMap<&'static str, HashMap<String, Vec<RowRecord>>>,
     batches: HashMap<&'static str, Vec<BatchRecord>>,
     /// Bindings naming a table verify does not know (a newer fincore wrote them).
     pub(crate) unknown_tables: Vec<(i64, String)>,
@@ -145,7 +148,9 @@ impl BindingIndex {
         content: RowContent,
         previous: Option<String>,
     ) {
-        self.rows.entry((table, key)).or_default().push(RowRecord {
+        let previous = previous.as_deref().and_then(from_hex);
+        let rows = self.rows.entry(table).or_default();
+        rows.entry(key).or_default().push(RowRecord {
             seq,
             content,
             previous,
@@ -156,9 +161,10 @@ impl BindingIndex {
     pub(crate) fn last_integer_key(&self, table: &TableEvidence) -> i64 {
         let rows = self
             .rows
-            .keys()
-            .filter(|(name, _)| *name == table.name)
-            .filter_map(|(_, key)| key.parse::<i64>().ok());
+            .get(table.name)
+            .into_iter()
+            .flat_map(HashMap::keys)
+            .filter_map(|key| key.parse::<i64>().ok());
         let batches = self
             .batches
             .get(table.name)
@@ -178,7 +184,8 @@ impl BindingIndex {
         batches.sort_by_key(|fold| fold.record.first);
         TableProof {
             table,
-            index: self,
+            rows_recorded: self.rows.get(table.name),
+            legacy_parents: &self.legacy_parents,
             batches,
             seen: HashSet::new(),
             findings: Vec::new(),
@@ -190,7 +197,9 @@ impl BindingIndex {
 /// A batch being folded as its rows stream by.
 struct BatchFold<'a> {
     record: &'a BatchRecord,
-    digest: BatchDigest,
+    /// SHA-256 over the rows' digests in key order, and how many.
+    digest: Sha256,
+    count: u64,
     /// Which positions were seen (keys `first..=last` are consecutive).
     seen: Vec<bool>,
     /// Rows already named as edited (so the batch mismatch is not reported again).
@@ -202,7 +211,8 @@ impl<'a> BatchFold<'a> {
         let span = usize::try_from(record.last - record.first + 1).unwrap_or(0);
         BatchFold {
             record,
-            digest: BatchDigest::default(),
+            digest: Sha256::new(),
+            count: 0,
             seen: vec![false; span.min(super::BATCH_ROWS_MAX)],
             named: 0,
         }
@@ -212,17 +222,29 @@ impl<'a> BatchFold<'a> {
         self.record.sha256.is_empty()
     }
 
-    fn recorded_tag(&self, position: usize) -> Option<&str> {
-        self.record
+    /// Whether the batch recorded `digest`'s tag for the row at `position`.
+    fn tag_matches(&self, position: usize, digest: &[u8; 32]) -> bool {
+        let Some(recorded) = self
+            .record
             .tags
+            .as_bytes()
             .get(position * ROW_TAG_HEX..(position + 1) * ROW_TAG_HEX)
+        else {
+            return false;
+        };
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        recorded.chunks(2).zip(digest).all(|(pair, byte)| {
+            pair[0] == DIGITS[usize::from(byte >> 4)] && pair[1] == DIGITS[usize::from(byte & 15)]
+        })
     }
 }
 
 /// Streams one table's rows (in key order) against the chain's bindings.
 pub(crate) struct TableProof<'a> {
     table: &'static TableEvidence,
-    index: &'a BindingIndex,
+    /// The row bindings of this table, by key.
+    rows_recorded: Option<&'a HashMap<String, Vec<RowRecord>>>,
+    legacy_parents: &'a HashSet<(&'static str, String)>,
     batches: Vec<BatchFold<'a>>,
     /// Keys seen that some row binding records.
     seen: HashSet<String>,
@@ -234,26 +256,24 @@ impl TableProof<'_> {
     /// One row as stored now: its evidence cells in column order.
     pub(crate) fn row(&mut self, cells: &[Option<&str>]) {
         self.rows += 1;
-        let key_index = self.key_index();
-        let key = cells[key_index].unwrap_or("").to_string();
-        let digest = RowDigest::of(cells.iter().copied());
-        let history = self.index.rows.get(&(self.table.name, key.clone()));
+        let key = cells[self.key_index()].unwrap_or("");
+        let history = self.rows_recorded.and_then(|rows| rows.get(key));
         let created = match history {
             Some(history) => {
-                self.seen.insert(key.clone());
-                self.check_latest(&key, cells, history);
+                self.seen.insert(key.to_string());
+                self.check_latest(key, cells, history);
                 // A row a batch wrote and an event changed since: the change recorded its
                 // digest before, which the batch folds.
-                history.first().and_then(|first| first.previous.clone())
+                history.first().and_then(|first| first.previous)
             }
-            None => Some(to_hex(&digest)),
+            None => Some(RowDigest::of(cells.iter().copied())),
         };
-        let in_batch = self.fold_into_batch(&key, created.as_deref(), history.is_some());
+        let in_batch = self.fold_into_batch(key, created.as_ref(), history.is_some());
         if history.is_none() && !in_batch && !self.legacy_child(cells) {
             self.findings.push(Finding::new(
                 "row_recorded",
                 self.table.name,
-                key.as_str(),
+                key,
                 None,
                 format!(
                     "{} {key}: no audit event records this row (written outside fincore)",
@@ -274,9 +294,7 @@ impl TableProof<'_> {
             return false;
         };
         let run_id = cells[index].unwrap_or("").to_string();
-        self.index
-            .legacy_parents
-            .contains(&(self.table.name, run_id))
+        self.legacy_parents.contains(&(self.table.name, run_id))
     }
 
     fn key_index(&self) -> usize {
@@ -319,7 +337,7 @@ impl TableProof<'_> {
     }
 
     /// Fold the row into the batch that wrote it, if one did; whether one did.
-    fn fold_into_batch(&mut self, key: &str, created: Option<&str>, row_bound: bool) -> bool {
+    fn fold_into_batch(&mut self, key: &str, created: Option<&[u8; 32]>, row_bound: bool) -> bool {
         let Some(number) = key.parse::<i64>().ok().filter(|_| self.table.integer_key) else {
             return false;
         };
@@ -352,10 +370,10 @@ impl TableProof<'_> {
         if fold.is_legacy() {
             return true;
         }
-        let created = created.and_then(from_hex).unwrap_or([0u8; 32]);
-        fold.digest.add(number, &created);
-        let tag = super::row_tag(&created);
-        if fold.recorded_tag(offset) != Some(tag.as_str()) {
+        let created = created.copied().unwrap_or([0u8; 32]);
+        fold.digest.update(created);
+        fold.count += 1;
+        if !fold.tag_matches(offset, &created) {
             fold.named += 1;
             let seq = fold.record.seq;
             let (first, last) = (fold.record.first, fold.record.last);
@@ -376,11 +394,11 @@ impl TableProof<'_> {
     pub(crate) fn finish(mut self) -> Vec<Finding> {
         let name = self.table.name;
         let mut gone: Vec<(&String, &RowRecord)> = self
-            .index
-            .rows
-            .iter()
-            .filter(|((table, key), _)| *table == name && !self.seen.contains(key))
-            .filter_map(|((_, key), history)| Some((key, history.last()?)))
+            .rows_recorded
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| !self.seen.contains(*key))
+            .filter_map(|(key, history)| Some((key, history.last()?)))
             .filter(|(_, latest)| !matches!(latest.content, RowContent::Deleted))
             .collect();
         gone.sort_by_key(|(_, latest)| latest.seq);
@@ -440,7 +458,7 @@ impl TableProof<'_> {
         if fold.is_legacy() || missing > 0 || fold.named > 0 {
             return;
         }
-        if fold.digest.count != record.count || fold.digest.hex() != record.sha256 {
+        if fold.count != record.count || to_hex(&fold.digest.finalize()) != record.sha256 {
             self.findings.push(Finding::new(
                 "row_matches_audit",
                 name,

@@ -5,8 +5,10 @@ use crate::audit::{
     AnchorCheck, AuditEvent, ChainVerifier, ImportedTransfers, LegacyTransfersDigest,
 };
 use crate::error::AppResult;
-use crate::evidence::derived::{balance_findings, entries_findings, ExpectedEntries, FoundEntries};
-use crate::evidence::derived::{LatestRisk, LatestRiskProof, Posting};
+use crate::evidence::derived::{balance_findings, entries_agree, entries_findings};
+use crate::evidence::derived::{ExpectedEntries, FoundEntries};
+use crate::evidence::derived::{EntryHasher, LatestRisk, LatestRiskProof, Posting};
+use std::collections::hash_map::RandomState;
 use crate::evidence::proof::{BindingIndex, Finding, TableProof};
 use crate::evidence::{bindings_of, TableEvidence};
 use crate::evidence::{
@@ -59,8 +61,9 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
         .head_transfer_seq()
         .await?
         .max(index.last_integer_key(&TRANSFERS));
-    let mut expected = ExpectedEntries::new(dense_max);
-    let mut found = FoundEntries::new(dense_max);
+    let hasher = EntryHasher::new(RandomState::new());
+    let mut expected = ExpectedEntries::new(hasher.clone(), None);
+    let mut found = FoundEntries::new(hasher.clone(), None);
     let mut transfers = index.table_proof(&TRANSFERS);
     store
         .scan_evidence(vec![
@@ -76,6 +79,7 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
             })),
         ])
         .await?;
+    found.finish();
     let transfers_checked = transfers.rows;
     let mut rows_checked = transfers.rows;
     findings.extend(transfers.finish());
@@ -90,7 +94,9 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
         rows_checked += proof.rows;
         findings.extend(proof.finish());
     }
-    findings.extend(entries_findings(&expected, &found));
+    if !entries_agree(&expected, &found) {
+        findings.extend(locate_entries(store, hasher, dense_max).await?);
+    }
     let entries = found;
     let balances = store.stored_balances().await?;
     findings.extend(balance_findings(&balances, &entries.account_sums));
@@ -103,6 +109,28 @@ pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
         audit_events_checked: chain.events_checked,
         discrepancies: findings,
     })
+}
+
+/// The transfers whose entries are not their postings' (read again, one set per transfer).
+async fn locate_entries(
+    store: &Store,
+    hasher: EntryHasher,
+    dense_max: i64,
+) -> AppResult<Vec<Finding>> {
+    let mut expected = ExpectedEntries::new(hasher.clone(), Some(dense_max));
+    let mut found = FoundEntries::new(hasher, Some(dense_max));
+    store
+        .scan_evidence(vec![
+            EvidenceScan::Table(
+                &TRANSFERS,
+                Box::new(|cells| expected.transfer(&posting_of(cells))),
+            ),
+            EvidenceScan::Entries(Box::new(|transfer_id, account, amount_minor, at_us| {
+                found.entry(transfer_id, account, amount_minor, at_us);
+            })),
+        ])
+        .await?;
+    Ok(entries_findings(&expected, &found))
 }
 
 /// Stream one table through its proof; assessments also rebuild `risk_latest`.

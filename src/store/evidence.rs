@@ -224,7 +224,12 @@ impl Store {
             .map(|scan| match scan {
                 EvidenceScan::Table(table, visit) => table_job(table, cast, visit),
                 EvidenceScan::Entries(mut visit) => {
-                    let sql = "SELECT transfer_id, account, amount_minor, at_us FROM entries";
+                    // SQLite reads the entries in account order from its covering index
+                    // (sums by account then need no lookup per entry); PostgreSQL as stored.
+                    let sql = match cast {
+                        true => "SELECT transfer_id, account, amount_minor, at_us FROM entries",
+                        false => "SELECT transfer_id, account, amount_minor, at_us FROM entries ORDER BY account",
+                    };
                     let visitor = move |row: &dyn StoredRow| {
                         visit(
                             row.integer(0)?,
