@@ -104,7 +104,9 @@ impl EntrySets {
         let Some((dense, stray)) = &self.by_transfer else {
             return Vec::new();
         };
-        (1..=dense.len() as i64).chain(stray.keys().copied()).collect()
+        (1..=dense.len() as i64)
+            .chain(stray.keys().copied())
+            .collect()
     }
 }
 
@@ -125,6 +127,14 @@ impl ExpectedEntries {
         }
     }
 
+    /// Add what another part of the transfers made (summary passes over key ranges).
+    pub(crate) fn merge(&mut self, other: &ExpectedEntries) {
+        let (all, part) = (&mut self.sets.all, other.sets.all);
+        all.count += part.count;
+        all.net_minor = all.net_minor.wrapping_add(part.net_minor);
+        all.hash_sum = all.hash_sum.wrapping_add(part.hash_sum);
+    }
+
     /// A transfer as stored: the entries its posting makes (none unless posted).
     pub(crate) fn transfer(&mut self, posting: &Posting<'_>) {
         if self.sets.by_transfer.is_some() {
@@ -133,7 +143,8 @@ impl ExpectedEntries {
         if posting.posted {
             let (id, amount_minor, at_us) = (posting.id, posting.amount_minor, posting.at_us);
             self.sets.add(id, posting.from, amount_minor, at_us);
-            self.sets.add(id, posting.to, amount_minor.wrapping_neg(), at_us);
+            self.sets
+                .add(id, posting.to, amount_minor.wrapping_neg(), at_us);
         }
     }
 }

@@ -2,8 +2,8 @@
 //! into a `BindingIndex`, then streams each table through a `TableProof`).
 
 use super::{Binding, RowDigest, TableEvidence, ROW_TAG_HEX};
-use sha2::{Digest, Sha256};
 use crate::text::to_hex;
+use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// One thing `ledger verify` found wrong, in words, with the row it is about.
@@ -176,14 +176,27 @@ impl BindingIndex {
 
     /// The proof of one table, to stream its rows through in key order.
     pub(crate) fn table_proof(&self, table: &'static TableEvidence) -> TableProof<'_> {
+        self.table_proof_of_keys(table, KeyRange::ALL)
+    }
+
+    /// The proof of the rows of an integer-keyed table within `keys` (see `split_keys`).
+    pub(crate) fn table_proof_of_keys(
+        &self,
+        table: &'static TableEvidence,
+        keys: KeyRange,
+    ) -> TableProof<'_> {
         let mut batches: Vec<BatchFold<'_>> = self
             .batches
             .get(table.name)
-            .map(|batches| batches.iter().map(BatchFold::new).collect())
-            .unwrap_or_default();
+            .into_iter()
+            .flatten()
+            .filter(|batch| keys.contains(batch.first))
+            .map(BatchFold::new)
+            .collect();
         batches.sort_by_key(|fold| fold.record.first);
         TableProof {
             table,
+            keys,
             rows_recorded: self.rows.get(table.name),
             legacy_parents: &self.legacy_parents,
             batches,
@@ -191,6 +204,50 @@ impl BindingIndex {
             findings: Vec::new(),
             rows: 0,
         }
+    }
+
+    /// Two key ranges of about equal size for an integer-keyed table whose keys run up to
+    /// `last`, split where no batch spans the boundary (each batch is proven whole by one).
+    pub(crate) fn split_keys(&self, table: &TableEvidence, last: i64) -> [KeyRange; 2] {
+        let mut middle = last / 2 + 1;
+        for batch in self.batches.get(table.name).into_iter().flatten() {
+            if batch.first < middle && middle <= batch.last {
+                middle = batch.first;
+            }
+        }
+        [
+            KeyRange {
+                first: i64::MIN,
+                last: middle - 1,
+            },
+            KeyRange {
+                first: middle,
+                last: i64::MAX,
+            },
+        ]
+    }
+}
+
+/// Keys `first..=last` of an integer-keyed table (all keys of any table: `ALL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyRange {
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+}
+
+impl KeyRange {
+    pub(crate) const ALL: KeyRange = KeyRange {
+        first: i64::MIN,
+        last: i64::MAX,
+    };
+
+    fn contains(&self, key: i64) -> bool {
+        self.first <= key && key <= self.last
+    }
+
+    /// Whether a row binding's key is this range's (text keys: only `ALL` has them).
+    fn owns(&self, key: &str) -> bool {
+        *self == KeyRange::ALL || key.parse::<i64>().is_ok_and(|key| self.contains(key))
     }
 }
 
@@ -242,6 +299,8 @@ impl<'a> BatchFold<'a> {
 /// Streams one table's rows (in key order) against the chain's bindings.
 pub(crate) struct TableProof<'a> {
     table: &'static TableEvidence,
+    /// The keys this proof streams (the rest is another proof's).
+    keys: KeyRange,
     /// The row bindings of this table, by key.
     rows_recorded: Option<&'a HashMap<String, Vec<RowRecord>>>,
     legacy_parents: &'a HashSet<(&'static str, String)>,
@@ -397,7 +456,7 @@ impl TableProof<'_> {
             .rows_recorded
             .into_iter()
             .flatten()
-            .filter(|(key, _)| !self.seen.contains(*key))
+            .filter(|(key, _)| self.keys.owns(key) && !self.seen.contains(*key))
             .filter_map(|(key, history)| Some((key, history.last()?)))
             .filter(|(_, latest)| !matches!(latest.content, RowContent::Deleted))
             .collect();

@@ -35,9 +35,20 @@ fn select_columns(table: &TableEvidence, cast: bool) -> String {
 fn table_job<'a>(
     table: &'static TableEvidence,
     cast: bool,
+    keys: Option<(i64, i64)>,
     mut visit: RowVisitor<'a>,
 ) -> super::backend::ScanJob<'a> {
-    let sql = format!("{} ORDER BY {}", select_columns(table, cast), table.key);
+    let within = keys.map_or(String::new(), |(first, last)| {
+        format!(
+            " WHERE {key} >= {first} AND {key} <= {last}",
+            key = table.key
+        )
+    });
+    let sql = format!(
+        "{}{within} ORDER BY {}",
+        select_columns(table, cast),
+        table.key
+    );
     let count = table.columns.len();
     assert!(
         count <= STREAM_CELLS_MAX,
@@ -205,6 +216,8 @@ const STREAM_CELLS_MAX: usize = 40;
 /// or every entry (transfer id, account, amount, time; in no particular order).
 pub(crate) enum EvidenceScan<'a> {
     Table(&'static TableEvidence, RowVisitor<'a>),
+    /// The rows of an integer-keyed table with keys `first..=last`.
+    TableKeys(&'static TableEvidence, i64, i64, RowVisitor<'a>),
     Entries(EntryVisitor<'a>),
 }
 
@@ -222,7 +235,10 @@ impl Store {
         let jobs = scans
             .into_iter()
             .map(|scan| match scan {
-                EvidenceScan::Table(table, visit) => table_job(table, cast, visit),
+                EvidenceScan::Table(table, visit) => table_job(table, cast, None, visit),
+                EvidenceScan::TableKeys(table, first, last, visit) => {
+                    table_job(table, cast, Some((first, last)), visit)
+                }
                 EvidenceScan::Entries(mut visit) => {
                     // SQLite reads the entries in account order from its covering index
                     // (sums by account then need no lookup per entry); PostgreSQL as stored.
