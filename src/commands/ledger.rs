@@ -20,7 +20,7 @@ impl LedgerCommand {
     }
 
     pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
-        let report = VerifyView::from(&verify(context.store().await?).await?);
+        let report = VerifyView::from(&verify(context.store().await?, &context.actor).await?);
         let summary = format!(
             "{} transfers, {} accounts, {} rows, {} audit events checked: {} discrepancies",
             report.transfers,

@@ -14,7 +14,7 @@ use crate::evidence::{
     ACCOUNTS, RECONCILE_ITEMS, RECONCILE_RUNS, RISK_ASSESSMENTS, RISK_BLACKLIST,
 };
 use crate::evidence::{RISK_RULE_SETS, RISK_RUNS, TABLES, TRANSFERS};
-use crate::store::{EvidenceScan, Store};
+use crate::store::{Actor, EvidenceScan, Store};
 use std::collections::hash_map::RandomState;
 
 #[derive(Debug, Clone)]
@@ -29,7 +29,18 @@ pub(crate) struct VerifyReport {
 /// Every row of money and state against the audit chain: each bound table row by row, each
 /// transfer's entries against its posting, each balance against its entries, debits =
 /// credits per currency, `risk_latest` against the assessments, the head against the chain.
-pub(crate) async fn verify(store: &Store) -> AppResult<VerifyReport> {
+///
+/// Verify reads one state: it holds the ledger's write lock while it reads (writers wait for it,
+/// as for any writer), so a post committed between reading the chain and reading the tables
+/// cannot look like a row written outside fincore.
+pub(crate) async fn verify(store: &Store, actor: &Actor) -> AppResult<VerifyReport> {
+    let lock = store.begin_write(actor).await?;
+    let report = verify_locked(store).await;
+    lock.rollback().await?;
+    report
+}
+
+async fn verify_locked(store: &Store) -> AppResult<VerifyReport> {
     let mut index = BindingIndex::default();
     let chain = audit_chain_visiting(store, &mut AnchorCheck::default(), |event| {
         index_event(&mut index, event);
