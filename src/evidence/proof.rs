@@ -174,6 +174,45 @@ impl BindingIndex {
         rows.chain(batches).max().unwrap_or(0)
     }
 
+    /// Every key `1..=last` of an integer-keyed table recorded by exactly one creating event
+    /// (a row's first binding, or a batch): the ids a gap or an overlap leaves.
+    pub(crate) fn coverage_findings(
+        &self,
+        table: &'static TableEvidence,
+        last: i64,
+    ) -> Vec<Finding> {
+        let rows = self.rows.get(table.name).into_iter().flatten();
+        let mut spans: Vec<(i64, i64, i64)> = rows
+            .filter_map(|(key, history)| Some((key.parse().ok()?, history.first()?)))
+            .filter(|(_, first)| first.previous.is_none())
+            .map(|(key, first): (i64, &RowRecord)| (key, key, first.seq))
+            .collect();
+        let batches = self.batches.get(table.name).into_iter().flatten();
+        spans.extend(batches.map(|batch| (batch.first, batch.last, batch.seq)));
+        spans.sort_unstable();
+        let mut findings = Vec::new();
+        let mut next = 1;
+        let name = table.name;
+        for (first, span_last, seq) in spans {
+            if first > next {
+                findings.push(coverage_gap(name, next, first - 1));
+            } else if first < next {
+                findings.push(Finding::new(
+                    "recorded_once",
+                    name,
+                    first.to_string(),
+                    Some(seq),
+                    format!("{name} {first}: recorded by more than one event (again at audit seq {seq})"),
+                ));
+            }
+            next = next.max(span_last + 1);
+        }
+        if next <= last {
+            findings.push(coverage_gap(name, next, last));
+        }
+        findings
+    }
+
     /// The proof of one table, to stream its rows through in key order.
     pub(crate) fn table_proof(&self, table: &'static TableEvidence) -> TableProof<'_> {
         self.table_proof_of_keys(table, KeyRange::ALL)
@@ -530,6 +569,16 @@ impl TableProof<'_> {
             ));
         }
     }
+}
+
+fn coverage_gap(table: &'static str, first: i64, last: i64) -> Finding {
+    Finding::new(
+        "recorded_once",
+        table,
+        first.to_string(),
+        None,
+        format!("{table} {first}..{last}: no audit event records these ids"),
+    )
 }
 
 /// `column is 'now', recorded 'then'` for every column that differs.

@@ -211,20 +211,23 @@ fn assessment_of<'a>(cells: &[Option<&'a str>]) -> (&'a str, LatestRisk) {
     (cells[2].unwrap_or(""), risk)
 }
 
-/// The ledger head's transfer counter must be the last transfer the chain records.
+/// The ledger head's transfer counter must be the last transfer the chain records, and every
+/// transfer id up to it recorded by exactly one event.
 async fn head_findings(store: &Store, index: &BindingIndex) -> AppResult<Vec<Finding>> {
     let head = store.head_transfer_seq().await?;
     let recorded = index.last_integer_key(&TRANSFERS);
+    let mut findings = index.coverage_findings(&TRANSFERS, head);
     if head == recorded {
-        return Ok(Vec::new());
+        return Ok(findings);
     }
-    Ok(vec![Finding::new(
+    findings.push(Finding::new(
         "head_matches_audit",
         "ledger_head",
         "1",
         None,
         format!("ledger_head 1: transfer_seq is {head}, but the last transfer the audit chain records is {recorded}"),
-    )])
+    ));
+    Ok(findings)
 }
 
 /// What one event binds, into the index; events from before row bindings cover their rows
