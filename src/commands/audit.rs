@@ -224,7 +224,9 @@ fn read_anchor(path: &Path) -> AppResult<Anchor> {
 /// `audit anchor`: the chain's head as stored, checked against its newest event.
 async fn anchor(context: &Context, arguments: AnchorArgs) -> AppResult<Output> {
     let store = context.store().await?;
-    let (seq, hash) = store.ledger_head().await?;
+    let (seq, hash) = store.ledger_head().await?.ok_or_else(|| {
+        AppError::storage("the ledger head row is missing; run `fincore ledger verify`")
+    })?;
     let at = match store.audit_event(seq).await? {
         Some(event) if event.hash == hash => clock::format_instant(event.at_us),
         None if seq == 0 && hash == GENESIS_HASH => String::new(),

@@ -34,6 +34,10 @@ pub(crate) struct VerifyReport {
 /// as for any writer), so a post committed between reading the chain and reading the tables
 /// cannot look like a row written outside fincore.
 pub(crate) async fn verify(store: &Store, actor: &Actor) -> AppResult<VerifyReport> {
+    if store.ledger_head().await?.is_none() {
+        // Nothing can take the write lock without the head; report what can be said.
+        return verify_locked(store).await;
+    }
     let lock = store.begin_write(actor).await?;
     let report = verify_locked(store).await;
     lock.rollback().await?;
@@ -53,7 +57,16 @@ async fn verify_locked(store: &Store) -> AppResult<VerifyReport> {
             "audit_events",
             seq.to_string(),
             Some(seq),
-            detail,
+            format!("audit_events {seq}: {detail}"),
+        ));
+    }
+    if let Some(detail) = chain.head_problem {
+        findings.push(Finding::new(
+            "head_matches_audit",
+            "ledger_head",
+            "1",
+            None,
+            format!("ledger_head 1: {detail}"),
         ));
     }
     for (seq, table) in &index.unknown_tables {
@@ -71,6 +84,7 @@ async fn verify_locked(store: &Store) -> AppResult<VerifyReport> {
     let dense_max = store
         .head_transfer_seq()
         .await?
+        .unwrap_or(0)
         .max(index.last_integer_key(&TRANSFERS));
     let hasher = EntryHasher::new(RandomState::new());
     // The transfers in two halves (split between batches), the entries beside them: three
@@ -214,8 +228,9 @@ fn assessment_of<'a>(cells: &[Option<&'a str>]) -> (&'a str, LatestRisk) {
 /// The ledger head's transfer counter must be the last transfer the chain records, and every
 /// transfer id up to it recorded by exactly one event.
 async fn head_findings(store: &Store, index: &BindingIndex) -> AppResult<Vec<Finding>> {
-    let head = store.head_transfer_seq().await?;
     let recorded = index.last_integer_key(&TRANSFERS);
+    // A missing head row is the chain check's finding.
+    let head = store.head_transfer_seq().await?.unwrap_or(recorded);
     let mut findings = index.coverage_findings(&TRANSFERS, head);
     if head == recorded {
         return Ok(findings);
@@ -294,6 +309,8 @@ pub(crate) struct ChainReport {
     pub(crate) macs_unchecked: u64,
     /// The first broken seq and why.
     pub(crate) problem: Option<(i64, String)>,
+    /// Why the ledger head disagrees with the chain's tip (or is gone), when it does.
+    pub(crate) head_problem: Option<String>,
 }
 
 /// Walk the chain; the first broken seq and why, or None. The tip must equal the ledger head,
@@ -330,7 +347,9 @@ async fn audit_chain_visiting(
                 true
             }
             Err(detail) => {
-                problem = Some((event.seq, detail));
+                // A missing event is named by its seq, not by the next one found.
+                let expected = verifier.tip().0 + 1;
+                problem = Some((event.seq.min(expected), detail));
                 false
             }
         })
@@ -347,14 +366,21 @@ async fn audit_chain_visiting(
         anchors.finish(verifier.tip().0);
         problem = anchors.broken.clone();
     }
+    let mut head_problem = None;
     if problem.is_none() {
-        let (head_seq, head_hash) = store.ledger_head().await?;
         let (tip_seq, tip_hash) = verifier.tip();
-        if head_seq != tip_seq || head_hash != tip_hash {
-            problem = Some((
-                tip_seq + 1,
-                format!("chain ends at seq {tip_seq} but the ledger head records seq {head_seq}"),
-            ));
+        head_problem = match store.ledger_head().await? {
+            None => Some("the ledger head row is missing".to_string()),
+            Some((seq, _)) if seq != tip_seq => Some(format!(
+                "chain ends at seq {tip_seq} but the ledger head records seq {seq}"
+            )),
+            Some((_, hash)) if hash != tip_hash => Some(format!(
+                "the ledger head records hash {hash} for seq {tip_seq}, the chain {tip_hash}"
+            )),
+            Some(_) => None,
+        };
+        if let Some(detail) = &head_problem {
+            problem = Some((tip_seq + 1, detail.clone()));
         }
     }
     Ok(ChainReport {
@@ -362,6 +388,7 @@ async fn audit_chain_visiting(
         macs_checked: verifier.macs_checked,
         macs_unchecked: verifier.macs_seen - verifier.macs_checked,
         problem,
+        head_problem,
     })
 }
 

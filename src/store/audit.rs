@@ -181,12 +181,17 @@ impl Store {
     }
 
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub(crate) async fn ledger_head(&self) -> AppResult<(i64, String)> {
+    /// The chain's tip as the ledger head records it (None: the head row is gone, which only
+    /// an edit behind fincore's back does).
+    pub(crate) async fn ledger_head(&self) -> AppResult<Option<(i64, String)>> {
         let row = dispatch!(Pool, &self.pool, pool => {
-            let row = sqlx::query("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1")
-                .fetch_one(pool)
-                .await?;
-            (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)
+            match sqlx::query("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1")
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(row) => Some((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)),
+                None => None,
+            }
         });
         Ok(row)
     }

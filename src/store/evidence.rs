@@ -44,9 +44,11 @@ fn table_job<'a>(
             key = table.key
         )
     });
+    // Qualified: PostgreSQL would otherwise order by the output column, the key cast to text.
     let sql = format!(
-        "{}{within} ORDER BY {}",
+        "{}{within} ORDER BY {}.{}",
         select_columns(table, cast),
+        table.name,
         table.key
     );
     let count = table.columns.len();
@@ -148,8 +150,9 @@ impl WriteTx {
         last: i64,
     ) -> AppResult<Option<Binding>> {
         let sql = format!(
-            "{} WHERE {key} >= $1 AND {key} <= $2 ORDER BY {key}",
+            "{} WHERE {key} >= $1 AND {key} <= $2 ORDER BY {table}.{key}",
             select_cells(table),
+            table = table.name,
             key = table.key
         );
         let count = table.columns.len();
@@ -307,11 +310,11 @@ impl Store {
         Ok(rows)
     }
 
-    /// The ledger head's last transfer id.
-    pub(crate) async fn head_transfer_seq(&self) -> AppResult<i64> {
+    /// The ledger head's last transfer id (None: the head row is gone).
+    pub(crate) async fn head_transfer_seq(&self) -> AppResult<Option<i64>> {
         let seq = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_scalar("SELECT transfer_seq FROM ledger_head WHERE id = 1")
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await?
         });
         Ok(seq)

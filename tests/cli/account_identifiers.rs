@@ -112,8 +112,16 @@ fn identifiers_are_recorded_updated_and_cleared(ledger: &Ledger) {
     let events = audit_events(ledger, "account.updated");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["entity"], ACCOUNT_A);
+    let mut details = events[0]["details"].clone();
+    let rows = details.as_object_mut().unwrap().remove("rows").unwrap();
     assert_eq!(
-        events[0]["details"],
+        rows[0]["table"], "accounts",
+        "the account's state after the update"
+    );
+    assert_eq!(rows[0]["key"], ACCOUNT_A);
+    assert_eq!(rows[0]["values"][8], "37040044/0532013000");
+    assert_eq!(
+        details,
         json!({
             "number": ACCOUNT_A,
             "before": {"iban": IBAN_A},
