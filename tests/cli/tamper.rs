@@ -23,6 +23,7 @@ use crate::both_backends;
 use crate::support::{Backend, Ledger};
 use cases::Case;
 use database::{Database, Source, Workspace};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -71,7 +72,7 @@ fn tamper_suite(ledger: &Ledger) {
     let source = Source::of(ledger.backend, &ledger.url, ledger.dir.path(), &tables);
     let seed = seed();
     let cases = cases::all(&tables, &built, seed, ledger.backend);
-    let findings = run_all(&cases, &source, ledger.backend);
+    let findings = run_all(&cases, &source, ledger.backend, &built.anchor);
     let report = report(ledger.backend, seed, &cases, &findings);
     eprintln!("{report}");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -100,15 +101,15 @@ fn tamper_suite(ledger: &Ledger) {
 
 /// A copy no case edited must verify, before a worker's first case and after its last
 /// (PostgreSQL resets its database between cases: this shows the reset restores the ledger).
-fn control(source: &Source, workspace: &Workspace, backend: Backend, when: &str) {
-    let index = usize::MAX;
+fn control(source: &Source, workspace: &Workspace, worker: usize, backend: Backend, when: &str) {
+    let index = usize::MAX - worker;
     let copy = Ledger {
         dir: tempfile::TempDir::new().expect("temp dir"),
         url: source.fresh(workspace, index),
         backend,
     };
     for command in ["ledger", "audit"] {
-        let run = build::verify(&copy, command);
+        let run = build::verify(&copy, command, None);
         assert_eq!(
             run.code, 0,
             "an untouched copy passes {command} verify {when}:\n{}\n{}",
@@ -119,7 +120,7 @@ fn control(source: &Source, workspace: &Workspace, backend: Backend, when: &str)
 }
 
 /// Every case, on worker threads taking the next case in turn; findings in case order.
-fn run_all(cases: &[Case], source: &Source, backend: Backend) -> Vec<Finding> {
+fn run_all(cases: &[Case], source: &Source, backend: Backend, anchor: &Path) -> Vec<Finding> {
     let next = AtomicUsize::new(0);
     let findings: Mutex<Vec<Option<Finding>>> =
         Mutex::new((0..cases.len()).map(|_| None).collect());
@@ -128,16 +129,17 @@ fn run_all(cases: &[Case], source: &Source, backend: Backend) -> Vec<Finding> {
             let (next, findings) = (&next, &findings);
             scope.spawn(move || {
                 let workspace = source.workspace(worker);
-                control(source, &workspace, backend, "before the cases");
+                control(source, &workspace, worker, backend, "before the cases");
                 loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(case) = cases.get(index) else {
                         break;
                     };
-                    let finding = verdict::run_case(case, index, source, &workspace, backend);
+                    let finding =
+                        verdict::run_case(case, index, source, &workspace, backend, anchor);
                     findings.lock().expect("findings")[index] = Some(finding);
                 }
-                control(source, &workspace, backend, "after the cases");
+                control(source, &workspace, worker, backend, "after the cases");
                 source.close(workspace);
             });
         }

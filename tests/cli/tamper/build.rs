@@ -3,6 +3,7 @@
 
 use crate::support::{fixture, Ledger, Run};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 
 /// Set for the whole build and for every verify, so that a forged MAC counts as an edit.
 pub const AUDIT_KEY: &str = "tamper-suite-audit-key-0123456789abcdef";
@@ -16,6 +17,8 @@ pub struct Built {
     pub single_post: i64,
     /// The newest transfer, posted by the newest audit event (key `single-last`).
     pub newest_post: i64,
+    /// `audit anchor` of the built ledger, as an operator keeps it outside the database.
+    pub anchor: PathBuf,
 }
 
 /// Runs fincore commands with an advancing clock and the audit key.
@@ -56,12 +59,15 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// `ledger verify` or `audit verify` on `ledger`, with the audit key.
-pub fn verify(ledger: &Ledger, command: &str) -> Run {
-    ledger.run_with(
-        &["--format", "json", command, "verify"],
-        &[("FINCORE_AUDIT_KEY", AUDIT_KEY)],
-    )
+/// `ledger verify` or `audit verify` on `ledger`, with the audit key (and the anchor, for
+/// `audit verify`, when given).
+pub fn verify(ledger: &Ledger, command: &str, anchor: Option<&Path>) -> Run {
+    let mut args = vec!["--format", "json", command, "verify"];
+    let anchor = anchor.map(|path| path.display().to_string());
+    if let Some(path) = &anchor {
+        args.extend(["--anchor", path]);
+    }
+    ledger.run_with(&args, &[("FINCORE_AUDIT_KEY", AUDIT_KEY)])
 }
 
 /// Accounts of every type (two settlement accounts, one with an IBAN), `account import`,
@@ -98,16 +104,22 @@ pub fn build(ledger: &Ledger) -> Built {
         .as_i64()
         .expect("id");
     for command in ["ledger", "audit"] {
-        let run = verify(ledger, command);
+        let run = verify(ledger, command, None);
         assert_eq!(
             run.code, 0,
             "the built ledger passes {command} verify:\n{}\n{}",
             run.stdout, run.stderr
         );
     }
+    let anchor = ledger.path("built.anchor");
+    builder.run(
+        0,
+        &["audit", "anchor", "--out", &anchor.display().to_string()],
+    );
     Built {
         single_post,
         newest_post,
+        anchor,
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Case {
     pub target: String,
     /// The column a cell edit changed.
     pub column: Option<String>,
+    /// `audit verify` gets the built ledger's anchor: the edit leaves a database that is
+    /// exactly an earlier valid state, which only something kept outside it can tell.
+    pub anchored: bool,
     /// The change, in words (old → new).
     pub change: String,
     pub edit: Edit,
@@ -44,6 +47,7 @@ pub fn all(tables: &[Table], built: &Built, seed: u64, backend: Backend) -> Vec<
                 table: table.name.clone(),
                 target: "(no rows)".into(),
                 column: None,
+                anchored: false,
                 change: String::new(),
                 edit: Edit::Uncovered("the built ledger has no row in this table".into()),
                 rows: Vec::new(),
@@ -92,6 +96,7 @@ fn cell_edits(table: &Table, row: &[Value], backend: Backend) -> Vec<Case> {
                 table: table.name.clone(),
                 target: format!("{} of {}", column.name, key),
                 column: Some(column.name.clone()),
+                anchored: false,
                 change: format!("{} → {}", short(old), short(&new)),
                 edit: sql(
                     format!(
@@ -186,6 +191,7 @@ fn delete(table: &Table, row: &[Value], backend: Backend) -> Case {
         table: table.name.clone(),
         target: format!("row {key}"),
         column: None,
+        anchored: false,
         change: "deleted".into(),
         edit: sql(
             format!(
@@ -235,6 +241,7 @@ fn duplicate(table: &Table, row: &[Value], backend: Backend) -> Case {
         table: table.name.clone(),
         target: format!("row {}", table.key_of(row)),
         column: None,
+        anchored: false,
         change: if changes.is_empty() {
             "inserted again as is".into()
         } else {
@@ -333,6 +340,7 @@ fn named_case(
         table: tables.to_string(),
         target,
         column: None,
+        anchored: false,
         change: change.to_string(),
         edit: in_transaction(&statements),
         rows,
@@ -599,27 +607,32 @@ fn cut_tail(tables: &[Table], newest: &Transfer) -> Vec<Case> {
     let mut with_transfer = rows.clone();
     with_transfer.extend(post_rows(newest, &[&newest.from, &newest.to]));
     let id = newest.id;
+    let mut with_its_transfer = named_case(
+        "newest event and its transfer cut (anchor)",
+        "audit_events+ledger_head+transfers+entries+accounts",
+        format!("seq {seq}, transfer {id}"),
+        &format!(
+            "as above, and transfer {id} with entries, balances and transfer_seq rewound; \
+             audit verify --anchor of the built ledger"
+        ),
+        format!(
+            "{rewind}DELETE FROM entries WHERE transfer_id = {id};\n\
+             DELETE FROM transfers WHERE id = {id};\n\
+             UPDATE ledger_head SET transfer_seq = transfer_seq - 1 WHERE id = 1;\n{}",
+            postings(newest, newest.amount_minor, -1)
+        ),
+        with_transfer,
+    );
+    with_its_transfer.anchored = true;
     vec![
         named_case(
             "newest audit event deleted",
             "audit_events+ledger_head",
             format!("seq {seq}"),
             &format!("event {seq} deleted, head rewound to seq {previous_seq}"),
-            rewind.clone(),
+            rewind,
             rows,
         ),
-        named_case(
-            "newest audit event and its transfer deleted",
-            "audit_events+ledger_head+transfers+entries+accounts",
-            format!("seq {seq}, transfer {id}"),
-            &format!("as above, and transfer {id} with entries, balances and transfer_seq rewound"),
-            format!(
-                "{rewind}DELETE FROM entries WHERE transfer_id = {id};\n\
-                 DELETE FROM transfers WHERE id = {id};\n\
-                 UPDATE ledger_head SET transfer_seq = transfer_seq - 1 WHERE id = 1;\n{}",
-                postings(newest, newest.amount_minor, -1)
-            ),
-            with_transfer,
-        ),
+        with_its_transfer,
     ]
 }

@@ -7,6 +7,7 @@ use super::database::{Database, EditError, Source, Workspace};
 use crate::support::{Backend, Ledger, Run};
 use serde_json::Value as Json;
 use std::fmt;
+use std::path::Path;
 
 /// Columns a verify may decide are not evidence (a cache it rebuilds and does not trust), each
 /// with the reason, as the README lists them. An undetected edit of one of these passes.
@@ -76,6 +77,7 @@ pub fn run_case(
     source: &Source,
     workspace: &Workspace,
     backend: Backend,
+    anchor: &Path,
 ) -> Finding {
     let (sql, rows_changed) = match &case.edit {
         Edit::Uncovered(why) => {
@@ -110,7 +112,12 @@ pub fn run_case(
                 url: url.clone(),
                 backend,
             };
-            judge(case, &verify(&ledger, "ledger"), &verify(&ledger, "audit"))
+            let anchor = case.anchored.then_some(anchor);
+            judge(
+                case,
+                &verify(&ledger, "ledger", None),
+                &verify(&ledger, "audit", anchor),
+            )
         }
     };
     source.finish(index);
@@ -197,5 +204,44 @@ fn text_of(value: &Json) -> Option<String> {
         Json::String(text) => Some(text.clone()),
         Json::Number(number) => Some(number.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(code: i32, stdout: &str) -> Run {
+        Run {
+            code,
+            stdout: stdout.to_string(),
+            stderr: String::new(),
+        }
+    }
+
+    #[test]
+    fn findings_name_rows_by_table_and_id_or_first_broken_seq() {
+        let ledger = run(
+            1,
+            r#"{"ok":false,"discrepancies":[
+                {"check":"balance_matches_entries","entity":"ACCT0001","detail":"…"},
+                {"check":"row_matches_event","entity":"transfer:39","detail":"…","table":"transfers","id":"39","seq":19},
+                {"check":"x","entity":"e","detail":"…","table":"risk_runs","id":1,"seq":null}]}"#,
+        );
+        let (named, said) = read_findings(&ledger, "ledger");
+        assert_eq!(
+            named,
+            [
+                ("transfers".to_string(), "39".to_string()),
+                ("risk_runs".to_string(), "1".to_string())
+            ]
+        );
+        assert_eq!(said.len(), 3);
+        let audit = run(1, r#"{"ok":false,"first_broken_seq":21}"#);
+        assert_eq!(
+            read_findings(&audit, "audit").0,
+            [("audit_events".to_string(), "21".to_string())]
+        );
+        assert!(read_findings(&run(2, "not json"), "ledger").0.is_empty());
     }
 }
