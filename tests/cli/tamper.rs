@@ -33,6 +33,9 @@ both_backends! {
     tamper_suite => tamper_suite;
 }
 
+/// What verify said is cut to this on stderr; the file has all of it.
+const SAID_ON_STDERR_CHARS: usize = 240;
+
 /// The documented seed: which row of each table the cell, delete and insert cases edit.
 pub const TAMPER_SEED: u64 = 0x1414_2026_1120;
 
@@ -73,8 +76,17 @@ fn tamper_suite(ledger: &Ledger) {
     let seed = seed();
     let cases = cases::all(&tables, &built, seed, ledger.backend);
     let findings = run_all(&cases, &source, ledger.backend, &built.anchor);
-    let report = report(ledger.backend, seed, &cases, &findings);
-    eprintln!("{report}");
+    eprintln!(
+        "{}",
+        report(
+            ledger.backend,
+            seed,
+            &cases,
+            &findings,
+            Some(SAID_ON_STDERR_CHARS)
+        )
+    );
+    let report = report(ledger.backend, seed, &cases, &findings, None);
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("tamper")
         .join(format!("detection-{}.txt", backend_name(ledger.backend)));
@@ -160,7 +172,13 @@ fn backend_name(backend: Backend) -> &'static str {
 }
 
 /// The detection table, a count per outcome, and the failing cases by table and column.
-fn report(backend: Backend, seed: u64, cases: &[Case], findings: &[Finding]) -> String {
+fn report(
+    backend: Backend,
+    seed: u64,
+    cases: &[Case],
+    findings: &[Finding],
+    said_chars: Option<usize>,
+) -> String {
     let name = backend_name(backend);
     let mut text = format!(
         "tamper suite detection table — backend {name}, seed {seed:#x}, {} cases\n\
@@ -185,7 +203,11 @@ fn report(backend: Backend, seed: u64, cases: &[Case], findings: &[Finding]) -> 
                 | Outcome::VerifyFailed(why)
                 | Outcome::Uncovered(why)
                 | Outcome::NotEvidence(why) => why.clone(),
-                _ => finding.said.clone(),
+                _ => match said_chars {
+                    Some(limit) if finding.said.chars().count() > limit =>
+                        format!("{}…", finding.said.chars().take(limit).collect::<String>()),
+                    _ => finding.said.clone(),
+                },
             }
         ));
     }
