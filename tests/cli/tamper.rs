@@ -15,14 +15,17 @@
 
 mod build;
 mod cases;
+mod copies;
 mod database;
 mod mutate;
+mod named;
 mod verdict;
 
 use crate::both_backends;
 use crate::support::{Backend, Ledger};
 use cases::Case;
-use database::{Database, Source, Workspace};
+use copies::{Source, Workspace};
+use database::Database;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -3,7 +3,8 @@
 
 use super::build::verify;
 use super::cases::{Case, Edit};
-use super::database::{Database, EditError, Source, Workspace};
+use super::copies::{Source, Workspace};
+use super::database::{Database, EditError};
 use crate::support::{Backend, Ledger, Run};
 use serde_json::Value as Json;
 use std::fmt;
