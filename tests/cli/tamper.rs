@@ -23,10 +23,10 @@ mod verdict;
 
 use crate::both_backends;
 use crate::support::{Backend, Ledger};
+use build::Built;
 use cases::Case;
 use copies::{Source, Workspace};
 use database::Database;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -78,7 +78,7 @@ fn tamper_suite(ledger: &Ledger) {
     let source = Source::of(ledger.backend, &ledger.url, ledger.dir.path(), &tables);
     let seed = seed();
     let cases = cases::all(&tables, &built, seed, ledger.backend);
-    let findings = run_all(&cases, &source, ledger.backend, &built.anchor);
+    let findings = run_all(&cases, &source, ledger.backend, &built);
     eprintln!(
         "{}",
         report(
@@ -135,7 +135,7 @@ fn control(source: &Source, workspace: &Workspace, worker: usize, backend: Backe
 }
 
 /// Every case, on worker threads taking the next case in turn; findings in case order.
-fn run_all(cases: &[Case], source: &Source, backend: Backend, anchor: &Path) -> Vec<Finding> {
+fn run_all(cases: &[Case], source: &Source, backend: Backend, built: &Built) -> Vec<Finding> {
     let next = AtomicUsize::new(0);
     let findings: Mutex<Vec<Option<Finding>>> =
         Mutex::new((0..cases.len()).map(|_| None).collect());
@@ -151,7 +151,7 @@ fn run_all(cases: &[Case], source: &Source, backend: Backend, anchor: &Path) -> 
                         break;
                     };
                     let finding =
-                        verdict::run_case(case, index, source, &workspace, backend, anchor);
+                        verdict::run_case(case, index, source, &workspace, backend, built);
                     findings.lock().expect("findings")[index] = Some(finding);
                 }
                 control(source, &workspace, worker, backend, "after the cases");

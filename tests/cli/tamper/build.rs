@@ -19,6 +19,8 @@ pub struct Built {
     pub newest_post: i64,
     /// `audit anchor` of the built ledger, as an operator keeps it outside the database.
     pub anchor: PathBuf,
+    /// The columns `ledger verify` declares not evidence, as `(table, column)`.
+    pub not_evidence: Vec<(String, String)>,
 }
 
 /// Runs fincore commands with an advancing clock and the audit key.
@@ -103,6 +105,7 @@ pub fn build(ledger: &Ledger) -> Built {
     )["id"]
         .as_i64()
         .expect("id");
+    let mut not_evidence = Vec::new();
     for command in ["ledger", "audit"] {
         let run = verify(ledger, command, None);
         assert_eq!(
@@ -110,6 +113,9 @@ pub fn build(ledger: &Ledger) -> Built {
             "the built ledger passes {command} verify:\n{}\n{}",
             run.stdout, run.stderr
         );
+        if command == "ledger" {
+            not_evidence = super::verdict::declared_not_evidence(&run);
+        }
     }
     let anchor = ledger.path("built.anchor");
     builder.run(
@@ -120,6 +126,7 @@ pub fn build(ledger: &Ledger) -> Built {
         single_post,
         newest_post,
         anchor,
+        not_evidence,
     }
 }
 

@@ -1,18 +1,23 @@
 //! Running one case (copy, edit, verify) and judging what `ledger verify` and `audit verify`
 //! said about it.
 
-use super::build::verify;
+use super::build::{verify, Built};
 use super::cases::{Case, Edit};
 use super::copies::{Source, Workspace};
 use super::database::{Database, EditError};
 use crate::support::{Backend, Ledger, Run};
 use serde_json::Value as Json;
 use std::fmt;
-use std::path::Path;
 
-/// Columns a verify may decide are not evidence (a cache it rebuilds and does not trust), each
-/// with the reason, as the README lists them. An undetected edit of one of these passes.
-pub const NOT_EVIDENCE: &[(&str, &str, &str)] = &[];
+/// Columns verify decided are not evidence (it neither checks nor trusts them), each with the
+/// reason, as the README lists them. An undetected edit of one passes only when it is listed
+/// here and `ledger verify` declares it too (its JSON `not_evidence`): the judge does not take
+/// the defendant's word alone, nor excuse a column verify did not give up.
+pub const NOT_EVIDENCE: &[(&str, &str, &str)] = &[(
+    "accounts",
+    "updated_at_us",
+    "when the row was last written (every posting rewrites it); no amount, limit or decision reads it",
+)];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -78,7 +83,7 @@ pub fn run_case(
     source: &Source,
     workspace: &Workspace,
     backend: Backend,
-    anchor: &Path,
+    built: &Built,
 ) -> Finding {
     let (sql, rows_changed) = match &case.edit {
         Edit::Uncovered(why) => {
@@ -113,11 +118,12 @@ pub fn run_case(
                 url: url.clone(),
                 backend,
             };
-            let anchor = case.anchored.then_some(anchor);
+            let anchor = case.anchored.then_some(built.anchor.as_path());
             judge(
                 case,
                 &verify(&ledger, "ledger", None),
                 &verify(&ledger, "audit", anchor),
+                &built.not_evidence,
             )
         }
     };
@@ -125,7 +131,7 @@ pub fn run_case(
     finding
 }
 
-fn judge(case: &Case, ledger: &Run, audit: &Run) -> Finding {
+fn judge(case: &Case, ledger: &Run, audit: &Run, declared: &[(String, String)]) -> Finding {
     let (named, mut said) = read_findings(ledger, "ledger");
     let (audit_named, audit_said) = read_findings(audit, "audit");
     said.extend(audit_said);
@@ -147,7 +153,7 @@ fn judge(case: &Case, ledger: &Run, audit: &Run) -> Finding {
             first_line(&audit.stderr)
         ))
     } else {
-        not_evidence(case).unwrap_or(Outcome::Undetected)
+        not_evidence(case, declared).unwrap_or(Outcome::Undetected)
     };
     Finding {
         outcome,
@@ -155,12 +161,27 @@ fn judge(case: &Case, ledger: &Run, audit: &Run) -> Finding {
     }
 }
 
-fn not_evidence(case: &Case) -> Option<Outcome> {
+fn not_evidence(case: &Case, declared: &[(String, String)]) -> Option<Outcome> {
     let column = case.column.as_deref()?;
+    let by_verify = declared
+        .iter()
+        .any(|(table, listed)| *table == case.table && listed == column);
     NOT_EVIDENCE
         .iter()
         .find(|(table, listed, _)| *table == case.table && *listed == column)
+        .filter(|_| by_verify)
         .map(|(_, _, reason)| Outcome::NotEvidence(reason.to_string()))
+}
+
+/// The columns `ledger verify`'s JSON declares not evidence (`not_evidence`: table, column).
+pub fn declared_not_evidence(run: &Run) -> Vec<(String, String)> {
+    let document: Json = serde_json::from_str(&run.stdout).unwrap_or_default();
+    document["not_evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| Some((text_of(&entry["table"])?, text_of(&entry["column"])?)))
+        .collect()
 }
 
 fn first_line(text: &str) -> &str {
@@ -244,5 +265,34 @@ mod tests {
             [("audit_events".to_string(), "21".to_string())]
         );
         assert!(read_findings(&run(2, "not json"), "ledger").0.is_empty());
+    }
+
+    #[test]
+    fn a_column_is_excused_only_when_listed_here_and_declared_by_verify() {
+        let case = Case {
+            kind: "cell edit".into(),
+            table: "accounts".into(),
+            target: "updated_at_us of A".into(),
+            column: Some("updated_at_us".into()),
+            anchored: false,
+            change: "1 → 2".into(),
+            edit: Edit::Uncovered(String::new()),
+            rows: vec![("accounts".into(), "A".into())],
+        };
+        let declared = vec![("accounts".to_string(), "updated_at_us".to_string())];
+        let quiet = run(0, "{}");
+        assert!(matches!(
+            judge(&case, &quiet, &quiet, &declared).outcome,
+            Outcome::NotEvidence(_)
+        ));
+        assert_eq!(
+            judge(&case, &quiet, &quiet, &[]).outcome,
+            Outcome::Undetected
+        );
+        let verify = run(
+            0,
+            r#"{"ok":true,"not_evidence":[{"table":"accounts","column":"updated_at_us","reason":"…"}]}"#,
+        );
+        assert_eq!(declared_not_evidence(&verify), declared);
     }
 }
