@@ -91,12 +91,13 @@ async fn run(cli: Cli, started: Instant) -> u8 {
     }
     let trace_id = span.context().span().span_context().trace_id().to_string();
     let format = cli.global.format;
+    let wide = cli.global.wide;
     let writes = cli.command.writes();
     let outcome = execute(cli, operator, trace_id)
         .instrument(span.clone())
         .await;
     let (exit_code, error_code) = match outcome {
-        Ok(result) => present(result, format, writes, &path),
+        Ok(result) => present(result, format, wide, writes, &path),
         Err(error) => {
             record_error(&span, &error);
             output::render_error(&error, format);
@@ -144,8 +145,14 @@ async fn execute(cli: Cli, operator: String, trace_id: String) -> Result<Output,
 ///   invite a blind retry (retrying the same `--key` replays anyway);
 /// - the same failure on a command that changed nothing is `storage_unavailable` (exit 7)
 ///   naming stdout: nothing happened, running it again is safe.
-fn present(result: Output, format: Format, writes: bool, path: &str) -> (u8, Option<&'static str>) {
-    let Err(error) = write_stdout(&result, format) else {
+fn present(
+    result: Output,
+    format: Format,
+    wide: bool,
+    writes: bool,
+    path: &str,
+) -> (u8, Option<&'static str>) {
+    let Err(error) = write_stdout(&result, format, wide) else {
         return (result.exit_code, None);
     };
     if error.kind() == std::io::ErrorKind::BrokenPipe {
@@ -172,12 +179,14 @@ fn present(result: Output, format: Format, writes: bool, path: &str) -> (u8, Opt
     }
 }
 
-fn write_stdout(result: &Output, format: Format) -> std::io::Result<()> {
+/// `wide`: `--wide`, every table column on a screen.
+fn write_stdout(result: &Output, format: Format, wide: bool) -> std::io::Result<()> {
     use std::io::Write;
     // Stdout is line-buffered; a 10,000-row report would be 80,000 write calls without this.
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     if let Some(view) = &result.view {
-        output::render(view, format, &mut stdout)?;
+        let screen = output::Screen::of_stdout(wide);
+        output::render_on(view, format, screen.as_ref(), &mut stdout)?;
     }
     if let Some(bytes) = &result.raw {
         stdout.write_all(bytes)?;

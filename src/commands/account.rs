@@ -175,9 +175,9 @@ fn one_account(account: &crate::model::Account) -> Output {
 fn account_view(account: AccountView) -> View {
     let json = to_json(&account);
     let section = if account.has_identifiers() {
-        Section::of_records(&[AccountDetailView(account)])
+        Section::of_record(&AccountDetailView(account))
     } else {
-        Section::of_records(&[account])
+        Section::of_record(&account)
     };
     View::new(json, vec![section])
 }

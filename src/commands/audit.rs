@@ -131,10 +131,10 @@ impl Record for EventView {
         Column::field("operator"),
         Column::field("action"),
         Column::field("entity"),
-        Column::text("details", |event| event.details.clone()),
-        Column::field("trace_id"),
-        Column::field("prev_hash"),
-        Column::field("hash"),
+        Column::text("details", |event: &EventView| event.details.clone()).wide(),
+        Column::field("trace_id").wide(),
+        Column::field("prev_hash").wide(),
+        Column::field("hash").wide(),
     ];
 }
 

@@ -249,6 +249,24 @@ fn json_rows<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Finding columns a screen shows only with `--wide`: the lists of transfer ids, flags and
+/// thresholds the other columns already imply, and times inside the finding's day.
+const COMPLIANCE_WIDE_ONLY: &[&str] = &[
+    "cash_in_over",
+    "cash_in_transfer_ids",
+    "cash_out_over",
+    "cash_out_transfer_ids",
+    "threshold",
+    "band_low",
+    "first_at",
+    "last_at",
+    "transfer_ids",
+    "list_id",
+    "matched_alias",
+    "deposits",
+    "at",
+];
+
 /// One CSV/table section per kind, columns taken from the findings' JSON keys.
 fn section(kind: &str, rows: &[serde_json::Value]) -> Section {
     let headers: Vec<String> = match rows.first().and_then(|r| r.as_object()) {
@@ -258,8 +276,13 @@ fn section(kind: &str, rows: &[serde_json::Value]) -> Section {
     let mut section = Section {
         title: Some(kind.to_string()),
         headers: headers.clone(),
-        rows: Vec::new(),
+        ..Section::default()
     };
+    // Detail a screen shows with --wide only; CSV and JSON always have it.
+    section.wide_only = headers
+        .iter()
+        .map(|header| COMPLIANCE_WIDE_ONLY.contains(&header.as_str()))
+        .collect();
     for row in rows {
         section.rows.push(
             headers

@@ -45,6 +45,9 @@ pub(crate) struct GlobalOptions {
     /// Print nothing but results and errors
     #[arg(long, short = 'q', global = true)]
     pub(crate) quiet: bool,
+    /// Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)
+    #[arg(long, global = true)]
+    pub(crate) wide: bool,
     /// Never draw progress bars
     #[arg(long, global = true)]
     pub(crate) no_progress: bool,

@@ -60,9 +60,9 @@ impl Record for AccountView {
         Column::field("currency"),
         Column::field("status"),
         Column::field("balance"),
-        Column::field("overdraft_limit"),
-        Column::field("created_at"),
-        Column::field("updated_at"),
+        Column::field("overdraft_limit").wide(),
+        Column::field("created_at").wide(),
+        Column::field("updated_at").wide(),
     ];
 }
 
@@ -158,8 +158,8 @@ impl TransferView {
 impl Record for TransferView {
     const COLUMNS: &'static [Column<TransferView>] = &[
         Column::field("id"),
-        Column::field("key"),
-        Column::text("kind", |transfer| transfer.kind.to_string()),
+        Column::field("key").wide(),
+        Column::text("kind", |transfer: &TransferView| transfer.kind.to_string()).wide(),
         Column::field("from"),
         Column::field("to"),
         Column::field("amount"),
@@ -168,11 +168,11 @@ impl Record for TransferView {
             Some(code) => format!("{} ({code})", transfer.status),
             None => transfer.status.to_string(),
         }),
-        Column::field("reference"),
-        Column::field("description"),
-        Column::field("at"),
-        Column::field_at("risk_score", "risk.score"),
-        Column::field_at("risk_decision", "risk.decision"),
-        Column::field("trace_id"),
+        Column::field("reference").wide(),
+        Column::field("description").wide(),
+        Column::field("at").wide(),
+        Column::field_at("risk_score", "risk.score").wide(),
+        Column::field_at("risk_decision", "risk.decision").wide(),
+        Column::field("trace_id").wide(),
     ];
 }

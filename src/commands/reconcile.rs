@@ -367,10 +367,9 @@ async fn resolve(context: &Context, arguments: ResolveArgs) -> AppResult<Output>
     let store = context.store().await?;
     let outcome = reconcile_run::resolve(store, &context.actor, item_id, &action, note).await?;
     let view = resolved_item_view(context, &outcome);
-    let mut sections =
-        vec![Section::of_records(std::slice::from_ref(&view.item)).titled("resolved")];
+    let mut sections = vec![Section::of_record(&view.item).titled("resolved")];
     if let Some(transfer) = &view.transfer {
-        sections.push(Section::of_records(std::slice::from_ref(transfer)).titled("adjustment"));
+        sections.push(Section::of_record(transfer).titled("adjustment"));
     }
     Ok(Output::view(View::new(to_json(&view), sections)))
 }
@@ -603,11 +602,11 @@ impl Record for RunSummaryView {
         Column::field_at("format", "statement.format"),
         Column::field("statement_lines"),
         Column::field("matched"),
-        Column::field("matched_fuzzy"),
+        Column::field("matched_fuzzy").wide(),
         Column::text("breaks", |run| run.breaks.values().sum::<u64>().to_string()),
         Column::field("unresolved"),
-        Column::field("created_at"),
-        Column::field("operator"),
+        Column::field("created_at").wide(),
+        Column::field("operator").wide(),
     ];
 }
 
@@ -792,10 +791,10 @@ impl Record for ItemView {
             }
         }),
         Column::field("external_amount"),
-        Column::field("difference"),
+        Column::field("difference").wide(),
         Column::field("currency"),
-        Column::field("transfer_id"),
-        Column::field_at("line", "statement_line"),
+        Column::field("transfer_id").wide(),
+        Column::field_at("line", "statement_line").wide(),
         Column::text("resolution", |item| {
             item.resolution
                 .as_ref()

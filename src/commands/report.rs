@@ -70,7 +70,7 @@ impl Record for TrialBalanceRowView {
     const COLUMNS: &'static [Column<TrialBalanceRowView>] = &[
         Column::field("number"),
         Column::field("holder"),
-        Column::field("type"),
+        Column::field("type").wide(),
         Column::field("currency"),
         Column::field("debit"),
         Column::field("credit"),

@@ -492,6 +492,7 @@ fn rule_set_view(chosen: &ChosenRules, extra: &[(&str, Value)]) -> View {
             rule.description.clone(),
         ]);
     }
+    let section = section.wide_only(&["feature", "window", "comparison"]);
     View::new(
         json,
         vec![summary.titled("Rule set"), section.titled("Rules")],

@@ -196,10 +196,7 @@ impl TransferCommand {
 
 fn one_transfer(transfer: &Transfer, replayed: bool) -> Output {
     let transfer = TransferView::new(transfer, replayed);
-    let view = View::new(
-        to_json(&transfer),
-        vec![Section::of_records(std::slice::from_ref(&transfer))],
-    );
+    let view = View::new(to_json(&transfer), vec![Section::of_record(&transfer)]);
     if replayed {
         return Output::view(
             view.with_note("replayed: this key was already used with the same payload"),

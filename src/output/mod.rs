@@ -1,13 +1,15 @@
 //! What a command prints: one document that renders as a table, JSON or CSV. Each format has
 //! its own file; `record` turns one view type per record into both its JSON object and its
-//! table/CSV row.
+//! table/CSV row; `screen` says whether stdout is a screen a person reads (tables then fit it).
 
 mod csv;
 mod json;
 mod record;
+mod screen;
 mod table;
 
 pub(crate) use record::{to_json, Column, Record};
+pub(crate) use screen::Screen;
 
 use crate::error::AppError;
 use std::io::Write;
@@ -34,6 +36,22 @@ pub(crate) struct Section {
     pub(crate) title: Option<String>,
     pub(crate) headers: Vec<String>,
     pub(crate) rows: Vec<Vec<String>>,
+    /// Per header: shown on a screen only with `--wide` (CSV and piped tables show them all).
+    pub(crate) wide_only: Vec<bool>,
+    pub(crate) shape: Shape,
+}
+
+/// What a section's grid holds, which decides how a screen shows it (CSV and piped tables
+/// print every shape as the grid it is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A list: one row per record, a table on a screen.
+    #[default]
+    Rows,
+    /// One record as one row under its headers: `header: value` lines on a screen.
+    Record,
+    /// One record as `field`/`value` rows: `field: value` lines on a screen.
+    Fields,
 }
 
 impl Section {
@@ -42,7 +60,24 @@ impl Section {
             title: None,
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            wide_only: vec![false; headers.len()],
+            shape: Shape::Rows,
         }
+    }
+
+    /// These columns show on a screen only with `--wide`: the default view keeps to the
+    /// columns that answer the list's question, so it fits 80 columns.
+    pub(crate) fn wide_only(mut self, headers: &[&str]) -> Section {
+        for (header, wide_only) in self.headers.iter().zip(&mut self.wide_only) {
+            *wide_only |= headers.contains(&header.as_str());
+        }
+        debug_assert!(
+            headers
+                .iter()
+                .all(|h| self.headers.iter().any(|own| own == h)),
+            "wide_only names headers the section has"
+        );
+        self
     }
 
     pub(crate) fn titled(mut self, title: impl Into<String>) -> Section {
@@ -58,6 +93,7 @@ impl Section {
     /// A two-column field/value grid for one record.
     pub(crate) fn record(fields: &[(&str, String)]) -> Section {
         let mut section = Section::new(&["field", "value"]);
+        section.shape = Shape::Fields;
         for (name, value) in fields {
             section.push(vec![name.to_string(), value.clone()]);
         }
@@ -99,9 +135,21 @@ impl View {
     }
 }
 
+/// The view as bytes for a file or any writer that is not a screen: tables print in full.
 pub(crate) fn render(view: &View, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    render_on(view, format, None, out)
+}
+
+/// The view for stdout: on a screen (`Screen::of_stdout`) tables fit its width; JSON and CSV
+/// are the same bytes wherever they go.
+pub(crate) fn render_on(
+    view: &View,
+    format: Format,
+    screen: Option<&Screen>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Table => table::render(view, out),
+        Format::Table => table::render(view, screen, out),
         Format::Json => json::render(&view.json, out),
         Format::Csv => csv::render(&view.sections, out),
     }
@@ -111,7 +159,8 @@ pub(crate) fn render(view: &View, format: Format, out: &mut dyn Write) -> std::i
 /// Neither write can fail the command further: the exit code already says what happened.
 pub(crate) fn render_error(error: &AppError, format: Format) {
     let message = crate::store::scrub(&error.message).replace(['\n', '\r'], " ");
-    stderr_line(format_args!("error: {}: {}", error.code, message));
+    let label = screen::error_label();
+    stderr_line(format_args!("{label}: {}: {}", error.code, message));
     if format == Format::Json {
         let document =
             serde_json::json!({ "error": { "code": error.code.as_str(), "message": message } });

@@ -3,7 +3,7 @@
 //! A column whose table text differs from its JSON value (a status with its error code, a sum
 //! of a nested object) says so in the column list, next to the others.
 
-use super::Section;
+use super::{Section, Shape};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +20,8 @@ pub(crate) struct Column<R> {
     /// The header in tables and CSV.
     pub(crate) header: &'static str,
     pub(crate) cell: Cell<R>,
+    /// Shown on a screen only with `--wide` (CSV and piped tables always have it).
+    pub(crate) wide: bool,
 }
 
 /// Where a column's cells come from.
@@ -40,6 +42,7 @@ impl<R> Column<R> {
         Column {
             header: name,
             cell: Cell::Field(name),
+            wide: false,
         }
     }
 
@@ -48,6 +51,7 @@ impl<R> Column<R> {
         Column {
             header,
             cell: Cell::Field(path),
+            wide: false,
         }
     }
 
@@ -56,6 +60,7 @@ impl<R> Column<R> {
         Column {
             header,
             cell: Cell::Text(text),
+            wide: false,
         }
     }
 
@@ -67,7 +72,15 @@ impl<R> Column<R> {
         Column {
             header,
             cell: Cell::OptionalText(text),
+            wide: false,
         }
+    }
+
+    /// Marks a column a screen shows only with `--wide`: detail a list rarely needs (times
+    /// of change, trace ids, digests) that would squeeze the columns it answers with.
+    pub(crate) const fn wide(mut self) -> Column<R> {
+        self.wide = true;
+        self
     }
 }
 
@@ -114,6 +127,7 @@ impl Section {
                 .map(|column| column.header)
                 .collect::<Vec<_>>(),
         );
+        section.wide_only = R::COLUMNS.iter().map(|column| column.wide).collect();
         section.rows = records
             .iter()
             .map(|record| {
@@ -126,10 +140,19 @@ impl Section {
         section
     }
 
+    /// One record as a one-row table under `R::COLUMNS` (CSV, pipes); a screen shows it
+    /// as `header: value` lines, every column included.
+    pub(crate) fn of_record<R: Record>(record: &R) -> Section {
+        let mut section = Section::of_records(std::slice::from_ref(record));
+        section.shape = Shape::Record;
+        section
+    }
+
     /// One record as a two-column field/value grid, its columns as rows (a column without
     /// text for this record is left out).
     pub(crate) fn of_fields<R: Record>(record: &R) -> Section {
         let mut section = Section::new(&["field", "value"]);
+        section.shape = Shape::Fields;
         for (column, value) in R::COLUMNS.iter().zip(cells(record)) {
             if let Some(value) = value {
                 section.push(vec![column.header.to_string(), value]);
