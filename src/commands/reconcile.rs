@@ -192,7 +192,7 @@ fn progress_bar(context: &Context, total_bytes: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} reading statement {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            "{spinner} reading statement {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
         )
         .expect("valid progress template"),
     );

@@ -20,6 +20,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Without `--rejects`, this many rejected rows are shown on stderr; the rest are counted.
@@ -146,11 +147,13 @@ async fn import_into(
     options: ImportOptions,
     watch: WatchSignals,
 ) -> AppResult<Output> {
-    let total_bytes = std::fs::metadata(&arguments.file)
-        .map_err(|e| AppError::invalid_input(format!("{}: {e}", arguments.file.display())))?
-        .len();
     let rejects = arguments.rejects.as_deref().map(open_rejects).transpose()?;
-    let mut reporter = ImportReporter::new(rejects, total_bytes, context.progress_enabled());
+    let progress = if context.progress_enabled() {
+        import_progress_bar(&arguments.file)?
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut reporter = ImportReporter::new(rejects, progress);
     let stop = match watch {
         WatchSignals::Yes => Some(StopListener::start()?),
         WatchSignals::No => None,
@@ -342,24 +345,7 @@ struct ImportReporter {
 }
 
 impl ImportReporter {
-    fn new(
-        rejects: Option<csv::Writer<File>>,
-        total_bytes: u64,
-        show_progress: bool,
-    ) -> ImportReporter {
-        let progress = if show_progress {
-            let bar =
-                ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} importing {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .expect("valid progress template"),
-            );
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+    fn new(rejects: Option<csv::Writer<File>>, progress: ProgressBar) -> ImportReporter {
         ImportReporter {
             rejects,
             shown: 0,
@@ -371,7 +357,12 @@ impl ImportReporter {
     /// After the import (finished, stopped or failed): the rejects file flushed, the count of
     /// rejected rows not shown on stderr, then the import's own result.
     fn finish(mut self, imported: AppResult<ImportSummary>) -> AppResult<ImportSummary> {
+        let elapsed = self.progress.elapsed();
+        let shown = !self.progress.is_hidden();
         self.progress.finish_and_clear();
+        if let (true, Ok(summary)) = (shown, &imported) {
+            say(&import_summary_line(summary.rows, elapsed));
+        }
         let flushed = match &mut self.rejects {
             Some(writer) => writer
                 .flush()
@@ -414,14 +405,77 @@ impl ImportObserver for ImportReporter {
             .map_err(|e| AppError::invalid_input(format!("--rejects: {e}")))
     }
 
-    fn progress(&mut self, bytes_read: u64) {
-        self.progress.set_position(bytes_read);
+    fn progress(&mut self, rows_done: u64, _bytes_read: u64) {
+        // The row count is estimated from newlines: a quoted field may hold more.
+        if rows_done > self.progress.length().unwrap_or(0) {
+            self.progress.set_length(rows_done);
+        }
+        self.progress.set_position(rows_done);
     }
 
     fn stop_requested(&self) -> Option<String> {
         let number = self.stop.as_ref()?.load(Ordering::SeqCst);
         (number != 0).then(|| signal_name(number).to_string())
     }
+}
+
+/// How often the bar redraws on its own, so it moves (spinner, rate, ETA) while a batch of
+/// thousands of rows commits.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// The import's bar on stderr, in rows: rows/s and ETA, as wide as the terminal. Its length
+/// is the file's lines less the header, counted at memchr speed before the import.
+fn import_progress_bar(file: &Path) -> AppResult<ProgressBar> {
+    let rows = count_lines(file)
+        .map_err(|e| AppError::invalid_input(format!("{}: {e}", file.display())))?
+        .saturating_sub(1);
+    let bar = ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} importing {wide_bar} {human_pos}/{human_len} rows, {rows_per_second} rows/s, eta {eta}",
+        )
+        .expect("valid progress template")
+        .with_key(
+            "rows_per_second",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{}", thousands(state.per_sec().round() as u64));
+            },
+        ),
+    );
+    bar.enable_steady_tick(PROGRESS_TICK);
+    Ok(bar)
+}
+
+/// Lines of a file, the last one counted without its newline too; read in blocks, so a
+/// large file is never held in memory.
+fn count_lines(file: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut reader = File::open(file)?;
+    let mut block = vec![0u8; 1 << 20];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let read = reader.read(&mut block)?;
+        if read == 0 {
+            return Ok(lines + u64::from(last != b'\n'));
+        }
+        lines += memchr::memchr_iter(b'\n', &block[..read]).count() as u64;
+        last = block[read - 1];
+    }
+}
+
+/// The line left when the bar is cleared: `imported 200,000 rows in 12.3 s (16,260 rows/s)`.
+fn import_summary_line(rows: u64, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        (rows as f64 / seconds).round() as u64
+    } else {
+        rows
+    };
+    format!(
+        "imported {} rows in {seconds:.1} s ({} rows/s)",
+        thousands(rows),
+        thousands(rate)
+    )
 }
 
 /// `rejected: line 7: insufficient_funds: …` (the message's own `line 7: ` is not repeated).

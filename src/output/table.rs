@@ -282,7 +282,8 @@ fn screen_table(screen: &Screen) -> Table {
     let mut table = Table::new();
     table.force_no_tty();
     if screen.colour {
-        table.enforce_styling();
+        // The word coloured, not the padding after it.
+        table.enforce_styling().style_text_only();
     }
     match screen.width {
         Some(width) => table

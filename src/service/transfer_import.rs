@@ -85,7 +85,8 @@ pub(crate) struct RejectedRow {
 
 pub(crate) trait ImportObserver {
     fn rejected(&mut self, row: &RejectedRow) -> AppResult<()>;
-    fn progress(&mut self, bytes_read: u64);
+    /// After each batch: rows read so far (committed, in a real import) and bytes read.
+    fn progress(&mut self, rows_done: u64, bytes_read: u64);
     /// Asked between batches: Some(reason) stops the import there (everything before it
     /// is committed, nothing after it read).
     fn stop_requested(&self) -> Option<String>;
@@ -221,7 +222,7 @@ async fn import_batches(
         if dry_run.is_none() {
             checkpointer.after_commit().await?;
         }
-        observer.progress(reader.position().byte());
+        observer.progress(summary.rows, reader.position().byte());
         summary.assert_every_row_counted();
     }
     summary.assert_every_row_counted();

@@ -25,6 +25,7 @@ mod reconcile;
 mod reconcile_periods;
 mod reconcile_rules;
 mod risk;
+mod screens;
 mod tamper;
 mod telemetry;
 mod transfers;
