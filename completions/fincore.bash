@@ -506,7 +506,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,7 +544,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help open show list freeze unfreeze close statement import update help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help open show list freeze unfreeze close statement import update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -582,7 +582,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__close)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,7 +620,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__freeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -816,7 +816,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -854,7 +854,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__list)
-            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --status --type --currency --holder --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -908,7 +908,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__open)
-            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --iban --bank-account --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --holder --type --currency --number --overdraft-limit --credit-limit --initial-deposit --via --iban --bank-account --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -986,7 +986,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,7 +1024,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__statement)
-            opts="-q -v -h --from --to --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,7 +1070,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__unfreeze)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,7 +1112,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__account__subcmd__update)
-            opts="-q -v -h --iban --clear-iban --bank-account --clear-bank-account --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --iban --clear-iban --bank-account --clear-bank-account --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1158,7 +1158,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help list verify anchor help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help list verify anchor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1196,7 +1196,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__anchor)
-            opts="-q -v -h --out --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --out --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1308,7 +1308,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__list)
-            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --entity --limit --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1362,7 +1362,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__audit__subcmd__verify)
-            opts="-q -v -h --anchor --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --anchor --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1404,7 +1404,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__completions)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help bash elvish fish powershell zsh"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1442,7 +1442,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help migrate status help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help migrate status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1536,7 +1536,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__migrate)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1574,7 +1574,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__db__subcmd__status)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1612,7 +1612,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__demo)
-            opts="-q -v -h --dir --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --dir --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2354,7 +2354,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help verify help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2434,7 +2434,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__ledger__subcmd__verify)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2472,7 +2472,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help run list show resolve inspect help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help run list show resolve inspect help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2608,7 +2608,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__inspect)
-            opts="-q -v -h --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2666,7 +2666,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__list)
-            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --limit --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2716,7 +2716,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__resolve)
-            opts="-q -v -h --post-to --accept --note --file --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --post-to --accept --note --file --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2766,7 +2766,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__run)
-            opts="-q -v -h --account --date --statement --amount-tolerance --date-window --rules --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --date --statement --amount-tolerance --date-window --rules --input-format --map --date-format --decimal-separator --delimiter --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2848,7 +2848,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__reconcile__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2886,7 +2886,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help balances compliance help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help balances compliance help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2924,7 +2924,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__balances)
-            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --as-of --currency --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2970,7 +2970,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__report__subcmd__compliance)
-            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --kind --ctr-threshold --sanctions-list --min-score --out --unmask --rapid-out-percent --rapid-window-hours --rapid-inbound-min --dormant-days --dormant-large-amount --round-unit --round-min --round-count --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3124,7 +3124,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help rescore show rules blacklist help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help rescore show rules blacklist help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3162,7 +3162,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help add remove list help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help add remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3200,7 +3200,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__add)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3312,7 +3312,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__list)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3350,7 +3350,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__blacklist__subcmd__remove)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3542,7 +3542,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rescore)
-            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --all --as-of --apply --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3592,7 +3592,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help show import help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3686,7 +3686,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__import)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3724,7 +3724,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__rules__subcmd__show)
-            opts="-q -v -h --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3766,7 +3766,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__risk__subcmd__show)
-            opts="-q -v -h --history --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --history --limit --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3808,7 +3808,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help post deposit withdraw import show list reverse help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help post deposit withdraw import show list reverse help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3846,7 +3846,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__deposit)
-            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --to --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4042,7 +4042,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__import)
-            opts="-q -v -h --rejects --force --dry-run --batch-rows --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --rejects --force --dry-run --batch-rows --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4092,7 +4092,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__list)
-            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --account --from --to --limit --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4146,7 +4146,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__post)
-            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --to --amount --currency --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4220,7 +4220,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__reverse)
-            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --reason --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4262,7 +4262,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__show)
-            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4300,7 +4300,7 @@ _fincore() {
             return 0
             ;;
         fincore__subcmd__transfer__subcmd__withdraw)
-            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --no-progress --log-format --help"
+            opts="-q -v -h --from --amount --via --key --reference --description --at --rules --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

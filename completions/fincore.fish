@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_fincore_global_optspecs
-    string join \n db= format= operator= db-timeout= lock-timeout= q/quiet no-progress v log-format= h/help V/version
+    string join \n db= format= operator= db-timeout= lock-timeout= q/quiet wide no-progress v log-format= h/help V/version
 end
 
 function __fish_fincore_needs_command
@@ -34,6 +34,7 @@ complete -c fincore -n "__fish_fincore_needs_command" -l lock-timeout -d 'Second
 complete -c fincore -n "__fish_fincore_needs_command" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_needs_command" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_needs_command" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_needs_command" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_needs_command" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_needs_command" -s h -l help -d 'Print help'
@@ -59,6 +60,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and not __fish_seen_subcommand_from open show list freeze unfreeze close statement import update help" -s h -l help -d 'Print help'
@@ -92,6 +94,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help'
@@ -105,6 +108,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -122,6 +126,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -136,6 +141,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from freeze" -s h -l help -d 'Print help'
@@ -150,6 +156,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from unfreeze" -s h -l help -d 'Print help'
@@ -163,6 +170,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help'
@@ -178,6 +186,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from statement" -s h -l help -d 'Print help'
@@ -191,6 +200,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
@@ -208,6 +218,7 @@ json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l clear-iban -d 'Remove the recorded IBAN'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l clear-bank-account -d 'Remove the recorded bank account string'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand account; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help'
@@ -231,6 +242,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and not __fish_seen_subcommand_from post deposit withdraw import show list reverse help" -s h -l help -d 'Print help'
@@ -261,6 +273,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from post" -s h -l help -d 'Print help'
@@ -282,6 +295,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from deposit" -s h -l help -d 'Print help'
@@ -303,6 +317,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from withdraw" -s h -l help -d 'Print help'
@@ -321,6 +336,7 @@ json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l force -d 'Overwrite an existing --rejects file'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and assess every row and report what would be posted, replayed and rejected, writing nothing to the database'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
@@ -334,6 +350,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -351,6 +368,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -365,6 +383,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand transfer; and __fish_seen_subcommand_from reverse" -s h -l help -d 'Print help'
@@ -386,6 +405,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_s
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and not __fish_seen_subcommand_from balances compliance help" -s h -l help -d 'Print help'
@@ -404,6 +424,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from balances" -s h -l help -d 'Print help'
@@ -433,6 +454,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l unmask -d 'Show full account numbers (recorded in the audit chain)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand report; and __fish_seen_subcommand_from compliance" -s h -l help -d 'Print help'
@@ -449,6 +471,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fis
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and not __fish_seen_subcommand_from run list show resolve inspect help" -s h -l help -d 'Print help'
@@ -482,6 +505,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
@@ -498,6 +522,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -511,6 +536,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -528,6 +554,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l accept -d 'Accept the item as it is'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
@@ -549,6 +576,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand reconcile; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
@@ -568,6 +596,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_s
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
@@ -583,6 +612,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand ledger; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
@@ -598,6 +628,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_se
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and not __fish_seen_subcommand_from list verify anchor help" -s h -l help -d 'Print help'
@@ -619,6 +650,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -633,6 +665,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
@@ -647,6 +680,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_s
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand audit; and __fish_seen_subcommand_from anchor" -s h -l help -d 'Print help'
@@ -664,6 +698,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_see
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and not __fish_seen_subcommand_from rescore show rules blacklist help" -s h -l help -d 'Print help'
@@ -687,6 +722,7 @@ json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l all -d 'Rescore every account (the default)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l apply -d 'Freeze accounts whose new level is critical (audited)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rescore" -s h -l help -d 'Print help'
@@ -702,6 +738,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_su
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l history -d 'Every stored assessment, newest first'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -715,6 +752,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help'
@@ -731,6 +769,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from blacklist" -s h -l help -d 'Print help'
@@ -753,6 +792,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -s h -l help -d 'Print help'
@@ -769,6 +809,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subc
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help'
@@ -782,6 +823,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subc
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
@@ -798,6 +840,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand completions" -l lock-tim
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand completions" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand completions" -s h -l help -d 'Print help'
@@ -812,6 +855,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand demo" -l lock-timeout -d
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand demo" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s h -l help -d 'Print help'
