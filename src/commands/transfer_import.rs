@@ -361,7 +361,7 @@ impl ImportReporter {
         let shown = !self.progress.is_hidden();
         self.progress.finish_and_clear();
         if let (true, Ok(summary)) = (shown, &imported) {
-            say(&import_summary_line(summary.rows, elapsed));
+            say(&import_summary_line(summary, elapsed));
         }
         let flushed = match &mut self.rejects {
             Some(writer) => writer
@@ -463,8 +463,10 @@ fn count_lines(file: &Path) -> std::io::Result<u64> {
     }
 }
 
-/// The line left when the bar is cleared: `imported 200,000 rows in 12.3 s (16,260 rows/s)`.
-fn import_summary_line(rows: u64, elapsed: Duration) -> String {
+/// The line left when the bar is cleared: `imported 200,000 rows in 12.3 s (16,260 rows/s);
+/// 31 of them need review` (posted, with the risk decision `review`).
+fn import_summary_line(summary: &ImportSummary, elapsed: Duration) -> String {
+    let rows = summary.rows;
     let seconds = elapsed.as_secs_f64();
     let rate = if seconds > 0.0 {
         (rows as f64 / seconds).round() as u64
@@ -472,9 +474,10 @@ fn import_summary_line(rows: u64, elapsed: Duration) -> String {
         rows
     };
     format!(
-        "imported {} rows in {seconds:.1} s ({} rows/s)",
+        "imported {} rows in {seconds:.1} s ({} rows/s); {} of them need review",
         thousands(rows),
-        thousands(rate)
+        thousands(rate),
+        thousands(summary.review)
     )
 }
 

@@ -146,16 +146,31 @@ fn list_table(section: &Section, screen: &Screen) -> Table {
                 .collect()
         })
         .collect();
-    let bounds = word_bounds(&headers, &cells, screen.width);
-    for (position, (column_cells, bound)) in cells.iter().zip(bounds).enumerate() {
+    let numeric: Vec<bool> = cells
+        .iter()
+        .map(|column| is_numeric_column(column.iter().map(String::as_str)))
+        .collect();
+    let bounds = word_bounds(&headers, &cells, &numeric, screen.width);
+    let last = shown.len().saturating_sub(1);
+    for (position, bound) in bounds.into_iter().enumerate() {
         let column = table.column_mut(position).expect("a column per header");
-        column.set_padding(SCREEN_CELL_PADDING);
-        if is_numeric_column(column_cells.iter().map(String::as_str)) {
+        // The last column has nothing to keep apart: no padding, so the rule under the
+        // header ends with the text.
+        column.set_padding(if position == last {
+            (0, 0)
+        } else {
+            SCREEN_CELL_PADDING
+        });
+        if numeric[position] {
             column.set_cell_alignment(CellAlignment::Right);
         }
         if let Some(width) = bound {
             // comfy-table's bound counts the cell's padding.
-            let padding = SCREEN_CELL_PADDING.0 + SCREEN_CELL_PADDING.1;
+            let padding = if position == last {
+                0
+            } else {
+                SCREEN_CELL_PADDING.0 + SCREEN_CELL_PADDING.1
+            };
             column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
                 width + padding,
             )));
@@ -165,39 +180,53 @@ fn list_table(section: &Section, screen: &Screen) -> Table {
 }
 
 /// Per column, the width that keeps its widest word whole, so lists wrap at spaces and never
-/// inside an amount, an account number or a time. A word longer than `WORD_CHARS_MAX` (raw
-/// JSON, a path) may be split. The first of these that fits the screen wins: every word
-/// whole, headers included; the cells' words whole (a header may split); only columns without
-/// spaces (ids, numbers, amounts) whole.
-fn word_bounds(headers: &[String], cells: &[Vec<String>], width: Option<u16>) -> Vec<Option<u16>> {
+/// inside an amount, an account number or a time; a number column's cells are one word each
+/// (`4200.00 USD`). A word longer than `WORD_CHARS_MAX` (raw JSON, a path) may be split. The
+/// first of these that fits the screen wins: every word whole, headers included; the cells'
+/// words whole (a header may split); only columns without spaces and numbers whole.
+fn word_bounds(
+    headers: &[String],
+    cells: &[Vec<String>],
+    numeric: &[bool],
+    width: Option<u16>,
+) -> Vec<Option<u16>> {
     let widest_word = |words: &mut dyn Iterator<Item = &str>| {
         let widest = words.map(console::measure_text_width).max().unwrap_or(0);
         (widest <= WORD_CHARS_MAX).then(|| u16::try_from(widest).unwrap_or(u16::MAX))
     };
-    let cell_words = |column: &Vec<String>| -> Option<u16> {
-        widest_word(&mut column.iter().flat_map(|cell| cell.split_whitespace()))
+    let words_of = |column: usize| -> Vec<&str> {
+        if numeric[column] {
+            cells[column].iter().map(String::as_str).collect()
+        } else {
+            cells[column]
+                .iter()
+                .flat_map(|cell| cell.split_whitespace())
+                .collect()
+        }
     };
     let with_headers: Vec<Option<u16>> = headers
         .iter()
-        .zip(cells)
-        .map(|(header, column)| {
+        .enumerate()
+        .map(|(column, header)| {
             widest_word(
-                &mut column
-                    .iter()
-                    .flat_map(|cell| cell.split_whitespace())
+                &mut words_of(column)
+                    .into_iter()
                     .chain(header.split_whitespace()),
             )
         })
         .collect();
-    let cells_only: Vec<Option<u16>> = cells.iter().map(cell_words).collect();
-    let single_words: Vec<Option<u16>> = cells
-        .iter()
+    let cells_only: Vec<Option<u16>> = (0..cells.len())
+        .map(|column| widest_word(&mut words_of(column).into_iter()))
+        .collect();
+    let single_words: Vec<Option<u16>> = (0..cells.len())
         .map(|column| {
-            let has_spaces = column.iter().any(|cell| cell.contains(char::is_whitespace));
-            if has_spaces {
+            let has_spaces = cells[column]
+                .iter()
+                .any(|cell| cell.contains(char::is_whitespace));
+            if has_spaces && !numeric[column] {
                 None
             } else {
-                cell_words(column)
+                cells_only[column]
             }
         })
         .collect();
@@ -328,8 +357,15 @@ fn is_numeric_column<'a>(mut cells: impl Iterator<Item = &'a str>) -> bool {
     all_numbers && filled > 0
 }
 
-/// `-1500.00`, `42`, `+3`: an optional sign, digits, an optional fraction.
+/// `-1500.00`, `42`, `+3`, `4200.00 USD`: an optional sign, digits, an optional fraction, an
+/// optional currency code.
 fn is_number(text: &str) -> bool {
+    let text = match text.split_once(' ') {
+        Some((number, code)) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
+            number
+        }
+        _ => text,
+    };
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
     !whole.is_empty()
@@ -390,7 +426,14 @@ mod tests {
 
     #[test]
     fn numbers_are_signs_digits_and_a_fraction() {
-        for text in ["0", "-1500.00", "164900.00", "+3", "4000000000000010"] {
+        for text in [
+            "0",
+            "-1500.00",
+            "164900.00",
+            "+3",
+            "4000000000000010",
+            "4200.00 USD",
+        ] {
             assert!(is_number(text), "{text}");
         }
         for text in [
@@ -400,7 +443,7 @@ mod tests {
             ".5",
             "1,000.00",
             "2026-11-20",
-            "12 USD",
+            "12 usd",
             "1e5",
         ] {
             assert!(!is_number(text), "{text}");

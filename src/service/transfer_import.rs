@@ -49,6 +49,9 @@ pub(crate) struct ImportSummary {
     pub(crate) posted: u64,
     pub(crate) replayed: u64,
     pub(crate) rejected: u64,
+    /// Of the posted rows, those risk scoring sent to `review` (shown on the progress line
+    /// only: JSON and CSV keep their fields).
+    pub(crate) review: u64,
     /// Nothing was written: the counts say what a real import would do now.
     pub(crate) dry_run: bool,
     /// Why the import stopped before the end of the file (e.g. `SIGINT`), if it did.
@@ -327,7 +330,10 @@ async fn post_batch(
     let before = summary.clone();
     for ((line, fields, _), outcome) in pending.iter().zip(outcomes) {
         match outcome {
-            RowOutcome::Posted => summary.posted += 1,
+            RowOutcome::Posted { review } => {
+                summary.posted += 1;
+                summary.review += u64::from(review);
+            }
             RowOutcome::Replayed => summary.replayed += 1,
             RowOutcome::NotPosted(error) => {
                 let rejected = RejectedRow {

@@ -11,7 +11,7 @@ use crate::ledger::{
     Batch, Book,
 };
 use crate::metrics::Tally;
-use crate::model::{Account, Transfer, TransferRequest, TransferStatus};
+use crate::model::{Account, RiskDecision, Transfer, TransferRequest, TransferStatus};
 use crate::risk::Assessor;
 use crate::store::{Actor, Part, Store, TransferIds, WriteTx};
 use std::collections::hash_map::Entry;
@@ -29,7 +29,10 @@ pub(crate) type PendingRow = (u64, csv::StringRecord, TransferRequest);
 
 /// What became of one row, without holding on to its transfer.
 pub(crate) enum RowOutcome {
-    Posted,
+    /// `review`: risk scoring asked a person to look at it (decision `review`).
+    Posted {
+        review: bool,
+    },
     Replayed,
     NotPosted(AppError),
 }
@@ -40,7 +43,9 @@ impl RowOutcome {
             RowOutcome::NotPosted(rejection_error(transfer).expect("a rejected transfer"))
         };
         match applied {
-            Applied::Recorded(TransferStatus::Posted) => RowOutcome::Posted,
+            Applied::Recorded(TransferStatus::Posted) => RowOutcome::Posted {
+                review: batch.last().risk.decision == RiskDecision::Review,
+            },
             Applied::Recorded(TransferStatus::Rejected) => rejected(batch.last()),
             Applied::Replayed(original) if original.status == TransferStatus::Posted => {
                 RowOutcome::Replayed

@@ -72,13 +72,25 @@ fn demo_ledger() -> (Ledger, String) {
 }
 
 /// Runs fincore under a pseudo-terminal of `columns` × 50 and returns all it printed (stdout
-/// and stderr, as the terminal shows them), with the terminal's `\r\n` as `\n`.
+/// and stderr, as the terminal shows them), with the terminal's `\r\n` as `\n`; exit 0 or 1.
 fn run_in_terminal(
     columns: u16,
     database_url: &str,
     args: &[String],
     env: &[(&str, &str)],
 ) -> String {
+    let (code, text) = terminal_run(columns, database_url, args, env);
+    assert!(code <= 1, "fincore {args:?} exit {code}:\n{text}");
+    text
+}
+
+/// The exit code and the screen of fincore under a pseudo-terminal (see `run_in_terminal`).
+fn terminal_run(
+    columns: u16,
+    database_url: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> (u32, String) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 50,
@@ -112,11 +124,7 @@ fn run_in_terminal(
     }
     let status = child.wait().expect("wait for fincore");
     let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
-    assert!(
-        status.success() || status.exit_code() == 1,
-        "fincore {args:?} exit {status:?}:\n{text}"
-    );
-    text
+    (status.exit_code(), text)
 }
 
 /// Display width of each line, colour codes removed.
@@ -278,11 +286,21 @@ fn screens_at_80_and_200_columns() {
     let _ = NOW;
 }
 
+/// Rows of the progress test that go out of one account within an hour.
+const VELOCITY_ROWS: usize = 20;
+
 #[test]
 fn the_import_progress_bar_counts_rows_and_rows_per_second() {
     let (ledger, url) = demo_ledger();
     let mut csv = String::from("key,from,to,amount,currency,at,reference,description\n");
-    for row in 1..=20_000 {
+    // 20 transfers out of one account within an hour: the 11th to the 20th trip the hourly
+    // velocity rule and get the risk decision `review`.
+    for row in 1..=VELOCITY_ROWS {
+        csv.push_str(&format!(
+            "velocity-{row},{CUSTOMER},4000000000000028,1.00,USD,2026-11-21T05:00:00Z,V{row},velocity\n"
+        ));
+    }
+    for row in 1..=20_000 - VELOCITY_ROWS {
         csv.push_str(&format!(
             "bar-{row},{SETTLEMENT},{CUSTOMER},1.00,USD,2026-11-20T08:00:00Z,R{row},bar test\n"
         ));
@@ -307,6 +325,10 @@ fn the_import_progress_bar_counts_rows_and_rows_per_second() {
         screen.contains("imported 20,000 rows in "),
         "the summary line has the elapsed time:\n{screen}"
     );
+    assert!(
+        screen.contains("; 10 of them need review"),
+        "the summary line counts the rows sent to review:\n{screen}"
+    );
     for frame in screen.split(['\r', '\n']) {
         let plain = console::strip_ansi_codes(frame).to_string();
         assert!(
@@ -314,4 +336,67 @@ fn the_import_progress_bar_counts_rows_and_rows_per_second() {
             "a frame wider than 80:\n{plain}"
         );
     }
+}
+
+#[test]
+fn an_error_is_red_on_a_terminal_and_plain_with_no_color() {
+    let (_ledger, url) = demo_ledger();
+    let args = [
+        "account".to_string(),
+        "show".to_string(),
+        "4999999999999999".to_string(),
+    ];
+    let (_code, coloured) = terminal_run(80, &url, &args, &[]);
+    assert!(
+        coloured.contains("\u{1b}["),
+        "a red error label:\n{coloured}"
+    );
+    assert!(
+        console::strip_ansi_codes(&coloured).contains("error: "),
+        "{coloured}"
+    );
+    let (code, plain) = terminal_run(80, &url, &args, &[("NO_COLOR", "1")]);
+    assert_eq!(code, 5, "account_not_found is exit 5:\n{plain}");
+    assert!(
+        plain.starts_with("error: ") && !plain.contains("\u{1b}["),
+        "{plain}"
+    );
+}
+
+#[test]
+fn a_record_prints_as_field_value_lines_on_a_screen_and_one_row_in_a_pipe() {
+    let ledger = Ledger::sqlite();
+    let (_settlement, customer) = ledger.funded("USD", "1500.00");
+    let screen = ledger.run_with(&["account", "show", &customer], &[("COLUMNS", "80")]);
+    assert!(
+        screen
+            .stdout
+            .contains(&format!("number:          {customer}\n")),
+        "{}",
+        screen.stdout
+    );
+    assert!(
+        screen.stdout.contains("balance:         1500.00\n"),
+        "{}",
+        screen.stdout
+    );
+    let piped = ledger.run(&["account", "show", &customer]);
+    assert!(
+        piped.stdout.starts_with("┌"),
+        "a pipe keeps the one-row grid:\n{}",
+        piped.stdout
+    );
+    assert_eq!(piped.stdout.lines().count(), 5, "{}", piped.stdout);
+    // COLUMNS that is not a positive number is ignored: a pipe stays a pipe.
+    let ignored = ledger.run_with(&["account", "show", &customer], &[("COLUMNS", "wide")]);
+    assert_eq!(ignored.stdout, piped.stdout);
+    let csv = ledger.run_with(
+        &["--format", "csv", "account", "show", &customer],
+        &[("COLUMNS", "80")],
+    );
+    assert!(
+        csv.stdout.starts_with("number,holder,type,"),
+        "CSV never changes:\n{}",
+        csv.stdout
+    );
 }
