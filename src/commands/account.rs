@@ -508,7 +508,26 @@ pub(super) async fn import_for_demo(
 async fn import(context: &Context, file: &std::path::Path) -> AppResult<Output> {
     let rows = account_import::read_rows(file)?;
     let store = context.store().await?;
-    let summary = accounts::import(store, &context.actor, &rows).await?;
+    let spinner = if context.progress_enabled() {
+        super::progress::transaction_spinner(rows.len())
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let imported = accounts::import(store, &context.actor, &rows).await;
+    let elapsed = spinner.elapsed();
+    let shown = !spinner.is_hidden();
+    spinner.finish_and_clear();
+    let summary = imported?;
+    if shown {
+        crate::stderr_line!(
+            "{}",
+            super::progress::import_summary_line(
+                summary.rows as u64,
+                elapsed,
+                &format!("{} created, {} unchanged", summary.created, summary.unchanged),
+            )
+        );
+    }
     let summary = ImportView {
         rows: summary.rows,
         created: summary.created,

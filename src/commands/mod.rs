@@ -18,6 +18,7 @@ pub(crate) mod transfer;
 mod transfer_import;
 
 mod options;
+mod progress;
 pub(crate) use options::{GlobalOptions, LogFormat};
 
 use crate::error::AppResult;

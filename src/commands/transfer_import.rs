@@ -3,7 +3,7 @@
 //! present what became of the rows. The import itself is `ledger::import`.
 
 use super::transfer::RulesArg;
-use super::{Context, Output};
+use super::{progress, Context, Output};
 use crate::csv_input::CheckedFile;
 use crate::error::{AppError, AppResult};
 use crate::output::{to_json, Column, Record, Section, View};
@@ -13,14 +13,13 @@ use crate::service::transfer_import::{
 };
 use crate::store::Store;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Without `--rejects`, this many rejected rows are shown on stderr; the rest are counted.
@@ -149,7 +148,7 @@ async fn import_into(
 ) -> AppResult<Output> {
     let rejects = arguments.rejects.as_deref().map(open_rejects).transpose()?;
     let progress = if context.progress_enabled() {
-        import_progress_bar(&arguments.file)?
+        progress::import_bar(&arguments.file)?
     } else {
         ProgressBar::hidden()
     };
@@ -361,7 +360,11 @@ impl ImportReporter {
         let shown = !self.progress.is_hidden();
         self.progress.finish_and_clear();
         if let (true, Ok(summary)) = (shown, &imported) {
-            say(&import_summary_line(summary, elapsed));
+            say(&progress::import_summary_line(
+                summary.rows,
+                elapsed,
+                &format!("{} of them need review", thousands(summary.review)),
+            ));
         }
         let flushed = match &mut self.rejects {
             Some(writer) => writer
@@ -419,68 +422,6 @@ impl ImportObserver for ImportReporter {
     }
 }
 
-/// How often the bar redraws on its own, so it moves (spinner, rate, ETA) while a batch of
-/// thousands of rows commits.
-const PROGRESS_TICK: Duration = Duration::from_millis(100);
-
-/// The import's bar on stderr, in rows: rows/s and ETA, as wide as the terminal. Its length
-/// is the file's lines less the header, counted at memchr speed before the import.
-fn import_progress_bar(file: &Path) -> AppResult<ProgressBar> {
-    let rows = count_lines(file)
-        .map_err(|e| AppError::invalid_input(format!("{}: {e}", file.display())))?
-        .saturating_sub(1);
-    let bar = ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} importing {wide_bar} {human_pos}/{human_len} rows, {rows_per_second} rows/s, eta {eta}",
-        )
-        .expect("valid progress template")
-        .with_key(
-            "rows_per_second",
-            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
-                let _ = write!(out, "{}", thousands(state.per_sec().round() as u64));
-            },
-        ),
-    );
-    bar.enable_steady_tick(PROGRESS_TICK);
-    Ok(bar)
-}
-
-/// Lines of a file, the last one counted without its newline too; read in blocks, so a
-/// large file is never held in memory.
-fn count_lines(file: &Path) -> std::io::Result<u64> {
-    use std::io::Read;
-    let mut reader = File::open(file)?;
-    let mut block = vec![0u8; 1 << 20];
-    let (mut lines, mut last) = (0u64, b'\n');
-    loop {
-        let read = reader.read(&mut block)?;
-        if read == 0 {
-            return Ok(lines + u64::from(last != b'\n'));
-        }
-        lines += memchr::memchr_iter(b'\n', &block[..read]).count() as u64;
-        last = block[read - 1];
-    }
-}
-
-/// The line left when the bar is cleared: `imported 200,000 rows in 12.3 s (16,260 rows/s);
-/// 31 of them need review` (posted, with the risk decision `review`).
-fn import_summary_line(summary: &ImportSummary, elapsed: Duration) -> String {
-    let rows = summary.rows;
-    let seconds = elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        (rows as f64 / seconds).round() as u64
-    } else {
-        rows
-    };
-    format!(
-        "imported {} rows in {seconds:.1} s ({} rows/s); {} of them need review",
-        thousands(rows),
-        thousands(rate),
-        thousands(summary.review)
-    )
-}
-
 /// `rejected: line 7: insufficient_funds: …` (the message's own `line 7: ` is not repeated).
 fn rejected_line(row: &RejectedRow) -> String {
     let prefix = format!("line {}: ", row.line);
@@ -493,7 +434,7 @@ fn rejected_line(row: &RejectedRow) -> String {
 }
 
 /// 1234567 → "1,234,567".
-fn thousands(value: u64) -> String {
+pub(super) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
