@@ -66,7 +66,8 @@ fn usage_exit(error: clap::Error) -> u8 {
         _ => {
             let rendered = error.render().to_string();
             let body = rendered.strip_prefix("error: ").unwrap_or(&rendered);
-            crate::stderr_line!("error: usage_error: {}", body.trim_end());
+            let label = output::error_label();
+            crate::stderr_line!("{label}: usage_error: {}", body.trim_end());
             2
         }
     }

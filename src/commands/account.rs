@@ -524,7 +524,10 @@ async fn import(context: &Context, file: &std::path::Path) -> AppResult<Output> 
             super::progress::import_summary_line(
                 summary.rows as u64,
                 elapsed,
-                &format!("{} created, {} unchanged", summary.created, summary.unchanged),
+                &format!(
+                    "{} created, {} unchanged",
+                    summary.created, summary.unchanged
+                ),
             )
         );
     }

@@ -42,8 +42,10 @@ pub(super) fn import_bar(file: &Path) -> AppResult<ProgressBar> {
 pub(super) fn transaction_spinner(rows: usize) -> ProgressBar {
     let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     spinner.set_style(
-        ProgressStyle::with_template("{spinner} importing {msg} rows in one transaction, {elapsed}")
-            .expect("valid progress template"),
+        ProgressStyle::with_template(
+            "{spinner} importing {msg} rows in one transaction, {elapsed}",
+        )
+        .expect("valid progress template"),
     );
     spinner.set_message(thousands(rows as u64));
     spinner.enable_steady_tick(PROGRESS_TICK);
@@ -101,7 +103,11 @@ mod tests {
     #[test]
     fn the_summary_line_has_the_elapsed_time_and_the_rate() {
         assert_eq!(
-            import_summary_line(20_000, Duration::from_millis(2_000), "3 of them need review"),
+            import_summary_line(
+                20_000,
+                Duration::from_millis(2_000),
+                "3 of them need review"
+            ),
             "imported 20,000 rows in 2.0 s (10,000 rows/s); 3 of them need review"
         );
     }

@@ -9,7 +9,7 @@ mod screen;
 mod table;
 
 pub(crate) use record::{to_json, Column, Record};
-pub(crate) use screen::Screen;
+pub(crate) use screen::{error_label, Screen};
 
 use crate::error::AppError;
 use std::io::Write;
@@ -159,7 +159,7 @@ pub(crate) fn render_on(
 /// Neither write can fail the command further: the exit code already says what happened.
 pub(crate) fn render_error(error: &AppError, format: Format) {
     let message = crate::store::scrub(&error.message).replace(['\n', '\r'], " ");
-    let label = screen::error_label();
+    let label = error_label();
     stderr_line(format_args!("{label}: {}: {}", error.code, message));
     if format == Format::Json {
         let document =

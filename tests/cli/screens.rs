@@ -361,6 +361,13 @@ fn an_error_is_red_on_a_terminal_and_plain_with_no_color() {
         plain.starts_with("error: ") && !plain.contains("\u{1b}["),
         "{plain}"
     );
+    let usage = ["account".to_string(), "frobnicate".to_string()];
+    let (code, coloured) = terminal_run(80, &url, &usage, &[]);
+    assert_eq!(code, 2, "a usage error is exit 2:\n{coloured}");
+    assert!(
+        coloured.starts_with("\u{1b}["),
+        "a usage error's label is red too:\n{coloured}"
+    );
 }
 
 #[test]
