@@ -23,6 +23,8 @@ const DIGEST_CHARS_MIN: usize = 32;
 /// A word up to this long is never split across lines in a list (a time, an account number,
 /// an error code); longer ones (raw JSON, paths) may be.
 const WORD_CHARS_MAX: usize = 24;
+/// An all-digit column this long is an identifier (an account number), not a quantity.
+const IDENTIFIER_DIGITS_MIN: usize = 12;
 
 pub(crate) fn render(
     view: &View,
@@ -161,7 +163,7 @@ fn list_table(section: &Section, screen: &Screen) -> Table {
         } else {
             SCREEN_CELL_PADDING
         });
-        if numeric[position] {
+        if numeric[position] && !is_identifier_column(&cells[position]) {
             column.set_cell_alignment(CellAlignment::Right);
         }
         if let Some(width) = bound {
@@ -357,6 +359,15 @@ fn is_numeric_column<'a>(mut cells: impl Iterator<Item = &'a str>) -> bool {
     all_numbers && filled > 0
 }
 
+/// Account numbers and the like: digits only, `IDENTIFIER_DIGITS_MIN` or more. Read as names,
+/// left-aligned, where amounts and counts line up on the right.
+fn is_identifier_column(cells: &[String]) -> bool {
+    cells
+        .iter()
+        .filter(|cell| !cell.is_empty())
+        .all(|cell| cell.len() >= IDENTIFIER_DIGITS_MIN && cell.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// `-1500.00`, `42`, `+3`, `4200.00 USD`: an optional sign, digits, an optional fraction, an
 /// optional currency code.
 fn is_number(text: &str) -> bool {
@@ -451,6 +462,14 @@ mod tests {
         assert!(is_numeric_column(["1.00", "", "-2.50"].into_iter()));
         assert!(!is_numeric_column(["", ""].into_iter()));
         assert!(!is_numeric_column(["1.00", "n/a"].into_iter()));
+    }
+
+    #[test]
+    fn account_numbers_are_identifiers_amounts_and_ids_are_not() {
+        let column = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert!(is_identifier_column(&column(&["4000000000000010", ""])));
+        assert!(!is_identifier_column(&column(&["4000000000000010", "12"])));
+        assert!(!is_identifier_column(&column(&["3651.99"])));
     }
 
     #[test]
