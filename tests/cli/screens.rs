@@ -200,6 +200,15 @@ fn every_screen_fits_80_columns_of_a_terminal_with_amounts_whole() {
     let screen = run_in_terminal(80, &url, &["report".into(), "balances".into()], &[]);
     let credits = json_strings(&url, &ledger, &["report", "balances"], "credit");
     assert_amounts_whole(&screen, &credits, "report balances");
+    for (what, args, key) in [
+        ("account show", ["account", "show", CUSTOMER], "balance"),
+        ("transfer show", ["transfer", "show", TRANSFER], "amount"),
+    ] {
+        let amounts = json_strings(&url, &ledger, &args, key);
+        assert_eq!(amounts.len(), 1, "{what}: one {key}");
+        let args: Vec<String> = args.map(str::to_string).to_vec();
+        assert_amounts_whole(&run_in_terminal(80, &url, &args, &[]), &amounts, what);
+    }
 }
 
 #[test]
