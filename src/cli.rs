@@ -40,6 +40,9 @@ pub(crate) enum Command {
     /// Risk: batch rescoring, assessments, rule sets and the blacklist
     #[command(subcommand)]
     Risk(commands::risk::RiskCommand),
+    /// The change feed: every change since a cursor as CloudEvents
+    #[command(subcommand)]
+    Events(commands::events::EventsCommand),
     /// Schema migrations
     #[command(subcommand)]
     Db(commands::db::DbCommand),
@@ -86,6 +89,7 @@ impl Command {
             | Command::Risk(R::Show(_) | R::Rules(Ru::Show { .. }))
             | Command::Risk(R::Blacklist(B::List))
             | Command::Db(D::Status)
+            | Command::Events(_)
             | Command::Completions(_) => false,
         }
     }
@@ -100,6 +104,7 @@ impl Command {
             Command::Ledger(command) => ("ledger", command.name()),
             Command::Audit(command) => ("audit", command.name()),
             Command::Risk(command) => ("risk", command.name()),
+            Command::Events(command) => ("events", command.name()),
             Command::Db(command) => ("db", command.name()),
             Command::Completions(_) => ("completions", ""),
             Command::Demo(_) => ("demo", ""),

@@ -17,6 +17,7 @@ pub mod cpu_pool;
 pub mod csv_input;
 pub mod error;
 pub mod evidence;
+pub mod events;
 pub mod fast_map;
 pub mod input;
 pub mod ledger;

@@ -8,6 +8,7 @@ pub(crate) mod completions;
 pub(crate) mod compliance;
 pub(crate) mod db;
 pub(crate) mod demo;
+pub(crate) mod events;
 pub(crate) mod ledger;
 pub(crate) mod present;
 pub(crate) mod reconcile;

@@ -7,6 +7,7 @@ pub(crate) mod accounts;
 mod batch;
 pub(crate) mod blacklist;
 pub(crate) mod compliance;
+pub(crate) mod events;
 pub(crate) mod post;
 pub(crate) mod reconcile;
 pub(crate) mod reconcile_bulk;

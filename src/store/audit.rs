@@ -21,7 +21,7 @@ const AUDIT_COLUMNS: Names<'static, AuditEvent> = Names(&columns::AUDIT_EVENT);
 
 /// An `audit_events` row as sqlx decodes it: the chain's `AuditEvent` knows no database.
 #[derive(sqlx::FromRow)]
-struct AuditRow {
+pub(super) struct AuditRow {
     seq: i64,
     at_us: i64,
     operator: String,

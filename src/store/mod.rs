@@ -13,6 +13,7 @@ mod columns;
 mod compliance;
 mod errors;
 mod evidence;
+mod events;
 mod postgres;
 mod reads;
 mod reconcile;
