@@ -242,6 +242,7 @@ async fn dispatch(command: Command, context: &Context) -> AppResult<Output> {
         Command::Ledger(command) => command.run(context).await,
         Command::Audit(command) => command.run(context).await,
         Command::Risk(command) => command.run(context).await,
+        Command::Alerts(command) => command.run(context).await,
         Command::Events(command) => command.run(context).await,
         Command::Db(command) => command.run(context).await,
         Command::Completions(arguments) => arguments.run(<Cli as clap::CommandFactory>::command()),

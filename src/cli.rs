@@ -40,6 +40,9 @@ pub(crate) enum Command {
     /// Risk: batch rescoring, assessments, rule sets and the blacklist
     #[command(subcommand)]
     Risk(commands::risk::RiskCommand),
+    /// Alert checks for cron and monitoring agents (exit 0 OK, 1 warning, 2 critical)
+    #[command(subcommand)]
+    Alerts(commands::alerts::AlertsCommand),
     /// The change feed: every change since a cursor as CloudEvents
     #[command(subcommand)]
     Events(commands::events::EventsCommand),
@@ -90,6 +93,7 @@ impl Command {
             | Command::Risk(R::Blacklist(B::List))
             | Command::Db(D::Status)
             | Command::Events(_)
+            | Command::Alerts(_)
             | Command::Completions(_) => false,
         }
     }
@@ -104,6 +108,7 @@ impl Command {
             Command::Ledger(command) => ("ledger", command.name()),
             Command::Audit(command) => ("audit", command.name()),
             Command::Risk(command) => ("risk", command.name()),
+            Command::Alerts(command) => ("alerts", command.name()),
             Command::Events(command) => ("events", command.name()),
             Command::Db(command) => ("db", command.name()),
             Command::Completions(_) => ("completions", ""),

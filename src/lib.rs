@@ -8,6 +8,7 @@
 // allows it for itself. `forbid` here could not be lifted there; `main.rs` forbids it outright.
 #![deny(unsafe_code)]
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod cli;

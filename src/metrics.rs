@@ -7,6 +7,8 @@
 //! | `fincore.command.duration` | histogram | `s` | `fincore.command`, `fincore.exit_code` |
 //! | `fincore.reconciliation.breaks` | counter | `{break}` | `fincore.break.kind` |
 //! | `fincore.risk.assessments` | counter | `{assessment}` | `fincore.risk.level` |
+//! | `fincore.alert.value` | gauge (i64) | `{value}` | `fincore.alert.rule`, `fincore.alert.kind`, `fincore.alert.severity`, `fincore.alert.unit` |
+//! | `fincore.alert.active` | gauge (i64, 0 or 1) | `{alert}` | `fincore.alert.rule`, `fincore.alert.kind`, `fincore.alert.severity` |
 //!
 //! Transfers and the risk assessments made while posting are counted when their write
 //! transaction commits (a [`Tally`] rides along with it), so a retried or rolled-back
@@ -17,7 +19,7 @@ pub(crate) const SCOPE: &str = "fincore";
 
 use crate::model::{RiskLevel, TransferStatus};
 use crate::money::Currency;
-use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
+use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter, MeterProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use std::collections::HashMap;
@@ -28,6 +30,8 @@ pub(crate) const TRANSFERS: &str = "fincore.transfers";
 pub(crate) const COMMAND_DURATION: &str = "fincore.command.duration";
 pub(crate) const RECONCILIATION_BREAKS: &str = "fincore.reconciliation.breaks";
 pub(crate) const RISK_ASSESSMENTS: &str = "fincore.risk.assessments";
+pub(crate) const ALERT_VALUE: &str = "fincore.alert.value";
+pub(crate) const ALERT_ACTIVE: &str = "fincore.alert.active";
 
 /// Seconds: from a 5 ms lookup to a 10-minute import.
 const DURATION_BOUNDARIES: [f64; 19] = [
@@ -40,6 +44,8 @@ struct Instruments {
     command_duration: Histogram<f64>,
     breaks: Counter<u64>,
     assessments: Counter<u64>,
+    alert_value: Gauge<i64>,
+    alert_active: Gauge<i64>,
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
@@ -73,6 +79,16 @@ fn instruments(meter: &Meter) -> Instruments {
             .with_description("Risk assessments made, by level")
             .with_unit("{assessment}")
             .build(),
+        alert_value: meter
+            .i64_gauge(ALERT_VALUE)
+            .with_description("What an alert rule measured at its last check, an exact integer in fincore.alert.unit (basis_points, count, minor_units)")
+            .with_unit("{value}")
+            .build(),
+        alert_active: meter
+            .i64_gauge(ALERT_ACTIVE)
+            .with_description("1 while an alert rule fires (firing or ongoing), else 0")
+            .with_unit("{alert}")
+            .build(),
     }
 }
 
@@ -89,6 +105,32 @@ pub(crate) fn record_transfers(currency: Currency, outcome: TransferStatus, coun
 }
 
 /// A command finished: its wall time and exit code.
+/// One alert rule as `alerts check` evaluated it.
+pub(crate) struct AlertMetric<'a> {
+    pub(crate) rule: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) severity: &'a str,
+    pub(crate) unit: &'a str,
+    pub(crate) value: i64,
+    pub(crate) active: bool,
+}
+
+pub(crate) fn record_alert(alert: &AlertMetric<'_>) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        let attributes = [
+            KeyValue::new("fincore.alert.rule", alert.rule.to_string()),
+            KeyValue::new("fincore.alert.kind", alert.kind.to_string()),
+            KeyValue::new("fincore.alert.severity", alert.severity.to_string()),
+        ];
+        instruments
+            .alert_active
+            .record(i64::from(alert.active), &attributes);
+        let mut with_unit = attributes.to_vec();
+        with_unit.push(KeyValue::new("fincore.alert.unit", alert.unit.to_string()));
+        instruments.alert_value.record(alert.value, &with_unit);
+    }
+}
+
 pub(crate) fn record_command(command: &str, exit_code: u8, duration: Duration) {
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.command_duration.record(

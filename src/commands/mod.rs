@@ -3,6 +3,7 @@
 //! and a `run` method.
 
 pub(crate) mod account;
+pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod compliance;

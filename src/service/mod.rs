@@ -4,6 +4,7 @@
 
 pub(crate) mod account_import;
 pub(crate) mod accounts;
+pub(crate) mod alerts;
 mod batch;
 pub(crate) mod blacklist;
 pub(crate) mod compliance;

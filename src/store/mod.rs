@@ -7,6 +7,7 @@
 //! Every writer of a bulk table takes its columns from `columns.rs`.
 
 mod accounts;
+mod alerts;
 mod audit;
 mod backend;
 mod columns;
@@ -26,6 +27,7 @@ mod transfers;
 mod write;
 
 pub(crate) use crate::model::{Actor, TransferIds};
+pub(crate) use alerts::AlertTransition;
 pub(crate) use audit::AuditFilter;
 pub(crate) use compliance::AuditSummary;
 pub(crate) use errors::is_unique_violation;

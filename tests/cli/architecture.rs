@@ -17,7 +17,16 @@ const LAYERS_TOP_DOWN: &[&[&str]] = &[
     // Persistence of domain types, both backends.
     &["store"],
     // Pure cores: no database, no clock, no files opened here.
-    &["ledger", "reconcile", "report", "risk", "audit", "evidence", "events"],
+    &[
+        "ledger",
+        "reconcile",
+        "report",
+        "risk",
+        "audit",
+        "evidence",
+        "events",
+        "alerts",
+    ],
     // Foundations every layer shares.
     &[
         "input",
@@ -38,7 +47,15 @@ const LAYERS_TOP_DOWN: &[&[&str]] = &[
 const MACROS: &[(&str, &str)] = &[("stderr_line", "output")];
 
 /// Pure cores must not reach storage or the async runtime.
-const CORE_MODULES: &[&str] = &["ledger", "reconcile", "report", "risk", "audit", "events"];
+const CORE_MODULES: &[&str] = &[
+    "ledger",
+    "reconcile",
+    "report",
+    "risk",
+    "audit",
+    "events",
+    "alerts",
+];
 const CORE_FORBIDDEN: &[&str] = &["sqlx::", "tokio::", "crate::store", "std::net"];
 
 fn order() -> Vec<&'static str> {

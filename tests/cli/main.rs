@@ -16,6 +16,7 @@ mod csv_input;
 mod csv_properties;
 mod errors;
 mod evidence;
+mod events;
 mod failures;
 mod idempotency;
 mod import_ops;
