@@ -83,6 +83,9 @@ async fn export(context: &Context, arguments: ExportArgs) -> AppResult<Output> {
         limit: arguments.limit.unwrap_or(u64::MAX),
         unmask: arguments.unmask,
     };
+    // Listen before the first poll: a signal that comes while a poll runs is kept until the
+    // wait after it, which then ends at once.
+    let mut stop = arguments.follow.then(StopSignals::install).transpose()?;
     loop {
         let outcome = export_service::export(store, &request, &mut sink).await;
         if sink.failure.is_some() {
@@ -91,24 +94,45 @@ async fn export(context: &Context, arguments: ExportArgs) -> AppResult<Output> {
         let outcome = outcome?;
         request.cursor = outcome.cursor;
         request.limit -= outcome.events;
-        if !arguments.follow || request.limit == 0 {
+        let Some(stop) = stop.as_mut().filter(|_| request.limit > 0) else {
             break;
-        }
-        if interrupted_within(Duration::from_millis(arguments.poll_ms)).await {
+        };
+        if stop
+            .arrives_within(Duration::from_millis(arguments.poll_ms))
+            .await
+        {
             break;
         }
     }
     sink.finish()
 }
 
-/// Wait for the next poll; true when Ctrl-C or SIGTERM came first.
-async fn interrupted_within(wait: Duration) -> bool {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("install a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::time::sleep(wait) => false,
-        _ = tokio::signal::ctrl_c() => true,
-        _ = terminate.recv() => true,
+/// SIGINT (Ctrl-C) and SIGTERM end `--follow` between two polls, with the cursor saved.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> AppResult<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind| {
+            signal(kind)
+                .map_err(|error| AppError::storage(format!("cannot listen for signals: {error}")))
+        };
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+        })
+    }
+
+    /// Wait for the next poll; true when a stop signal came first (or while polling).
+    async fn arrives_within(&mut self, wait: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = self.interrupt.recv() => true,
+            _ = self.terminate.recv() => true,
+        }
     }
 }
 
