@@ -5,6 +5,7 @@ mod support;
 
 mod account_identifiers;
 mod accounts;
+mod alerts;
 mod amounts;
 mod architecture;
 mod audit;

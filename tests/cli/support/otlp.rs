@@ -360,6 +360,16 @@ impl Receiver {
                                     push(&point.attributes, value, None);
                                 }
                             }
+                            Some(metric::Data::Gauge(gauge)) => {
+                                for point in &gauge.data_points {
+                                    let value = match point.value {
+                                        Some(number_data_point::Value::AsInt(n)) => n as f64,
+                                        Some(number_data_point::Value::AsDouble(n)) => n,
+                                        None => f64::NAN,
+                                    };
+                                    push(&point.attributes, value, None);
+                                }
+                            }
                             Some(metric::Data::Histogram(histogram)) => {
                                 for point in &histogram.data_points {
                                     push(&point.attributes, point.count as f64, point.sum);
