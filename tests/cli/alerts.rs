@@ -97,20 +97,20 @@ fn failure_rate_fires_once_and_resolves(ledger: &Ledger) {
         &rules,
         "2026-11-21T10:00:30Z",
         "failures",
-        "OK failures: 0.0% of 11 transfers rejected in 5m (threshold 10%)",
+        "OK failures: 0.0% of 10 transfers rejected in 5m (threshold 10%)",
         0,
     );
-    // One rejection: 1 of 12 = 8.3%, under the threshold.
+    // One rejection: 1 of 11 = 9.1%, under the threshold.
     assert_eq!(post("2026-11-21T10:01:00Z", "5000.00").code, 3);
     expect(
         ledger,
         &rules,
         "2026-11-21T10:01:00Z",
         "failures",
-        "OK failures: 8.3% of 12 transfers rejected in 5m (threshold 10%)",
+        "OK failures: 9.1% of 11 transfers rejected in 5m (threshold 10%)",
         0,
     );
-    // Two more: 3 of 14 = 21.4%: fires once, then holds.
+    // Two more: 3 of 13 = 23.1%: fires once, then holds.
     assert_eq!(post("2026-11-21T10:02:00Z", "5000.00").code, 3);
     assert_eq!(post("2026-11-21T10:02:00Z", "5000.00").code, 3);
     expect(
@@ -118,7 +118,7 @@ fn failure_rate_fires_once_and_resolves(ledger: &Ledger) {
         &rules,
         "2026-11-21T10:02:00Z",
         "failures",
-        "CRITICAL failures: 21.4% of 14 transfers rejected in 5m (threshold 10%) [firing]",
+        "CRITICAL failures: 23.1% of 13 transfers rejected in 5m (threshold 10%) [firing]",
         2,
     );
     expect(
@@ -126,7 +126,7 @@ fn failure_rate_fires_once_and_resolves(ledger: &Ledger) {
         &rules,
         "2026-11-21T10:03:00Z",
         "failures",
-        "CRITICAL failures: 21.4% of 14 transfers rejected in 5m (threshold 10%) [ongoing]",
+        "CRITICAL failures: 23.1% of 13 transfers rejected in 5m (threshold 10%) [ongoing]",
         2,
     );
     // The window moves past them: resolved once, then OK.
