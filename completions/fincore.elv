@@ -40,6 +40,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
             cand risk 'Risk: batch rescoring, assessments, rule sets and the blacklist'
+            cand alerts 'Alert checks for cron and monitoring agents (exit 0 OK, 1 warning, 2 critical)'
+            cand events 'The change feed: every change since a cursor as CloudEvents'
             cand db 'Schema migrations'
             cand completions 'Print a shell completion script'
             cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -1016,6 +1018,90 @@ set edit:completion:arg-completer[fincore] = {|@words|
         }
         &'fincore;risk;help;help'= {
         }
+        &'fincore;alerts'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand check 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;alerts;check'= {
+            cand --rules 'Alert rules (TOML); default: the built-in set (fixtures/alerts/default.toml)'
+            cand --as-of 'Evaluate at this instant (RFC 3339 or a date) without changing the stored alert state'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;alerts;help'= {
+            cand check 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;alerts;help;check'= {
+        }
+        &'fincore;alerts;help;help'= {
+        }
+        &'fincore;events'= {
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand export 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;events;export'= {
+            cand --since 'Start after this cursor: an event id (SEQ.INDEX), an audit seq (SEQ), or 0 for the start'
+            cand --cursor-file 'Read the cursor from FILE (missing: the start) and advance it after each flushed batch'
+            cand --limit 'Print at most N events (with --follow: in all)'
+            cand --poll-ms 'With --follow: milliseconds between polls'
+            cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
+            cand --format 'Output format'
+            cand --operator 'Who acts; recorded on every audit event (default: the login user)'
+            cand --db-timeout 'Seconds to wait for the database connection before exit 7'
+            cand --lock-timeout 'Seconds a writer waits for another writer''s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7'
+            cand --log-format 'Log line format on stderr'
+            cand --follow 'Keep polling for new changes until interrupted (Ctrl-C, SIGTERM)'
+            cand --unmask 'Show full account numbers (recorded in the audit chain)'
+            cand -q 'Print nothing but results and errors'
+            cand --quiet 'Print nothing but results and errors'
+            cand --no-progress 'Never draw progress bars'
+            cand -v 'More log output on stderr (-v info, -vv debug)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'fincore;events;help'= {
+            cand export 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'fincore;events;help;export'= {
+        }
+        &'fincore;events;help;help'= {
+        }
         &'fincore;db'= {
             cand --db 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB'
             cand --format 'Output format'
@@ -1114,6 +1200,8 @@ set edit:completion:arg-completer[fincore] = {|@words|
             cand ledger 'Ledger integrity checks'
             cand audit 'The tamper-evident audit chain'
             cand risk 'Risk: batch rescoring, assessments, rule sets and the blacklist'
+            cand alerts 'Alert checks for cron and monitoring agents (exit 0 OK, 1 warning, 2 critical)'
+            cand events 'The change feed: every change since a cursor as CloudEvents'
             cand db 'Schema migrations'
             cand completions 'Print a shell completion script'
             cand demo 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -1240,6 +1328,16 @@ set edit:completion:arg-completer[fincore] = {|@words|
         &'fincore;help;risk;blacklist;remove'= {
         }
         &'fincore;help;risk;blacklist;list'= {
+        }
+        &'fincore;help;alerts'= {
+            cand check 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+        }
+        &'fincore;help;alerts;check'= {
+        }
+        &'fincore;help;events'= {
+            cand export 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
+        }
+        &'fincore;help;events;export'= {
         }
         &'fincore;help;db'= {
             cand migrate 'Apply pending migrations'

@@ -46,6 +46,8 @@ complete -c fincore -n "__fish_fincore_needs_command" -f -a "reconcile" -d 'Reco
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "ledger" -d 'Ledger integrity checks'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "audit" -d 'The tamper-evident audit chain'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "risk" -d 'Risk: batch rescoring, assessments, rule sets and the blacklist'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "alerts" -d 'Alert checks for cron and monitoring agents (exit 0 OK, 1 warning, 2 critical)'
+complete -c fincore -n "__fish_fincore_needs_command" -f -a "events" -d 'The change feed: every change since a cursor as CloudEvents'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "db" -d 'Schema migrations'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c fincore -n "__fish_fincore_needs_command" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
@@ -782,6 +784,74 @@ complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "rules" -d 'The rule set in force, or import a new one'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "blacklist" -d 'Accounts whose transfers are blocked as counterparties'
 complete -c fincore -n "__fish_fincore_using_subcommand risk; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l rules -d 'Alert rules (TOML); default: the built-in set (fixtures/alerts/default.toml)' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l as-of -d 'Evaluate at this instant (RFC 3339 or a date) without changing the stored alert state' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from help" -f -a "check" -d 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l since -d 'Start after this cursor: an event id (SEQ.INDEX), an audit seq (SEQ), or 0 for the start' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l cursor-file -d 'Read the cursor from FILE (missing: the start) and advance it after each flushed batch' -r -F
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l limit -d 'Print at most N events (with --follow: in all)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l poll-ms -d 'With --follow: milliseconds between polls' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l operator -d 'Who acts; recorded on every audit event (default: the login user)' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l db-timeout -d 'Seconds to wait for the database connection before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l lock-timeout -d 'Seconds a writer waits for another writer\'s lock (SQLite busy timeout, PostgreSQL lock_timeout) before exit 7' -r
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l follow -d 'Keep polling for new changes until interrupted (Ctrl-C, SIGTERM)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l unmask -d 'Show full account numbers (recorded in the audit chain)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l no-progress -d 'Never draw progress bars'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s v -d 'More log output on stderr (-v info, -vv debug)'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l db -d 'Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB' -r
 complete -c fincore -n "__fish_fincore_using_subcommand db; and not __fish_seen_subcommand_from migrate status help" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -859,17 +929,19 @@ complete -c fincore -n "__fish_fincore_using_subcommand demo" -l wide -d 'Tables
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand demo" -s h -l help -d 'Print help'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "risk" -d 'Risk: batch rescoring, assessments, rule sets and the blacklist'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "db" -d 'Schema migrations'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "completions" -d 'Print a shell completion script'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
-complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "account" -d 'Open, inspect, freeze and close accounts'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "transfer" -d 'Post, import, show, list and reverse transfers'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "report" -d 'Trial balance and compliance reports'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "reconcile" -d 'Reconcile a bank statement against a settlement account; list, show, resolve breaks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "ledger" -d 'Ledger integrity checks'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "audit" -d 'The tamper-evident audit chain'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "risk" -d 'Risk: batch rescoring, assessments, rule sets and the blacklist'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "alerts" -d 'Alert checks for cron and monitoring agents (exit 0 OK, 1 warning, 2 critical)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "events" -d 'The change feed: every change since a cursor as CloudEvents'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "db" -d 'Schema migrations'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "completions" -d 'Print a shell completion script'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "demo" -d 'Build a demo ledger from fixtures/ and run the daily jobs on it'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and not __fish_seen_subcommand_from account transfer report reconcile ledger audit risk alerts events db completions demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "open" -d 'Open an account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "show" -d 'Show one account'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
@@ -901,5 +973,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_su
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "show" -d 'The current stored assessment of an account (with --history: all of them)'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "rules" -d 'The rule set in force, or import a new one'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from risk" -f -a "blacklist" -d 'Accounts whose transfers are blocked as counterparties'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from alerts" -f -a "check" -d 'Evaluate the alert rules; exit 0 OK, 1 warning, 2 critical (monitoring-plugin style)'
+complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "export" -d 'Print every change since a cursor as NDJSON CloudEvents 1.0, in commit order'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "migrate" -d 'Apply pending migrations'
 complete -c fincore -n "__fish_fincore_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "status" -d 'Show the schema version'
