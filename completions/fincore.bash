@@ -19,6 +19,9 @@ _fincore() {
             fincore,account)
                 cmd="fincore__subcmd__account"
                 ;;
+            fincore,alerts)
+                cmd="fincore__subcmd__alerts"
+                ;;
             fincore,audit)
                 cmd="fincore__subcmd__audit"
                 ;;
@@ -30,6 +33,9 @@ _fincore() {
                 ;;
             fincore,demo)
                 cmd="fincore__subcmd__demo"
+                ;;
+            fincore,events)
+                cmd="fincore__subcmd__events"
                 ;;
             fincore,help)
                 cmd="fincore__subcmd__help"
@@ -109,6 +115,18 @@ _fincore() {
             fincore__subcmd__account__subcmd__help,update)
                 cmd="fincore__subcmd__account__subcmd__help__subcmd__update"
                 ;;
+            fincore__subcmd__alerts,check)
+                cmd="fincore__subcmd__alerts__subcmd__check"
+                ;;
+            fincore__subcmd__alerts,help)
+                cmd="fincore__subcmd__alerts__subcmd__help"
+                ;;
+            fincore__subcmd__alerts__subcmd__help,check)
+                cmd="fincore__subcmd__alerts__subcmd__help__subcmd__check"
+                ;;
+            fincore__subcmd__alerts__subcmd__help,help)
+                cmd="fincore__subcmd__alerts__subcmd__help__subcmd__help"
+                ;;
             fincore__subcmd__audit,anchor)
                 cmd="fincore__subcmd__audit__subcmd__anchor"
                 ;;
@@ -151,8 +169,23 @@ _fincore() {
             fincore__subcmd__db__subcmd__help,status)
                 cmd="fincore__subcmd__db__subcmd__help__subcmd__status"
                 ;;
+            fincore__subcmd__events,export)
+                cmd="fincore__subcmd__events__subcmd__export"
+                ;;
+            fincore__subcmd__events,help)
+                cmd="fincore__subcmd__events__subcmd__help"
+                ;;
+            fincore__subcmd__events__subcmd__help,export)
+                cmd="fincore__subcmd__events__subcmd__help__subcmd__export"
+                ;;
+            fincore__subcmd__events__subcmd__help,help)
+                cmd="fincore__subcmd__events__subcmd__help__subcmd__help"
+                ;;
             fincore__subcmd__help,account)
                 cmd="fincore__subcmd__help__subcmd__account"
+                ;;
+            fincore__subcmd__help,alerts)
+                cmd="fincore__subcmd__help__subcmd__alerts"
                 ;;
             fincore__subcmd__help,audit)
                 cmd="fincore__subcmd__help__subcmd__audit"
@@ -165,6 +198,9 @@ _fincore() {
                 ;;
             fincore__subcmd__help,demo)
                 cmd="fincore__subcmd__help__subcmd__demo"
+                ;;
+            fincore__subcmd__help,events)
+                cmd="fincore__subcmd__help__subcmd__events"
                 ;;
             fincore__subcmd__help,help)
                 cmd="fincore__subcmd__help__subcmd__help"
@@ -211,6 +247,9 @@ _fincore() {
             fincore__subcmd__help__subcmd__account,update)
                 cmd="fincore__subcmd__help__subcmd__account__subcmd__update"
                 ;;
+            fincore__subcmd__help__subcmd__alerts,check)
+                cmd="fincore__subcmd__help__subcmd__alerts__subcmd__check"
+                ;;
             fincore__subcmd__help__subcmd__audit,anchor)
                 cmd="fincore__subcmd__help__subcmd__audit__subcmd__anchor"
                 ;;
@@ -225,6 +264,9 @@ _fincore() {
                 ;;
             fincore__subcmd__help__subcmd__db,status)
                 cmd="fincore__subcmd__help__subcmd__db__subcmd__status"
+                ;;
+            fincore__subcmd__help__subcmd__events,export)
+                cmd="fincore__subcmd__help__subcmd__events__subcmd__export"
                 ;;
             fincore__subcmd__help__subcmd__ledger,verify)
                 cmd="fincore__subcmd__help__subcmd__ledger__subcmd__verify"
@@ -506,7 +548,7 @@ _fincore() {
 
     case "${cmd}" in
         fincore)
-            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help --version account transfer report reconcile ledger audit risk db completions demo help"
+            opts="-q -v -h -V --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help --version account transfer report reconcile ledger audit risk alerts events db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1157,6 +1199,132 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__alerts)
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__alerts__subcmd__check)
+            opts="-q -v -h --rules --as-of --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__alerts__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__alerts__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__alerts__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__audit)
             opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help list verify anchor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1653,8 +1821,142 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__events)
+            opts="-q -v -h --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__events__subcmd__export)
+            opts="-q -v -h --since --cursor-file --limit --follow --poll-ms --unmask --db --format --operator --db-timeout --lock-timeout --quiet --wide --no-progress --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cursor-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__events__subcmd__help)
+            opts="export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__events__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__events__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__help)
-            opts="account transfer report reconcile ledger audit risk db completions demo help"
+            opts="account transfer report reconcile ledger audit risk alerts events db completions demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1807,6 +2109,34 @@ _fincore() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        fincore__subcmd__help__subcmd__alerts)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__alerts__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         fincore__subcmd__help__subcmd__audit)
             opts="list verify anchor"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1922,6 +2252,34 @@ _fincore() {
         fincore__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__events)
+            opts="export"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        fincore__subcmd__help__subcmd__events__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -794,6 +794,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_s
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
@@ -811,6 +812,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand alerts; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
@@ -826,6 +828,7 @@ complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_s
 complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l log-format -d 'Log line format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
@@ -847,6 +850,7 @@ json\t''"
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l follow -d 'Keep polling for new changes until interrupted (Ctrl-C, SIGTERM)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l unmask -d 'Show full account numbers (recorded in the audit chain)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing but results and errors'
+complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l wide -d 'Tables on a terminal: every column, not just the ones that fit 80 columns (pipes, CSV and JSON always have all)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -l no-progress -d 'Never draw progress bars'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s v -d 'More log output on stderr (-v info, -vv debug)'
 complete -c fincore -n "__fish_fincore_using_subcommand events; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
