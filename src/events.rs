@@ -189,6 +189,18 @@ pub(crate) fn details_data(details: &str, unmask: bool) -> Vec<u8> {
     }
 }
 
+/// Key of the stored rows an audit event's details carry as evidence.
+const EVIDENCE_ROWS_KEY: &str = "rows";
+
+fn mask_every_string(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => *text = mask_in_text(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_every_string),
+        serde_json::Value::Object(map) => map.values_mut().for_each(mask_every_string),
+        _ => {}
+    }
+}
+
 fn mask_accounts(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
@@ -197,6 +209,9 @@ fn mask_accounts(value: &mut serde_json::Value) {
                     serde_json::Value::String(text) if ACCOUNT_KEYS.contains(&key.as_str()) => {
                         *text = mask_in_text(text);
                     }
+                    // The stored rows an audit event binds (issue 14): their values are
+                    // positional, so every number-like token in them is masked.
+                    _ if key == EVIDENCE_ROWS_KEY => mask_every_string(field),
                     _ => mask_accounts(field),
                 }
             }
@@ -414,12 +429,14 @@ mod tests {
 
     #[test]
     fn account_numbers_are_masked_unless_unmasked() {
-        let details = r#"{"number":"4000000000000051","from":"active","to":"frozen","nested":[{"account":"9000000000000001"}],"reason":"x"}"#;
+        let details = r#"{"number":"4000000000000051","from":"active","to":"frozen","nested":[{"account":"9000000000000001"}],"reason":"x","rows":[{"key":"4000000000000051","values":["4000000000000051","x"]}]}"#;
         let masked: serde_json::Value =
             serde_json::from_slice(&details_data(details, false)).unwrap();
         assert_eq!(masked["number"], "4000********0051");
         assert_eq!(masked["from"], "active");
         assert_eq!(masked["nested"][0]["account"], "9000********0001");
+        assert_eq!(masked["rows"][0]["key"], "4000********0051");
+        assert_eq!(masked["rows"][0]["values"][0], "4000********0051");
         let shown: serde_json::Value =
             serde_json::from_slice(&details_data(details, true)).unwrap();
         assert_eq!(shown["number"], "4000000000000051");
