@@ -202,6 +202,24 @@ pub(crate) const RECONCILE_ITEMS: TableEvidence = TableEvidence {
     ],
 };
 
+pub(crate) const ALERT_STATES: TableEvidence = TableEvidence {
+    name: "alert_states",
+    key: "rule",
+    integer_key: false,
+    columns: &[
+        "rule",
+        "kind",
+        "severity",
+        "firing",
+        "since_us",
+        "resolved_at_us",
+        "value",
+        "unit",
+        "message",
+        "updated_at_us",
+    ],
+};
+
 /// Every table whose rows events bind, in the order verify reports them.
 pub(crate) const TABLES: &[&TableEvidence] = &[
     &ACCOUNTS,
@@ -212,6 +230,7 @@ pub(crate) const TABLES: &[&TableEvidence] = &[
     &RISK_ASSESSMENTS,
     &RECONCILE_RUNS,
     &RECONCILE_ITEMS,
+    &ALERT_STATES,
 ];
 
 /// Columns that are not evidence, and why (the README lists them; verify never trusts them).

@@ -109,7 +109,10 @@ async fn record_transition(
         message: &evaluation.message,
     };
     tx.set_alert_state(&transition).await?;
-    tx.audit(
+    let row = tx
+        .bind_row(&crate::evidence::ALERT_STATES, &rule.name)
+        .await?;
+    tx.audit_rows(
         &format!("alert.{}", state.as_str()),
         &format!("alert:{}", rule.name),
         json!({
@@ -121,6 +124,7 @@ async fn record_transition(
             "unit": evaluation.unit.as_str(),
             "message": evaluation.message,
         }),
+        vec![row],
     );
     Ok(())
 }

@@ -85,6 +85,7 @@ pub fn build(ledger: &Ledger) -> Built {
     let single_post = post_singles(&mut builder);
     risk(&mut builder);
     reconcile(&mut builder);
+    alerts(&mut builder);
     builder.run(
         0,
         &[
@@ -128,6 +129,18 @@ pub fn build(ledger: &Ledger) -> Built {
         anchor,
         not_evidence,
     }
+}
+
+/// Two alert rules that fire (one row each in `alert_states`, with their audit events).
+fn alerts(builder: &mut Builder) {
+    let rules = builder.write(
+        "alerts.toml",
+        "[[rule]]\nname = \"bank-usd-low\"\nkind = \"balance\"\nseverity = \"warning\"\n\
+         account = \"BANKUSD01\"\nbelow = \"1000000.00\"\n\n\
+         [[rule]]\nname = \"bank-eur-high\"\nkind = \"balance\"\nseverity = \"critical\"\n\
+         account = \"BANKEUR01\"\nabove = \"-1000000.00\"\n",
+    );
+    builder.run(2, &["alerts", "check", "--rules", &rules]);
 }
 
 fn open_accounts(builder: &mut Builder) {
