@@ -86,6 +86,28 @@ pub(crate) fn parse_date_or_instant_end(text: &str) -> AppResult<i64> {
     parse_instant(text)
 }
 
+/// The largest `-Nd` a relative date may go back (about 300 years): beyond it is a typo.
+const RELATIVE_DAYS_MAX: u32 = 100_000;
+
+/// A relative date against `today`: `today`, `yesterday`, or `-Nd` (N days before today,
+/// `-0d` is today). `None` for any other text (an absolute date or instant, or a mistake the
+/// absolute readers report). Pure: the caller supplies today, read from the clock at the edge.
+pub(crate) fn relative_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let text = crate::text::trim(text).to_ascii_lowercase();
+    let days_back = match text.as_str() {
+        "today" => 0,
+        "yesterday" => 1,
+        other => {
+            let digits = other.strip_prefix('-')?.strip_suffix('d')?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse::<u32>().ok().filter(|days| *days <= RELATIVE_DAYS_MAX)?
+        }
+    };
+    today.checked_sub_days(chrono::Days::new(u64::from(days_back)))
+}
+
 pub fn date_start_us(date: NaiveDate) -> i64 {
     Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
         .timestamp_micros()
@@ -134,6 +156,20 @@ mod tests {
             format_instant(parse_instant("2026-11-20T23:59:59.999999Z").unwrap()),
             "2026-11-20T23:59:59.999999Z"
         );
+    }
+
+    #[test]
+    fn relative_dates_count_back_from_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(relative_date("today", today), day(2026, 3, 1));
+        assert_eq!(relative_date(" Yesterday ", today), day(2026, 2, 28));
+        assert_eq!(relative_date("-7d", today), day(2026, 2, 22));
+        assert_eq!(relative_date("-0d", today), day(2026, 3, 1));
+        assert_eq!(relative_date("-365d", today), day(2025, 3, 1));
+        for text in ["-d", "7d", "-7", "-7w", "+7d", "-1.5d", "2026-03-01", "tomorrow", "-999999d"] {
+            assert_eq!(relative_date(text, today), None, "{text}");
+        }
     }
 
     #[test]

@@ -21,7 +21,13 @@ pub(crate) enum AccountCommand {
     /// Open an account
     Open(OpenArgs),
     /// Show one account
-    Show { number: String },
+    Show {
+        /// The account number
+        number: String,
+        /// Its balance at the end of this date (YYYY-MM-DD, today, yesterday, -Nd) or at this instant (RFC 3339)
+        #[arg(long = "as-of", value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
+        as_of: Option<String>,
+    },
     /// List accounts
     List(ListArgs),
     /// Freeze an account: no transfers in or out
@@ -40,24 +46,29 @@ pub(crate) enum AccountCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct OpenArgs {
-    #[arg(long)]
+    /// The holder's name as it appears on statements and compliance reports
+    #[arg(long, value_name = "NAME")]
     holder: String,
-    #[arg(long = "type")]
+    /// What the account is for (settlement: our account at a bank; internal: fees, suspense)
+    #[arg(long = "type", value_name = "TYPE", value_parser = super::options::account_types())]
     account_type: String,
-    #[arg(long)]
+    /// ISO 4217 code (USD, EUR, JPY…); amounts take its decimals
+    #[arg(long, value_name = "CODE")]
     currency: String,
     /// 4–34 characters A–Z 0–9 (default: 16 generated digits with a Luhn check digit)
     #[arg(long)]
     number: Option<String>,
-    #[arg(long = "overdraft-limit", allow_hyphen_values = true)]
+    /// How far below zero a checking or savings account may go (default 0)
+    #[arg(long = "overdraft-limit", value_name = "AMOUNT", allow_hyphen_values = true)]
     overdraft_limit: Option<String>,
-    /// Required for credit accounts
-    #[arg(long = "credit-limit", allow_hyphen_values = true)]
+    /// How far below zero a credit account may go (required for credit accounts)
+    #[arg(long = "credit-limit", value_name = "AMOUNT", allow_hyphen_values = true)]
     credit_limit: Option<String>,
-    #[arg(long = "initial-deposit", requires = "via", allow_hyphen_values = true)]
+    /// Deposit this amount right after opening, through --via
+    #[arg(long = "initial-deposit", value_name = "AMOUNT", requires = "via", allow_hyphen_values = true)]
     initial_deposit: Option<String>,
     /// Settlement account the initial deposit comes through
-    #[arg(long, requires = "initial_deposit")]
+    #[arg(long, value_name = "SETTLEMENT", requires = "initial_deposit")]
     via: Option<String>,
     #[command(flatten)]
     identifiers: IdentifierArgs,
@@ -94,11 +105,14 @@ pub(crate) struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    #[arg(long)]
+    /// Only accounts with this status
+    #[arg(long, value_parser = super::options::account_statuses())]
     status: Option<String>,
-    #[arg(long = "type")]
+    /// Only accounts of this type
+    #[arg(long = "type", value_name = "TYPE", value_parser = super::options::account_types())]
     account_type: Option<String>,
-    #[arg(long)]
+    /// Only accounts in this currency (ISO 4217 code)
+    #[arg(long, value_name = "CODE")]
     currency: Option<String>,
     /// Case-insensitive substring of the holder name
     #[arg(long)]
@@ -107,19 +121,21 @@ pub(crate) struct ListArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReasonArgs {
+    /// The account number
     number: String,
-    #[arg(long)]
+    /// Why, recorded on the audit event
+    #[arg(long, value_name = "TEXT")]
     reason: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct StatementArgs {
     number: String,
-    /// First day (YYYY-MM-DD) or instant (RFC 3339)
-    #[arg(long)]
+    /// First day (YYYY-MM-DD, today, yesterday, -7d) or instant (RFC 3339)
+    #[arg(long, value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     from: Option<String>,
     /// Last day (inclusive) or instant
-    #[arg(long)]
+    #[arg(long, value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     to: Option<String>,
 }
 
@@ -141,7 +157,9 @@ impl AccountCommand {
     pub(crate) async fn run(self, context: &Context) -> AppResult<Output> {
         match self {
             AccountCommand::Open(arguments) => open(context, arguments).await,
-            AccountCommand::Show { number } => show(context, &number).await,
+            AccountCommand::Show { number, as_of } => {
+                show(context, &number, as_of.as_deref()).await
+            }
             AccountCommand::List(arguments) => list(context, arguments).await,
             AccountCommand::Freeze(arguments) => {
                 change(context, arguments, StatusChange::Freeze).await
@@ -261,15 +279,30 @@ async fn open(context: &Context, arguments: OpenArgs) -> AppResult<Output> {
     Ok(one_account(&account))
 }
 
-async fn show(context: &Context, number: &str) -> AppResult<Output> {
+async fn show(context: &Context, number: &str, as_of: Option<&str>) -> AppResult<Output> {
     let number = account_argument("NUMBER", number)?;
-    let account = context
-        .store()
-        .await?
+    let as_of_us = as_of
+        .map(clock::parse_date_or_instant_end)
+        .transpose()
+        .map_err(|e| e.context("--as-of"))?;
+    let store = context.store().await?;
+    let mut account = store
         .account(&number)
         .await?
         .ok_or_else(|| account_not_found(&number))?;
-    Ok(one_account(&account))
+    let Some(as_of_us) = as_of_us else {
+        return Ok(one_account(&account));
+    };
+    // The statement's closing balance to the same instant: entries up to and including it.
+    let entries = store
+        .entry_sum_between(&number, i64::MIN, as_of_us.saturating_add(1))
+        .await?;
+    account.balance_minor = account.balance_effect(entries);
+    let as_of = clock::format_instant(as_of_us);
+    let view = AccountView::from(&account).as_of(as_of.clone());
+    Ok(Output::view(
+        account_view(view).with_note(format!("balance as of {as_of}")),
+    ))
 }
 
 async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {

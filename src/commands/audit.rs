@@ -42,9 +42,11 @@ pub(crate) struct AnchorArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    #[arg(long)]
+    /// Events at or after this instant (RFC 3339) or date (YYYY-MM-DD, today, yesterday, -Nd)
+    #[arg(long, value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     from: Option<String>,
-    #[arg(long)]
+    /// Events at or before this instant or date (a date covers its whole day)
+    #[arg(long, value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     to: Option<String>,
     /// An account number or entity (`transfer:42`); account numbers also match their transfers
     #[arg(long)]

@@ -21,16 +21,20 @@ const KINDS: [&str; 5] = ["ctr", "structuring", "sanctions", "suspicious", "audi
 /// Longest period one report covers; bigger audits are split by the operator.
 const PERIOD_DAYS_MAX: i64 = 3_660;
 
+fn compliance_kinds() -> super::options::Listed {
+    super::options::listed(&KINDS)
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ComplianceArgs {
-    /// First day of the period (YYYY-MM-DD, UTC)
-    #[arg(long)]
+    /// First day of the period (YYYY-MM-DD, today, yesterday, -7d; UTC)
+    #[arg(long, value_name = "DATE", value_parser = super::options::When, allow_hyphen_values = true)]
     from: String,
     /// Last day of the period, inclusive
-    #[arg(long)]
+    #[arg(long, value_name = "DATE", value_parser = super::options::When, allow_hyphen_values = true)]
     to: String,
-    /// Comma-separated kinds: ctr,structuring,sanctions,suspicious,audit (default: all)
-    #[arg(long)]
+    /// Comma-separated kinds (default: all)
+    #[arg(long, value_name = "KIND,…", value_parser = compliance_kinds())]
     kind: Option<String>,
     /// CTR threshold: `10000` for every currency, or per currency `USD=10000,JPY=1000000`
     #[arg(long = "ctr-threshold")]

@@ -11,6 +11,7 @@ pub(crate) mod db;
 pub(crate) mod demo;
 pub(crate) mod events;
 pub(crate) mod ledger;
+pub(crate) mod lists;
 pub(crate) mod present;
 pub(crate) mod reconcile;
 pub(crate) mod report;
@@ -18,6 +19,7 @@ pub(crate) mod risk;
 mod statement_inspect;
 pub(crate) mod transfer;
 mod transfer_import;
+mod transfer_list;
 
 mod options;
 mod progress;
@@ -47,6 +49,16 @@ impl Output {
     pub(crate) fn view(view: View) -> Output {
         Output {
             view: Some(view),
+            raw: None,
+            exit_code: 0,
+            committed: None,
+        }
+    }
+
+    /// Nothing more to print (the command wrote its output itself, streaming).
+    pub(crate) fn empty() -> Output {
+        Output {
+            view: None,
             raw: None,
             exit_code: 0,
             committed: None,

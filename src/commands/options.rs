@@ -64,3 +64,82 @@ pub(crate) enum LogFormat {
     Text,
     Json,
 }
+
+/// A flag's closed set of values, listed in help and offered by shell completions, read
+/// from the model's own names so neither can drift from what the ledger stores. The value is
+/// still checked by the model's parser (exit 4 `invalid_input`, as SPEC.md has it, never
+/// clap's exit 2; case and surrounding spaces do not matter there).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listed(&'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Listed {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, argument, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|name| clap::builder::PossibleValue::new(*name)),
+        ))
+    }
+}
+
+pub(crate) fn listed(names: &'static [&'static str]) -> Listed {
+    Listed(names)
+}
+
+pub(crate) fn account_types() -> Listed {
+    Listed(crate::model::AccountType::NAMES)
+}
+
+pub(crate) fn account_statuses() -> Listed {
+    Listed(crate::model::AccountStatus::NAMES)
+}
+
+pub(crate) fn transfer_kinds() -> Listed {
+    Listed(crate::model::TransferKind::NAMES)
+}
+
+pub(crate) fn transfer_statuses() -> Listed {
+    Listed(crate::model::TransferStatus::NAMES)
+}
+
+/// A date flag's value with a relative date (`today`, `yesterday`, `-7d`; see
+/// `clock::relative_date`) replaced by the calendar date it names, as `YYYY-MM-DD`, against
+/// `FINCORE_NOW` or the system clock (UTC). Read here, at the edge, so every command and the
+/// business logic beneath only ever see absolute dates. Any other text passes unchanged to
+/// the flag's own reader, which reports mistakes (exit 4).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct When;
+
+impl clap::builder::TypedValueParser for When {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(command, argument, value)?;
+        // An unreadable FINCORE_NOW is reported once, by the command's context (exit 4).
+        let Ok(now_us) = crate::clock::now_us() else {
+            return Ok(text);
+        };
+        Ok(
+            match crate::clock::relative_date(&text, crate::clock::date_of_us(now_us)) {
+                Some(date) => date.format("%Y-%m-%d").to_string(),
+                None => text,
+            },
+        )
+    }
+}

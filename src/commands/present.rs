@@ -2,7 +2,7 @@
 //! and declares the table/CSV columns read from the same fields.
 
 use crate::clock::format_instant;
-use crate::model::{Account, Transfer, TransferKind};
+use crate::model::{Account, Transfer};
 use crate::output::{Column, Record};
 use serde::Serialize;
 
@@ -25,9 +25,18 @@ pub(crate) struct AccountView {
     /// A settlement account's bank account string (MT940 `:25:`), only when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     bank_account: Option<String>,
+    /// The instant `balance` was read at (`account show --as-of`); absent for the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    as_of: Option<String>,
 }
 
 impl AccountView {
+    /// The balance was read as of this instant (the caller set it).
+    pub(crate) fn as_of(mut self, instant: String) -> AccountView {
+        self.as_of = Some(instant);
+        self
+    }
+
     /// Whether the account carries bank identifiers (the detail table then shows them).
     pub(crate) fn has_identifiers(&self) -> bool {
         self.iban.is_some() || self.bank_account.is_some()
@@ -48,6 +57,7 @@ impl From<&Account> for AccountView {
             updated_at: format_instant(account.updated_at_us),
             iban: account.identifiers.iban.clone(),
             bank_account: account.identifiers.bank_account.clone(),
+            as_of: None,
         }
     }
 }
@@ -90,24 +100,26 @@ impl Record for AccountDetailView {
     ];
 }
 
-/// A transfer as every command prints it. The table also shows the kind and a rejected
-/// transfer's error code, which the JSON does not carry.
+/// A transfer as every command prints it, with its history: what it reverses and what
+/// reversed it (`reversed_by` is read separately, see `with_reversed_by`).
 #[derive(Debug, Serialize)]
 pub(crate) struct TransferView {
     id: i64,
     key: Option<String>,
-    #[serde(skip)]
-    kind: TransferKind,
+    kind: &'static str,
     from: String,
     to: String,
     amount: String,
     currency: String,
     status: &'static str,
-    #[serde(skip)]
     error_code: Option<String>,
     reference: String,
     description: String,
     at: String,
+    /// The transfer this one reverses.
+    reverses: Option<i64>,
+    /// The transfer that reversed this one.
+    reversed_by: Option<i64>,
     risk: RiskView,
     trace_id: String,
     replayed: bool,
@@ -126,7 +138,7 @@ impl TransferView {
         TransferView {
             id: transfer.id,
             key: transfer.key.clone(),
-            kind: transfer.kind,
+            kind: transfer.kind.as_str(),
             from: transfer.from.clone(),
             to: transfer.to.clone(),
             amount: transfer.currency.format(transfer.amount_minor),
@@ -136,6 +148,8 @@ impl TransferView {
             reference: transfer.reference.clone(),
             description: transfer.description.clone(),
             at: format_instant(transfer.at_us),
+            reverses: transfer.reverses_id,
+            reversed_by: None,
             risk: RiskView {
                 score: transfer.risk.score,
                 level: transfer.risk.level.as_str(),
@@ -146,11 +160,24 @@ impl TransferView {
         }
     }
 
-    /// Transfers read back from the store (none of them replayed).
-    pub(crate) fn list(transfers: &[Transfer]) -> Vec<TransferView> {
+    /// The id of the transfer that reversed this one.
+    pub(crate) fn with_reversed_by(mut self, reversal_id: Option<i64>) -> TransferView {
+        self.reversed_by = reversal_id;
+        self
+    }
+
+    /// Transfers read back from the store (none of them replayed), with the reversals found
+    /// for them (`(original id, reversal id)` pairs).
+    pub(crate) fn list(transfers: &[Transfer], reversals: &[(i64, i64)]) -> Vec<TransferView> {
         transfers
             .iter()
-            .map(|transfer| TransferView::new(transfer, false))
+            .map(|transfer| {
+                let reversal = reversals
+                    .iter()
+                    .find(|(original, _)| *original == transfer.id)
+                    .map(|(_, reversal)| *reversal);
+                TransferView::new(transfer, false).with_reversed_by(reversal)
+            })
             .collect()
     }
 }
@@ -159,18 +186,18 @@ impl Record for TransferView {
     const COLUMNS: &'static [Column<TransferView>] = &[
         Column::field("id"),
         Column::field("key").wide(),
-        Column::text("kind", |transfer: &TransferView| transfer.kind.to_string()).wide(),
+        Column::field("kind").wide(),
         Column::field("from"),
         Column::field("to"),
         Column::field("amount"),
         Column::field("currency"),
-        Column::text("status", |transfer| match &transfer.error_code {
-            Some(code) => format!("{} ({code})", transfer.status),
-            None => transfer.status.to_string(),
-        }),
+        Column::field("status"),
+        Column::field("error_code").wide(),
         Column::field("reference").wide(),
         Column::field("description").wide(),
         Column::field("at").wide(),
+        Column::field("reverses").wide(),
+        Column::field("reversed_by").wide(),
         Column::field_at("risk_score", "risk.score").wide(),
         Column::field_at("risk_decision", "risk.decision").wide(),
         Column::field("trace_id").wide(),

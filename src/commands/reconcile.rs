@@ -47,8 +47,8 @@ pub(crate) struct RunArgs {
     /// The settlement account the statement is for
     #[arg(long)]
     account: String,
-    /// Only the lines booked on this day, YYYY-MM-DD (default: the statement's whole period)
-    #[arg(long)]
+    /// Only the lines booked on this day, YYYY-MM-DD, today, yesterday or -Nd (default: the statement's whole period)
+    #[arg(long, value_name = "DATE", value_parser = super::options::When, allow_hyphen_values = true)]
     date: Option<String>,
     /// The bank statement file
     #[arg(long)]
@@ -99,8 +99,8 @@ pub(crate) struct ListArgs {
     /// Only runs of this settlement account
     #[arg(long)]
     account: Option<String>,
-    /// Only runs whose days include this one
-    #[arg(long)]
+    /// Only runs whose days include this one (YYYY-MM-DD, today, yesterday, -Nd)
+    #[arg(long, value_name = "DATE", value_parser = super::options::When, allow_hyphen_values = true)]
     date: Option<String>,
     #[arg(long, default_value_t = LIST_LIMIT_DEFAULT)]
     limit: i64,

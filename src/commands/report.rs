@@ -19,11 +19,15 @@ pub(crate) enum ReportCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct BalancesArgs {
-    /// Balances as of this instant (RFC 3339) or the end of this date
-    #[arg(long = "as-of")]
+    /// Balances as of this instant (RFC 3339) or the end of this date (YYYY-MM-DD, today, yesterday, -Nd)
+    #[arg(long = "as-of", value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     as_of: Option<String>,
-    #[arg(long)]
+    /// Only accounts in this currency (ISO 4217 code)
+    #[arg(long, value_name = "CODE")]
     currency: Option<String>,
+    /// Only this account (its balance as of --as-of equals its statement's closing balance)
+    #[arg(long, value_name = "NUMBER")]
+    account: Option<String>,
 }
 
 impl ReportCommand {
@@ -64,6 +68,10 @@ struct TrialBalanceRowView {
     currency: String,
     debit: String,
     credit: String,
+    /// The balance in the account's normal direction (as `account show` prints it), only
+    /// for `--account`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<String>,
 }
 
 impl Record for TrialBalanceRowView {
@@ -74,6 +82,7 @@ impl Record for TrialBalanceRowView {
         Column::field("currency"),
         Column::field("debit"),
         Column::field("credit"),
+        Column::optional_text("balance", |row| row.balance.clone()),
     ];
 }
 
@@ -107,6 +116,7 @@ pub(super) async fn balances_for_demo(context: &Context) -> AppResult<Output> {
         BalancesArgs {
             as_of: None,
             currency: None,
+            account: None,
         },
     )
     .await
@@ -125,10 +135,24 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
         .map(Currency::parse)
         .transpose()
         .map_err(|e| e.context("--currency"))?;
-    let rows = context
-        .store()
-        .await?
-        .trial_balance(as_of_us, currency.as_ref().map(Currency::code))
+    let account = arguments
+        .account
+        .as_deref()
+        .map(|number| super::account_argument("--account", number))
+        .transpose()?;
+    let store = context.store().await?;
+    if let Some(number) = &account {
+        store
+            .account(number)
+            .await?
+            .ok_or_else(|| crate::ledger::account_not_found(number).context("--account"))?;
+    }
+    let rows = store
+        .trial_balance(
+            as_of_us,
+            currency.as_ref().map(Currency::code),
+            account.as_deref(),
+        )
         .await?;
     let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
     let mut accounts = Vec::with_capacity(rows.len());
@@ -158,6 +182,14 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
             currency: row.currency.clone(),
             debit,
             credit,
+            balance: account.is_some().then(|| {
+                let normal = if row.account_type == crate::model::AccountType::Settlement.as_str() {
+                    row.entry_sum_minor
+                } else {
+                    -row.entry_sum_minor
+                };
+                format_minor_wide(i128::from(normal), minor_units)
+            }),
         });
     }
     let mut currencies = Vec::new();
@@ -181,12 +213,14 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
     } else {
         Vec::new()
     };
+    // One account's side does not balance by itself: the check is the whole ledger's.
+    let balanced = all_balanced || account.is_some();
     let json = to_json(&TrialBalanceView {
         as_of: clock::format_instant(as_of_us.unwrap_or(context.actor.now_us)),
-        balanced: all_balanced,
+        balanced,
         currencies,
         accounts,
     });
     let view = View::new(json, sections);
-    Ok(Output::view(view).with_exit_code(if all_balanced { 0 } else { 1 }))
+    Ok(Output::view(view).with_exit_code(if balanced { 0 } else { 1 }))
 }

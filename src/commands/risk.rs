@@ -44,8 +44,8 @@ pub(crate) struct RescoreArgs {
     /// Rescore every account (the default)
     #[arg(long)]
     all: bool,
-    /// Profile as of this instant (RFC 3339) or the end of this date; default now
-    #[arg(long = "as-of")]
+    /// Profile as of this instant (RFC 3339) or the end of this date (YYYY-MM-DD, today, yesterday, -Nd); default now
+    #[arg(long = "as-of", value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
     as_of: Option<String>,
     /// Freeze accounts whose new level is critical (audited)
     #[arg(long)]

@@ -3,6 +3,7 @@
 use super::present::TransferView;
 pub(super) use super::transfer_import::import_for_demo;
 use super::transfer_import::{import, ImportArgs};
+use super::transfer_list::{list, ListArgs};
 use super::{account_argument, Context, Output};
 use crate::clock;
 use crate::error::{AppError, AppResult};
@@ -13,13 +14,8 @@ use crate::money::Currency;
 use crate::output::{to_json, Section, View};
 use crate::service::post::{self, require_settlement, PostResult};
 use crate::service::risk_rules::RiskOptions;
-use crate::store::TransferFilter;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-
-/// Default and largest `transfer list --limit`.
-const LIST_LIMIT_DEFAULT: i64 = 100;
-const LIST_LIMIT_MAX: i64 = 100_000;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TransferCommand {
@@ -120,20 +116,6 @@ struct ValidDetails {
     reference: String,
     description: String,
     at_us: Option<i64>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct ListArgs {
-    #[arg(long)]
-    account: Option<String>,
-    /// From instant (RFC 3339) or date
-    #[arg(long)]
-    from: Option<String>,
-    /// To instant (RFC 3339) or date (inclusive)
-    #[arg(long)]
-    to: Option<String>,
-    #[arg(long, default_value_t = LIST_LIMIT_DEFAULT)]
-    limit: i64,
 }
 
 impl Details {
@@ -302,30 +284,11 @@ async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
             AppError::not_found(format!("no transfer with id or key '{id_or_key}'"))
         })?,
     };
-    Ok(one_transfer(&transfer, false))
-}
-
-async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
-    if !(1..=LIST_LIMIT_MAX).contains(&arguments.limit) {
-        return Err(AppError::usage(format!(
-            "--limit must be 1–{LIST_LIMIT_MAX}"
-        )));
-    }
-    let (from_us, to_us) = super::period(arguments.from.as_deref(), arguments.to.as_deref())?;
-    let filter = TransferFilter {
-        account: arguments
-            .account
-            .as_deref()
-            .map(|n| account_argument("--account", n))
-            .transpose()?,
-        from_us,
-        to_us,
-        limit: arguments.limit,
-    };
-    let transfers = context.store().await?.list_transfers(&filter).await?;
-    Ok(Output::view(View::of_records(
-        &TransferView::list(&transfers),
-        context.global.format,
+    let reversal = store.reversals_of(&[transfer.id]).await?.first().map(|pair| pair.1);
+    let view = TransferView::new(&transfer, false).with_reversed_by(reversal);
+    Ok(Output::view(View::new(
+        to_json(&view),
+        vec![Section::of_records(std::slice::from_ref(&view))],
     )))
 }
 

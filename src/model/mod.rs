@@ -22,6 +22,8 @@ macro_rules! text_enum {
         impl $name {
             #[allow(dead_code)] // not every enum of this macro is listed whole
             pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The stored names, in order (help and completions list them).
+            pub(crate) const NAMES: &'static [&'static str] = &[$($text),+];
 
             pub(crate) fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }

@@ -32,7 +32,7 @@ pub(crate) use audit::AuditFilter;
 pub(crate) use compliance::AuditSummary;
 pub(crate) use errors::is_unique_violation;
 pub(crate) use evidence::{digest_of, transfer_binding, transfer_digest, EvidenceScan};
-pub(crate) use reads::{AccountFilter, TransferFilter};
+pub(crate) use reads::{AccountFilter, TransferCursor, TransferFilter};
 pub(crate) use reconcile::RunFilter;
 pub(crate) use risk::{BlacklistEntry, LatestRisk, NewAssessment, NewRun, StoredRuleSet};
 pub(crate) use sqlite_bulk::{Checkpointer, Part};

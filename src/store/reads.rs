@@ -19,7 +19,21 @@ pub(crate) struct TransferFilter {
     pub(crate) account: Option<String>,
     pub(crate) from_us: Option<i64>,
     pub(crate) to_us: Option<i64>,
+    pub(crate) status: Option<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) currency: Option<String>,
+    /// Per currency, the smallest amount in minor units a listed transfer may have; a
+    /// currency not named here is left out. `None`: any amount.
+    pub(crate) min_amount_minor: Option<Vec<(String, i64)>>,
     pub(crate) limit: i64,
+}
+
+/// Where the next page of a newest-first transfer list starts: strictly older than this
+/// (`at_us`, `id`) pair (keyset paging, no OFFSET to rescan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TransferCursor {
+    pub(crate) at_us: i64,
+    pub(crate) id: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +86,57 @@ impl Clauses {
         self.has_where = true;
         self.sql.push_str(&template.replace("{}", &placeholder));
     }
+}
+
+/// `base` with the WHERE clauses of `filter` (its limit aside).
+fn transfer_clauses(base: String, filter: &TransferFilter) -> Clauses {
+    let mut clauses = Clauses::new(base);
+    if let Some(account) = &filter.account {
+        clauses.values.push(BindValue::Text(account.clone()));
+        let placeholder = clauses.values.len();
+        clauses.sql.push_str(&format!(
+            " WHERE (from_account = ${placeholder} OR to_account = ${placeholder})"
+        ));
+        clauses.has_where = true;
+    }
+    if let Some(from_us) = filter.from_us {
+        clauses.and("at_us >= {}", BindValue::Integer(from_us));
+    }
+    if let Some(to_us) = filter.to_us {
+        clauses.and("at_us <= {}", BindValue::Integer(to_us));
+    }
+    if let Some(status) = &filter.status {
+        clauses.and("status = {}", BindValue::Text(status.clone()));
+    }
+    if let Some(kind) = &filter.kind {
+        clauses.and("kind = {}", BindValue::Text(kind.clone()));
+    }
+    if let Some(currency) = &filter.currency {
+        clauses.and("currency = {}", BindValue::Text(currency.clone()));
+    }
+    if let Some(thresholds) = &filter.min_amount_minor {
+        let mut alternatives = Vec::new();
+        for (currency, minor) in thresholds {
+            clauses.values.push(BindValue::Text(currency.clone()));
+            clauses.values.push(BindValue::Integer(*minor));
+            let count = clauses.values.len();
+            alternatives.push(format!(
+                "(currency = ${} AND amount_minor >= ${count})",
+                count - 1
+            ));
+        }
+        let condition = if alternatives.is_empty() {
+            "1 = 0".to_string()
+        } else {
+            format!("({})", alternatives.join(" OR "))
+        };
+        clauses
+            .sql
+            .push_str(if clauses.has_where { " AND " } else { " WHERE " });
+        clauses.has_where = true;
+        clauses.sql.push_str(&condition);
+    }
+    clauses
 }
 
 macro_rules! bind_all {
@@ -170,32 +235,83 @@ impl Store {
         }
     }
 
+    /// Transfers matching `filter`, newest first (`at_us`, then `id`, descending), at most
+    /// `filter.limit`, strictly older than `after` when given (the next page).
     #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
-    pub(crate) async fn list_transfers(&self, filter: &TransferFilter) -> AppResult<Vec<Transfer>> {
-        let mut clauses = Clauses::new(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"));
-        if let Some(account) = &filter.account {
-            clauses.values.push(BindValue::Text(account.clone()));
-            let placeholder = clauses.values.len();
-            clauses.sql.push_str(&format!(
-                " WHERE (from_account = ${placeholder} OR to_account = ${placeholder})"
-            ));
-            clauses.has_where = true;
-        }
-        if let Some(from_us) = filter.from_us {
-            clauses.and("at_us >= {}", BindValue::Integer(from_us));
-        }
-        if let Some(to_us) = filter.to_us {
-            clauses.and("at_us <= {}", BindValue::Integer(to_us));
+    pub(crate) async fn list_transfers(
+        &self,
+        filter: &TransferFilter,
+        after: Option<TransferCursor>,
+    ) -> AppResult<Vec<Transfer>> {
+        let mut clauses = transfer_clauses(
+            format!("SELECT {TRANSFER_COLUMNS} FROM transfers"),
+            filter,
+        );
+        if let Some(cursor) = after {
+            clauses.and("(at_us < {}", BindValue::Integer(cursor.at_us));
+            clauses.values.push(BindValue::Integer(cursor.at_us));
+            clauses.values.push(BindValue::Integer(cursor.id));
+            let (at, id) = (clauses.values.len() - 1, clauses.values.len());
+            clauses
+                .sql
+                .push_str(&format!(" OR (at_us = ${at} AND id < ${id}))"));
         }
         clauses.values.push(BindValue::Integer(filter.limit));
         clauses.sql.push_str(&format!(
-            " ORDER BY at_us, id LIMIT ${}",
+            " ORDER BY at_us DESC, id DESC LIMIT ${}",
             clauses.values.len()
         ));
         let rows: Vec<TransferRow> = dispatch!(Pool, &self.pool, pool => {
             bind_all!(sqlx::query_as(&clauses.sql), &clauses.values).fetch_all(pool).await?
         });
         rows.into_iter().map(TransferRow::into_transfer).collect()
+    }
+
+    /// How many transfers match `filter` (its limit aside): the "showing N of M" footer.
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn count_transfers(&self, filter: &TransferFilter) -> AppResult<i64> {
+        let clauses = transfer_clauses(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM transfers".to_string(),
+            filter,
+        );
+        let count: i64 = dispatch!(Pool, &self.pool, pool => {
+            bind_all!(sqlx::query_scalar(&clauses.sql), &clauses.values).fetch_one(pool).await?
+        });
+        Ok(count)
+    }
+
+    /// For each of `ids` that was reversed, (its id, the reversal's id).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.transfers.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn reversals_of(&self, ids: &[i64]) -> AppResult<Vec<(i64, i64)>> {
+        let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        // One range read on the partial unique index; ids outside the list are dropped below.
+        let pairs: Vec<(i64, i64)> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_as(
+                "SELECT reverses_id, id FROM transfers \
+                 WHERE reverses_id IS NOT NULL AND reverses_id >= $1 AND reverses_id <= $2",
+            )
+            .bind(*first)
+            .bind(*last)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(pairs
+            .into_iter()
+            .filter(|(original, _)| ids.contains(original))
+            .collect())
+    }
+
+    /// The currencies of the accounts (a transfer is in its accounts' currency).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.accounts.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn account_currencies(&self) -> AppResult<Vec<String>> {
+        let currencies: Vec<String> = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_scalar("SELECT DISTINCT currency FROM accounts ORDER BY currency")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(currencies)
     }
 
     /// Sum of an account's entries strictly before `before_us` (+ debit, − credit).
@@ -269,6 +385,7 @@ impl Store {
         &self,
         as_of_us: Option<i64>,
         currency: Option<&str>,
+        account: Option<&str>,
     ) -> AppResult<Vec<TrialBalanceRow>> {
         let debit_normal = "CASE WHEN a.account_type = 'settlement' THEN a.balance_minor ELSE -a.balance_minor END";
         let mut clauses = match as_of_us {
@@ -288,6 +405,9 @@ impl Store {
         };
         if let Some(currency) = currency {
             clauses.and("a.currency = {}", BindValue::Text(currency.to_string()));
+        }
+        if let Some(account) = account {
+            clauses.and("a.number = {}", BindValue::Text(account.to_string()));
         }
         clauses.sql.push_str(" ORDER BY a.currency, a.number");
         let rows = dispatch!(Pool, &self.pool, pool => {

@@ -466,12 +466,10 @@ fn decisions_shape_the_transfer(ledger: &Ledger) {
     let blocked = ledger.json(&["transfer", "show", "x4"]);
     assert_eq!(risk_of(&blocked), (80, "block".to_string()));
     assert_eq!(blocked["risk"]["level"], "critical");
+    assert_eq!(blocked["status"], "rejected");
+    assert_eq!(blocked["error_code"], "risk_rejected");
     let table = ledger.run(&["transfer", "show", "x4"]);
-    assert!(
-        table.stdout.contains("rejected (risk_rejected)"),
-        "{}",
-        table.stdout
-    );
+    assert!(table.stdout.contains("risk_rejected"), "{}", table.stdout);
     ledger.assert_verified();
 }
 
