@@ -102,7 +102,10 @@ pub(crate) fn relative_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            digits.parse::<u32>().ok().filter(|days| *days <= RELATIVE_DAYS_MAX)?
+            digits
+                .parse::<u32>()
+                .ok()
+                .filter(|days| *days <= RELATIVE_DAYS_MAX)?
         }
     };
     today.checked_sub_days(chrono::Days::new(u64::from(days_back)))
@@ -167,7 +170,17 @@ mod tests {
         assert_eq!(relative_date("-7d", today), day(2026, 2, 22));
         assert_eq!(relative_date("-0d", today), day(2026, 3, 1));
         assert_eq!(relative_date("-365d", today), day(2025, 3, 1));
-        for text in ["-d", "7d", "-7", "-7w", "+7d", "-1.5d", "2026-03-01", "tomorrow", "-999999d"] {
+        for text in [
+            "-d",
+            "7d",
+            "-7",
+            "-7w",
+            "+7d",
+            "-1.5d",
+            "2026-03-01",
+            "tomorrow",
+            "-999999d",
+        ] {
             assert_eq!(relative_date(text, today), None, "{text}");
         }
     }

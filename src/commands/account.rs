@@ -59,13 +59,26 @@ pub(crate) struct OpenArgs {
     #[arg(long)]
     number: Option<String>,
     /// How far below zero a checking or savings account may go (default 0)
-    #[arg(long = "overdraft-limit", value_name = "AMOUNT", allow_hyphen_values = true)]
+    #[arg(
+        long = "overdraft-limit",
+        value_name = "AMOUNT",
+        allow_hyphen_values = true
+    )]
     overdraft_limit: Option<String>,
     /// How far below zero a credit account may go (required for credit accounts)
-    #[arg(long = "credit-limit", value_name = "AMOUNT", allow_hyphen_values = true)]
+    #[arg(
+        long = "credit-limit",
+        value_name = "AMOUNT",
+        allow_hyphen_values = true
+    )]
     credit_limit: Option<String>,
     /// Deposit this amount right after opening, through --via
-    #[arg(long = "initial-deposit", value_name = "AMOUNT", requires = "via", allow_hyphen_values = true)]
+    #[arg(
+        long = "initial-deposit",
+        value_name = "AMOUNT",
+        requires = "via",
+        allow_hyphen_values = true
+    )]
     initial_deposit: Option<String>,
     /// Settlement account the initial deposit comes through
     #[arg(long, value_name = "SETTLEMENT", requires = "initial_deposit")]

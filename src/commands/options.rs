@@ -88,7 +88,9 @@ impl clap::builder::TypedValueParser for Listed {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            self.0.iter().map(|name| clap::builder::PossibleValue::new(*name)),
+            self.0
+                .iter()
+                .map(|name| clap::builder::PossibleValue::new(*name)),
         ))
     }
 }

@@ -284,7 +284,11 @@ async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
             AppError::not_found(format!("no transfer with id or key '{id_or_key}'"))
         })?,
     };
-    let reversal = store.reversals_of(&[transfer.id]).await?.first().map(|pair| pair.1);
+    let reversal = store
+        .reversals_of(&[transfer.id])
+        .await?
+        .first()
+        .map(|pair| pair.1);
     let view = TransferView::new(&transfer, false).with_reversed_by(reversal);
     Ok(Output::view(View::new(
         to_json(&view),

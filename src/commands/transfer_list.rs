@@ -33,7 +33,7 @@ pub(crate) struct ListArgs {
     #[arg(long, value_name = "CODE")]
     currency: Option<String>,
     /// Only transfers of at least this amount, in each transfer's own currency
-    #[arg(long = "min-amount", value_name = "AMOUNT")]
+    #[arg(long = "min-amount", value_name = "AMOUNT", allow_hyphen_values = true)]
     min_amount: Option<String>,
     #[command(flatten)]
     paging: Paging,
@@ -183,7 +183,9 @@ struct MinimumAmount {
 impl MinimumAmount {
     fn parse(text: &str) -> AppResult<MinimumAmount> {
         let text = crate::text::trim(text);
-        let decimals = text.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+        let decimals = text
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len());
         let decimals = u32::try_from(decimals)
             .ok()
             .filter(|decimals| *decimals <= 18)

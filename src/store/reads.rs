@@ -130,9 +130,11 @@ fn transfer_clauses(base: String, filter: &TransferFilter) -> Clauses {
         } else {
             format!("({})", alternatives.join(" OR "))
         };
-        clauses
-            .sql
-            .push_str(if clauses.has_where { " AND " } else { " WHERE " });
+        clauses.sql.push_str(if clauses.has_where {
+            " AND "
+        } else {
+            " WHERE "
+        });
         clauses.has_where = true;
         clauses.sql.push_str(&condition);
     }
@@ -243,10 +245,8 @@ impl Store {
         filter: &TransferFilter,
         after: Option<TransferCursor>,
     ) -> AppResult<Vec<Transfer>> {
-        let mut clauses = transfer_clauses(
-            format!("SELECT {TRANSFER_COLUMNS} FROM transfers"),
-            filter,
-        );
+        let mut clauses =
+            transfer_clauses(format!("SELECT {TRANSFER_COLUMNS} FROM transfers"), filter);
         if let Some(cursor) = after {
             clauses.and("(at_us < {}", BindValue::Integer(cursor.at_us));
             clauses.values.push(BindValue::Integer(cursor.at_us));

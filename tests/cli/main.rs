@@ -21,6 +21,7 @@ mod evidence;
 mod failures;
 mod idempotency;
 mod import_ops;
+mod lists;
 mod misc;
 mod postgres;
 mod reconcile;
