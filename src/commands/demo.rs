@@ -159,11 +159,50 @@ fn step(name: &'static str, outcome: AppResult<Output>) -> AppResult<Step> {
     })
 }
 
+/// The lines that carry on with the demo ledger in this shell, each runnable as printed (a
+/// test runs them through `sh`).
+fn continue_with(database_url: &str) -> Vec<String> {
+    let mut lines = vec![
+        "continue with this ledger:".to_string(),
+        format!(
+            "  export FINCORE_DATABASE_URL={}",
+            shell_quoted(database_url)
+        ),
+    ];
+    lines.extend(
+        DEMO_NEXT_COMMANDS
+            .iter()
+            .map(|command| format!("  {command}")),
+    );
+    lines
+}
+
+/// What an operator looks at next in the demo ledger.
+const DEMO_NEXT_COMMANDS: [&str; 4] = [
+    "fincore reconcile show 1",
+    "fincore transfer list --status rejected",
+    "fincore risk show 4000000000000051",
+    "fincore report compliance --from 2026-11-14 --to 2026-11-21 --kind ctr,structuring,audit",
+];
+
+/// `text` as one POSIX shell word: as it is when it holds only characters the shell leaves
+/// alone, else single-quoted.
+fn shell_quoted(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Table output shows each step under its name; JSON is one document keyed by step.
 fn combine(dir: &Path, steps: Vec<Step>) -> Output {
     let mut json = serde_json::Map::new();
     json.insert("dir".into(), serde_json::json!(dir.display().to_string()));
     let mut sections = Vec::new();
+    let database_url = format!("sqlite://{}", dir.join("demo.db").display());
+    json.insert("database_url".into(), serde_json::json!(database_url));
     let mut notes = vec![format!("demo ledger: {}", dir.join("demo.db").display())];
     for step in &steps {
         json.insert(step.name.replace(' ', "_"), step.view.json.clone());
@@ -179,9 +218,34 @@ fn combine(dir: &Path, steps: Vec<Step>) -> Output {
         }
         notes.extend(step.view.notes.iter().cloned());
     }
+    notes.extend(continue_with(&database_url));
     let mut view = View::new(serde_json::Value::Object(json), sections);
     view.notes = notes;
     // The demo's own findings (rejected rows, breaks) are its point, not a failure.
     let _ = steps.iter().map(|s| s.exit_code).max();
     Output::view(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_quoted("sqlite:///tmp/d/demo.db"),
+            "sqlite:///tmp/d/demo.db"
+        );
+        assert_eq!(
+            shell_quoted("sqlite:///tmp/my demo/x.db"),
+            "'sqlite:///tmp/my demo/x.db'"
+        );
+        assert_eq!(shell_quoted("it's"), "'it'\\''s'");
+        assert_eq!(shell_quoted(""), "''");
+    }
+
+    #[test]
+    fn the_next_commands_name_the_demo_blacklisted_account() {
+        assert!(DEMO_NEXT_COMMANDS[2].ends_with(DEMO_BLACKLISTED));
+    }
 }

@@ -390,3 +390,82 @@ fn all_streams_past_one_hundred_thousand_rows() {
         page.stdout
     );
 }
+
+/// `demo` ends with the `export FINCORE_DATABASE_URL=…` line and commands to carry on; each
+/// runs as printed in a shell where `fincore` is this build (and the "resolve with" hint,
+/// with its placeholders filled in). The directory has a space: the export line quotes it.
+#[test]
+fn demo_prints_an_export_line_and_hints_that_run_as_printed() {
+    let ledger = Ledger::sqlite();
+    let dir = ledger.path("my demo");
+    let run = ledger.run(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let start = lines
+        .iter()
+        .position(|line| *line == "continue with this ledger:")
+        .unwrap_or_else(|| panic!("no continuation block:\n{}", run.stdout));
+    let export = lines[start + 1].trim();
+    assert_eq!(
+        export,
+        format!(
+            "export FINCORE_DATABASE_URL='sqlite://{}'",
+            dir.join("demo.db").display()
+        )
+    );
+    let commands: Vec<&str> = lines[start + 2..]
+        .iter()
+        .map(|line| line.trim())
+        .take_while(|line| line.starts_with("fincore "))
+        .collect();
+    assert!(commands.len() >= 3, "{}", run.stdout);
+    let item = ledger.json(&[
+        "--db",
+        &format!("sqlite://{}", dir.join("demo.db").display()),
+        "reconcile",
+        "show",
+        "1",
+    ])["items"][0]["id"]
+        .to_string();
+    let resolve = run
+        .stdout
+        .lines()
+        .find_map(|line| line.split_once("resolve with: ").map(|(_, hint)| hint))
+        .expect("a resolve hint")
+        .replace("ITEM", &item)
+        .replace("(--post-to ACCOUNT | --accept)", "--accept")
+        .replace("TEXT", "checked");
+    let binaries = std::path::Path::new(env!("CARGO_BIN_EXE_fincore"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        binaries.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for command in commands.iter().copied().chain([resolve.as_str()]) {
+        // A fresh directory: a hint that forgot the ledger would make an empty one here.
+        let elsewhere = tempfile::TempDir::new().unwrap();
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{export} && {command}"))
+            .env_clear()
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .env("FINCORE_OPERATOR", "tester")
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap();
+        let code = output.status.code().unwrap_or(-1);
+        assert!(
+            code == 0 || code == 1,
+            "{command}: exit {code}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !elsewhere.path().join("fincore.db").exists(),
+            "{command} made a ledger of its own"
+        );
+        assert!(!output.stdout.is_empty(), "{command} printed nothing");
+    }
+}
