@@ -7,7 +7,6 @@ use crate::error::{AppError, AppResult};
 use crate::output::{self, Format};
 use crate::store::DbSystem;
 use crate::telemetry::{self, Telemetry};
-use clap::Parser;
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::KeyValue;
 use std::time::Instant;
@@ -21,7 +20,7 @@ const RUNTIME_THREADS: usize = 2;
 pub fn main_exit_code() -> u8 {
     let started = Instant::now();
     crate::store::configure_sqlite();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_documented() {
         Ok(cli) => cli,
         Err(error) => return usage_exit(error),
     };
@@ -245,7 +244,13 @@ async fn dispatch(command: Command, context: &Context) -> AppResult<Output> {
         Command::Alerts(command) => command.run(context).await,
         Command::Events(command) => command.run(context).await,
         Command::Db(command) => command.run(context).await,
-        Command::Completions(arguments) => arguments.run(<Cli as clap::CommandFactory>::command()),
+        Command::Completions(arguments) => arguments.run(crate::commands::help::completable(
+            <Cli as clap::CommandFactory>::command(),
+        )),
         Command::Demo(arguments) => arguments.run(context).await,
+        Command::Man(arguments) => arguments.run(crate::commands::help::documented(
+            <Cli as clap::CommandFactory>::command(),
+        )),
+        Command::Help(arguments) => arguments.run(<Cli as clap::CommandFactory>::command()),
     }
 }

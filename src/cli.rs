@@ -2,13 +2,14 @@
 //! own module under `commands/`.
 
 use crate::commands::{self, GlobalOptions};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "fincore",
     version,
-    about = "Ledger, reconciliation, risk and compliance for a small bank"
+    about = "Ledger, reconciliation, risk and compliance for a small bank",
+    disable_help_subcommand = true
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -53,6 +54,10 @@ pub(crate) enum Command {
     Completions(commands::completions::CompletionsArgs),
     /// Build a demo ledger from fixtures/ and run the daily jobs on it
     Demo(commands::demo::DemoArgs),
+    /// Write the man pages (fincore.1 and one per command)
+    Man(commands::man::ManArgs),
+    /// Help on a command (`fincore help transfer list`) or on the global options (`fincore help global`)
+    Help(commands::help::HelpArgs),
 }
 
 impl Command {
@@ -94,7 +99,9 @@ impl Command {
             | Command::Db(D::Status)
             | Command::Events(_)
             | Command::Alerts(_)
-            | Command::Completions(_) => false,
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Help(_) => false,
         }
     }
 
@@ -113,11 +120,67 @@ impl Command {
             Command::Db(command) => ("db", command.name()),
             Command::Completions(_) => ("completions", ""),
             Command::Demo(_) => ("demo", ""),
+            Command::Man(_) => ("man", ""),
+            Command::Help(_) => ("help", ""),
         };
         if leaf.is_empty() {
             group.to_string()
         } else {
             format!("{group}.{leaf}")
         }
+    }
+}
+
+impl Cli {
+    /// Parse the process's arguments with the documented grammar (`commands::help`).
+    pub(crate) fn parse_documented() -> Result<Cli, clap::Error> {
+        let mut matches = commands::help::documented(Cli::command()).try_get_matches()?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command and flag of the documented grammar, with its path.
+    fn walk(command: &clap::Command, path: &str, visit: &mut dyn FnMut(&str, &clap::Command)) {
+        visit(path, command);
+        for subcommand in command.get_subcommands() {
+            let path = format!("{path} {}", subcommand.get_name());
+            walk(subcommand, path.trim_start(), visit);
+        }
+    }
+
+    #[test]
+    fn every_flag_and_argument_says_what_it_is() {
+        let mut missing = Vec::new();
+        walk(
+            &commands::help::documented(Cli::command()),
+            "",
+            &mut |path, command| {
+                for argument in command.get_arguments() {
+                    let id = argument.get_id().as_str();
+                    let described = argument
+                        .get_help()
+                        .is_some_and(|h| !h.to_string().is_empty());
+                    if !described && !argument.is_hide_set() && id != "help" && id != "version" {
+                        missing.push(format!("fincore {path} {id}"));
+                    }
+                }
+            },
+        );
+        assert!(missing.is_empty(), "no description: {missing:#?}");
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut |path, _| {
+            if commands::help::examples_of(path).is_none() && path != "help" {
+                missing.push(format!("fincore {path}"));
+            }
+        });
+        assert!(missing.is_empty(), "no EXAMPLES: {missing:#?}");
     }
 }

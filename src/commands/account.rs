@@ -35,11 +35,17 @@ pub(crate) enum AccountCommand {
     /// Lift a freeze
     Unfreeze(ReasonArgs),
     /// Close an account (zero balance only)
-    Close { number: String },
+    Close {
+        /// The account number
+        number: String,
+    },
     /// Entries with running balance
     Statement(StatementArgs),
     /// Import accounts from CSV `number,holder,type,currency,overdraft_limit`
-    Import { file: PathBuf },
+    Import {
+        /// CSV with the header number,holder,type,currency,overdraft_limit
+        file: PathBuf,
+    },
     /// Set or clear a settlement account's bank identifiers (IBAN, MT940 `:25:` account)
     Update(UpdateArgs),
 }
@@ -101,6 +107,7 @@ pub(crate) struct IdentifierArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["iban", "clear_iban", "bank_account", "clear_bank_account"])))]
 pub(crate) struct UpdateArgs {
+    /// The settlement account number
     number: String,
     /// Record this IBAN (spaces allowed; validated, stored upper case without spaces)
     #[arg(long, conflicts_with = "clear_iban")]
@@ -143,6 +150,7 @@ pub(crate) struct ReasonArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatementArgs {
+    /// The account number
     number: String,
     /// First day (YYYY-MM-DD, today, yesterday, -7d) or instant (RFC 3339)
     #[arg(long, value_name = "WHEN", value_parser = super::options::When, allow_hyphen_values = true)]
@@ -312,7 +320,7 @@ async fn show(context: &Context, number: &str, as_of: Option<&str>) -> AppResult
         .await?;
     account.balance_minor = account.balance_effect(entries);
     let as_of = clock::format_instant(as_of_us);
-    let view = AccountView::from(&account).as_of(as_of.clone());
+    let view = AccountView::from(&account).read_at(as_of.clone());
     Ok(Output::view(
         account_view(view).with_note(format!("balance as of {as_of}")),
     ))

@@ -51,7 +51,8 @@ pub(crate) struct ListArgs {
     /// An account number or entity (`transfer:42`); account numbers also match their transfers
     #[arg(long)]
     entity: Option<String>,
-    #[arg(long, default_value_t = 1_000)]
+    /// Show at most N events
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
     limit: i64,
 }
 

@@ -6,6 +6,7 @@ use clap_complete::Shell;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct CompletionsArgs {
+    /// The shell to complete for
     shell: Shell,
 }
 

@@ -8,6 +8,7 @@ use clap::ValueEnum;
 pub(crate) const DATABASE_URL_DEFAULT: &str = "sqlite://fincore.db";
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalOptions {
     /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB
     #[arg(

@@ -32,7 +32,7 @@ pub(crate) struct AccountView {
 
 impl AccountView {
     /// The balance was read as of this instant (the caller set it).
-    pub(crate) fn as_of(mut self, instant: String) -> AccountView {
+    pub(crate) fn read_at(mut self, instant: String) -> AccountView {
         self.as_of = Some(instant);
         self
     }

@@ -35,7 +35,10 @@ pub(crate) enum ReconcileCommand {
     /// List reconciliation runs, newest first
     List(ListArgs),
     /// Show one run with its break items
-    Show { run_id: i64 },
+    Show {
+        /// The run's id (from `reconcile run` or `reconcile list`)
+        run_id: i64,
+    },
     /// Resolve a break item: post its difference to an account, or accept it
     Resolve(ResolveArgs),
     /// Print what the statement reader understood (accounts, periods, balances, every line); touches no ledger
@@ -102,13 +105,15 @@ pub(crate) struct ListArgs {
     /// Only runs whose days include this one (YYYY-MM-DD, today, yesterday, -Nd)
     #[arg(long, value_name = "DATE", value_parser = super::options::When, allow_hyphen_values = true)]
     date: Option<String>,
-    #[arg(long, default_value_t = LIST_LIMIT_DEFAULT)]
+    /// Show at most N runs, newest first
+    #[arg(long, value_name = "N", default_value_t = LIST_LIMIT_DEFAULT)]
     limit: i64,
 }
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("action").args(["post_to", "accept"])))]
 pub(crate) struct ResolveArgs {
+    /// The break item's id (from `reconcile run` or `reconcile show`)
     #[arg(required_unless_present = "file", requires = "action")]
     item_id: Option<i64>,
     /// Post the item's difference between the settlement account and this account

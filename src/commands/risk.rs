@@ -56,11 +56,13 @@ pub(crate) struct RescoreArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
+    /// The account number
     number: String,
     /// Every stored assessment, newest first
     #[arg(long)]
     history: bool,
-    #[arg(long, default_value_t = 100)]
+    /// With --history: at most N assessments, newest first
+    #[arg(long, value_name = "N", default_value_t = 100)]
     limit: i64,
 }
 
@@ -72,19 +74,27 @@ pub(crate) enum RulesCommand {
         risk: RulesArg,
     },
     /// Validate a rules TOML file and make it the active set (a new version)
-    Import { file: PathBuf },
+    Import {
+        /// The rules TOML file
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BlacklistCommand {
     /// Put an account number on the blacklist
     Add {
+        /// The account number (need not be ours: a counterparty's)
         number: String,
-        #[arg(long, default_value = "")]
+        /// Why, recorded with the entry and on its audit event
+        #[arg(long, value_name = "TEXT", default_value = "")]
         reason: String,
     },
     /// Take an account number off the blacklist
-    Remove { number: String },
+    Remove {
+        /// The account number
+        number: String,
+    },
     /// List the blacklist
     List,
 }

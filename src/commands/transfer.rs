@@ -40,26 +40,35 @@ pub(crate) enum TransferCommand {
     /// Post every row of CSV `key,from,to,amount,currency,at,reference,description`
     Import(ImportArgs),
     /// Show one transfer by id or idempotency key
-    Show { id_or_key: String },
+    Show {
+        /// The transfer's id, or the idempotency key it was posted with
+        id_or_key: String,
+    },
     /// List transfers
     List(ListArgs),
     /// Post the opposite transfer, linked to the original (once only)
     Reverse {
+        /// The id of the transfer to reverse
         id: i64,
-        #[arg(long)]
+        /// Why, recorded on the reversal and its audit event
+        #[arg(long, value_name = "TEXT")]
         reason: String,
     },
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct PostArgs {
-    #[arg(long)]
+    /// The account debited (money leaves it)
+    #[arg(long, value_name = "NUMBER")]
     from: String,
-    #[arg(long)]
+    /// The account credited (money arrives)
+    #[arg(long, value_name = "NUMBER")]
     to: String,
-    #[arg(long, allow_hyphen_values = true)]
+    /// Decimal amount with at most the currency's decimals (25.00; never rounded)
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     amount: String,
-    #[arg(long)]
+    /// ISO 4217 code; both accounts must hold it
+    #[arg(long, value_name = "CODE")]
     currency: String,
     #[command(flatten)]
     details: Details,
@@ -83,7 +92,8 @@ impl RulesArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct CashArgs {
-    #[arg(long, allow_hyphen_values = true)]
+    /// Decimal amount in the customer account's currency (at most its decimals)
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     amount: String,
     /// Settlement account the cash moves through
     #[arg(long)]
@@ -101,9 +111,11 @@ pub(crate) struct Details {
     /// Idempotency key: the same key and payload returns the original transfer
     #[arg(long)]
     key: Option<String>,
-    #[arg(long)]
+    /// Your reference (an invoice number); reconciliation matches the bank's on it
+    #[arg(long, value_name = "TEXT")]
     reference: Option<String>,
-    #[arg(long)]
+    /// Free text shown on statements
+    #[arg(long, value_name = "TEXT")]
     description: Option<String>,
     /// Booking instant (RFC 3339); default now
     #[arg(long)]

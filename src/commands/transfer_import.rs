@@ -32,6 +32,7 @@ pub(crate) const EXIT_INTERRUPTED_SIGTERM: u8 = 143;
 
 #[derive(Debug, Args)]
 pub(crate) struct ImportArgs {
+    /// CSV with the header key,from,to,amount,currency,at,reference,description
     file: PathBuf,
     /// Write rejected rows here with their error code (refused if it exists, unless --force)
     #[arg(long)]

@@ -311,7 +311,7 @@ fn transfers_carry_kind_error_code_and_reversal_links(ledger: &Ledger) {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let of = |id: &Value| {
         rows.iter()
-            .find(|row| row[column("id")] == id.to_string())
+            .find(|row| row[column("id")] == *id.to_string())
             .unwrap()
             .clone()
     };
@@ -468,4 +468,93 @@ fn demo_prints_an_export_line_and_hints_that_run_as_printed() {
         );
         assert!(!output.stdout.is_empty(), "{command} printed nothing");
     }
+}
+
+/// `man/` holds exactly what `fincore man --dir` writes (the completions have their own test
+/// in misc.rs); `scripts/regenerate-docs.sh` rewrites both.
+#[test]
+fn committed_man_pages_are_current() {
+    let ledger = Ledger::sqlite();
+    let fresh = ledger.path("man");
+    let run = ledger.run(&["man", "--dir", fresh.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let names = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap_or_else(|_| panic!("{} exists", dir.display()))
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let stale = "man/ is stale: run scripts/regenerate-docs.sh";
+    assert_eq!(names(&fresh), names(&committed), "{stale}");
+    assert!(names(&fresh).contains(&"fincore-transfer-list.1".to_string()));
+    for name in names(&fresh) {
+        let expected = std::fs::read_to_string(fresh.join(&name)).unwrap();
+        let found = std::fs::read_to_string(committed.join(&name)).unwrap();
+        assert_eq!(found, expected, "{name}: {stale}");
+    }
+    // The page of a list names its values and carries the examples.
+    let page = std::fs::read_to_string(fresh.join("fincore-transfer-list.1")).unwrap();
+    for text in ["rejected", "withdrawal", "Examples:", "\\-\\-all"] {
+        assert!(page.contains(text), "{text}: {page}");
+    }
+    // Without --dir: the main page on stdout.
+    let main = ledger.run(&["man"]);
+    assert_eq!(main.code, 0);
+    assert_eq!(
+        main.stdout,
+        std::fs::read_to_string(committed.join("fincore.1")).unwrap()
+    );
+}
+
+/// Help teaches: every subcommand's help has its examples and one line pointing at the
+/// global options instead of repeating them; `fincore help global` lists them once; they
+/// still work after the command's name.
+#[test]
+fn help_has_examples_and_the_global_options_once() {
+    let ledger = Ledger::sqlite();
+    let help = ledger.run(&["transfer", "list", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("Examples:\n  fincore transfer list"),
+        "{}",
+        help.stdout
+    );
+    assert!(
+        help.stdout.contains("fincore help global"),
+        "{}",
+        help.stdout
+    );
+    assert!(!help.stdout.contains("--lock-timeout"), "{}", help.stdout);
+    let open = ledger.run(&["account", "open", "--help"]);
+    assert!(
+        open.stdout
+            .contains("checking, savings, credit, settlement, internal"),
+        "{}",
+        open.stdout
+    );
+    let global = ledger.run(&["help", "global"]);
+    assert_eq!(global.code, 0, "{}", global.stderr);
+    for flag in [
+        "--db",
+        "--format",
+        "--operator",
+        "--lock-timeout",
+        "FINCORE_FORMAT",
+    ] {
+        assert!(global.stdout.contains(flag), "{flag}: {}", global.stdout);
+    }
+    let root = ledger.run(&["--help"]);
+    assert!(root.stdout.contains("Global options:"), "{}", root.stdout);
+    let nested = ledger.run(&["help", "transfer", "list"]);
+    assert_eq!(nested.stdout, help.stdout);
+    ledger
+        .run(&["help", "transfer", "lisst"])
+        .assert_error(2, "usage_error");
+    // A global option after the command's name still works (hidden in its help only).
+    let json = ledger.run(&["transfer", "list", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert!(json.json().is_array());
 }

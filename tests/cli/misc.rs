@@ -20,7 +20,7 @@ fn committed_completions_are_current() {
         .unwrap_or_else(|_| panic!("completions/{file} is committed"));
         assert_eq!(
             run.stdout, committed,
-            "completions/{file} is stale: run scripts/completions.sh"
+            "completions/{file} is stale: run scripts/regenerate-docs.sh"
         );
     }
     ledger
