@@ -45,8 +45,8 @@ pub(crate) struct ComplianceArgs {
     /// Minimum Jaro-Winkler similarity for a sanctions hit (0–1, default 0.90)
     #[arg(long = "min-score")]
     min_score: Option<String>,
-    /// Write the report here; with --format csv and several kinds, a directory of one file per kind
-    #[arg(long)]
+    /// Write the report to this file; with --format csv and several kinds (or a path ending in /), this directory, one KIND.csv per kind (ctr.csv, audit.csv, …)
+    #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
     /// Show full account numbers (recorded in the audit chain)
     #[arg(long)]
@@ -235,6 +235,42 @@ fn request(arguments: &ComplianceArgs) -> AppResult<ComplianceRequest> {
     })
 }
 
+/// `report compliance` from the command line: as `run`, after checking that CSV output is
+/// one table per file (the demo prints every kind under its own title instead).
+pub(crate) async fn run_command(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
+    if context.global.format == Format::Csv {
+        let kinds = request(&arguments)?.kinds;
+        one_table_per_file(arguments.out.as_deref(), &kinds)?;
+    }
+    run(context, arguments).await
+}
+
+/// CSV is one flat table per output: several kinds go to a directory, one file per kind
+/// (`--out DIR`), never one after another on stdout or in one file. Checked before anything
+/// is read or written.
+fn one_table_per_file(out: Option<&Path>, kinds: &[&str]) -> AppResult<()> {
+    if kinds.len() < 2 {
+        return Ok(());
+    }
+    match out {
+        None => Err(AppError::usage(format!(
+            "--format csv prints one table and this report has {} ({}): name one with --kind, \
+             or write each to its own file with --out DIR",
+            kinds.len(),
+            kinds.join(", ")
+        ))),
+        Some(path) if path.extension().is_some() && !path.is_dir() => {
+            Err(AppError::usage(format!(
+                "--out {}: {} kinds make {} CSV files (KIND.csv); give a directory, or one --kind",
+                path.display(),
+                kinds.len(),
+                kinds.len()
+            )))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 pub(crate) async fn run(context: &Context, arguments: ComplianceArgs) -> AppResult<Output> {
     let request = request(&arguments)?;
     let store = context.store().await?;
@@ -271,30 +307,52 @@ const COMPLIANCE_WIDE_ONLY: &[&str] = &[
     "at",
 ];
 
-/// One CSV/table section per kind, columns taken from the findings' JSON keys.
+/// One CSV/table section per kind: one flat row per finding, columns from its JSON keys. A
+/// list is one cell joined with `;`; a list of objects is one column per field
+/// (`deposits.amount`), each joined with `;` in the same order; a nested object's fields are
+/// `object.field`. No JSON in cells.
 fn section(kind: &str, rows: &[serde_json::Value]) -> Section {
-    let headers: Vec<String> = match rows.first().and_then(|r| r.as_object()) {
-        Some(object) => object.keys().cloned().collect(),
-        None => vec!["finding".to_string()],
-    };
+    let flattened: Vec<Vec<(String, String)>> = rows
+        .iter()
+        .map(|row| {
+            let mut cells = Vec::new();
+            flatten("", row, &mut cells);
+            cells
+        })
+        .collect();
+    let mut headers: Vec<String> = Vec::new();
+    for (header, _) in flattened.iter().flatten() {
+        if !headers.contains(header) {
+            headers.push(header.clone());
+        }
+    }
+    if headers.is_empty() {
+        headers.push("finding".to_string());
+    }
     let mut section = Section {
         title: Some(kind.to_string()),
         headers: headers.clone(),
         ..Section::default()
     };
-    // Detail a screen shows with --wide only; CSV and JSON always have it.
+    // Detail a screen shows with --wide only; CSV and JSON always have it (a list of
+    // records' columns, `deposits.amount`, go with their list).
     section.wide_only = headers
         .iter()
-        .map(|header| COMPLIANCE_WIDE_ONLY.contains(&header.as_str()))
+        .map(|header| {
+            let field = header.split('.').next().unwrap_or(header);
+            COMPLIANCE_WIDE_ONLY.contains(&field)
+        })
         .collect();
-    for row in rows {
+    for cells in flattened {
         section.rows.push(
             headers
                 .iter()
-                .map(|h| match &row[h] {
-                    serde_json::Value::String(text) => text.clone(),
-                    serde_json::Value::Null => String::new(),
-                    other => other.to_string(),
+                .map(|header| {
+                    cells
+                        .iter()
+                        .find(|(name, _)| name == header)
+                        .map(|(_, text)| text.clone())
+                        .unwrap_or_default()
                 })
                 .collect(),
         );
@@ -302,27 +360,89 @@ fn section(kind: &str, rows: &[serde_json::Value]) -> Section {
     section
 }
 
+/// Separates the items of a list inside one CSV or table cell.
+const LIST_SEPARATOR: &str = ";";
+
+/// `value`'s cells under `prefix` (see `section`).
+fn flatten(prefix: &str, value: &serde_json::Value, cells: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let name = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match value {
+        Value::Object(object) => {
+            for (key, field) in object {
+                flatten(&name(key), field, cells);
+            }
+        }
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            let mut fields: Vec<String> = Vec::new();
+            for item in items.iter().filter_map(Value::as_object) {
+                for key in item.keys() {
+                    if !fields.contains(key) {
+                        fields.push(key.clone());
+                    }
+                }
+            }
+            for field in fields {
+                let texts: Vec<String> = items
+                    .iter()
+                    .map(|item| scalar_text(&item[&field]))
+                    .collect();
+                cells.push((name(&field), texts.join(LIST_SEPARATOR)));
+            }
+        }
+        Value::Array(items) => {
+            let texts: Vec<String> = items.iter().map(scalar_text).collect();
+            cells.push((prefix.to_string(), texts.join(LIST_SEPARATOR)));
+        }
+        scalar => cells.push((prefix.to_string(), scalar_text(scalar))),
+    }
+}
+
+/// A scalar as a cell: strings as they are, null empty, numbers and booleans as JSON writes
+/// them (a nested list or object, which findings do not have, as its items joined).
+fn scalar_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        Value::Array(items) => items
+            .iter()
+            .map(scalar_text)
+            .collect::<Vec<_>>()
+            .join(LIST_SEPARATOR),
+        Value::Object(object) => object
+            .iter()
+            .map(|(key, field)| format!("{key}={}", scalar_text(field)))
+            .collect::<Vec<_>>()
+            .join(LIST_SEPARATOR),
+        other => other.to_string(),
+    }
+}
+
+/// The audit summary as `measure,key,count` rows, read from its JSON so every measure the
+/// JSON has (reconciliation breaks included) is in the table and the CSV too.
 fn audit_section(summary: &AuditSummary) -> Section {
     let mut section = Section::new(&["measure", "key", "count"]).titled("audit");
-    for (action, count) in &summary.events_by_action {
-        section.push(vec![
-            "events_by_action".into(),
-            action.clone(),
-            count.to_string(),
-        ]);
+    let document = serde_json::to_value(summary).expect("summary serialises");
+    let Some(measures) = document.as_object() else {
+        return section;
+    };
+    for (measure, value) in measures {
+        match value.as_object() {
+            Some(counts) => {
+                for (key, count) in counts {
+                    section.push(vec![measure.clone(), key.clone(), scalar_text(count)]);
+                }
+            }
+            None => section.push(vec![measure.clone(), String::new(), scalar_text(value)]),
+        }
     }
-    for (code, count) in &summary.rejected_transfers_by_code {
-        section.push(vec![
-            "rejected_transfers_by_code".into(),
-            code.clone(),
-            count.to_string(),
-        ]);
-    }
-    section.push(vec![
-        "freezes".into(),
-        String::new(),
-        summary.freezes.to_string(),
-    ]);
     section
 }
 
@@ -360,7 +480,8 @@ fn render(
     View::new(document, sections).with_note(format!("findings: {}", counts.join(", ")))
 }
 
-/// `--out`: CSV with several kinds is a directory of `KIND.csv` files; anything else one file.
+/// `--out`: with CSV, a directory of `KIND.csv` files when several kinds are asked for or the
+/// path is a directory (or ends in `/`); anything else one file.
 fn write_out(
     path: &Path,
     view: &View,
@@ -371,7 +492,8 @@ fn write_out(
         AppError::invalid_input(format!("--out {}: {error}", path.display()))
     };
     let mut written = Vec::new();
-    if format == Format::Csv && view.sections.len() > 1 {
+    let names_directory = path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/');
+    if format == Format::Csv && (view.sections.len() > 1 || names_directory) {
         std::fs::create_dir_all(path).map_err(fail)?;
         for section in &view.sections {
             let file = path.join(format!(
@@ -386,16 +508,21 @@ fn write_out(
             )
             .map_err(fail)?;
             std::fs::write(&file, bytes).map_err(fail)?;
-            written.push(file.display().to_string());
+            let kind = section.title.clone().unwrap_or_default();
+            written.push((kind, file.display().to_string()));
         }
     } else {
         let mut bytes = Vec::new();
         output::render(view, format, &mut bytes).map_err(fail)?;
         std::fs::write(path, bytes).map_err(fail)?;
-        written.push(path.display().to_string());
+        written.push((request.kinds.join(";"), path.display().to_string()));
     }
+    let files: Vec<&String> = written.iter().map(|(_, file)| file).collect();
     let summary =
-        json!({ "period": view.json["period"], "kinds": request.kinds, "written": written });
-    let section = Section::record(&[("written", written.join(" "))]);
+        json!({ "period": view.json["period"], "kinds": request.kinds, "written": files });
+    let mut section = Section::new(&["kind", "file"]).titled("written");
+    for (kind, file) in written {
+        section.push(vec![kind, file]);
+    }
     Ok(Output::view(View::new(summary, vec![section])))
 }

@@ -42,7 +42,7 @@ impl ReportCommand {
         match self {
             ReportCommand::Balances(arguments) => balances(context, arguments).await,
             ReportCommand::Compliance(arguments) => {
-                super::compliance::run(context, *arguments).await
+                super::compliance::run_command(context, *arguments).await
             }
         }
     }

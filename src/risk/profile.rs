@@ -672,26 +672,49 @@ fn rule_factor(profile: &Profile, rule: &Rule, blacklist: &HashSet<String>) -> O
 
 fn blacklist_detail(profile: &Profile, rule: &Rule, blacklist: &HashSet<String>) -> Option<String> {
     let account_listed = blacklist.contains(&profile.account);
-    let listed_counterparties = profile
+    let mut listed: Vec<&str> = profile
         .counterparties_30d
         .iter()
         .filter(|counterparty| blacklist.contains(*counterparty))
-        .count();
-    let value = i64::from(account_listed || listed_counterparties > 0);
+        .map(String::as_str)
+        .collect();
+    listed.sort_unstable();
+    listed.dedup();
+    let value = i64::from(account_listed || !listed.is_empty());
     if !rule
         .comparison
         .holds(value, rule.threshold.resolve(profile.currency))
     {
         return None;
     }
-    Some(match (account_listed, listed_counterparties) {
+    let named = named_accounts(&listed);
+    Some(match (account_listed, listed.len()) {
         (true, 0) => "the account is on the blacklist".to_string(),
-        (true, listed) => {
-            format!("the account and {listed} counterparties of the last 30d are on the blacklist")
-        }
+        (true, _) => format!(
+            "the account and its counterparties of the last 30d {named} are on the blacklist"
+        ),
         (false, 0) => describe(rule, value, profile.currency),
-        (false, listed) => format!("{listed} counterparties of the last 30d are on the blacklist"),
+        (false, 1) => format!("counterparty {named} of the last 30d is on the blacklist"),
+        (false, _) => format!("counterparties {named} of the last 30d are on the blacklist"),
     })
+}
+
+/// Accounts a factor names, so the officer knows which to look at; past this many the rest
+/// are counted (a factor stays one line).
+const NAMED_ACCOUNTS_MAX: usize = 5;
+
+/// `A, B and C`, or `A, B, C, D, E and 3 more`.
+pub(super) fn named_accounts(numbers: &[&str]) -> String {
+    match numbers {
+        [] => String::new(),
+        [one] => one.to_string(),
+        _ if numbers.len() > NAMED_ACCOUNTS_MAX => format!(
+            "{} and {} more",
+            numbers[..NAMED_ACCOUNTS_MAX].join(", "),
+            numbers.len() - NAMED_ACCOUNTS_MAX
+        ),
+        [first @ .., last] => format!("{} and {last}", first.join(", ")),
+    }
 }
 
 fn hour_detail(replay: &RuleReplay, rule: &Rule, threshold: ResolvedThreshold) -> Option<String> {

@@ -175,7 +175,7 @@ fn blacklisted_counterparty_of_the_last_thirty_days() {
     );
     assert_eq!(
         scored.factors[0].detail,
-        "1 counterparties of the last 30d are on the blacklist"
+        "counterparty B1 of the last 30d is on the blacklist"
     );
     assert_eq!((scored.score, scored.decision), (100, RiskDecision::Block));
     let old = [posted(1, "B1", "A1", 100, noon() - 30 * DAY_US)];
@@ -283,4 +283,16 @@ fn profile_json_formats_money_and_instants() {
         })
     );
     assert_eq!(json["night_share_per_mille"], 0);
+}
+
+#[test]
+fn blacklist_factors_name_the_accounts_they_count() {
+    use super::profile::named_accounts as named;
+    assert_eq!(named(&["A"]), "A");
+    assert_eq!(named(&["A", "B"]), "A and B");
+    assert_eq!(named(&["A", "B", "C"]), "A, B and C");
+    assert_eq!(
+        named(&["A", "B", "C", "D", "E", "F", "G"]),
+        "A, B, C, D, E and 2 more"
+    );
 }

@@ -558,3 +558,196 @@ fn help_has_examples_and_the_global_options_once() {
     assert_eq!(json.code, 0, "{}", json.stderr);
     assert!(json.json().is_array());
 }
+
+/// The demo ledger (every compliance kind finds something in it) and its database URL.
+fn demo_ledger() -> (Ledger, String) {
+    let ledger = Ledger::sqlite();
+    let dir = ledger.path("demo");
+    let run = ledger.run(&["--format", "json", "demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = format!("sqlite://{}", dir.join("demo.db").display());
+    (ledger, url)
+}
+
+fn compliance(ledger: &Ledger, url: &str, extra: &[&str]) -> crate::support::Run {
+    let sanctions = ledger.path("demo").join("sanctions.csv");
+    let mut args = vec![
+        "--db",
+        url,
+        "report",
+        "compliance",
+        "--from",
+        "2026-11-14",
+        "--to",
+        "2026-11-21",
+        "--sanctions-list",
+        sanctions.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ledger.run(&args)
+}
+
+/// CSV is one flat table per output: no JSON in a cell (lists joined with `;`, a list of
+/// objects one column per field), several kinds only as a directory of KIND.csv files; the
+/// audit section has every measure the JSON has; sanctions hits name the masked account.
+#[test]
+fn compliance_csv_is_flat_and_complete() {
+    let (ledger, url) = demo_ledger();
+    let json = compliance(&ledger, &url, &["--format", "json"]).json();
+    for kind in ["ctr", "structuring", "sanctions", "suspicious", "audit"] {
+        let run = compliance(&ledger, &url, &["--format", "csv", "--kind", kind]);
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains('['),
+            "{kind}: JSON in a cell:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains('{'),
+            "{kind}: JSON in a cell:\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("\n\n"),
+            "{kind}: one table:\n{}",
+            run.stdout
+        );
+        let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+        let width = reader.headers().unwrap().len();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert!(rows.iter().all(|row| row.len() == width), "{kind}: flat");
+        if kind != "audit" {
+            assert_eq!(rows.len(), json[kind].as_array().unwrap().len(), "{kind}");
+        }
+    }
+    let structuring = compliance(&ledger, &url, &["--format", "csv", "--kind", "structuring"]);
+    let mut reader = csv::Reader::from_reader(structuring.stdout.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].to_string();
+    let ids: Vec<String> = json["structuring"][0]["transfer_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(cell("transfer_ids"), ids.join(";"));
+    assert_eq!(cell("deposits.transfer_id"), ids.join(";"));
+    assert_eq!(cell("deposits.amount"), "9500.00;9500.00;9500.00");
+
+    // The audit section, in CSV and in the table, has every count of the JSON.
+    let audit_csv = compliance(&ledger, &url, &["--format", "csv", "--kind", "audit"]).stdout;
+    let audit_table = compliance(&ledger, &url, &["--kind", "audit"]).stdout;
+    let audit = &json["audit"];
+    for (measure, counts) in audit.as_object().unwrap() {
+        match counts.as_object() {
+            Some(counts) => {
+                for (key, count) in counts {
+                    assert!(
+                        audit_csv.contains(&format!("{measure},{key},{count}\n")),
+                        "{measure} {key}: {audit_csv}"
+                    );
+                    assert!(audit_table.contains(key.as_str()), "{key}: {audit_table}");
+                }
+            }
+            None => assert!(audit_csv.contains(&format!("{measure},,{counts}\n"))),
+        }
+    }
+    assert!(
+        audit_table.contains("reconciliation_breaks_by_kind"),
+        "{audit_table}"
+    );
+    assert!(audit_table.contains("missing_internal"), "{audit_table}");
+
+    // Sanctions hits carry the holder's account, masked unless --unmask.
+    let hit = &json["sanctions"][0];
+    let account = hit["accounts"][0].as_str().expect("an account");
+    assert!(account.contains("********"), "{hit}");
+    let unmasked = compliance(
+        &ledger,
+        &url,
+        &["--format", "json", "--kind", "sanctions", "--unmask"],
+    );
+    let number = unmasked.json()["sanctions"][0]["accounts"][0].clone();
+    let holder = ledger.json(&["--db", &url, "account", "show", number.as_str().unwrap()]);
+    assert_eq!(holder["holder"], hit["holder"]);
+}
+
+/// `--out DIR` writes one file per kind with a stated name; a file name for several kinds,
+/// or several kinds on stdout, is a usage error that writes nothing.
+#[test]
+fn compliance_out_dir_writes_one_file_per_kind() {
+    let (ledger, url) = demo_ledger();
+    let all = compliance(&ledger, &url, &["--format", "csv"]);
+    all.assert_error(2, "usage_error");
+    assert!(all.stderr.contains("--out DIR"), "{}", all.stderr);
+    let file = ledger.path("report.csv");
+    compliance(
+        &ledger,
+        &url,
+        &["--format", "csv", "--out", file.to_str().unwrap()],
+    )
+    .assert_error(2, "usage_error");
+    assert!(!file.exists(), "nothing written");
+
+    let dir = ledger.path("reports");
+    let run = compliance(
+        &ledger,
+        &url,
+        &["--format", "csv", "--out", dir.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "audit.csv",
+            "ctr.csv",
+            "sanctions.csv",
+            "structuring.csv",
+            "suspicious.csv"
+        ]
+    );
+    for name in &written {
+        assert!(
+            run.stdout.contains(&dir.join(name).display().to_string()),
+            "{}",
+            run.stdout
+        );
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(
+            !text.contains("\n\n") && !text.contains('['),
+            "{name}: {text}"
+        );
+    }
+    // One kind into a file is a file; into a path ending in '/' a directory.
+    let one = ledger.path("ctr-only.csv");
+    let run = compliance(
+        &ledger,
+        &url,
+        &[
+            "--format",
+            "csv",
+            "--kind",
+            "ctr",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::read_to_string(&one)
+        .unwrap()
+        .starts_with("accounts,"));
+    let slash = format!("{}/", ledger.path("one-kind").display());
+    let run = compliance(
+        &ledger,
+        &url,
+        &["--format", "csv", "--kind", "audit", "--out", &slash],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(ledger.path("one-kind").join("audit.csv").exists());
+}

@@ -218,7 +218,11 @@ impl ComplianceFindings {
                 .into_iter()
                 .map(|f| f.masked(unmask))
                 .collect(),
-            sanctions: self.sanctions,
+            sanctions: self
+                .sanctions
+                .into_iter()
+                .map(|hit| hit.masked(unmask))
+                .collect(),
             suspicious: self
                 .suspicious
                 .into_iter()
@@ -259,6 +263,9 @@ pub fn analyse(
             let holders = customer_holders(accounts);
             let min_score = params.min_score.unwrap_or(DEFAULT_MIN_SCORE);
             findings.sanctions = screen(&holders, list, min_score);
+            for hit in &mut findings.sanctions {
+                hit.accounts = accounts_of(accounts, &hit.holder);
+            }
         }
         Ok(findings)
     };
@@ -281,6 +288,17 @@ pub fn analyse(
 pub(crate) fn analysis_tasks(transfers: usize, accounts: usize) -> usize {
     2 + transfers / resolved_facts::TRANSFERS_PER_TASK_MIN
         + accounts / sanctions::screen::HOLDERS_PER_TASK_MIN
+}
+
+/// The customer accounts held under `holder`, sorted.
+fn accounts_of(accounts: &[AccountFact], holder: &str) -> Vec<String> {
+    let mut numbers: Vec<String> = accounts
+        .iter()
+        .filter(|account| account.is_customer() && account.holder == holder)
+        .map(|account| account.number.clone())
+        .collect();
+    numbers.sort_unstable();
+    numbers
 }
 
 /// Distinct holder names of customer accounts, sorted.

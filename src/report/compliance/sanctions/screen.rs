@@ -48,6 +48,20 @@ pub struct SanctionsHit {
     pub listed_name: String,
     /// The alias that matched best, when it beat the primary name.
     pub matched_alias: Option<String>,
+    /// The holder's customer accounts, sorted (masked in reports unless `--unmask`): what an
+    /// officer freezes or reviews.
+    pub accounts: Vec<String>,
+}
+
+impl SanctionsHit {
+    pub(crate) fn masked(mut self, unmask: bool) -> SanctionsHit {
+        self.accounts = self
+            .accounts
+            .into_iter()
+            .map(|number| crate::report::compliance::mask::mask_unless(number, unmask))
+            .collect();
+        self
+    }
 }
 
 /// Parse `--min-score`: a decimal in `0..=1` with at most three decimals (`0.9`, `0.875`).
@@ -256,6 +270,7 @@ impl<'l> Screener<'l> {
             matched_alias: listed
                 .alias
                 .map(|alias| entry.aliases[alias as usize].clone()),
+            accounts: Vec::new(),
         }
     }
 }
