@@ -51,9 +51,17 @@ pub(crate) struct ListArgs {
     /// An account number or entity (`transfer:42`); account numbers also match their transfers
     #[arg(long)]
     entity: Option<String>,
-    /// Show at most N events
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    /// Show the newest N events (in chain order)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000,
+        conflicts_with = "all"
+    )]
     limit: i64,
+    /// Show every matching event
+    #[arg(long)]
+    all: bool,
 }
 
 impl AuditCommand {
@@ -77,22 +85,43 @@ impl AuditCommand {
 async fn list(context: &Context, arguments: ListArgs) -> AppResult<Output> {
     if !(1..=LIST_LIMIT_MAX).contains(&arguments.limit) {
         return Err(AppError::usage(format!(
-            "--limit must be 1–{LIST_LIMIT_MAX}"
+            "--limit must be 1–{LIST_LIMIT_MAX}; --all lists every event"
         )));
     }
     let (from_us, to_us) = super::period(arguments.from.as_deref(), arguments.to.as_deref())?;
+    let limit = if arguments.all {
+        i64::MAX
+    } else {
+        arguments.limit
+    };
+    // One more than shown tells whether older events were left out.
     let filter = AuditFilter {
         from_us,
         to_us,
         entity: arguments.entity.map(|entity| entity.trim().to_string()),
-        limit: arguments.limit,
+        limit: limit.saturating_add(1),
     };
-    let events = context.store().await?.audit_events(&filter).await?;
+    let store = context.store().await?;
+    let mut events = store.audit_events(&filter).await?;
+    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
+    let footer = if events.len() > shown {
+        events.remove(0);
+        Some(match filter.entity {
+            None => {
+                let total = store.count_audit_events(from_us, to_us).await?;
+                super::lists::truncation_footer(shown, total).unwrap_or_default()
+            }
+            Some(_) => format!(
+                "showing the newest {}; --limit N or --all",
+                super::lists::group_thousands(limit)
+            ),
+        })
+    } else {
+        None
+    };
     let events: Vec<EventView> = events.iter().map(EventView::from).collect();
-    Ok(Output::view(View::of_records(
-        &events,
-        context.global.format,
-    )))
+    let view = View::of_records(&events, context.global.format);
+    Ok(super::lists::with_footer(context, view, footer))
 }
 
 /// One audit event. `details` is stored as text: the JSON shows it as the JSON it holds (as

@@ -52,12 +52,13 @@ impl From<AuditRow> for AuditEvent {
 }
 
 impl Store {
+    /// The newest `filter.limit` matching events, in chain (`seq`) order.
     #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
     pub(crate) async fn audit_events(&self, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
         let entity = filter.entity.clone().unwrap_or_default();
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE at_us >= $1 AND at_us <= $2 \
-             AND ($3 = '' OR entity = $3 OR details LIKE $4) ORDER BY seq LIMIT $5"
+             AND ($3 = '' OR entity = $3 OR details LIKE $4) ORDER BY seq DESC LIMIT $5"
         );
         let events = dispatch!(Pool, &self.pool, pool => {
             sqlx::query_as::<_, AuditRow>(&sql)
@@ -69,11 +70,31 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let events = events.into_iter().map(AuditEvent::from).collect();
+        let events = events.into_iter().rev().map(AuditEvent::from).collect();
         if entity.is_empty() {
             return Ok(events);
         }
         self.with_covering_imports(events, &entity, filter).await
+    }
+
+    /// How many events `audit_events` would list without a limit (no `entity`: events that
+    /// cover an entity through an import batch are found only by reading them).
+    #[tracing::instrument(target = "fincore", name = "fincore.store.audit.read", skip_all, fields(db.system = self.system.as_str()))]
+    pub(crate) async fn count_audit_events(
+        &self,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+    ) -> AppResult<i64> {
+        let count: i64 = dispatch!(Pool, &self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE at_us >= $1 AND at_us <= $2",
+            )
+            .bind(from_us.unwrap_or(i64::MIN))
+            .bind(to_us.unwrap_or(i64::MAX))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(count)
     }
 
     /// Imported transfers have no events of their own: add the `transfer.imported` event of
@@ -112,7 +133,10 @@ impl Store {
         }
         events.sort_by_key(|event| event.seq);
         events.dedup_by_key(|event| event.seq);
-        events.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        // The newest `limit`, as without an entity.
+        let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
+        let excess = events.len().saturating_sub(limit);
+        events.drain(..excess);
         Ok(events)
     }
 

@@ -12,6 +12,45 @@ both_backends! {
     balance_as_of_a_date_is_the_statements_closing_balance => balance_as_of_a_date_is_the_statements_closing_balance;
     relative_dates_resolve_against_fincore_now => relative_dates_resolve_against_fincore_now;
     transfers_carry_kind_error_code_and_reversal_links => transfers_carry_kind_error_code_and_reversal_links;
+    audit_list_keeps_the_newest_events_with_a_footer => audit_list_keeps_the_newest_events_with_a_footer;
+}
+
+/// A truncated audit list shows the newest events (in chain order, so each follows the one
+/// before it) and says how many were left out.
+fn audit_list_keeps_the_newest_events_with_a_footer(ledger: &Ledger) {
+    for holder in ["A", "B", "C", "D"] {
+        ledger.open(holder, "checking", "USD", &[]);
+    }
+    let all = ledger.json(&["audit", "list", "--all"]);
+    let seqs: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.len() >= 4, "{all}");
+    let newest: Vec<i64> = seqs[seqs.len() - 2..].to_vec();
+    let run = ledger.run(&["--format", "json", "audit", "list", "--limit", "2"]);
+    let shown: Vec<i64> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(shown, newest);
+    let footer = format!("showing 2 of {}; --limit N or --all", seqs.len());
+    assert!(run.stderr.contains(&footer), "{}", run.stderr);
+    let table = ledger.run(&["audit", "list", "--limit", "2"]);
+    assert!(table.stdout.contains(&footer), "{}", table.stdout);
+    assert_eq!(
+        ledger.json(&["audit", "list"]),
+        all,
+        "no footer, same events"
+    );
+    ledger
+        .run(&["audit", "list", "--all", "--limit", "3"])
+        .assert_error(2, "usage_error");
 }
 
 fn post(ledger: &Ledger, from: &str, to: &str, amount: &str, at: &str) -> Value {
