@@ -402,8 +402,9 @@ fn statement_running_balance(ledger: &Ledger) {
         settlement_statement["closing_balance"], "100.00",
         "settlement is debit-normal"
     );
+    // Relative dates are read (issue 15); other words are still not dates.
     ledger
-        .run(&["account", "statement", &customer, "--from", "yesterday"])
+        .run(&["account", "statement", &customer, "--from", "tomorrow"])
         .assert_error(4, "invalid_input");
 }
 
