@@ -82,7 +82,6 @@ impl Record for TrialBalanceRowView {
         Column::field("currency"),
         Column::field("debit"),
         Column::field("credit"),
-        Column::optional_text("balance", |row| row.balance.clone()),
     ];
 }
 
@@ -205,6 +204,16 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
             balanced,
         });
     }
+    let accounts_with_balance: Vec<String> = accounts
+        .iter()
+        .filter_map(|row| {
+            let balance = row.balance.as_ref()?;
+            Some(format!(
+                "balance of {}: {balance} {}",
+                row.number, row.currency
+            ))
+        })
+        .collect();
     let sections = if context.global.format.prints_sections() {
         vec![
             Section::of_records(&accounts).titled("Trial balance"),
@@ -221,6 +230,10 @@ async fn balances(context: &Context, arguments: BalancesArgs) -> AppResult<Outpu
         currencies,
         accounts,
     });
-    let view = View::new(json, sections);
+    let mut view = View::new(json, sections);
+    // One account: its balance in its normal direction, as `account show` prints it.
+    for row in accounts_with_balance {
+        view = view.with_note(row);
+    }
     Ok(Output::view(view).with_exit_code(if balanced { 0 } else { 1 }))
 }

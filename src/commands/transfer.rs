@@ -304,7 +304,7 @@ async fn show(context: &Context, id_or_key: &str) -> AppResult<Output> {
     let view = TransferView::new(&transfer, false).with_reversed_by(reversal);
     Ok(Output::view(View::new(
         to_json(&view),
-        vec![Section::of_records(std::slice::from_ref(&view))],
+        vec![Section::of_record(&view)],
     )))
 }
 
