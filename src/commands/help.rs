@@ -86,6 +86,18 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         "fincore reconcile resolve 32 --post-to 7000000000000001 --note 'to suspense'",
     ]),
     ("reconcile inspect", &["fincore reconcile inspect statement.xml"]),
+    ("alerts", &["fincore alerts check"]),
+    ("alerts check", &[
+        "fincore alerts check                          # the built-in rules (fixtures/alerts/default.toml)",
+        "fincore alerts check --rules alerts.toml      # exit 0 ok, 1 warning, 2 critical",
+        "fincore --format json alerts check --as-of 2026-11-20T06:00:00Z",
+    ]),
+    ("events", &["fincore events export --cursor-file feed.cursor"]),
+    ("events export", &[
+        "fincore events export --cursor-file feed.cursor | kcat -P -t ledger",
+        "fincore events export --since 0 --limit 100",
+        "fincore events export --cursor-file feed.cursor --follow",
+    ]),
     ("ledger", &["fincore ledger verify"]),
     ("ledger verify", &["fincore ledger verify && echo consistent"]),
     ("audit", &["fincore audit list --from today", "fincore audit verify"]),
