@@ -168,8 +168,20 @@ fn identifiers_are_recorded_updated_and_cleared(ledger: &Ledger) {
     assert!(cleared.get("bank_account").is_none(), "{cleared}");
     let events = audit_events(ledger, "account.updated");
     assert_eq!(events.len(), 3);
+    let mut details = events[2]["details"].clone();
+    let rows = details.as_object_mut().unwrap().remove("rows").unwrap();
     assert_eq!(
-        events[2]["details"],
+        rows[0]["values"][7],
+        serde_json::Value::Null,
+        "no IBAN left"
+    );
+    assert_eq!(
+        rows[0]["values"][8],
+        serde_json::Value::Null,
+        "no bank account left"
+    );
+    assert_eq!(
+        details,
         json!({"number": ACCOUNT_A, "before": {"bank_account": "37040044/0532013000"}, "after": {}})
     );
     // Once cleared, another account may take the IBAN.
