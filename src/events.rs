@@ -127,8 +127,7 @@ pub(crate) fn write_line(out: &mut Vec<u8>, envelope: &Envelope<'_>, data_json: 
         "{{\"specversion\":\"{SPEC_VERSION}\",\"id\":\"{}\",\"source\":\"{SOURCE}\",\"type\":",
         envelope.position
     );
-    let event_type = format!("{TYPE_PREFIX}{}", envelope.action);
-    write_json_string(out, &event_type);
+    write_json_strings(out, &[TYPE_PREFIX, envelope.action]);
     out.extend_from_slice(b",\"time\":");
     write_json_string(out, envelope.time);
     out.extend_from_slice(b",\"subject\":");
@@ -145,7 +144,26 @@ pub(crate) fn write_line(out: &mut Vec<u8>, envelope: &Envelope<'_>, data_json: 
 }
 
 fn write_json_string(out: &mut Vec<u8>, text: &str) {
-    serde_json::to_writer(&mut *out, text).expect("a string serialises into memory");
+    write_json_strings(out, &[text]);
+}
+
+/// The parts, joined, as one JSON string. Most texts need no escaping (ids, times, actions,
+/// account numbers): those are copied as they are, the rest go through serde_json.
+fn write_json_strings(out: &mut Vec<u8>, parts: &[&str]) {
+    let plain = |text: &str| {
+        text.bytes()
+            .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
+    };
+    if parts.iter().all(|part| plain(part)) {
+        out.push(b'"');
+        for part in parts {
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.push(b'"');
+        return;
+    }
+    let joined: String = parts.concat();
+    serde_json::to_writer(&mut *out, &joined).expect("a string serialises into memory");
 }
 
 /// W3C `traceparent` (version 00, sampled) from the change's trace id. The parent span id is
